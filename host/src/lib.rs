@@ -1,0 +1,7 @@
+//! FactorCat: a TOTP/HOTP/Steam authenticator whose tokens live in an
+//! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
+//! the command-line tool and the browser's native-messaging host.
+
+pub mod otpauth;
+pub mod secret;
+pub mod token;

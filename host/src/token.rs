@@ -1,0 +1,391 @@
+//! The token record and its codes.
+//!
+//! A [`Token`] is everything FactorCat knows about one second factor: the
+//! shared secret and the parameters that turn it into codes, plus the
+//! metadata that ties it to sites and AWS accounts. Records carry a stable
+//! UUID and their own `updated` time so that two copies of a vault can be
+//! merged record by record (see `docs/vault.md`).
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use totp_rs::{Algorithm as TotpAlgorithm, Builder};
+use uuid::Uuid;
+
+use crate::secret::Secret;
+
+/// Fewest digits a numeric code may have.
+pub const MIN_DIGITS: u8 = 6;
+/// Most digits a numeric code may have.
+pub const MAX_DIGITS: u8 = 10;
+/// Longest TOTP period accepted, in seconds (one day); longer is a typo.
+pub const MAX_PERIOD: u64 = 86_400;
+/// Digits of a Steam Guard code.
+pub const STEAM_DIGITS: u8 = 5;
+/// Longest issuer, account name, site, tag or AWS field, in bytes.
+pub const MAX_TEXT_LEN: usize = 512;
+
+/// Seconds since the Unix epoch, now.
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The HMAC hash function of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Algorithm {
+    /// HMAC-SHA-1 (the default and by far the most common).
+    #[default]
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+impl Algorithm {
+    /// The name used in otpauth URIs and by oathtool (`SHA1`, `SHA256`, `SHA512`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "SHA1",
+            Algorithm::Sha256 => "SHA256",
+            Algorithm::Sha512 => "SHA512",
+        }
+    }
+
+    /// Parses `SHA1`, `sha-256`, `HmacSHA512` and similar spellings.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_ascii_uppercase().replace(['-', '_'], "");
+        let t = t.strip_prefix("HMAC").unwrap_or(&t);
+        match t {
+            "SHA1" => Some(Algorithm::Sha1),
+            "SHA256" => Some(Algorithm::Sha256),
+            "SHA512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    fn to_totp(self) -> TotpAlgorithm {
+        match self {
+            Algorithm::Sha1 => TotpAlgorithm::SHA1,
+            Algorithm::Sha256 => TotpAlgorithm::SHA256,
+            Algorithm::Sha512 => TotpAlgorithm::SHA512,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How codes are derived: time-based, counter-based or Steam Guard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Kind {
+    /// RFC 6238: a code per `period` seconds.
+    Totp {
+        /// Length of a time step in seconds (≥ 1).
+        period: u64,
+    },
+    /// RFC 4226: a code per counter value.
+    Hotp {
+        /// The *next* counter value to use. Handing out a code advances it.
+        counter: u64,
+    },
+    /// Steam Guard: TOTP/SHA-1/30 s rendered as 5 characters of Steam's alphabet.
+    Steam,
+}
+
+impl Kind {
+    /// The lowercase name: `totp`, `hotp` or `steam`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Totp { .. } => "totp",
+            Kind::Hotp { .. } => "hotp",
+            Kind::Steam => "steam",
+        }
+    }
+
+    /// The time step in seconds for time-based kinds, `None` for HOTP.
+    pub fn period(&self) -> Option<u64> {
+        match self {
+            Kind::Totp { period } => Some(*period),
+            Kind::Steam => Some(30),
+            Kind::Hotp { .. } => None,
+        }
+    }
+}
+
+/// AWS partitions. Tokens of one partition are never offered in another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Partition {
+    /// Commercial regions (`signin.aws.amazon.com`).
+    #[default]
+    Aws,
+    /// AWS GovCloud (US) (`signin.amazonaws-us-gov.com`).
+    AwsUsGov,
+    /// AWS China (`signin.amazonaws.cn`).
+    AwsCn,
+}
+
+impl Partition {
+    /// The partition name as it appears in ARNs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsCn => "aws-cn",
+        }
+    }
+
+    /// Parses an ARN partition name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "aws" => Some(Partition::Aws),
+            "aws-us-gov" => Some(Partition::AwsUsGov),
+            "aws-cn" => Some(Partition::AwsCn),
+            _ => None,
+        }
+    }
+}
+
+/// Which AWS identity a token is the MFA device of.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AwsContext {
+    /// The 12-digit account id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The account alias, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_alias: Option<String>,
+    /// The IAM user name, root e-mail or MFA device name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The partition the account lives in.
+    #[serde(default)]
+    pub partition: Partition,
+}
+
+impl AwsContext {
+    /// True when the account is an AWS account id: exactly 12 ASCII digits.
+    pub fn is_account_id(text: &str) -> bool {
+        text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    /// Splits an account reference into id or alias: 12 digits is an id,
+    /// anything else an alias (lower-cased, as AWS aliases are).
+    pub fn with_account(mut self, account: &str) -> Self {
+        let account = account.trim();
+        if Self::is_account_id(account) {
+            self.account_id = Some(account.to_string());
+        } else if !account.is_empty() {
+            self.account_alias = Some(account.to_ascii_lowercase());
+        }
+        self
+    }
+}
+
+/// Why token parameters were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// Digits outside 6–10.
+    #[error(
+        "{0} digits is not supported; codes have between {MIN_DIGITS} and {MAX_DIGITS} digits (6 is the usual value)"
+    )]
+    Digits(u32),
+    /// Period zero or over a day.
+    #[error(
+        "a period of {0} seconds is not supported; use 1 to {MAX_PERIOD} seconds (30 is the usual value)"
+    )]
+    Period(u64),
+    /// A text field longer than [`MAX_TEXT_LEN`].
+    #[error("the {0} is longer than {MAX_TEXT_LEN} bytes; shorten it")]
+    TooLong(&'static str),
+}
+
+/// One second factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    /// Stable identity, kept across edits, exports and merges.
+    pub id: Uuid,
+    /// Who issued the token (`GitHub`, `Amazon Web Services`); may be empty.
+    #[serde(default)]
+    pub issuer: String,
+    /// The account at the issuer (user name, e-mail, device name).
+    #[serde(default)]
+    pub account: String,
+    /// The shared key.
+    pub secret: Secret,
+    /// HMAC hash function (Steam tokens always use SHA-1).
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Digits of a code (5 for Steam).
+    pub digits: u8,
+    /// TOTP, HOTP or Steam, with the period or counter.
+    pub kind: Kind,
+    /// Hostnames or registrable domains the token belongs to.
+    #[serde(default)]
+    pub sites: Vec<String>,
+    /// The AWS identity, for AWS MFA devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsContext>,
+    /// Free-form labels.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Pinned tokens sort first.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Creation time, Unix seconds.
+    pub created: u64,
+    /// Last change, Unix seconds; the newer record wins in a merge.
+    pub updated: u64,
+}
+
+impl Token {
+    /// A new TOTP token (SHA-1, 6 digits, 30 s) with a fresh id, for builders
+    /// to adjust.
+    pub fn new(issuer: impl Into<String>, account: impl Into<String>, secret: Secret) -> Self {
+        let now = now_unix();
+        Token {
+            id: Uuid::new_v4(),
+            issuer: issuer.into(),
+            account: account.into(),
+            secret,
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            kind: Kind::Totp { period: 30 },
+            sites: Vec::new(),
+            aws: None,
+            tags: Vec::new(),
+            pinned: false,
+            created: now,
+            updated: now,
+        }
+    }
+
+    /// Checks digits, period and field lengths. Every way a token enters the
+    /// vault (URI, CLI fields, import, protocol) calls this.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        match self.kind {
+            Kind::Steam => {
+                if self.digits != STEAM_DIGITS {
+                    return Err(ParamError::Digits(self.digits.into()));
+                }
+            }
+            Kind::Totp { period } => {
+                if period == 0 || period > MAX_PERIOD {
+                    return Err(ParamError::Period(period));
+                }
+                check_digits(self.digits)?;
+            }
+            Kind::Hotp { .. } => check_digits(self.digits)?,
+        }
+        let texts = [("issuer", &self.issuer), ("account name", &self.account)];
+        for (what, text) in texts {
+            if text.len() > MAX_TEXT_LEN {
+                return Err(ParamError::TooLong(what));
+            }
+        }
+        if self.sites.iter().any(|s| s.len() > MAX_TEXT_LEN) {
+            return Err(ParamError::TooLong("site"));
+        }
+        if self.tags.iter().any(|s| s.len() > MAX_TEXT_LEN) {
+            return Err(ParamError::TooLong("tag"));
+        }
+        if let Some(aws) = &self.aws {
+            for field in [&aws.account_id, &aws.account_alias, &aws.user]
+                .into_iter()
+                .flatten()
+            {
+                if field.len() > MAX_TEXT_LEN {
+                    return Err(ParamError::TooLong("AWS field"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// "Issuer (account)", or whichever of the two is present.
+    pub fn label(&self) -> String {
+        match (self.issuer.is_empty(), self.account.is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer, self.account),
+            (false, true) => self.issuer.clone(),
+            (true, false) => self.account.clone(),
+            (true, true) => self.id.to_string(),
+        }
+    }
+
+    /// Marks the record as changed now (for merges).
+    pub fn touch(&mut self) {
+        self.updated = now_unix().max(self.updated);
+    }
+
+    fn generator(&self, step: u64) -> totp_rs::Totp {
+        let builder = match self.kind {
+            Kind::Steam => Builder::new_steam(),
+            _ => Builder::new()
+                .with_algorithm(self.algorithm.to_totp())
+                .with_digits(self.digits),
+        };
+        builder
+            .with_secret(self.secret.expose().to_vec())
+            .with_step_duration(step)
+            .build_noncompliant()
+    }
+
+    /// The time-based code for Unix time `time`. For HOTP tokens this is the
+    /// code of the stored counter (it does not advance it; see [`Token::hotp_code`]).
+    pub fn code_at(&self, time: u64) -> String {
+        match self.kind {
+            Kind::Totp { period } => self.render(period, time),
+            Kind::Steam => self.render(30, time),
+            Kind::Hotp { counter } => self.hotp_code(counter),
+        }
+    }
+
+    /// totp-rs renders up to 9 digits; its `u32` modulus cannot express
+    /// 10^10, so for 10 digits we take its HMAC and apply RFC 4226's dynamic
+    /// truncation, whose 31-bit result is always below 10^10.
+    fn render(&self, step: u64, time: u64) -> String {
+        let generator = self.generator(step);
+        if self.digits < 10 || self.kind == Kind::Steam {
+            return generator.generate(time).to_string();
+        }
+        let mac = generator.sign(time);
+        let mac = mac.as_ref();
+        let offset = usize::from(mac[mac.len() - 1] & 0x0f);
+        let value = u32::from_be_bytes([
+            mac[offset],
+            mac[offset + 1],
+            mac[offset + 2],
+            mac[offset + 3],
+        ]) & 0x7fff_ffff;
+        format!("{value:0width$}", width = usize::from(self.digits))
+    }
+
+    /// The HOTP code for `counter` (RFC 4226). Computed as a one-second TOTP
+    /// at time `counter`, which is exactly HOTP(K, counter).
+    pub fn hotp_code(&self, counter: u64) -> String {
+        self.render(1, counter)
+    }
+
+    /// Seconds until the code at `time` expires, for time-based kinds.
+    pub fn seconds_left(&self, time: u64) -> Option<u64> {
+        self.kind.period().map(|p| p - time % p)
+    }
+}
+
+fn check_digits(digits: u8) -> Result<(), ParamError> {
+    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
+        Ok(())
+    } else {
+        Err(ParamError::Digits(digits.into()))
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every FactorCat test on a Debian machine, installing what the tests
+# need first. Usage: scripts/test.sh [extra cargo test arguments]
+#
+# The keyring tests talk to a real Secret Service: this script starts a
+# private D-Bus session and an unlocked gnome-keyring-daemon inside it, with
+# a throwaway HOME, so the person's own keyring is never touched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus oathtool:oathtool \
+            secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
+done
+dpkg -s libdbus-1-dev >/dev/null 2>&1 || need_apt+=(libdbus-1-dev)
+if ((${#need_apt[@]})); then
+  echo "installing: ${need_apt[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+echo "== format and lint" >&2
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests (private D-Bus session with an unlocked Secret Service)" >&2
+test_home=$(mktemp -d)
+trap 'rm -rf "$test_home"' EXIT
+export FACTORCAT_TEST_HOME_ROOT="$test_home"
+HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test_home/run" \
+  dbus-run-session -- bash -c '
+    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+    # A non-empty password makes the daemon create and unlock a login keyring
+    # without a prompt.
+    printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    exec cargo test --workspace --locked "$@"
+  ' bash "$@" 2> >(grep -v "Failed to set fd limit" >&2)
