@@ -1,1 +1,9 @@
-fn main() {}
+//! `factorcat`: the command-line tool, and the native-messaging host when a
+//! browser starts it.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    factorcat::cli::run(args)
+}
