@@ -126,9 +126,12 @@ pub enum OtpauthError {
     UnsupportedEncoder(Echo),
     /// `digits`, `period` or `counter` is not a decimal number.
     #[error(
-        "the {0} parameter is not a whole decimal number; correct it in the link (or leave it out to use the default)"
+        "the {0} parameter is not a whole decimal number (only the digits 0-9 are allowed); correct it in the link"
     )]
-    NotANumber(&'static str),
+    NotANumber(Number),
+    /// `digits`, `period` or `counter` too large to even hold.
+    #[error("the {0} parameter is far larger than any token uses; correct it in the link")]
+    TooLarge(Number),
     /// Digits, period or text length out of range (see [`ParamError`]).
     #[error("{0}")]
     Param(ParamError),
@@ -175,9 +178,12 @@ impl OtpauthError {
             OtpauthError::Secret(SecretError::TooLong) => "secret_too_long",
             OtpauthError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
             OtpauthError::UnsupportedEncoder(_) => "unsupported_encoder",
-            OtpauthError::NotANumber("digits") => "digits_invalid",
-            OtpauthError::NotANumber("period") => "period_invalid",
-            OtpauthError::NotANumber(_) => "counter_invalid",
+            OtpauthError::NotANumber(Number::Digits) => "digits_invalid",
+            OtpauthError::NotANumber(Number::Period) => "period_invalid",
+            OtpauthError::NotANumber(Number::Counter) => "counter_invalid",
+            OtpauthError::TooLarge(Number::Digits) => "digits_out_of_range",
+            OtpauthError::TooLarge(Number::Period) => "period_out_of_range",
+            OtpauthError::TooLarge(Number::Counter) => "counter_out_of_range",
             OtpauthError::Param(ParamError::Digits(_)) => "digits_out_of_range",
             OtpauthError::Param(ParamError::Period(_)) => "period_out_of_range",
             OtpauthError::Param(ParamError::TooLong(_)) => "field_too_long",
@@ -187,6 +193,27 @@ impl OtpauthError {
             OtpauthError::ControlCharacter(_) => "control_character",
             OtpauthError::SteamConflict(_) => "steam_conflict",
         }
+    }
+}
+
+/// The numeric parameters, named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Number {
+    /// `digits`.
+    Digits,
+    /// `period`.
+    Period,
+    /// `counter`.
+    Counter,
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Number::Digits => "digits",
+            Number::Period => "period",
+            Number::Counter => "counter",
+        })
     }
 }
 
@@ -293,15 +320,17 @@ fn decode(raw: &str, what: &'static str) -> Result<Zeroizing<String>, OtpauthErr
     }
 }
 
-/// Parses a decimal parameter. Digits only (no sign, no spaces inside);
-/// values past `u64::MAX` saturate, which every range check then refuses.
-fn number(text: &str, what: &'static str) -> Result<u64, OtpauthError> {
+/// Parses a decimal parameter: ASCII digits only (no sign, no spaces
+/// inside), at most `u64::MAX`.
+fn number(text: &str, what: Number) -> Result<u64, OtpauthError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(OtpauthError::NotANumber(what));
     }
-    Ok(text.bytes().fold(0u64, |acc, b| {
-        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-    }))
+    text.bytes()
+        .try_fold(0u64, |acc, b| {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        })
+        .ok_or(OtpauthError::TooLarge(what))
 }
 
 /// Splits the raw (still encoded) label into the issuer prefix and the
@@ -435,7 +464,7 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
         None => None,
     };
     let digits = optional(&params.digits)
-        .map(|d| number(d, "digits"))
+        .map(|d| number(d, Number::Digits))
         .transpose()?;
     let steam_encoder = match optional(&params.encoder) {
         Some(name) if name.eq_ignore_ascii_case("steam") => true,
@@ -450,12 +479,12 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
             }
             let counter = optional(&params.counter).ok_or(OtpauthError::MissingCounter)?;
             Kind::Hotp {
-                counter: number(counter, "counter")?,
+                counter: number(counter, Number::Counter)?,
             }
         }
         UriType::Totp | UriType::Steam => {
             let period = optional(&params.period)
-                .map(|p| number(p, "period"))
+                .map(|p| number(p, Number::Period))
                 .transpose()?;
             let conflict = if digits.is_some_and(|d| d != u64::from(STEAM_DIGITS)) {
                 Some("digits")
@@ -482,11 +511,12 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
         Kind::Steam => STEAM_DIGITS,
         _ => {
             let digits = digits.unwrap_or(u64::from(DEFAULT_DIGITS));
-            let clamped = u32::try_from(digits).unwrap_or(u32::MAX);
+            let shown =
+                u32::try_from(digits).map_err(|_| OtpauthError::TooLarge(Number::Digits))?;
             u8::try_from(digits)
                 .ok()
                 .filter(|d| *d <= MAX_DIGITS)
-                .ok_or(OtpauthError::Param(ParamError::Digits(clamped)))?
+                .ok_or(OtpauthError::Param(ParamError::Digits(shown)))?
         }
     };
 
@@ -648,16 +678,23 @@ mod tests {
 
     #[test]
     fn numbers_are_strict() {
-        assert_eq!(number("030", "period"), Ok(30));
+        assert_eq!(number("030", Number::Period), Ok(30));
         assert_eq!(
-            number("+30", "period"),
-            Err(OtpauthError::NotANumber("period"))
+            number("+30", Number::Period),
+            Err(OtpauthError::NotANumber(Number::Period))
         );
         assert_eq!(
-            number("3 0", "period"),
-            Err(OtpauthError::NotANumber("period"))
+            number("3 0", Number::Period),
+            Err(OtpauthError::NotANumber(Number::Period))
         );
-        assert_eq!(number("99999999999999999999999", "counter"), Ok(u64::MAX));
+        assert_eq!(
+            number("18446744073709551615", Number::Counter),
+            Ok(u64::MAX)
+        );
+        assert_eq!(
+            number("18446744073709551616", Number::Counter),
+            Err(OtpauthError::TooLarge(Number::Counter))
+        );
     }
 
     #[test]
