@@ -346,9 +346,8 @@ fn split_label(raw: &str) -> (Option<&str>, &str) {
     }
 }
 
-/// Decodes and trims a label part or the issuer, refusing control characters.
-fn text_field(raw: &str, what: &'static str) -> Result<String, OtpauthError> {
-    let decoded = decode(raw, what)?;
+/// Trims an already decoded issuer or account, refusing control characters.
+fn text_field(decoded: &str, what: &'static str) -> Result<String, OtpauthError> {
     let trimmed = decoded.trim();
     if trimmed.chars().any(char::is_control) {
         return Err(OtpauthError::ControlCharacter(what));
@@ -445,13 +444,14 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
     let secret = Secret::from_base32(secret_text).map_err(OtpauthError::Secret)?;
 
     let (raw_prefix, raw_account) = split_label(raw_label);
-    let account = text_field(raw_account, "account name")?;
+    let account = text_field(&decode(raw_account, "account name")?, "account name")?;
     let prefix = match raw_prefix {
-        Some(raw) => text_field(raw, "issuer")?,
+        Some(raw) => text_field(&decode(raw, "issuer")?, "issuer")?,
         None => String::new(),
     };
+    // Parameter values were decoded by Params::parse; never decode twice.
     let issuer = match params.issuer.as_deref() {
-        Some(raw) => text_field(raw, "issuer")?,
+        Some(decoded) => text_field(decoded, "issuer")?,
         None => String::new(),
     };
     let issuer = if issuer.is_empty() { prefix } else { issuer };
@@ -735,6 +735,15 @@ mod tests {
             "otpauth://hotp/A%26B%20Co:me%2Byou%40x.org?secret=JBSWY3DPEHPK3PXP\
              &issuer=A%26B%20Co&algorithm=SHA1&digits=6&counter=7"
         );
+    }
+
+    #[test]
+    fn issuer_parameter_is_decoded_once() {
+        // Found by proptest: "%25aA" decoded twice became the byte 0xAA.
+        let t = ok(&format!("otpauth://totp/x?secret={SECRET}&issuer=%25aA"));
+        assert_eq!(t.issuer, "%aA");
+        let t = ok(&format!("otpauth://totp/x?secret={SECRET}&issuer=100%2525"));
+        assert_eq!(t.issuer, "100%25");
     }
 
     #[test]
