@@ -186,13 +186,13 @@ fn refuse_corpus_fails_with_the_expected_codes() {
                     failures.push(format!("{name}: got {} ({err}), want {code}", err.code()));
                 }
                 let message = err.to_string();
-                if let Some(secret) = raw_secret(uri).filter(|s| s.len() >= 8) {
-                    if message
+                let shows_secret = raw_secret(uri).filter(|s| s.len() >= 8).is_some_and(|s| {
+                    message
                         .to_ascii_uppercase()
-                        .contains(&secret.to_ascii_uppercase())
-                    {
-                        failures.push(format!("{name}: message shows the secret: {message}"));
-                    }
+                        .contains(&s.to_ascii_uppercase())
+                });
+                if shows_secret {
+                    failures.push(format!("{name}: message shows the secret: {message}"));
                 }
                 if format!("{err:?}").contains("JBSWY3DPEHPK3PXP") {
                     failures.push(format!("{name}: Debug shows the secret: {err:?}"));
