@@ -158,6 +158,11 @@ pub enum OtpauthError {
         "Steam Guard codes always use 5 characters, SHA1 and 30 seconds, but this link sets {0} to something else; remove that parameter, or the steam marker if this is not a Steam Guard token"
     )]
     SteamConflict(&'static str),
+    /// `encoder=steam` on an `otpauth://hotp` URI.
+    #[error(
+        "encoder=steam marks a Steam Guard token, whose codes are time-based, but this is an hotp link; remove encoder=steam, or use otpauth://totp/ if the token really is Steam Guard"
+    )]
+    SteamOnHotp,
 }
 
 impl OtpauthError {
@@ -191,7 +196,7 @@ impl OtpauthError {
             OtpauthError::DuplicateParameter(_) => "duplicate_parameter",
             OtpauthError::InvalidText(_) => "invalid_text",
             OtpauthError::ControlCharacter(_) => "control_character",
-            OtpauthError::SteamConflict(_) => "steam_conflict",
+            OtpauthError::SteamConflict(_) | OtpauthError::SteamOnHotp => "steam_conflict",
         }
     }
 }
@@ -475,7 +480,7 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
     let kind = match uri_type {
         UriType::Hotp => {
             if steam_encoder {
-                return Err(OtpauthError::SteamConflict("the type (hotp)"));
+                return Err(OtpauthError::SteamOnHotp);
             }
             let counter = optional(&params.counter).ok_or(OtpauthError::MissingCounter)?;
             Kind::Hotp {
