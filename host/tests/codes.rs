@@ -9,10 +9,21 @@
 //!   mobile app) and Bitwarden's `sdk-internal` TOTP tests (one `steam://`
 //!   code);
 //! - Aegis's `VaultEntries` tokens, whose codes were computed separately with
-//!   Python's `hmac` module (RFC 4226 truncation written out by hand).
+//!   Python's standard library, RFC 4226 truncation written out by hand:
+//!
+//!   ```text
+//!   h = hmac.new(base64.b32decode(secret_padded), struct.pack(">Q", counter), hashlib.sha256).digest()
+//!   o = h[-1] & 15
+//!   code = str((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 10**digits).zfill(digits)
+//!   ```
+//!
+//!   (Steam: take the same 31-bit value and emit `value % 26` indexes into
+//!   `23456789BCDFGHJKMNPQRTVWXY` five times, dividing by 26 each time; this
+//!   reproduces the KeePassXC and Bitwarden codes above.)
 
 use factorcat::secret::Secret;
 use factorcat::token::{Algorithm, Kind, Token};
+use proptest::prelude::*;
 
 /// RFC 4226 / RFC 6238 SHA-1 seed: ASCII "12345678901234567890".
 const SEED_SHA1: &[u8] = b"12345678901234567890";
@@ -220,6 +231,36 @@ fn seconds_left_counts_down_to_the_step_boundary() {
     assert_eq!(t.seconds_left(60), Some(30));
     let t = token(SEED_SHA1, Algorithm::Sha1, 6, Kind::Hotp { counter: 0 });
     assert_eq!(t.seconds_left(60), None);
+}
+
+proptest! {
+    /// Any valid token at any time gives a code of the right length and
+    /// alphabet, and never panics (times up to u64::MAX, counters too).
+    #[test]
+    fn codes_have_the_right_shape(
+        key in prop::collection::vec(any::<u8>(), 10..=64),
+        algorithm in prop_oneof![Just(Algorithm::Sha1), Just(Algorithm::Sha256), Just(Algorithm::Sha512)],
+        digits in 6u8..=10,
+        kind in prop_oneof![
+            (1u64..=86_400).prop_map(|period| Kind::Totp { period }),
+            any::<u64>().prop_map(|counter| Kind::Hotp { counter }),
+            Just(Kind::Steam),
+        ],
+        time in any::<u64>(),
+    ) {
+        let digits = if kind == Kind::Steam { 5 } else { digits };
+        let t = token(&key, algorithm, digits, kind.clone());
+        let code = t.code_at(time);
+        prop_assert_eq!(code.len(), usize::from(digits));
+        if kind == Kind::Steam {
+            prop_assert!(code.chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)), "{}", code);
+        } else {
+            prop_assert!(code.bytes().all(|b| b.is_ascii_digit()), "{}", code);
+        }
+        if let Some(left) = t.seconds_left(time) {
+            prop_assert!((1..=t.kind.period().unwrap_or(0)).contains(&left));
+        }
+    }
 }
 
 mod oathtool {
