@@ -233,7 +233,7 @@ impl Echo {
         let plain = text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+'));
-        if plain && !text.is_empty() && text.len() <= MAX_ECHO {
+        if plain && text.len() <= MAX_ECHO {
             Echo(Some(text.to_string()))
         } else {
             Echo(None)
@@ -716,7 +716,7 @@ mod tests {
         assert_eq!(Echo::of("MD5").to_string(), "\"MD5\"");
         assert_eq!(Echo::of(SECRET).0, None);
         assert_eq!(Echo::of("a b").0, None);
-        assert_eq!(Echo::of("").0, None);
+        assert_eq!(Echo::of("").to_string(), "\"\"");
     }
 
     #[test]
