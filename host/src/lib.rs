@@ -2,6 +2,10 @@
 //! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
 //! the command-line tool and the browser's native-messaging host.
 
+pub mod keystore;
 pub mod otpauth;
 pub mod secret;
 pub mod token;
+pub mod vault;
+
+mod fsutil;

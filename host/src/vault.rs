@@ -1,0 +1,1181 @@
+//! The encrypted token vault: one file, a random master key, and slots that
+//! wrap the master key for each way of unlocking it.
+//!
+//! The format is specified in `docs/vault.md`. In short: a JSON object with
+//! a `header` (format, version, vault id, body nonce, slots), the body as
+//! base64 XChaCha20-Poly1305 ciphertext authenticated with the exact header
+//! bytes, and a `check` digest of the header that tells accidental damage
+//! apart from a wrong passphrase.
+//!
+//! The master key comes, in order, from the kernel key cache (Linux), from
+//! the keyring slot (wrapping key in the OS keyring), or from the passphrase
+//! slot (Argon2id). Writes are serialized with an advisory lock, replace the
+//! file atomically and durably, and keep the previous generation as
+//! `vault.json.prev`. A file that cannot be decrypted or parsed is never
+//! overwritten.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use argon2::Argon2;
+use blake2::{Blake2s256, Digest};
+use chacha20poly1305::aead::generic_array::GenericArray;
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use data_encoding::{BASE64, HEXLOWER};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::fsutil::{self, io_err};
+use crate::keystore::{self, KEY_LEN, Key, KeyringError};
+use crate::token::{Token, now_unix};
+
+/// Name of the vault file inside the vault directory.
+pub const FILE_NAME: &str = "vault.json";
+/// Name of the previous generation, kept beside the vault file.
+pub const PREV_FILE_NAME: &str = "vault.json.prev";
+/// Name of the advisory lock file inside the vault directory.
+pub const LOCK_FILE_NAME: &str = "vault.lock";
+/// The `header.format` value of every FactorCat vault.
+pub const FORMAT: &str = "factorcat-vault";
+/// The only format version this build reads and writes.
+pub const VERSION: u64 = 1;
+/// Largest vault file accepted, in bytes (64 MiB; 1,000 tokens take ~0.5 MiB).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Environment variable naming the vault directory.
+pub const ENV_HOME: &str = "FACTORCAT_HOME";
+/// Environment variable holding the passphrase (see [`Unlock::from_env`]).
+pub const ENV_PASSPHRASE: &str = "FACTORCAT_PASSPHRASE";
+/// Environment variable that, set to anything but `0` or empty, disables
+/// the kernel key cache.
+pub const ENV_NO_KEY_CACHE: &str = "FACTORCAT_NO_KEY_CACHE";
+
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+const WRAPPED_LEN: usize = KEY_LEN + TAG_LEN;
+const SALT_LEN: usize = 32;
+
+/// `$FACTORCAT_HOME` if set (a directory), else the platform data directory
+/// (`~/.local/share/factorcat` on Linux).
+pub fn default_home() -> Result<PathBuf, VaultError> {
+    if let Some(dir) = std::env::var_os(ENV_HOME).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("app", "factorcat", "factorcat")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or(VaultError::NoHome)
+}
+
+/// A deleted token, remembered so that a later merge does not resurrect it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    /// The id of the deleted token.
+    pub id: Uuid,
+    /// When it was deleted, Unix seconds.
+    pub deleted: u64,
+}
+
+/// The decrypted content of a vault.
+#[derive(Serialize, Deserialize, Default, Clone, Debug)]
+pub struct VaultData {
+    /// Live tokens, in insertion order.
+    #[serde(default)]
+    pub tokens: Vec<Token>,
+    /// Deleted ids, for later merges.
+    #[serde(default)]
+    pub tombstones: Vec<Tombstone>,
+    /// Per token: the last TOTP time step handed out for filling (used by
+    /// the native host so a code is never filled twice).
+    #[serde(default)]
+    pub fills: BTreeMap<Uuid, u64>,
+}
+
+impl VaultData {
+    /// The live token with this id.
+    pub fn get(&self, id: Uuid) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.id == id)
+    }
+
+    /// The live token with this id, to edit (call [`Token::touch`] after).
+    pub fn get_mut(&mut self, id: Uuid) -> Option<&mut Token> {
+        self.tokens.iter_mut().find(|t| t.id == id)
+    }
+
+    /// Adds `token`, or replaces the token with the same id in place. A
+    /// tombstone with that id is dropped (the token is alive again).
+    pub fn insert(&mut self, token: Token) {
+        self.tombstones.retain(|t| t.id != token.id);
+        match self.tokens.iter_mut().find(|t| t.id == token.id) {
+            Some(slot) => *slot = token,
+            None => self.tokens.push(token),
+        }
+    }
+
+    /// Removes the token with this id, leaving a tombstone and dropping its
+    /// fill record. `None` (and no tombstone) if there was no such token.
+    pub fn remove(&mut self, id: Uuid) -> Option<Token> {
+        let index = self.tokens.iter().position(|t| t.id == id)?;
+        let token = self.tokens.remove(index);
+        self.fills.remove(&id);
+        self.tombstones.retain(|t| t.id != id);
+        self.tombstones.push(Tombstone {
+            id,
+            deleted: now_unix(),
+        });
+        Some(token)
+    }
+}
+
+/// How to obtain the master key when the keyring (and cache) cannot supply it.
+#[derive(Default)]
+pub struct Unlock {
+    /// A passphrase for the passphrase slot.
+    pub passphrase: Option<Zeroizing<String>>,
+    /// Asks the person for the passphrase; the argument is the prompt text.
+    /// Called only when the passphrase slot is needed and `passphrase` is `None`.
+    #[allow(clippy::type_complexity)]
+    pub prompt: Option<Box<dyn Fn(&str) -> Option<Zeroizing<String>>>>,
+}
+
+impl Unlock {
+    /// The passphrase from `FACTORCAT_PASSPHRASE` (if set and non-empty), no prompt.
+    pub fn from_env() -> Unlock {
+        let passphrase = std::env::var(ENV_PASSPHRASE)
+            .ok()
+            .map(Zeroizing::new)
+            .filter(|p| !p.is_empty());
+        Unlock {
+            passphrase,
+            prompt: None,
+        }
+    }
+
+    /// Unlocks with this passphrase, no prompt.
+    pub fn with_passphrase(passphrase: impl Into<String>) -> Unlock {
+        Unlock {
+            passphrase: Some(Zeroizing::new(passphrase.into())),
+            prompt: None,
+        }
+    }
+
+    fn passphrase_for(&self, file: &Path) -> Option<Zeroizing<String>> {
+        if let Some(p) = &self.passphrase {
+            return Some(p.clone());
+        }
+        let prompt = self.prompt.as_ref()?;
+        prompt(&format!(
+            "Passphrase for the FactorCat vault {}: ",
+            file.display()
+        ))
+    }
+}
+
+impl fmt::Debug for Unlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unlock")
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .field("prompt", &self.prompt.as_ref().map(|_| "<callback>"))
+            .finish()
+    }
+}
+
+/// Which slots a new vault gets. At least one is required.
+#[derive(Default)]
+pub struct CreateOptions {
+    /// Add a keyring slot (wrapping key stored in the OS keyring).
+    pub keyring: bool,
+    /// Add a passphrase slot with this passphrase.
+    pub passphrase: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for CreateOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOptions")
+            .field("keyring", &self.keyring)
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Argon2id cost parameters of a passphrase slot (stored in the slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Passes over memory.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// What new passphrase slots use: 64 MiB, 3 passes, 1 lane.
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_kib: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
+    /// Most memory a vault may ask for (1 GiB), so a hostile file cannot
+    /// exhaust the machine.
+    pub const MAX_M_KIB: u32 = 1024 * 1024;
+    /// Most passes a vault may ask for.
+    pub const MAX_T: u32 = 64;
+    /// Most lanes a vault may ask for.
+    pub const MAX_P: u32 = 16;
+
+    /// Checks the bounds of `docs/vault.md`: 1 ≤ p ≤ 16, 1 ≤ t ≤ 64,
+    /// 8·p ≤ m ≤ 1 GiB. Returns a description of the first violation.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=Self::MAX_P).contains(&self.p) {
+            return Err(format!(
+                "Argon2 lanes p={} outside 1..={}",
+                self.p,
+                Self::MAX_P
+            ));
+        }
+        if !(1..=Self::MAX_T).contains(&self.t) {
+            return Err(format!(
+                "Argon2 passes t={} outside 1..={}",
+                self.t,
+                Self::MAX_T
+            ));
+        }
+        if self.m_kib < 8 * self.p || self.m_kib > Self::MAX_M_KIB {
+            return Err(format!(
+                "Argon2 memory m={} KiB outside {}..={}",
+                self.m_kib,
+                8 * self.p,
+                Self::MAX_M_KIB
+            ));
+        }
+        Ok(())
+    }
+
+    fn derive(&self, passphrase: &str, salt: &[u8; SALT_LEN]) -> Result<Key, String> {
+        self.check()?;
+        let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))
+            .map_err(|e| e.to_string())?;
+        let argon = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        argon
+            .hash_password_into(passphrase.as_bytes(), salt, &mut out[..])
+            .map_err(|e| e.to_string())?;
+        Key::from_slice(&out[..]).ok_or_else(|| "Argon2 output length".to_string())
+    }
+}
+
+/// What [`Vault::status`] found, without unlocking anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultStatus {
+    /// No vault file.
+    Missing,
+    /// A well-formed vault of a supported version, with these slots.
+    Present {
+        /// It has a keyring slot.
+        has_keyring_slot: bool,
+        /// It has a passphrase slot.
+        has_passphrase_slot: bool,
+    },
+    /// A file exists but cannot be used; `reason` is the full error message.
+    Unreadable {
+        /// What is wrong and what to do.
+        reason: String,
+    },
+}
+
+/// Everything that can go wrong with a vault. Messages name the file and
+/// say what to do; none contains a key, passphrase or secret.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// There is no vault file.
+    #[error("no vault at {}; create one first (or set FACTORCAT_HOME to the directory that holds it)", path.display())]
+    NotFound {
+        /// The vault file looked for.
+        path: PathBuf,
+    },
+    /// The OS keyring is locked.
+    #[error(
+        "the OS keyring is locked, so the vault key cannot be read from it; unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+    )]
+    KeyringLocked,
+    /// No usable OS keyring.
+    #[error(
+        "the OS keyring is unavailable ({detail}); start a Secret Service (log in to a desktop session, or run `gnome-keyring-daemon --start` inside a D-Bus session) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+    )]
+    KeyringUnavailable {
+        /// The platform's description of the failure.
+        detail: String,
+    },
+    /// The keyring has no (valid) entry for this vault's keyring slot.
+    #[error(
+        "the OS keyring holds no key for this vault (the entry was deleted, or the vault was copied from another machine or user); unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE, or restore the keyring entry"
+    )]
+    NoKeyringSlot,
+    /// The keyring entry exists but does not open the keyring slot.
+    #[error(
+        "the key in the OS keyring does not open the vault {} (the keyring entry belongs to another copy of this vault); unlock with the passphrase by setting FACTORCAT_PASSPHRASE, or restore the matching vault file", path.display()
+    )]
+    KeyringMismatch {
+        /// The vault file.
+        path: PathBuf,
+    },
+    /// The passphrase does not open the passphrase slot.
+    #[error("wrong passphrase for the vault; check it (including keyboard layout) and try again")]
+    WrongPassphrase,
+    /// The vault needs a passphrase and none was given.
+    #[error(
+        "the vault can only be unlocked with its passphrase here; set FACTORCAT_PASSPHRASE or run the command in a terminal to be asked for it"
+    )]
+    PassphraseRequired,
+    /// The file is damaged or not a vault.
+    #[error(
+        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault) or a backup", path.display(), path.display()
+    )]
+    Corrupt {
+        /// The vault file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file is a vault of a format version this build does not know.
+    #[error(
+        "the vault {} has format version {found}, but this FactorCat supports version {supported}; upgrade FactorCat", path.display()
+    )]
+    UnsupportedVersion {
+        /// The vault file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u64,
+        /// The version this build supports.
+        supported: u64,
+    },
+    /// An operating-system I/O failure.
+    #[error("cannot access {}: {source}; check that the path exists, is yours and the disk is not full", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Locking the vault failed.
+    #[error("cannot lock {}: {source}; check that the vault directory is on a local file system you can write to", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// `create` on an existing vault.
+    #[error("a vault already exists at {}; use it, or move it away first if you really want a new one", path.display())]
+    AlreadyExists {
+        /// The existing vault file.
+        path: PathBuf,
+    },
+    /// Removing the only slot would make the vault impossible to open.
+    #[error(
+        "this is the vault's only way to unlock it; add another (keyring or passphrase) before removing it"
+    )]
+    LastSlot,
+    /// A vault was requested with neither slot.
+    #[error("a vault needs at least one way to unlock it: the OS keyring, a passphrase, or both")]
+    NoSlot,
+    /// An empty passphrase was given for a new passphrase slot.
+    #[error("the passphrase is empty; choose a non-empty passphrase")]
+    EmptyPassphrase,
+    /// Argon2 parameters outside the accepted bounds.
+    #[error("invalid passphrase hashing parameters: {reason}")]
+    BadKdfParams {
+        /// The violated bound.
+        reason: String,
+    },
+    /// No home directory to put the vault in.
+    #[error(
+        "cannot find a data directory for the vault (no home directory); set FACTORCAT_HOME to a directory"
+    )]
+    NoHome,
+}
+
+impl VaultError {
+    /// A stable snake_case identifier for programs (CLI exit mapping, native
+    /// messaging). Never changes once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::NotFound { .. } => "vault_missing",
+            VaultError::KeyringLocked => "keyring_locked",
+            VaultError::KeyringUnavailable { .. } => "keyring_unavailable",
+            VaultError::NoKeyringSlot => "keyring_entry_missing",
+            VaultError::KeyringMismatch { .. } => "keyring_mismatch",
+            VaultError::WrongPassphrase => "wrong_passphrase",
+            VaultError::PassphraseRequired => "passphrase_required",
+            VaultError::Corrupt { .. } => "vault_corrupt",
+            VaultError::UnsupportedVersion { .. } => "vault_version",
+            VaultError::Io { .. } => "io_error",
+            VaultError::Lock { .. } => "vault_lock",
+            VaultError::AlreadyExists { .. } => "vault_exists",
+            VaultError::LastSlot => "last_slot",
+            VaultError::NoSlot => "no_slot",
+            VaultError::EmptyPassphrase => "passphrase_empty",
+            VaultError::BadKdfParams { .. } => "kdf_params",
+            VaultError::NoHome => "no_home",
+        }
+    }
+}
+
+impl From<KeyringError> for VaultError {
+    fn from(err: KeyringError) -> Self {
+        match err {
+            KeyringError::Locked(_) => VaultError::KeyringLocked,
+            KeyringError::Unavailable(detail) => VaultError::KeyringUnavailable { detail },
+            KeyringError::NoEntry | KeyringError::BadEntry => VaultError::NoKeyringSlot,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// On-disk representation
+
+/// The outer object. Unknown members are ignored so that the version check
+/// below can report a newer file as such.
+#[derive(Deserialize)]
+struct OuterRepr<'a> {
+    #[serde(borrow)]
+    header: &'a RawValue,
+    ciphertext: &'a str,
+    check: &'a str,
+}
+
+/// Just enough of the header to decide whether it is ours and which version.
+#[derive(Deserialize)]
+struct ProbeRepr {
+    format: Option<String>,
+    version: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderRepr {
+    format: String,
+    version: u64,
+    id: Uuid,
+    nonce: String,
+    slots: Vec<SlotRepr>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlotRepr {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kdf: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m_kib: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    salt: Option<String>,
+    nonce: String,
+    key: String,
+}
+
+#[derive(Clone)]
+enum Slot {
+    Keyring {
+        nonce: [u8; NONCE_LEN],
+        wrapped: [u8; WRAPPED_LEN],
+    },
+    Passphrase {
+        kdf: KdfParams,
+        salt: [u8; SALT_LEN],
+        nonce: [u8; NONCE_LEN],
+        wrapped: [u8; WRAPPED_LEN],
+    },
+}
+
+impl Slot {
+    fn kind(&self) -> &'static str {
+        match self {
+            Slot::Keyring { .. } => "keyring",
+            Slot::Passphrase { .. } => "passphrase",
+        }
+    }
+
+    /// Wraps `master` under `wrapping` for vault `id`.
+    fn wrap_master(kind: &str, id: Uuid, wrapping: &Key, master: &Key) -> ([u8; 24], [u8; 48]) {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = slot_aad(kind, id);
+        let cipher = XChaCha20Poly1305::new(GenericArray::from_slice(wrapping.expose()));
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: master.expose(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut wrapped = [0u8; WRAPPED_LEN];
+        if sealed.len() == WRAPPED_LEN {
+            wrapped.copy_from_slice(&sealed);
+        }
+        (nonce, wrapped)
+    }
+
+    fn unwrap_master(&self, id: Uuid, wrapping: &Key) -> Option<Key> {
+        let (nonce, wrapped) = match self {
+            Slot::Keyring { nonce, wrapped } | Slot::Passphrase { nonce, wrapped, .. } => {
+                (nonce, wrapped)
+            }
+        };
+        let aad = slot_aad(self.kind(), id);
+        let cipher = XChaCha20Poly1305::new(GenericArray::from_slice(wrapping.expose()));
+        let opened = cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: wrapped,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()?;
+        let opened = Zeroizing::new(opened);
+        Key::from_slice(&opened)
+    }
+
+    fn to_repr(&self) -> SlotRepr {
+        match self {
+            Slot::Keyring { nonce, wrapped } => SlotRepr {
+                kind: "keyring".into(),
+                kdf: None,
+                m_kib: None,
+                t: None,
+                p: None,
+                salt: None,
+                nonce: BASE64.encode(nonce),
+                key: BASE64.encode(wrapped),
+            },
+            Slot::Passphrase {
+                kdf,
+                salt,
+                nonce,
+                wrapped,
+            } => SlotRepr {
+                kind: "passphrase".into(),
+                kdf: Some("argon2id".into()),
+                m_kib: Some(kdf.m_kib),
+                t: Some(kdf.t),
+                p: Some(kdf.p),
+                salt: Some(BASE64.encode(salt)),
+                nonce: BASE64.encode(nonce),
+                key: BASE64.encode(wrapped),
+            },
+        }
+    }
+
+    fn from_repr(repr: &SlotRepr) -> Result<Slot, String> {
+        let nonce = decode_fixed::<NONCE_LEN>(&repr.nonce, "slot nonce")?;
+        let wrapped = decode_fixed::<WRAPPED_LEN>(&repr.key, "slot key")?;
+        match repr.kind.as_str() {
+            "keyring" => {
+                if repr.kdf.is_some()
+                    || repr.m_kib.is_some()
+                    || repr.t.is_some()
+                    || repr.p.is_some()
+                    || repr.salt.is_some()
+                {
+                    return Err("keyring slot with passphrase fields".into());
+                }
+                Ok(Slot::Keyring { nonce, wrapped })
+            }
+            "passphrase" => {
+                if repr.kdf.as_deref() != Some("argon2id") {
+                    return Err("passphrase slot without kdf \"argon2id\"".into());
+                }
+                let (Some(m_kib), Some(t), Some(p), Some(salt)) =
+                    (repr.m_kib, repr.t, repr.p, repr.salt.as_deref())
+                else {
+                    return Err("passphrase slot missing m_kib, t, p or salt".into());
+                };
+                let kdf = KdfParams { m_kib, t, p };
+                kdf.check()?;
+                let salt = decode_fixed::<SALT_LEN>(salt, "slot salt")?;
+                Ok(Slot::Passphrase {
+                    kdf,
+                    salt,
+                    nonce,
+                    wrapped,
+                })
+            }
+            other => Err(format!("unknown slot type {other:?}")),
+        }
+    }
+}
+
+fn slot_aad(kind: &str, id: Uuid) -> String {
+    format!("{FORMAT}/{VERSION} {kind} slot {id}")
+}
+
+fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
+    let bytes = BASE64
+        .decode(text.as_bytes())
+        .map_err(|_| format!("{what} is not canonical base64"))?;
+    bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("{what} is {} bytes, expected {N}", bytes.len()))
+}
+
+fn header_check(header: &[u8]) -> String {
+    HEXLOWER.encode(&Blake2s256::digest(header))
+}
+
+struct Header {
+    id: Uuid,
+    nonce: [u8; NONCE_LEN],
+    slots: Vec<Slot>,
+}
+
+impl Header {
+    fn keyring_slot(&self) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| matches!(s, Slot::Keyring { .. }))
+    }
+
+    fn passphrase_slot(&self) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| matches!(s, Slot::Passphrase { .. }))
+    }
+}
+
+/// A parsed vault file, borrowing from its bytes.
+struct Parsed<'a> {
+    header: Header,
+    /// The exact header bytes: the AAD of the body.
+    aad: &'a [u8],
+    ciphertext: &'a str,
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, VaultError> {
+    let corrupt = |reason: String| VaultError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let outer: OuterRepr<'_> =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a vault file: {e}")))?;
+    let aad = outer.header.get().as_bytes();
+    if outer.check != header_check(aad) {
+        return Err(corrupt("the header checksum does not match".into()));
+    }
+    let probe: ProbeRepr =
+        serde_json::from_slice(aad).map_err(|e| corrupt(format!("bad header: {e}")))?;
+    if probe.format.as_deref() != Some(FORMAT) {
+        return Err(corrupt(format!("the header format is not {FORMAT:?}")));
+    }
+    match probe.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(VERSION) => {}
+        Some(found) => {
+            return Err(VaultError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found,
+                supported: VERSION,
+            });
+        }
+        None => return Err(corrupt("the header has no integer version".into())),
+    }
+    let repr: HeaderRepr =
+        serde_json::from_slice(aad).map_err(|e| corrupt(format!("bad header: {e}")))?;
+    let nonce = decode_fixed::<NONCE_LEN>(&repr.nonce, "body nonce").map_err(corrupt)?;
+    if repr.slots.is_empty() {
+        return Err(corrupt("the header has no slots".into()));
+    }
+    let mut slots = Vec::with_capacity(repr.slots.len());
+    for slot in &repr.slots {
+        let slot = Slot::from_repr(slot).map_err(corrupt)?;
+        if slots.iter().any(|s: &Slot| s.kind() == slot.kind()) {
+            return Err(corrupt(format!("two {} slots", slot.kind())));
+        }
+        slots.push(slot);
+    }
+    if outer.ciphertext.len() < 24 {
+        return Err(corrupt("the ciphertext is too short".into()));
+    }
+    Ok(Parsed {
+        header: Header {
+            id: repr.id,
+            nonce,
+            slots,
+        },
+        aad,
+        ciphertext: outer.ciphertext,
+    })
+}
+
+/// Serializes and encrypts `data` into a complete vault file with a fresh
+/// body nonce.
+fn encode(
+    path: &Path,
+    id: Uuid,
+    slots: &[Slot],
+    master: &Key,
+    data: &VaultData,
+) -> Result<Vec<u8>, VaultError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let repr = HeaderRepr {
+        format: FORMAT.into(),
+        version: VERSION,
+        id,
+        nonce: BASE64.encode(&nonce),
+        slots: slots.iter().map(Slot::to_repr).collect(),
+    };
+    let encode_failed = |reason: String| VaultError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("cannot encode the vault: {reason}"),
+    };
+    let header = serde_json::to_vec(&repr).map_err(|e| encode_failed(e.to_string()))?;
+    let mut body =
+        Zeroizing::new(serde_json::to_vec(data).map_err(|e| encode_failed(e.to_string()))?);
+    body.reserve(TAG_LEN);
+    XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
+        .encrypt_in_place(XNonce::from_slice(&nonce), &header, &mut *body)
+        .map_err(|_| encode_failed("encryption failed".into()))?;
+    let ciphertext = BASE64.encode(&body);
+    let check = header_check(&header);
+    let mut out = Vec::with_capacity(header.len() + ciphertext.len() + check.len() + 48);
+    out.extend_from_slice(b"{\"header\":");
+    out.extend_from_slice(&header);
+    out.extend_from_slice(b",\"ciphertext\":\"");
+    out.extend_from_slice(ciphertext.as_bytes());
+    out.extend_from_slice(b"\",\"check\":\"");
+    out.extend_from_slice(check.as_bytes());
+    out.extend_from_slice(b"\"}\n");
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// The handle
+
+/// A handle on a vault directory. Creating one does no I/O.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    dir: PathBuf,
+    key_cache: Option<bool>,
+}
+
+/// An unlocked vault: its key, header and content.
+struct Opened {
+    master: Key,
+    id: Uuid,
+    slots: Vec<Slot>,
+    data: VaultData,
+}
+
+impl Vault {
+    /// The vault in directory `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Vault {
+        Vault {
+            dir: dir.into(),
+            key_cache: None,
+        }
+    }
+
+    /// The vault in [`default_home`].
+    pub fn locate() -> Result<Vault, VaultError> {
+        Ok(Vault::at(default_home()?))
+    }
+
+    /// Overrides whether the kernel key cache is used (by default it is,
+    /// unless `FACTORCAT_NO_KEY_CACHE` is set).
+    pub fn with_key_cache(mut self, enabled: bool) -> Vault {
+        self.key_cache = Some(enabled);
+        self
+    }
+
+    /// The vault directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The vault file.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// The previous generation of the vault file.
+    pub fn prev_file(&self) -> PathBuf {
+        self.dir.join(PREV_FILE_NAME)
+    }
+
+    /// The advisory lock file.
+    pub fn lock_file(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE_NAME)
+    }
+
+    /// Whether the vault file exists.
+    pub fn exists(&self) -> bool {
+        self.file().exists()
+    }
+
+    fn cache_enabled(&self) -> bool {
+        self.key_cache.unwrap_or_else(|| {
+            std::env::var_os(ENV_NO_KEY_CACHE).is_none_or(|v| v.is_empty() || v == "0")
+        })
+    }
+
+    /// Creates a new vault with the slots in `opts` and default Argon2id
+    /// parameters. Refuses if a vault exists.
+    pub fn create(&self, opts: &CreateOptions) -> Result<(), VaultError> {
+        self.create_with_kdf(opts, KdfParams::DEFAULT)
+    }
+
+    /// [`Vault::create`] with explicit Argon2id parameters for the
+    /// passphrase slot (tests use cheap ones; people should not).
+    pub fn create_with_kdf(&self, opts: &CreateOptions, kdf: KdfParams) -> Result<(), VaultError> {
+        if !opts.keyring && opts.passphrase.is_none() {
+            return Err(VaultError::NoSlot);
+        }
+        if opts.passphrase.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(VaultError::EmptyPassphrase);
+        }
+        kdf.check()
+            .map_err(|reason| VaultError::BadKdfParams { reason })?;
+        let file = self.file();
+        if file.exists() {
+            return Err(VaultError::AlreadyExists { path: file });
+        }
+        fsutil::create_private_dir(&self.dir)?;
+        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        if file.exists() {
+            return Err(VaultError::AlreadyExists { path: file });
+        }
+        let id = Uuid::new_v4();
+        let master = Key::random();
+        let mut slots = Vec::new();
+        if let Some(passphrase) = &opts.passphrase {
+            slots.push(passphrase_slot(id, &master, passphrase, kdf)?);
+        }
+        let keyring_id = id.to_string();
+        if opts.keyring {
+            let wrapping = Key::random();
+            keystore::keyring_set(&keyring_id, &wrapping)?;
+            let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master);
+            slots.insert(0, Slot::Keyring { nonce, wrapped });
+        }
+        let written = encode(&file, id, &slots, &master, &VaultData::default()).and_then(|bytes| {
+            fsutil::replace_keeping_prev(&self.dir, &file, &self.prev_file(), &bytes)
+        });
+        if let Err(e) = written {
+            if opts.keyring {
+                let _ = keystore::keyring_delete(&keyring_id);
+            }
+            return Err(e);
+        }
+        if opts.keyring && self.cache_enabled() {
+            keystore::cache_put(&keyring_id, &master);
+        }
+        Ok(())
+    }
+
+    /// Reads and decrypts the vault under a shared lock.
+    pub fn read(&self, unlock: &Unlock) -> Result<VaultData, VaultError> {
+        let file = self.file();
+        if !file.exists() {
+            return Err(VaultError::NotFound { path: file });
+        }
+        let _lock = fsutil::lock(&self.lock_file(), false)?;
+        let bytes = self.read_bytes()?;
+        Ok(self.open(&bytes, unlock)?.data)
+    }
+
+    /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
+    /// atomically (previous generation kept); if `Err`, write nothing.
+    pub fn update<T, E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        f: impl FnOnce(&mut VaultData) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let file = self.file();
+        if !file.exists() {
+            return Err(VaultError::NotFound { path: file }.into());
+        }
+        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        let bytes = self.read_bytes()?;
+        let mut opened = self.open(&bytes, unlock)?;
+        let out = f(&mut opened.data)?;
+        self.write(&opened)?;
+        Ok(out)
+    }
+
+    /// Adds or changes (`Some`) or removes (`None`) the passphrase slot,
+    /// with default Argon2id parameters. Refuses to remove the last slot.
+    pub fn set_passphrase(
+        &self,
+        unlock: &Unlock,
+        new: Option<Zeroizing<String>>,
+    ) -> Result<(), VaultError> {
+        self.set_passphrase_with_kdf(unlock, new, KdfParams::DEFAULT)
+    }
+
+    /// [`Vault::set_passphrase`] with explicit Argon2id parameters.
+    pub fn set_passphrase_with_kdf(
+        &self,
+        unlock: &Unlock,
+        new: Option<Zeroizing<String>>,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
+        kdf.check()
+            .map_err(|reason| VaultError::BadKdfParams { reason })?;
+        if new.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(VaultError::EmptyPassphrase);
+        }
+        let file = self.file();
+        if !file.exists() {
+            return Err(VaultError::NotFound { path: file });
+        }
+        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        let bytes = self.read_bytes()?;
+        let mut opened = self.open(&bytes, unlock)?;
+        opened
+            .slots
+            .retain(|s| !matches!(s, Slot::Passphrase { .. }));
+        match new {
+            Some(passphrase) => {
+                let slot = passphrase_slot(opened.id, &opened.master, &passphrase, kdf)?;
+                opened.slots.push(slot);
+            }
+            None if opened.slots.is_empty() => return Err(VaultError::LastSlot),
+            None => {}
+        }
+        self.write(&opened)
+    }
+
+    /// Cheap look at the vault without unlocking it.
+    pub fn status(&self) -> VaultStatus {
+        let file = self.file();
+        match fs::symlink_metadata(&file) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return VaultStatus::Missing,
+            _ => {}
+        }
+        let parsed = self.read_bytes().and_then(|bytes| {
+            parse(&file, &bytes).map(|p| {
+                (
+                    p.header.keyring_slot().is_some(),
+                    p.header.passphrase_slot().is_some(),
+                )
+            })
+        });
+        match parsed {
+            Ok((has_keyring_slot, has_passphrase_slot)) => VaultStatus::Present {
+                has_keyring_slot,
+                has_passphrase_slot,
+            },
+            Err(e) => VaultStatus::Unreadable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// The vault's id (the keyring user name), read from the header.
+    pub fn id(&self) -> Result<Uuid, VaultError> {
+        let bytes = self.read_bytes()?;
+        Ok(parse(&self.file(), &bytes)?.header.id)
+    }
+
+    /// Drops this vault's master key from the kernel key cache, so the next
+    /// use must unlock through a slot again.
+    pub fn forget_cached_key(&self) -> Result<(), VaultError> {
+        keystore::cache_drop(&self.id()?.to_string());
+        Ok(())
+    }
+
+    fn read_bytes(&self) -> Result<Vec<u8>, VaultError> {
+        let path = self.file();
+        let mut file = File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => VaultError::NotFound { path: path.clone() },
+            _ => io_err(&path, e),
+        })?;
+        let len = file.metadata().map_err(|e| io_err(&path, e))?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+            });
+        }
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        file.by_ref()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_err(&path, e))?;
+        Ok(bytes)
+    }
+
+    fn write(&self, opened: &Opened) -> Result<(), VaultError> {
+        let file = self.file();
+        let bytes = encode(
+            &file,
+            opened.id,
+            &opened.slots,
+            &opened.master,
+            &opened.data,
+        )?;
+        fsutil::remove_stale_temps(&self.dir, &file);
+        fsutil::replace_keeping_prev(&self.dir, &file, &self.prev_file(), &bytes)
+    }
+
+    /// Parses and decrypts `bytes`: cached key, then keyring slot, then
+    /// passphrase slot.
+    fn open(&self, bytes: &[u8], unlock: &Unlock) -> Result<Opened, VaultError> {
+        let path = self.file();
+        let parsed = parse(&path, bytes)?;
+        let header = &parsed.header;
+        let mut body =
+            Zeroizing::new(BASE64.decode(parsed.ciphertext.as_bytes()).map_err(|_| {
+                VaultError::Corrupt {
+                    path: path.clone(),
+                    reason: "the ciphertext is not canonical base64".into(),
+                }
+            })?);
+        if body.len() < TAG_LEN {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: "the ciphertext is too short".into(),
+            });
+        }
+        let id = header.id.to_string();
+        let cache = self.cache_enabled();
+
+        if cache && let Some(master) = keystore::cache_get(&id) {
+            if decrypt_body(&master, &parsed, &mut body) {
+                return finish(&path, master, header, &body);
+            }
+            keystore::cache_drop(&id);
+        }
+
+        let mut keyring_failure = None;
+        if let Some(slot) = header.keyring_slot() {
+            match keystore::keyring_get(&id) {
+                Ok(wrapping) => match slot.unwrap_master(header.id, &wrapping) {
+                    Some(master) => {
+                        if !decrypt_body(&master, &parsed, &mut body) {
+                            return Err(body_damaged(&path));
+                        }
+                        if cache {
+                            keystore::cache_put(&id, &master);
+                        }
+                        return finish(&path, master, header, &body);
+                    }
+                    None => {
+                        keyring_failure = Some(VaultError::KeyringMismatch { path: path.clone() })
+                    }
+                },
+                Err(e) => keyring_failure = Some(e.into()),
+            }
+        }
+
+        if let Some(slot @ Slot::Passphrase { kdf, salt, .. }) = header.passphrase_slot() {
+            let Some(passphrase) = unlock.passphrase_for(&path) else {
+                return Err(keyring_failure.unwrap_or(VaultError::PassphraseRequired));
+            };
+            let wrapping = kdf
+                .derive(&passphrase, salt)
+                .map_err(|reason| VaultError::Corrupt {
+                    path: path.clone(),
+                    reason,
+                })?;
+            let master = slot
+                .unwrap_master(header.id, &wrapping)
+                .ok_or(VaultError::WrongPassphrase)?;
+            if !decrypt_body(&master, &parsed, &mut body) {
+                return Err(body_damaged(&path));
+            }
+            return finish(&path, master, header, &body);
+        }
+
+        Err(keyring_failure.unwrap_or(VaultError::NoSlot))
+    }
+}
+
+fn passphrase_slot(
+    id: Uuid,
+    master: &Key,
+    passphrase: &str,
+    kdf: KdfParams,
+) -> Result<Slot, VaultError> {
+    let mut salt = [0u8; SALT_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let wrapping = kdf
+        .derive(passphrase, &salt)
+        .map_err(|reason| VaultError::BadKdfParams { reason })?;
+    let (nonce, wrapped) = Slot::wrap_master("passphrase", id, &wrapping, master);
+    Ok(Slot::Passphrase {
+        kdf,
+        salt,
+        nonce,
+        wrapped,
+    })
+}
+
+fn body_damaged(path: &Path) -> VaultError {
+    VaultError::Corrupt {
+        path: path.to_path_buf(),
+        reason: "the encrypted contents fail authentication".into(),
+    }
+}
+
+/// Decrypts the body in place. On failure the buffer is left unchanged, so
+/// another key can be tried.
+fn decrypt_body(master: &Key, parsed: &Parsed<'_>, body: &mut Zeroizing<Vec<u8>>) -> bool {
+    let Some(tag_at) = body.len().checked_sub(TAG_LEN) else {
+        return false;
+    };
+    let (msg, tag) = body.split_at_mut(tag_at);
+    let tag = *GenericArray::from_slice(tag);
+    let ok = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
+        .decrypt_in_place_detached(
+            XNonce::from_slice(&parsed.header.nonce),
+            parsed.aad,
+            msg,
+            &tag,
+        )
+        .is_ok();
+    if ok {
+        body.truncate(tag_at);
+    }
+    ok
+}
+
+fn finish(path: &Path, master: Key, header: &Header, plain: &[u8]) -> Result<Opened, VaultError> {
+    let data: VaultData = serde_json::from_slice(plain).map_err(|e| VaultError::Corrupt {
+        path: path.to_path_buf(),
+        // Position only: serde's message could quote a field value.
+        reason: format!(
+            "the decrypted contents are not a valid token list (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    Ok(Opened {
+        master,
+        id: header.id,
+        slots: header.slots.clone(),
+        data,
+    })
+}
