@@ -1179,3 +1179,261 @@ fn finish(path: &Path, master: Key, header: &Header, plain: &[u8]) -> Result<Ope
         data,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    const FAST: KdfParams = KdfParams {
+        m_kib: 64,
+        t: 1,
+        p: 1,
+    };
+
+    fn token(n: u8) -> Token {
+        Token::new(
+            format!("Issuer {n}"),
+            "me",
+            Secret::from_bytes(vec![n; 20]).unwrap(),
+        )
+    }
+
+    #[test]
+    fn insert_replaces_in_place_and_revives_tombstones() {
+        let mut data = VaultData::default();
+        let (a, b) = (token(1), token(2));
+        data.insert(a.clone());
+        data.insert(b.clone());
+        let mut a2 = a.clone();
+        a2.account = "changed".into();
+        data.insert(a2);
+        assert_eq!(data.tokens.len(), 2);
+        assert_eq!(data.tokens[0].account, "changed");
+        data.fills.insert(b.id, 42);
+        assert_eq!(data.remove(b.id).map(|t| t.id), Some(b.id));
+        assert!(data.fills.is_empty());
+        assert_eq!(data.tombstones.len(), 1);
+        assert_eq!(data.tombstones[0].id, b.id);
+        assert!(data.remove(b.id).is_none());
+        assert_eq!(data.tombstones.len(), 1);
+        data.insert(b.clone());
+        assert!(data.tombstones.is_empty());
+        assert_eq!(data.get(b.id), Some(&b));
+        data.get_mut(b.id).unwrap().pinned = true;
+        assert!(data.get(b.id).unwrap().pinned);
+    }
+
+    #[test]
+    fn kdf_bounds() {
+        assert!(KdfParams::DEFAULT.check().is_ok());
+        assert!(FAST.check().is_ok());
+        for bad in [
+            KdfParams {
+                m_kib: 7,
+                t: 1,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 64,
+                t: 0,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 64,
+                t: 1,
+                p: 0,
+            },
+            KdfParams {
+                m_kib: 64,
+                t: 65,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 64,
+                t: 1,
+                p: 17,
+            },
+            KdfParams {
+                m_kib: u32::MAX,
+                t: 1,
+                p: 1,
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
+    /// Builds a file from a header value with a correct check digest.
+    fn file_with_header(header: &serde_json::Value) -> Vec<u8> {
+        let header = serde_json::to_vec(header).unwrap();
+        let mut out = b"{\"header\":".to_vec();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(b",\"ciphertext\":\"");
+        out.extend_from_slice(BASE64.encode(&[0u8; 64]).as_bytes());
+        out.extend_from_slice(b"\",\"check\":\"");
+        out.extend_from_slice(header_check(&header).as_bytes());
+        out.extend_from_slice(b"\"}");
+        out
+    }
+
+    fn sample_header() -> serde_json::Value {
+        let master = Key::random();
+        let wrapping = Key::random();
+        let id = Uuid::new_v4();
+        let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master);
+        let slot = Slot::Keyring { nonce, wrapped }.to_repr();
+        serde_json::json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "id": id,
+            "nonce": BASE64.encode(&[1u8; NONCE_LEN]),
+            "slots": [serde_json::to_value(slot).unwrap()],
+        })
+    }
+
+    fn parse_code(header: &serde_json::Value) -> &'static str {
+        match parse(Path::new("v"), &file_with_header(header)) {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn parse_accepts_the_sample_and_rejects_each_rule() {
+        let good = sample_header();
+        assert_eq!(parse_code(&good), "ok");
+        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+            (
+                "unknown version",
+                Box::new(|h| h["version"] = 2.into()),
+                "vault_version",
+            ),
+            (
+                "string version",
+                Box::new(|h| h["version"] = "1".into()),
+                "vault_corrupt",
+            ),
+            (
+                "other format",
+                Box::new(|h| h["format"] = "aegis".into()),
+                "vault_corrupt",
+            ),
+            (
+                "no slots",
+                Box::new(|h| h["slots"] = serde_json::json!([])),
+                "vault_corrupt",
+            ),
+            (
+                "short nonce",
+                Box::new(|h| h["nonce"] = BASE64.encode(&[1u8; 12]).into()),
+                "vault_corrupt",
+            ),
+            (
+                "bad id",
+                Box::new(|h| h["id"] = "nope".into()),
+                "vault_corrupt",
+            ),
+            (
+                "unknown field",
+                Box::new(|h| h["extra"] = 1.into()),
+                "vault_corrupt",
+            ),
+            (
+                "duplicate slot",
+                Box::new(|h| {
+                    let s = h["slots"][0].clone();
+                    h["slots"].as_array_mut().unwrap().push(s);
+                }),
+                "vault_corrupt",
+            ),
+            (
+                "unknown slot",
+                Box::new(|h| h["slots"][0]["type"] = "fido".into()),
+                "vault_corrupt",
+            ),
+            (
+                "short wrapped key",
+                Box::new(|h| h["slots"][0]["key"] = BASE64.encode(&[0u8; 32]).into()),
+                "vault_corrupt",
+            ),
+            (
+                "passphrase slot without salt",
+                Box::new(|h| {
+                    h["slots"][0]["type"] = "passphrase".into();
+                    h["slots"][0]["kdf"] = "argon2id".into();
+                    h["slots"][0]["m_kib"] = 64.into();
+                    h["slots"][0]["t"] = 1.into();
+                    h["slots"][0]["p"] = 1.into();
+                }),
+                "vault_corrupt",
+            ),
+            (
+                "huge argon2 memory",
+                Box::new(|h| {
+                    h["slots"][0]["type"] = "passphrase".into();
+                    h["slots"][0]["kdf"] = "argon2id".into();
+                    h["slots"][0]["m_kib"] = 4_000_000.into();
+                    h["slots"][0]["t"] = 1.into();
+                    h["slots"][0]["p"] = 1.into();
+                    h["slots"][0]["salt"] = BASE64.encode(&[0u8; SALT_LEN]).into();
+                }),
+                "vault_corrupt",
+            ),
+        ];
+        for (what, edit, expected) in cases {
+            let mut header = good.clone();
+            edit(&mut header);
+            assert_eq!(parse_code(&header), expected, "{what}");
+        }
+        // A correct header with a wrong check digest.
+        let mut bytes = file_with_header(&good);
+        let at = bytes.len() - 4;
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        assert_eq!(
+            parse(Path::new("v"), &bytes).err().map(|e| e.code()),
+            Some("vault_corrupt")
+        );
+    }
+
+    #[test]
+    fn passphrase_slot_unwraps_only_with_its_passphrase() {
+        let id = Uuid::new_v4();
+        let master = Key::random();
+        let slot = passphrase_slot(id, &master, "pw", FAST).unwrap();
+        let Slot::Passphrase { kdf, salt, .. } = &slot else {
+            panic!("not a passphrase slot");
+        };
+        let right = kdf.derive("pw", salt).unwrap();
+        let wrong = kdf.derive("pW", salt).unwrap();
+        assert_eq!(
+            slot.unwrap_master(id, &right).unwrap().expose(),
+            master.expose()
+        );
+        assert!(slot.unwrap_master(id, &wrong).is_none());
+        // Bound to the vault id: the same slot in another vault does not open.
+        assert!(slot.unwrap_master(Uuid::new_v4(), &right).is_none());
+    }
+
+    #[test]
+    fn errors_never_show_secrets_and_say_what_to_do() {
+        let e = VaultError::Corrupt {
+            path: PathBuf::from("dir/vault.json"),
+            reason: "x".into(),
+        };
+        assert!(e.to_string().contains("dir/vault.json.prev"));
+        assert_eq!(e.code(), "vault_corrupt");
+        let unlock = Unlock::with_passphrase("hunter2");
+        assert!(!format!("{unlock:?}").contains("hunter2"));
+        let opts = CreateOptions {
+            keyring: false,
+            passphrase: Some(Zeroizing::new("hunter2".into())),
+        };
+        assert!(!format!("{opts:?}").contains("hunter2"));
+        assert!(
+            VaultError::KeyringLocked
+                .to_string()
+                .contains("FACTORCAT_PASSPHRASE")
+        );
+    }
+}
