@@ -1303,7 +1303,8 @@ mod tests {
     fn parse_accepts_the_sample_and_rejects_each_rule() {
         let good = sample_header();
         assert_eq!(parse_code(&good), "ok");
-        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit, &str)> = vec![
             (
                 "unknown version",
                 Box::new(|h| h["version"] = 2.into()),

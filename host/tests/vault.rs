@@ -616,11 +616,19 @@ fn in_private_session(home: &Path, script: &str) -> String {
         .env("FACTORCAT_TEST_DIR", home.join("vault"))
         .env("FACTORCAT_NO_KEY_CACHE", "1")
         .env_remove("FACTORCAT_PASSPHRASE")
-        .stderr(Stdio::inherit())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "private session failed: {text}");
+    // The session's stderr (daemon and prompter chatter) only matters on failure.
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "private session failed: {text}\n{errors}"
+    );
+    assert!(
+        text.contains("6 RESULT"),
+        "private session incomplete: {text}\n{errors}"
+    );
     text
 }
 
@@ -631,9 +639,10 @@ fn locked_or_absent_keyring_gives_actionable_errors_and_passphrase_works() {
     }
     let home = tempfile::tempdir().unwrap();
     let script = r#"
+        exe="$1"
         mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
         printf 'private-session' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-        child() { FACTORCAT_TEST_CHILD="$1" "$0" --exact child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
+        child() { FACTORCAT_TEST_CHILD="$1" "$exe" --exact child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
         echo "1 $(child create)"
         echo "2 $(child read)"
         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
