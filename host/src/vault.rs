@@ -28,7 +28,6 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use data_encoding::{BASE64, HEXLOWER};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -447,15 +446,12 @@ impl From<KeyringError> for VaultError {
 // ---------------------------------------------------------------------------
 // On-disk representation
 
-/// The outer object. Unknown members are ignored so that the version check
-/// below can report a newer file as such.
-#[derive(Deserialize)]
-struct OuterRepr<'a> {
-    #[serde(borrow)]
-    header: &'a RawValue,
-    ciphertext: &'a str,
-    check: &'a str,
-}
+/// The first line of every vault file.
+const MAGIC: &[u8] = b"factorcat-vault\n";
+/// Longest header line accepted, in bytes.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Length of the check line without its newline (BLAKE2s-256 in hex).
+const CHECK_HEX_LEN: usize = 64;
 
 /// Just enough of the header to decide whether it is ours and which version.
 #[derive(Deserialize)]
@@ -665,27 +661,42 @@ impl Header {
     }
 }
 
-/// A parsed vault file, borrowing from its bytes.
-struct Parsed<'a> {
+/// A parsed vault file: the header, and where the AAD and body are in its bytes.
+struct Parsed {
     header: Header,
-    /// The exact header bytes: the AAD of the body.
-    aad: &'a [u8],
-    ciphertext: &'a str,
+    /// The exact header bytes (the AAD of the body).
+    aad: std::ops::Range<usize>,
+    /// Where the ciphertext starts; it runs to the end of the file.
+    body: usize,
 }
 
-fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, VaultError> {
+fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
     let corrupt = |reason: String| VaultError::Corrupt {
         path: path.to_path_buf(),
         reason,
     };
-    let outer: OuterRepr<'_> =
-        serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a vault file: {e}")))?;
-    let aad = outer.header.get().as_bytes();
-    if outer.check != header_check(aad) {
+    if !bytes.starts_with(MAGIC) {
+        return Err(corrupt(
+            "it does not start with the FactorCat vault signature".into(),
+        ));
+    }
+    let rest = &bytes[MAGIC.len()..];
+    let window = &rest[..rest.len().min(MAX_HEADER_BYTES + 1)];
+    let header_len = window
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| corrupt("the header line is unterminated or too long".into()))?;
+    let aad = MAGIC.len()..MAGIC.len() + header_len;
+    let header = &bytes[aad.clone()];
+    let check_at = aad.end + 1;
+    let check = bytes
+        .get(check_at..check_at + CHECK_HEX_LEN + 1)
+        .ok_or_else(|| corrupt("the file ends inside the check line".into()))?;
+    if check[CHECK_HEX_LEN] != b'\n' || &check[..CHECK_HEX_LEN] != header_check(header).as_bytes() {
         return Err(corrupt("the header checksum does not match".into()));
     }
     let probe: ProbeRepr =
-        serde_json::from_slice(aad).map_err(|e| corrupt(format!("bad header: {e}")))?;
+        serde_json::from_slice(header).map_err(|e| corrupt(format!("bad header: {e}")))?;
     if probe.format.as_deref() != Some(FORMAT) {
         return Err(corrupt(format!("the header format is not {FORMAT:?}")));
     }
@@ -701,7 +712,7 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, VaultError> {
         None => return Err(corrupt("the header has no integer version".into())),
     }
     let repr: HeaderRepr =
-        serde_json::from_slice(aad).map_err(|e| corrupt(format!("bad header: {e}")))?;
+        serde_json::from_slice(header).map_err(|e| corrupt(format!("bad header: {e}")))?;
     let nonce = decode_fixed::<NONCE_LEN>(&repr.nonce, "body nonce").map_err(corrupt)?;
     if repr.slots.is_empty() {
         return Err(corrupt("the header has no slots".into()));
@@ -714,7 +725,8 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, VaultError> {
         }
         slots.push(slot);
     }
-    if outer.ciphertext.len() < 24 {
+    let body = check_at + CHECK_HEX_LEN + 1;
+    if bytes.len() - body < TAG_LEN {
         return Err(corrupt("the ciphertext is too short".into()));
     }
     Ok(Parsed {
@@ -724,19 +736,35 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, VaultError> {
             slots,
         },
         aad,
-        ciphertext: outer.ciphertext,
+        body,
     })
 }
 
+/// Counts the bytes written to it, to size buffers exactly.
+struct CountingWriter(usize);
+
+impl io::Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Serializes and encrypts `data` into a complete vault file with a fresh
-/// body nonce.
+/// body nonce. The plaintext is written straight into the output buffer,
+/// sized exactly beforehand so that no reallocation leaves a stray copy of
+/// it on the heap, and encrypted there.
 fn encode(
     path: &Path,
     id: Uuid,
     slots: &[Slot],
     master: &Key,
     data: &VaultData,
-) -> Result<Vec<u8>, VaultError> {
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let repr = HeaderRepr {
@@ -751,22 +779,20 @@ fn encode(
         reason: format!("cannot encode the vault: {reason}"),
     };
     let header = serde_json::to_vec(&repr).map_err(|e| encode_failed(e.to_string()))?;
-    let mut body =
-        Zeroizing::new(serde_json::to_vec(data).map_err(|e| encode_failed(e.to_string()))?);
-    body.reserve(TAG_LEN);
-    XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
-        .encrypt_in_place(XNonce::from_slice(&nonce), &header, &mut *body)
-        .map_err(|_| encode_failed("encryption failed".into()))?;
-    let ciphertext = BASE64.encode(&body);
-    let check = header_check(&header);
-    let mut out = Vec::with_capacity(header.len() + ciphertext.len() + check.len() + 48);
-    out.extend_from_slice(b"{\"header\":");
+    let mut counter = CountingWriter(0);
+    serde_json::to_writer(&mut counter, data).map_err(|e| encode_failed(e.to_string()))?;
+    let body = MAGIC.len() + header.len() + 1 + CHECK_HEX_LEN + 1;
+    let mut out = Zeroizing::new(Vec::with_capacity(body + counter.0 + TAG_LEN));
+    out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header);
-    out.extend_from_slice(b",\"ciphertext\":\"");
-    out.extend_from_slice(ciphertext.as_bytes());
-    out.extend_from_slice(b"\",\"check\":\"");
-    out.extend_from_slice(check.as_bytes());
-    out.extend_from_slice(b"\"}\n");
+    out.push(b'\n');
+    out.extend_from_slice(header_check(&header).as_bytes());
+    out.push(b'\n');
+    serde_json::to_writer(&mut *out, data).map_err(|e| encode_failed(e.to_string()))?;
+    let tag = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
+        .encrypt_in_place_detached(XNonce::from_slice(&nonce), &header, &mut out[body..])
+        .map_err(|_| encode_failed("encryption failed".into()))?;
+    out.extend_from_slice(&tag);
     Ok(out)
 }
 
@@ -901,8 +927,8 @@ impl Vault {
             return Err(VaultError::NotFound { path: file });
         }
         let _lock = fsutil::lock(&self.lock_file(), false)?;
-        let bytes = self.read_bytes()?;
-        Ok(self.open(&bytes, unlock)?.data)
+        let mut bytes = self.read_bytes()?;
+        Ok(self.open(&mut bytes, unlock)?.data)
     }
 
     /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
@@ -917,8 +943,8 @@ impl Vault {
             return Err(VaultError::NotFound { path: file }.into());
         }
         let _lock = fsutil::lock(&self.lock_file(), true)?;
-        let bytes = self.read_bytes()?;
-        let mut opened = self.open(&bytes, unlock)?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock)?;
         let out = f(&mut opened.data)?;
         self.write(&opened)?;
         Ok(out)
@@ -951,8 +977,8 @@ impl Vault {
             return Err(VaultError::NotFound { path: file });
         }
         let _lock = fsutil::lock(&self.lock_file(), true)?;
-        let bytes = self.read_bytes()?;
-        let mut opened = self.open(&bytes, unlock)?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock)?;
         opened
             .slots
             .retain(|s| !matches!(s, Slot::Passphrase { .. }));
@@ -1006,7 +1032,9 @@ impl Vault {
         Ok(())
     }
 
-    fn read_bytes(&self) -> Result<Vec<u8>, VaultError> {
+    /// The whole vault file, in a buffer that is wiped on drop (the body is
+    /// decrypted in place).
+    fn read_bytes(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let path = self.file();
         let mut file = File::open(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => VaultError::NotFound { path: path.clone() },
@@ -1019,10 +1047,10 @@ impl Vault {
                 reason: format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
             });
         }
-        let mut bytes = Vec::with_capacity(len as usize + 1);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
         file.by_ref()
             .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
+            .read_to_end(&mut *bytes)
             .map_err(|e| io_err(&path, e))?;
         Ok(bytes)
     }
@@ -1042,29 +1070,22 @@ impl Vault {
 
     /// Parses and decrypts `bytes`: cached key, then keyring slot, then
     /// passphrase slot.
-    fn open(&self, bytes: &[u8], unlock: &Unlock) -> Result<Opened, VaultError> {
+    fn open(&self, bytes: &mut [u8], unlock: &Unlock) -> Result<Opened, VaultError> {
         let path = self.file();
         let parsed = parse(&path, bytes)?;
         let header = &parsed.header;
-        let mut body =
-            Zeroizing::new(BASE64.decode(parsed.ciphertext.as_bytes()).map_err(|_| {
-                VaultError::Corrupt {
-                    path: path.clone(),
-                    reason: "the ciphertext is not canonical base64".into(),
-                }
-            })?);
-        if body.len() < TAG_LEN {
-            return Err(VaultError::Corrupt {
-                path,
-                reason: "the ciphertext is too short".into(),
-            });
-        }
+        let (head, body) = bytes.split_at_mut(parsed.body);
+        let mut body = Body {
+            nonce: &header.nonce,
+            aad: &head[parsed.aad.clone()],
+            bytes: body,
+        };
         let id = header.id.to_string();
         let cache = self.cache_enabled();
 
         if cache && let Some(master) = keystore::cache_get(&id) {
-            if decrypt_body(&master, &parsed, &mut body) {
-                return finish(&path, master, header, &body);
+            if body.decrypt(&master) {
+                return finish(&path, master, header, body.plaintext());
             }
             keystore::cache_drop(&id);
         }
@@ -1074,13 +1095,13 @@ impl Vault {
             match keystore::keyring_get(&id) {
                 Ok(wrapping) => match slot.unwrap_master(header.id, &wrapping) {
                     Some(master) => {
-                        if !decrypt_body(&master, &parsed, &mut body) {
+                        if !body.decrypt(&master) {
                             return Err(body_damaged(&path));
                         }
                         if cache {
                             keystore::cache_put(&id, &master);
                         }
-                        return finish(&path, master, header, &body);
+                        return finish(&path, master, header, body.plaintext());
                     }
                     None => {
                         keyring_failure = Some(VaultError::KeyringMismatch { path: path.clone() })
@@ -1103,10 +1124,10 @@ impl Vault {
             let master = slot
                 .unwrap_master(header.id, &wrapping)
                 .ok_or(VaultError::WrongPassphrase)?;
-            if !decrypt_body(&master, &parsed, &mut body) {
+            if !body.decrypt(&master) {
                 return Err(body_damaged(&path));
             }
-            return finish(&path, master, header, &body);
+            return finish(&path, master, header, body.plaintext());
         }
 
         Err(keyring_failure.unwrap_or(VaultError::NoSlot))
@@ -1140,26 +1161,32 @@ fn body_damaged(path: &Path) -> VaultError {
     }
 }
 
-/// Decrypts the body in place. On failure the buffer is left unchanged, so
-/// another key can be tried.
-fn decrypt_body(master: &Key, parsed: &Parsed<'_>, body: &mut Zeroizing<Vec<u8>>) -> bool {
-    let Some(tag_at) = body.len().checked_sub(TAG_LEN) else {
-        return false;
-    };
-    let (msg, tag) = body.split_at_mut(tag_at);
-    let tag = *GenericArray::from_slice(tag);
-    let ok = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
-        .decrypt_in_place_detached(
-            XNonce::from_slice(&parsed.header.nonce),
-            parsed.aad,
-            msg,
-            &tag,
-        )
-        .is_ok();
-    if ok {
-        body.truncate(tag_at);
+/// The encrypted body of a vault file, decrypted in place.
+struct Body<'a> {
+    nonce: &'a [u8; NONCE_LEN],
+    aad: &'a [u8],
+    /// Ciphertext and tag; after a successful [`Body::decrypt`], plaintext and tag.
+    bytes: &'a mut [u8],
+}
+
+impl Body<'_> {
+    /// Decrypts with `master`. On failure the bytes are left unchanged, so
+    /// another key can be tried.
+    fn decrypt(&mut self, master: &Key) -> bool {
+        let Some(tag_at) = self.bytes.len().checked_sub(TAG_LEN) else {
+            return false;
+        };
+        let (msg, tag) = self.bytes.split_at_mut(tag_at);
+        let tag = *GenericArray::from_slice(tag);
+        XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
+            .decrypt_in_place_detached(XNonce::from_slice(self.nonce), self.aad, msg, &tag)
+            .is_ok()
     }
-    ok
+
+    /// The plaintext, valid after a successful [`Body::decrypt`].
+    fn plaintext(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len() - TAG_LEN]
+    }
 }
 
 fn finish(path: &Path, master: Key, header: &Header, plain: &[u8]) -> Result<Opened, VaultError> {
@@ -1264,16 +1291,15 @@ mod tests {
         }
     }
 
-    /// Builds a file from a header value with a correct check digest.
+    /// Builds a file from a header value with a correct check line.
     fn file_with_header(header: &serde_json::Value) -> Vec<u8> {
         let header = serde_json::to_vec(header).unwrap();
-        let mut out = b"{\"header\":".to_vec();
+        let mut out = MAGIC.to_vec();
         out.extend_from_slice(&header);
-        out.extend_from_slice(b",\"ciphertext\":\"");
-        out.extend_from_slice(BASE64.encode(&[0u8; 64]).as_bytes());
-        out.extend_from_slice(b"\",\"check\":\"");
+        out.push(b'\n');
         out.extend_from_slice(header_check(&header).as_bytes());
-        out.extend_from_slice(b"\"}");
+        out.push(b'\n');
+        out.extend_from_slice(&[0u8; 64]);
         out
     }
 
@@ -1389,7 +1415,7 @@ mod tests {
         }
         // A correct header with a wrong check digest.
         let mut bytes = file_with_header(&good);
-        let at = bytes.len() - 4;
+        let at = bytes.len() - 64 - 3;
         bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
         assert_eq!(
             parse(Path::new("v"), &bytes).err().map(|e| e.code()),

@@ -202,37 +202,48 @@ fn create_refusals_and_status() {
     }
 }
 
+/// The header line of a vault file, and where the body starts.
+fn header_of(bytes: &[u8]) -> (serde_json::Value, usize) {
+    let lines: Vec<&[u8]> = bytes.splitn(4, |&b| b == b'\n').collect();
+    assert_eq!(lines[0], b"factorcat-vault");
+    let body = lines[0].len() + lines[1].len() + lines[2].len() + 3;
+    (serde_json::from_slice(lines[1]).unwrap(), body)
+}
+
 #[test]
 fn production_create_uses_default_argon2_params() {
     let root = tempfile::tempdir().unwrap();
     let vault = Vault::at(root.path()).with_key_cache(false);
     vault.create(&pass_options(PASS)).unwrap();
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(vault.file()).unwrap()).unwrap();
-    let slot = &file["header"]["slots"][0];
+    let (header, _) = header_of(&std::fs::read(vault.file()).unwrap());
+    let slot = &header["slots"][0];
     assert_eq!(slot["type"], "passphrase");
     assert_eq!(slot["kdf"], "argon2id");
     assert_eq!(slot["m_kib"], 65536);
     assert_eq!(slot["t"], 3);
     assert_eq!(slot["p"], 1);
-    assert_eq!(file["header"]["version"], 1);
+    assert_eq!(header["version"], 1);
     // The contents are not in the file in plain text.
     add(&vault, &unlock(), token(1)).unwrap();
-    let text = std::fs::read_to_string(vault.file()).unwrap();
-    assert!(!text.contains("Issuer 1"));
+    let bytes = std::fs::read(vault.file()).unwrap();
+    assert!(!bytes.windows(8).any(|w| w == b"Issuer 1"));
 }
 
 #[test]
 fn newer_version_reported_as_such() {
     let (_root, vault) = pass_vault();
-    let mut file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(vault.file()).unwrap()).unwrap();
-    file["header"]["version"] = 2.into();
-    let header = serde_json::to_vec(&file["header"]).unwrap();
+    let old = std::fs::read(vault.file()).unwrap();
+    let (mut header, body) = header_of(&old);
+    header["version"] = 2.into();
+    let header = serde_json::to_vec(&header).unwrap();
     use blake2::Digest;
     let check = data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(&header));
-    file["check"] = check.into();
-    let bytes = serde_json::to_vec(&file).unwrap();
+    let mut bytes = b"factorcat-vault\n".to_vec();
+    bytes.extend_from_slice(&header);
+    bytes.push(b'\n');
+    bytes.extend_from_slice(check.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&old[body..]);
     std::fs::write(vault.file(), &bytes).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
     assert_eq!(err.code(), "vault_version");
@@ -290,14 +301,12 @@ fn bit_flips_refused_and_untouched() {
         add(&vault, &unlock(), token(n)).unwrap();
     }
     let good = std::fs::read(vault.file()).unwrap();
-    let header_end = good
-        .windows(14)
-        .position(|w| w == b",\"ciphertext\":")
-        .unwrap();
-    // Every byte of the header and the tail, every 23rd of the ciphertext.
-    let mut offsets: BTreeSet<usize> = (0..header_end + 16).collect();
-    offsets.extend((header_end..good.len()).step_by(23));
-    offsets.extend(good.len() - 80..good.len());
+    let (_, body) = header_of(&good);
+    // Every byte of the signature, header and check line and of the start of
+    // the ciphertext, every 23rd byte after that, and the whole tag.
+    let mut offsets: BTreeSet<usize> = (0..body + 16).collect();
+    offsets.extend((body..good.len()).step_by(23));
+    offsets.extend(good.len() - 16..good.len());
     for at in offsets {
         let mut damaged = good.clone();
         damaged[at] ^= 1 << (at % 8);
