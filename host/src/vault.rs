@@ -1050,7 +1050,7 @@ impl Vault {
         let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
         file.by_ref()
             .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut *bytes)
+            .read_to_end(&mut bytes)
             .map_err(|e| io_err(&path, e))?;
         Ok(bytes)
     }
