@@ -4,6 +4,7 @@
 //! vault_bench setup N     # new keyring vault with N tokens in $FACTORCAT_HOME
 //! vault_bench read        # open it once (what `factorcat code` pays)
 //! vault_bench time K      # open it K times in-process, print the mean
+//! vault_bench parse K     # time only the JSON parse of its contents
 //! vault_bench forget      # drop its master key from the kernel key cache
 //! ```
 
@@ -51,6 +52,22 @@ fn main() -> Result<(), VaultError> {
                 std::hint::black_box(vault.read(&unlock)?);
             }
             println!("mean read: {:?}", start.elapsed() / k);
+        }
+        Some("parse") => {
+            // The JSON part alone: what the token schema costs.
+            let k: u32 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
+            let plain = serde_json::to_vec(&vault.read(&unlock)?).expect("serializable");
+            let start = Instant::now();
+            for _ in 0..k {
+                let data: factorcat::vault::VaultData =
+                    serde_json::from_slice(&plain).expect("valid JSON");
+                std::hint::black_box(data);
+            }
+            println!(
+                "mean parse of {} bytes: {:?}",
+                plain.len(),
+                start.elapsed() / k
+            );
         }
         Some("forget") => vault.forget_cached_key()?,
         _ => eprintln!("usage: vault_bench setup N | read | time K | forget"),
