@@ -4,9 +4,10 @@
 //! Every function reports failures as [`VaultError::Io`] naming the path
 //! that failed, so a person can see which file or directory to look at.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -64,8 +65,13 @@ pub(crate) struct DirLock {
     _file: File,
 }
 
+/// How long to wait for another process to release the vault lock before
+/// giving up with [`VaultError::Busy`]. Holders keep it for milliseconds
+/// (no prompts run under it), so this only trips on a stuck process.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
+
 /// Takes the lock on `path` (created 0600 if missing), shared or exclusive,
-/// waiting for other holders to finish.
+/// waiting up to [`LOCK_WAIT`] for other holders to finish.
 pub(crate) fn lock(path: &Path, exclusive: bool) -> Result<DirLock, VaultError> {
     let file = private_options()
         .read(true)
@@ -74,16 +80,34 @@ pub(crate) fn lock(path: &Path, exclusive: bool) -> Result<DirLock, VaultError> 
         .truncate(false)
         .open(path)
         .map_err(|e| io_err(path, e))?;
-    let locked = if exclusive {
-        file.lock()
-    } else {
-        file.lock_shared()
-    };
-    locked.map_err(|source| VaultError::Lock {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(DirLock { _file: file })
+    let deadline = Instant::now() + LOCK_WAIT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let attempt = if exclusive {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match attempt {
+            Ok(()) => return Ok(DirLock { _file: file }),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(VaultError::Busy {
+                    path: path.to_path_buf(),
+                    waited: LOCK_WAIT.as_secs(),
+                });
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(VaultError::Lock {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
 }
 
 /// The prefix of temporary files written next to `file`.

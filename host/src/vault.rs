@@ -377,6 +377,16 @@ pub enum VaultError {
         /// The OS error.
         source: io::Error,
     },
+    /// Another process held the vault lock for too long.
+    #[error(
+        "another FactorCat process has held the vault lock {} for over {waited} s; let it finish (or close it) and try again", path.display()
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// Seconds waited.
+        waited: u64,
+    },
     /// `create` on an existing vault.
     #[error("a vault already exists at {}; use it, or move it away first if you really want a new one", path.display())]
     AlreadyExists {
@@ -423,6 +433,7 @@ impl VaultError {
             VaultError::UnsupportedVersion { .. } => "vault_version",
             VaultError::Io { .. } => "io_error",
             VaultError::Lock { .. } => "vault_lock",
+            VaultError::Busy { .. } => "vault_busy",
             VaultError::AlreadyExists { .. } => "vault_exists",
             VaultError::LastSlot => "last_slot",
             VaultError::NoSlot => "no_slot",
@@ -641,6 +652,7 @@ fn header_check(header: &[u8]) -> String {
     HEXLOWER.encode(&Blake2s256::digest(header))
 }
 
+#[derive(Clone)]
 struct Header {
     id: Uuid,
     nonce: [u8; NONCE_LEN],
@@ -920,15 +932,31 @@ impl Vault {
         Ok(())
     }
 
-    /// Reads and decrypts the vault under a shared lock.
+    /// Reads the vault under a shared lock, then decrypts it. The lock is
+    /// held only while reading the file (writers replace it by rename, so
+    /// the bytes read are one consistent generation): a passphrase prompt or
+    /// a keyring unlock dialog never blocks other FactorCat processes.
     pub fn read(&self, unlock: &Unlock) -> Result<VaultData, VaultError> {
+        let mut bytes = self.read_snapshot()?;
+        Ok(self.open(&mut bytes, unlock, None)?.data)
+    }
+
+    /// The vault file's bytes, read under the shared lock.
+    fn read_snapshot(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let file = self.file();
         if !file.exists() {
             return Err(VaultError::NotFound { path: file });
         }
         let _lock = fsutil::lock(&self.lock_file(), false)?;
-        let mut bytes = self.read_bytes()?;
-        Ok(self.open(&mut bytes, unlock)?.data)
+        self.read_bytes()
+    }
+
+    /// Unlocks the current generation without holding the exclusive lock
+    /// (this may prompt), returning the master key and vault id.
+    fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid), VaultError> {
+        let mut bytes = self.read_snapshot()?;
+        let (master, header, _) = self.decrypt(&mut bytes, unlock, None)?;
+        Ok((master, header.id))
     }
 
     /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
@@ -938,13 +966,11 @@ impl Vault {
         unlock: &Unlock,
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
-        let file = self.file();
-        if !file.exists() {
-            return Err(VaultError::NotFound { path: file }.into());
-        }
+        // Unlock first, outside the lock; under it, the key is reused.
+        let (master, _) = self.unlock_snapshot(unlock)?;
         let _lock = fsutil::lock(&self.lock_file(), true)?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock)?;
+        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
         let out = f(&mut opened.data)?;
         self.write(&opened)?;
         Ok(out)
@@ -972,23 +998,32 @@ impl Vault {
         if new.as_ref().is_some_and(|p| p.is_empty()) {
             return Err(VaultError::EmptyPassphrase);
         }
-        let file = self.file();
-        if !file.exists() {
-            return Err(VaultError::NotFound { path: file });
-        }
+        // Unlock and derive the new slot (slow by design) outside the lock.
+        let (master, id) = self.unlock_snapshot(unlock)?;
+        let new_slot = match &new {
+            Some(passphrase) => Some(passphrase_slot(id, &master, passphrase, kdf)?),
+            None => None,
+        };
         let _lock = fsutil::lock(&self.lock_file(), true)?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock)?;
+        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
         opened
             .slots
             .retain(|s| !matches!(s, Slot::Passphrase { .. }));
-        match new {
-            Some(passphrase) => {
+        match (new, new_slot) {
+            // The slot was made for this vault and key (the normal case).
+            (Some(_), Some(slot))
+                if opened.id == id && opened.master.expose() == master.expose() =>
+            {
+                opened.slots.push(slot)
+            }
+            // The vault was replaced meanwhile: wrap its own key.
+            (Some(passphrase), _) => {
                 let slot = passphrase_slot(opened.id, &opened.master, &passphrase, kdf)?;
                 opened.slots.push(slot);
             }
-            None if opened.slots.is_empty() => return Err(VaultError::LastSlot),
-            None => {}
+            (None, _) if opened.slots.is_empty() => return Err(VaultError::LastSlot),
+            (None, _) => {}
         }
         self.write(&opened)
     }
@@ -1021,7 +1056,7 @@ impl Vault {
 
     /// The vault's id (the keyring user name), read from the header.
     pub fn id(&self) -> Result<Uuid, VaultError> {
-        let bytes = self.read_bytes()?;
+        let bytes = self.read_snapshot()?;
         Ok(parse(&self.file(), &bytes)?.header.id)
     }
 
@@ -1068,11 +1103,45 @@ impl Vault {
         fsutil::replace_keeping_prev(&self.dir, &file, &self.prev_file(), &bytes)
     }
 
-    /// Parses and decrypts `bytes`: cached key, then keyring slot, then
-    /// passphrase slot.
-    fn open(&self, bytes: &mut [u8], unlock: &Unlock) -> Result<Opened, VaultError> {
+    /// Parses and decrypts `bytes` and parses the contents.
+    fn open(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+    ) -> Result<Opened, VaultError> {
+        let (master, header, plain) = self.decrypt(bytes, unlock, known)?;
+        let data: VaultData =
+            serde_json::from_slice(&bytes[plain]).map_err(|e| VaultError::Corrupt {
+                path: self.file(),
+                // Position only: serde's message could quote a field value.
+                reason: format!(
+                    "the decrypted contents are not a valid token list (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            })?;
+        Ok(Opened {
+            master,
+            id: header.id,
+            slots: header.slots,
+            data,
+        })
+    }
+
+    /// Parses `bytes` and decrypts the body in place with the first key
+    /// that works: `known` (a key unlocked earlier), the kernel cache, the
+    /// keyring slot, the passphrase slot. Returns the key, the header and
+    /// where the plaintext is in `bytes`.
+    fn decrypt(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+    ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
         let path = self.file();
         let parsed = parse(&path, bytes)?;
+        let plain = parsed.body..bytes.len() - TAG_LEN;
         let header = &parsed.header;
         let (head, body) = bytes.split_at_mut(parsed.body);
         let mut body = Body {
@@ -1082,10 +1151,17 @@ impl Vault {
         };
         let id = header.id.to_string();
         let cache = self.cache_enabled();
+        let done = |master: Key| Ok((master, parsed.header.clone(), plain.clone()));
+
+        if let Some(master) = known
+            && body.decrypt(master)
+        {
+            return done(master.clone());
+        }
 
         if cache && let Some(master) = keystore::cache_get(&id) {
             if body.decrypt(&master) {
-                return finish(&path, master, header, body.plaintext());
+                return done(master);
             }
             keystore::cache_drop(&id);
         }
@@ -1101,7 +1177,7 @@ impl Vault {
                         if cache {
                             keystore::cache_put(&id, &master);
                         }
-                        return finish(&path, master, header, body.plaintext());
+                        return done(master);
                     }
                     None => {
                         keyring_failure = Some(VaultError::KeyringMismatch { path: path.clone() })
@@ -1127,7 +1203,7 @@ impl Vault {
             if !body.decrypt(&master) {
                 return Err(body_damaged(&path));
             }
-            return finish(&path, master, header, body.plaintext());
+            return done(master);
         }
 
         Err(keyring_failure.unwrap_or(VaultError::NoSlot))
@@ -1182,29 +1258,6 @@ impl Body<'_> {
             .decrypt_in_place_detached(XNonce::from_slice(self.nonce), self.aad, msg, &tag)
             .is_ok()
     }
-
-    /// The plaintext, valid after a successful [`Body::decrypt`].
-    fn plaintext(&self) -> &[u8] {
-        &self.bytes[..self.bytes.len() - TAG_LEN]
-    }
-}
-
-fn finish(path: &Path, master: Key, header: &Header, plain: &[u8]) -> Result<Opened, VaultError> {
-    let data: VaultData = serde_json::from_slice(plain).map_err(|e| VaultError::Corrupt {
-        path: path.to_path_buf(),
-        // Position only: serde's message could quote a field value.
-        reason: format!(
-            "the decrypted contents are not a valid token list (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
-    })?;
-    Ok(Opened {
-        master,
-        id: header.id,
-        slots: header.slots.clone(),
-        data,
-    })
 }
 
 #[cfg(test)]

@@ -149,6 +149,31 @@ fn wrong_or_missing_passphrase_refused() {
 }
 
 #[test]
+fn prompt_runs_without_holding_the_lock() {
+    let (_root, vault) = pass_vault();
+    let lock_file = vault.lock_file();
+    let prompts = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = prompts.clone();
+    let prompting = Unlock {
+        passphrase: None,
+        prompt: Some(Box::new(move |_: &str| {
+            // Another process could take the exclusive lock right now.
+            let other = std::fs::File::open(&lock_file).unwrap();
+            other.try_lock().expect("vault lock held during the prompt");
+            counter.set(counter.get() + 1);
+            Some(Zeroizing::new(PASS.to_string()))
+        })),
+    };
+    add(&vault, &prompting, token(1)).unwrap();
+    assert_eq!(vault.read(&prompting).unwrap().tokens.len(), 1);
+    vault
+        .set_passphrase_with_kdf(&prompting, Some(Zeroizing::new(PASS.into())), FAST)
+        .unwrap();
+    // One prompt per operation: the key is reused under the lock.
+    assert_eq!(prompts.get(), 3);
+}
+
+#[test]
 fn passphrase_can_change_and_last_slot_is_kept() {
     let (_root, vault) = pass_vault();
     add(&vault, &unlock(), token(1)).unwrap();
