@@ -12,6 +12,8 @@
 //!
 //! Keys are [`Key`] values: zeroized on drop and never printed.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 
 use rand::RngCore;

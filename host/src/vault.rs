@@ -14,6 +14,8 @@
 //! `vault.json.prev`. A file that cannot be decrypted or parsed is never
 //! overwritten.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, File};
@@ -947,7 +949,21 @@ impl Vault {
         if !file.exists() {
             return Err(VaultError::NotFound { path: file });
         }
-        let _lock = fsutil::lock(&self.lock_file(), false)?;
+        // A read-only vault directory (a mounted backup, say) has no lock
+        // file to create; reading it unlocked is still safe because writers
+        // replace the file by rename.
+        let _lock = match fsutil::lock(&self.lock_file(), false) {
+            Ok(lock) => Some(lock),
+            Err(VaultError::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
         self.read_bytes()
     }
 

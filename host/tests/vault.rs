@@ -475,6 +475,7 @@ fn killed_writers_never_break_the_vault() {
     let (_root, vault) = pass_vault();
     let mut rng = rand::thread_rng();
     let mut committed = BTreeSet::new();
+    let mut interrupted_writes = 0;
     for round in 0..40 {
         let mut c = child("add:0", vault.dir()).spawn().unwrap();
         let stdout = c.stdout.take().unwrap();
@@ -496,7 +497,7 @@ fn killed_writers_never_break_the_vault() {
                 .expect("child made no progress");
             committed.insert(id);
         }
-        std::thread::sleep(Duration::from_micros(rng.gen_range(0..3000)));
+        std::thread::sleep(Duration::from_micros(rng.gen_range(0..6000)));
         c.kill().unwrap();
         let status = c.wait().unwrap();
         reader.join().unwrap();
@@ -508,7 +509,20 @@ fn killed_writers_never_break_the_vault() {
         let found: BTreeSet<Uuid> = ids(&data).into_iter().collect();
         let missing: Vec<_> = committed.difference(&found).collect();
         assert!(missing.is_empty(), "round {round}: lost {missing:?}");
+        // A temporary file left behind shows the kill landed mid-write.
+        let leftovers = std::fs::read_dir(vault.dir())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp.")
+            })
+            .count();
+        interrupted_writes += usize::from(leftovers > 0);
     }
+    eprintln!("{interrupted_writes} of 40 kills interrupted a write");
     assert!(!committed.is_empty());
 }
 
