@@ -1,11 +1,11 @@
 //! The encrypted token vault: one file, a random master key, and slots that
 //! wrap the master key for each way of unlocking it.
 //!
-//! The format is specified in `docs/vault.md`. In short: a JSON object with
-//! a `header` (format, version, vault id, body nonce, slots), the body as
-//! base64 XChaCha20-Poly1305 ciphertext authenticated with the exact header
-//! bytes, and a `check` digest of the header that tells accidental damage
-//! apart from a wrong passphrase.
+//! The format is specified in `docs/vault.md`. In short: a signature line;
+//! a one-line JSON header (format, version, vault id, body nonce, slots); a
+//! check line (BLAKE2s of the header, so accidental damage is told apart
+//! from a wrong passphrase); then the body as binary XChaCha20-Poly1305
+//! ciphertext, authenticated with the exact header bytes as associated data.
 //!
 //! The master key comes, in order, from the kernel key cache (Linux), from
 //! the keyring slot (wrapping key in the OS keyring), or from the passphrase
