@@ -410,15 +410,22 @@ fn child(mode: &str, dir: &Path) -> Command {
 /// * `add:N` — add N tokens (forever if N is 0), printing `COMMITTED <id>`
 ///   after each update returns;
 /// * `create` — create a vault with keyring and passphrase slots;
-/// * `read` — read the vault (passphrase from FACTORCAT_PASSPHRASE) and
-///   print `RESULT ok <n>` or `RESULT <code> <message>`.
+/// * `read` — read the vault (passphrase from FACTORCAT_PASSPHRASE, key
+///   cache as FACTORCAT_NO_KEY_CACHE says) and print `RESULT ok <n>` or
+///   `RESULT <code> <message>`;
+/// * `id` — print `RESULT <vault id>`.
 #[test]
 fn child_main() {
     let Ok(mode) = std::env::var(CHILD_ENV) else {
         return;
     };
     let dir = PathBuf::from(std::env::var_os("FACTORCAT_TEST_DIR").unwrap());
-    let vault = Vault::at(&dir).with_key_cache(false);
+    // `read` follows FACTORCAT_NO_KEY_CACHE like the real program; the
+    // other modes never touch the cache.
+    let vault = match mode.as_str() {
+        "read" => Vault::at(&dir),
+        _ => Vault::at(&dir).with_key_cache(false),
+    };
     if let Some(count) = mode.strip_prefix("add:") {
         let count: usize = count.parse().unwrap();
         let mut n = 0;
@@ -437,6 +444,8 @@ fn child_main() {
         vault.create_with_kdf(&opts, FAST).unwrap();
         add(&vault, &unlock(), token(1)).unwrap();
         println!("RESULT created");
+    } else if mode == "id" {
+        println!("RESULT {}", vault.id().unwrap());
     } else if mode == "read" {
         match vault.read(&Unlock::from_env()) {
             Ok(data) => println!("RESULT ok {}", data.tokens.len()),
@@ -644,14 +653,19 @@ fn keyring_and_passphrase_slots() {
 /// Runs `script` with bash inside a private D-Bus session with its own
 /// unlocked gnome-keyring, HOME in `home`; returns its stdout.
 fn in_private_session(home: &Path, script: &str) -> String {
-    for tool in ["dbus-run-session", "gnome-keyring-daemon", "dbus-send"] {
+    for tool in [
+        "dbus-run-session",
+        "gnome-keyring-daemon",
+        "dbus-send",
+        "keyctl",
+    ] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .output()
             .is_ok_and(|o| o.status.success());
         assert!(
             found,
-            "{tool} is missing; install dbus and gnome-keyring (scripts/test.sh does), \
+            "{tool} is missing; install dbus, gnome-keyring and keyutils (scripts/test.sh does), \
              or set FACTORCAT_SKIP_KEYRING_TESTS=1"
         );
     }
@@ -693,6 +707,18 @@ fn locked_or_absent_keyring_gives_actionable_errors_and_passphrase_works() {
         child() { FACTORCAT_TEST_CHILD="$1" "$exe" --exact child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
         echo "1 $(child create)"
         echo "2 $(child read)"
+        # The key cache: unused while FACTORCAT_NO_KEY_CACHE=1, filled by a
+        # keyring unlock otherwise, then removed again.
+        desc="factorcat:$(child id | sed 's/^RESULT //')"
+        cached() { keyctl search @u user "$desc" >/dev/null 2>&1 && echo cached || echo absent; }
+        if keyctl show @u >/dev/null 2>&1; then
+            echo "c1 RESULT $(cached)"
+            echo "c2 $(FACTORCAT_NO_KEY_CACHE= child read)"
+            echo "c3 RESULT $(cached)"
+            keyctl invalidate "$(keyctl search @u user "$desc")"
+        else
+            echo "c1 RESULT absent"; echo "c2 RESULT ok 1"; echo "c3 RESULT no kernel keyring"
+        fi
         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
             org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
         echo "3 $(child read)"
@@ -709,6 +735,14 @@ fn locked_or_absent_keyring_gives_actionable_errors_and_passphrase_works() {
     };
     assert_eq!(line("1"), "created");
     assert_eq!(line("2"), "ok 1");
+    assert_eq!(
+        line("c1"),
+        "absent",
+        "cached despite FACTORCAT_NO_KEY_CACHE=1"
+    );
+    assert_eq!(line("c2"), "ok 1");
+    let c3 = line("c3");
+    assert!(c3 == "cached" || c3 == "no kernel keyring", "{c3}");
     let locked = line("3");
     assert!(locked.starts_with("keyring_locked "), "{locked}");
     assert!(locked.contains("gnome-keyring-daemon --unlock"), "{locked}");
