@@ -11,7 +11,7 @@
 //! the keyring slot (wrapping key in the OS keyring), or from the passphrase
 //! slot (Argon2id). Writes are serialized with an advisory lock, replace the
 //! file atomically and durably, and keep the previous generation as
-//! `vault.json.prev`. A file that cannot be decrypted or parsed is never
+//! `factorcat.vault.prev`. A file that cannot be decrypted or parsed is never
 //! overwritten.
 
 #![warn(missing_docs)]
@@ -38,11 +38,11 @@ use crate::keystore::{self, KEY_LEN, Key, KeyringError};
 use crate::token::{Token, now_unix};
 
 /// Name of the vault file inside the vault directory.
-pub const FILE_NAME: &str = "vault.json";
+pub const FILE_NAME: &str = "factorcat.vault";
 /// Name of the previous generation, kept beside the vault file.
-pub const PREV_FILE_NAME: &str = "vault.json.prev";
+pub const PREV_FILE_NAME: &str = "factorcat.vault.prev";
 /// Name of the advisory lock file inside the vault directory.
-pub const LOCK_FILE_NAME: &str = "vault.lock";
+pub const LOCK_FILE_NAME: &str = "factorcat.lock";
 /// The `header.format` value of every FactorCat vault.
 pub const FORMAT: &str = "factorcat-vault";
 /// The only format version this build reads and writes.
@@ -1514,10 +1514,10 @@ mod tests {
     #[test]
     fn errors_never_show_secrets_and_say_what_to_do() {
         let e = VaultError::Corrupt {
-            path: PathBuf::from("dir/vault.json"),
+            path: PathBuf::from("dir/factorcat.vault"),
             reason: "x".into(),
         };
-        assert!(e.to_string().contains("dir/vault.json.prev"));
+        assert!(e.to_string().contains("dir/factorcat.vault.prev"));
         assert_eq!(e.code(), "vault_corrupt");
         let unlock = Unlock::with_passphrase("hunter2");
         assert!(!format!("{unlock:?}").contains("hunter2"));

@@ -222,7 +222,9 @@ fn create_refusals_and_status() {
     );
     std::fs::write(vault.file(), b"{").unwrap();
     match vault.status() {
-        VaultStatus::Unreadable { reason } => assert!(reason.contains("vault.json"), "{reason}"),
+        VaultStatus::Unreadable { reason } => {
+            assert!(reason.contains("factorcat.vault"), "{reason}")
+        }
         other => panic!("expected Unreadable, got {other:?}"),
     }
 }
@@ -384,7 +386,10 @@ fn private_permissions() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["vault.json", "vault.json.prev", "vault.lock"]);
+    assert_eq!(
+        names,
+        ["factorcat.lock", "factorcat.vault", "factorcat.vault.prev"]
+    );
 }
 
 // ---------------------------------------------------------------------------
