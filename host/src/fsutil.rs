@@ -65,14 +65,9 @@ pub(crate) struct DirLock {
     _file: File,
 }
 
-/// How long to wait for another process to release the vault lock before
-/// giving up with [`VaultError::Busy`]. Holders keep it for milliseconds
-/// (no prompts run under it), so this only trips on a stuck process.
-pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
-
 /// Takes the lock on `path` (created 0600 if missing), shared or exclusive,
-/// waiting up to [`LOCK_WAIT`] for other holders to finish.
-pub(crate) fn lock(path: &Path, exclusive: bool) -> Result<DirLock, VaultError> {
+/// waiting up to `wait` for other holders to finish.
+pub(crate) fn lock(path: &Path, exclusive: bool, wait: Duration) -> Result<DirLock, VaultError> {
     let file = private_options()
         .read(true)
         .write(true)
@@ -80,7 +75,7 @@ pub(crate) fn lock(path: &Path, exclusive: bool) -> Result<DirLock, VaultError> 
         .truncate(false)
         .open(path)
         .map_err(|e| io_err(path, e))?;
-    let deadline = Instant::now() + LOCK_WAIT;
+    let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(1);
     loop {
         let attempt = if exclusive {
@@ -97,7 +92,7 @@ pub(crate) fn lock(path: &Path, exclusive: bool) -> Result<DirLock, VaultError> 
             Err(TryLockError::WouldBlock) => {
                 return Err(VaultError::Busy {
                     path: path.to_path_buf(),
-                    waited: LOCK_WAIT.as_secs(),
+                    waited_ms: wait.as_millis(),
                 });
             }
             Err(TryLockError::Error(source)) => {

@@ -21,6 +21,7 @@ use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use argon2::Argon2;
 use blake2::{Blake2s256, Digest};
@@ -47,6 +48,10 @@ pub const LOCK_FILE_NAME: &str = "factorcat.lock";
 pub const FORMAT: &str = "factorcat-vault";
 /// The only format version this build reads and writes.
 pub const VERSION: u64 = 1;
+/// How long to wait for another process to release the vault lock. Holders
+/// keep it for milliseconds (no prompt or keyring dialog runs under it), so
+/// this only trips on a stuck process.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Largest vault file accepted, in bytes (64 MiB; 1,000 tokens take ~0.5 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
@@ -381,13 +386,13 @@ pub enum VaultError {
     },
     /// Another process held the vault lock for too long.
     #[error(
-        "another FactorCat process has held the vault lock {} for over {waited} s; let it finish (or close it) and try again", path.display()
+        "another FactorCat process held the vault lock {} for over {waited_ms} ms; let it finish (or close it) and try again", path.display()
     )]
     Busy {
         /// The lock file.
         path: PathBuf,
-        /// Seconds waited.
-        waited: u64,
+        /// Milliseconds waited.
+        waited_ms: u128,
     },
     /// `create` on an existing vault.
     #[error("a vault already exists at {}; use it, or move it away first if you really want a new one", path.display())]
@@ -818,6 +823,7 @@ fn encode(
 pub struct Vault {
     dir: PathBuf,
     key_cache: Option<bool>,
+    lock_wait: Duration,
 }
 
 /// An unlocked vault: its key, header and content.
@@ -834,6 +840,7 @@ impl Vault {
         Vault {
             dir: dir.into(),
             key_cache: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 
@@ -846,6 +853,13 @@ impl Vault {
     /// unless `FACTORCAT_NO_KEY_CACHE` is set).
     pub fn with_key_cache(mut self, enabled: bool) -> Vault {
         self.key_cache = Some(enabled);
+        self
+    }
+
+    /// Sets how long to wait for another process's lock before failing with
+    /// [`VaultError::Busy`] (default [`DEFAULT_LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Vault {
+        self.lock_wait = wait;
         self
     }
 
@@ -902,7 +916,7 @@ impl Vault {
             return Err(VaultError::AlreadyExists { path: file });
         }
         fsutil::create_private_dir(&self.dir)?;
-        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        let _lock = fsutil::lock(&self.lock_file(), true, self.lock_wait)?;
         if file.exists() {
             return Err(VaultError::AlreadyExists { path: file });
         }
@@ -952,7 +966,7 @@ impl Vault {
         // A read-only vault directory (a mounted backup, say) has no lock
         // file to create; reading it unlocked is still safe because writers
         // replace the file by rename.
-        let _lock = match fsutil::lock(&self.lock_file(), false) {
+        let _lock = match fsutil::lock(&self.lock_file(), false, self.lock_wait) {
             Ok(lock) => Some(lock),
             Err(VaultError::Io { source, .. })
                 if matches!(
@@ -984,7 +998,7 @@ impl Vault {
     ) -> Result<T, E> {
         // Unlock first, outside the lock; under it, the key is reused.
         let (master, _) = self.unlock_snapshot(unlock)?;
-        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        let _lock = fsutil::lock(&self.lock_file(), true, self.lock_wait)?;
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
         let out = f(&mut opened.data)?;
@@ -1020,7 +1034,7 @@ impl Vault {
             Some(passphrase) => Some(passphrase_slot(id, &master, passphrase, kdf)?),
             None => None,
         };
-        let _lock = fsutil::lock(&self.lock_file(), true)?;
+        let _lock = fsutil::lock(&self.lock_file(), true, self.lock_wait)?;
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
         opened

@@ -174,6 +174,29 @@ fn prompt_runs_without_holding_the_lock() {
 }
 
 #[test]
+fn held_lock_gives_busy_and_writes_nothing() {
+    let (_root, vault) = pass_vault();
+    add(&vault, &unlock(), token(1)).unwrap();
+    let before = std::fs::read(vault.file()).unwrap();
+    let vault = vault.with_lock_wait(Duration::from_millis(200));
+    // Another holder of the exclusive lock (flock locks of separate opens
+    // conflict even within one process).
+    let holder = std::fs::File::options()
+        .write(true)
+        .open(vault.lock_file())
+        .unwrap();
+    holder.lock().unwrap();
+    let err = add(&vault, &unlock(), token(2)).unwrap_err();
+    assert_eq!(err.code(), "vault_busy", "{err}");
+    assert!(err.to_string().contains("factorcat.lock"), "{err}");
+    assert_eq!(code(vault.read(&unlock())), "vault_busy");
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
+    holder.unlock().unwrap();
+    add(&vault, &unlock(), token(2)).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 2);
+}
+
+#[test]
 fn passphrase_can_change_and_last_slot_is_kept() {
     let (_root, vault) = pass_vault();
     add(&vault, &unlock(), token(1)).unwrap();
