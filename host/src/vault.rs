@@ -529,26 +529,26 @@ impl Slot {
         }
     }
 
-    /// Wraps `master` under `wrapping` for vault `id`.
-    fn wrap_master(kind: &str, id: Uuid, wrapping: &Key, master: &Key) -> ([u8; 24], [u8; 48]) {
+    /// Wraps `master` under `wrapping` for vault `id`: a fresh nonce and
+    /// the encrypted key with its tag. `None` only if the AEAD refuses,
+    /// which it does for messages far longer than a key.
+    fn wrap_master(
+        kind: &str,
+        id: Uuid,
+        wrapping: &Key,
+        master: &Key,
+    ) -> Option<([u8; NONCE_LEN], [u8; WRAPPED_LEN])> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = slot_aad(kind, id);
-        let cipher = XChaCha20Poly1305::new(GenericArray::from_slice(wrapping.expose()));
-        let sealed = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: master.expose(),
-                    aad: aad.as_bytes(),
-                },
-            )
-            .unwrap_or_default();
         let mut wrapped = [0u8; WRAPPED_LEN];
-        if sealed.len() == WRAPPED_LEN {
-            wrapped.copy_from_slice(&sealed);
-        }
-        (nonce, wrapped)
+        let (body, tag_out) = wrapped.split_at_mut(KEY_LEN);
+        body.copy_from_slice(master.expose());
+        let tag = XChaCha20Poly1305::new(GenericArray::from_slice(wrapping.expose()))
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad.as_bytes(), body)
+            .ok()?;
+        tag_out.copy_from_slice(&tag);
+        Some((nonce, wrapped))
     }
 
     fn unwrap_master(&self, id: Uuid, wrapping: &Key) -> Option<Key> {
@@ -924,13 +924,14 @@ impl Vault {
         let master = Key::random();
         let mut slots = Vec::new();
         if let Some(passphrase) = &opts.passphrase {
-            slots.push(passphrase_slot(id, &master, passphrase, kdf)?);
+            slots.push(passphrase_slot(&file, id, &master, passphrase, kdf)?);
         }
         let keyring_id = id.to_string();
         if opts.keyring {
             let wrapping = Key::random();
             keystore::keyring_set(&keyring_id, &wrapping)?;
-            let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master);
+            let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master)
+                .ok_or_else(|| wrap_failed(&file))?;
             slots.insert(0, Slot::Keyring { nonce, wrapped });
         }
         let written = encode(&file, id, &slots, &master, &VaultData::default()).and_then(|bytes| {
@@ -1031,7 +1032,7 @@ impl Vault {
         // Unlock and derive the new slot (slow by design) outside the lock.
         let (master, id) = self.unlock_snapshot(unlock)?;
         let new_slot = match &new {
-            Some(passphrase) => Some(passphrase_slot(id, &master, passphrase, kdf)?),
+            Some(passphrase) => Some(passphrase_slot(&self.file(), id, &master, passphrase, kdf)?),
             None => None,
         };
         let _lock = fsutil::lock(&self.lock_file(), true, self.lock_wait)?;
@@ -1049,7 +1050,8 @@ impl Vault {
             }
             // The vault was replaced meanwhile: wrap its own key.
             (Some(passphrase), _) => {
-                let slot = passphrase_slot(opened.id, &opened.master, &passphrase, kdf)?;
+                let slot =
+                    passphrase_slot(&self.file(), opened.id, &opened.master, &passphrase, kdf)?;
                 opened.slots.push(slot);
             }
             (None, _) if opened.slots.is_empty() => return Err(VaultError::LastSlot),
@@ -1240,7 +1242,15 @@ impl Vault {
     }
 }
 
+fn wrap_failed(path: &Path) -> VaultError {
+    VaultError::Corrupt {
+        path: path.to_path_buf(),
+        reason: "cannot encode the vault: wrapping the master key failed".into(),
+    }
+}
+
 fn passphrase_slot(
+    path: &Path,
     id: Uuid,
     master: &Key,
     passphrase: &str,
@@ -1251,7 +1261,8 @@ fn passphrase_slot(
     let wrapping = kdf
         .derive(passphrase, &salt)
         .map_err(|reason| VaultError::BadKdfParams { reason })?;
-    let (nonce, wrapped) = Slot::wrap_master("passphrase", id, &wrapping, master);
+    let (nonce, wrapped) =
+        Slot::wrap_master("passphrase", id, &wrapping, master).ok_or_else(|| wrap_failed(path))?;
     Ok(Slot::Passphrase {
         kdf,
         salt,
@@ -1390,7 +1401,7 @@ mod tests {
         let master = Key::random();
         let wrapping = Key::random();
         let id = Uuid::new_v4();
-        let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master);
+        let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master).unwrap();
         let slot = Slot::Keyring { nonce, wrapped }.to_repr();
         serde_json::json!({
             "format": FORMAT,
@@ -1510,7 +1521,7 @@ mod tests {
     fn passphrase_slot_unwraps_only_with_its_passphrase() {
         let id = Uuid::new_v4();
         let master = Key::random();
-        let slot = passphrase_slot(id, &master, "pw", FAST).unwrap();
+        let slot = passphrase_slot(Path::new("v"), id, &master, "pw", FAST).unwrap();
         let Slot::Passphrase { kdf, salt, .. } = &slot else {
             panic!("not a passphrase slot");
         };
