@@ -1,8 +1,9 @@
 //! File-system helpers for the vault: private modes, durable atomic
 //! replacement that keeps the previous generation, and advisory locks.
 //!
-//! Every function reports failures as [`VaultError::Io`] naming the path
-//! that failed, so a person can see which file or directory to look at.
+//! Failures name the path concerned ([`VaultError::Io`], or for locks
+//! [`VaultError::Lock`] and [`VaultError::Busy`]), so a person can see which
+//! file or directory to look at.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
