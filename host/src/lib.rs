@@ -4,4 +4,5 @@
 
 pub mod otpauth;
 pub mod secret;
+pub mod site;
 pub mod token;
