@@ -3,6 +3,7 @@
 //! the command-line tool and the browser's native-messaging host.
 
 pub mod otpauth;
+pub mod protocol;
 pub mod secret;
 pub mod site;
 pub mod token;
