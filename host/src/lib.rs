@@ -2,6 +2,7 @@
 //! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
 //! the command-line tool and the browser's native-messaging host.
 
+pub mod native;
 pub mod otpauth;
 pub mod protocol;
 pub mod secret;
