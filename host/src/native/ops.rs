@@ -183,7 +183,7 @@ impl<S: Store> Handler<S> {
         let now = (self.clock)();
         let data = self.store.read()?;
         let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
-        match token.kind.period() {
+        match usable_period(token)? {
             None => self.store.update(|data| {
                 let (code, counter) = spend_hotp(data, id, 1)?;
                 Ok(object(json!({
@@ -215,7 +215,7 @@ impl<S: Store> Handler<S> {
         let now = (self.clock)();
         self.store.update(|data| {
             let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
-            match token.kind.period() {
+            match usable_period(token)? {
                 None => {
                     let (codes, counter) = spend_hotp(data, id, 2)?;
                     let codes: Vec<Value> = codes
@@ -375,17 +375,36 @@ fn trim(entry: &mut Map<String, Value>) {
 }
 
 fn add_current_code(entry: &mut Map<String, Value>, token: &Token, now: u64) {
-    match token.kind.period() {
-        Some(period) => {
+    match usable_period(token) {
+        Ok(Some(period)) => {
             let step = now / period;
             entry.insert("code".into(), json!(token.code_at(now)));
             entry.insert("seconds_left".into(), json!(token.seconds_left(now)));
             entry.insert("valid_until".into(), json!((step + 1) * period));
         }
-        None => {
+        Ok(None) => {
             entry.insert("code".into(), Value::Null);
         }
+        Err(_) => {
+            entry.insert("code".into(), Value::Null);
+            entry.insert("invalid".into(), json!(true));
+        }
     }
+}
+
+/// The time step of a time-based token (`None` for HOTP), after checking
+/// that its stored parameters can make codes at all (a damaged or imported
+/// record must not crash the host).
+fn usable_period(token: &Token) -> Result<Option<u64>, ProtoError> {
+    token.validate().map_err(|e| {
+        ProtoError::new(
+            "invalid_token",
+            format!(
+                "this token's stored parameters are unusable ({e}); remove it and add it again"
+            ),
+        )
+    })?;
+    Ok(token.kind.period().filter(|p| *p > 0))
 }
 
 /// The code of time step `step` with its validity window and the wait until

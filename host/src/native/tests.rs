@@ -581,3 +581,27 @@ fn partitions_survive_the_protocol() {
     assert_eq!(r["total"], 1);
     assert_eq!(r["aws"]["partition"], "aws-us-gov");
 }
+
+#[test]
+fn damaged_records_never_crash_the_host() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut zero = totp("Broken", "period");
+    zero.kind = Kind::Totp { period: 0 };
+    let mut wide = totp("Broken", "digits");
+    wide.digits = 42;
+    let (a, b) = (zero.id, wide.id);
+    let h = handler(vec![zero, wide], clock);
+    let r = ok(&h, json!({"id": 1, "type": "list"}));
+    assert_eq!(r["tokens"][0]["invalid"], true);
+    assert_eq!(r["tokens"][1]["code"], Value::Null);
+    for id in [a, b] {
+        for request in [
+            json!({"id": 2, "type": "code", "token": id}),
+            json!({"id": 3, "type": "code", "token": id, "for_fill": true}),
+            json!({"id": 4, "type": "enroll_codes", "token": id}),
+        ] {
+            assert_eq!(err(&h, request), "invalid_token");
+        }
+    }
+    assert_eq!(h.store().writes(), 0);
+}
