@@ -365,7 +365,8 @@ struct Page<'a> {
     aws: Option<AwsPage>,
     /// Issuers whose default sites cover the page.
     default_issuers: Vec<&'static IssuerEntry>,
-    hint_account: Option<String>,
+    /// Accounts named by the URL and the hint, trimmed and lower-case.
+    accounts: Vec<String>,
     hint_users: Vec<String>,
 }
 
@@ -373,18 +374,18 @@ struct Page<'a> {
 fn covers(site: &str, page: &Page<'_>) -> bool {
     let cover = |s: &str| {
         s.len() >= page.floor
-            && (page.host == s
-                || (page.host.ends_with(s)
-                    && page.host[..page.host.len() - s.len()].ends_with('.')))
+            && page.host.ends_with(s)
+            && (page.host.len() == s.len()
+                || page.host.as_bytes()[page.host.len() - s.len() - 1] == b'.')
     };
+    if cover(site) {
+        return true;
+    }
+    // Sites are stored normalized; older or imported records may not be.
     let clean = site
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    if clean {
-        cover(site)
-    } else {
-        normalize_site(site).is_ok_and(|s| cover(&s))
-    }
+    !clean && normalize_site(site).is_ok_and(|s| cover(&s))
 }
 
 /// Agreement between two account references.
@@ -397,37 +398,32 @@ enum Agree {
 
 /// The token's account id and alias: from its AWS context, or else from the
 /// part after the last `@` of its account name (`device@123456789012`).
-fn token_accounts(token: &Token) -> (Option<String>, Option<String>) {
-    let (mut id, mut alias) = match &token.aws {
-        Some(ctx) => (
-            ctx.account_id.clone(),
-            ctx.account_alias.as_ref().map(|a| a.to_ascii_lowercase()),
-        ),
-        None => (None, None),
-    };
-    if id.is_none()
-        && alias.is_none()
-        && let Some((_, after)) = token.account.rsplit_once('@')
+fn token_accounts(token: &Token) -> (Option<&str>, Option<&str>) {
+    if let Some(ctx) = &token.aws
+        && (ctx.account_id.is_some() || ctx.account_alias.is_some())
     {
-        let after = after.trim();
-        if AwsContext::is_account_id(after) {
-            id = Some(after.to_string());
-        } else if is_account_alias(&after.to_ascii_lowercase()) {
-            alias = Some(after.to_ascii_lowercase());
-        }
+        return (ctx.account_id.as_deref(), ctx.account_alias.as_deref());
     }
-    (id, alias)
+    match token
+        .account
+        .rsplit_once('@')
+        .map(|(_, after)| after.trim())
+    {
+        Some(after) if AwsContext::is_account_id(after) => (Some(after), None),
+        Some(after) if is_account_alias(&after.to_ascii_lowercase()) => (None, Some(after)),
+        _ => (None, None),
+    }
 }
 
-fn agree_account(wanted: &str, token: &(Option<String>, Option<String>)) -> Agree {
-    let wanted = wanted.trim().to_ascii_lowercase();
-    let stored = if AwsContext::is_account_id(&wanted) {
-        &token.0
+/// Compares a wanted account (trimmed, lower-case) with the token's.
+fn agree_account(wanted: &str, token: (Option<&str>, Option<&str>)) -> Agree {
+    let stored = if AwsContext::is_account_id(wanted) {
+        token.0
     } else {
-        &token.1
+        token.1
     };
     match stored {
-        Some(s) if *s == wanted => Agree::Yes,
+        Some(s) if s.trim().eq_ignore_ascii_case(wanted) => Agree::Yes,
         Some(_) => Agree::No,
         None => Agree::Unknown,
     }
@@ -440,10 +436,11 @@ fn user_agrees(token: &Token, hints: &[String]) -> bool {
         return false;
     }
     let account = token.account.trim();
-    let mut names: [Option<&str>; 3] = [None; 3];
-    names[0] = token.aws.as_ref().and_then(|a| a.user.as_deref());
-    names[1] = Some(account);
-    names[2] = account.rsplit_once('@').map(|(before, _)| before);
+    let names = [
+        token.aws.as_ref().and_then(|a| a.user.as_deref()),
+        Some(account),
+        account.rsplit_once('@').map(|(before, _)| before),
+    ];
     hints.iter().any(|h| {
         names
             .iter()
@@ -462,13 +459,18 @@ fn judge(token: &Token, page: &Page<'_>) -> Option<Strength> {
             })
     };
     let explicit = || token.sites.iter().any(|s| covers(s, page));
-    let user = user_agrees(token, &page.hint_users);
 
     let Some(aws) = &page.aws else {
         // Not an AWS sign-in host: AWS MFA devices never show up here
         // unless the person listed the site themselves.
         let allowed = explicit() || (token.aws.is_none() && issuer_default());
-        return allowed.then_some(if user { Strength::User } else { Strength::Site });
+        return allowed.then(|| {
+            if user_agrees(token, &page.hint_users) {
+                Strength::User
+            } else {
+                Strength::Site
+            }
+        });
     };
 
     // An AWS sign-in host: tokens of another partition never match.
@@ -486,16 +488,14 @@ fn judge(token: &Token, page: &Page<'_>) -> Option<Strength> {
     }
     let accounts = token_accounts(token);
     let mut agreed = false;
-    for wanted in [aws.account.as_deref(), page.hint_account.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        match agree_account(wanted, &accounts) {
+    for wanted in &page.accounts {
+        match agree_account(wanted, accounts) {
             Agree::No => return None,
             Agree::Yes => agreed = true,
             Agree::Unknown => {}
         }
     }
+    let user = user_agrees(token, &page.hint_users);
     Some(match (agreed, user) {
         (true, true) => Strength::AccountUser,
         (true, false) => Strength::Account,
@@ -532,17 +532,20 @@ pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult
         (None, Some(site)) => site.len(),
         (None, None) => host.len(),
     };
+    let accounts = aws
+        .as_ref()
+        .and_then(|a| a.account.as_deref())
+        .into_iter()
+        .chain(hint.account.as_deref())
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| !a.is_empty())
+        .collect();
     let mut page = Page {
         host: &host,
         floor,
         aws,
         default_issuers: Vec::new(),
-        hint_account: hint
-            .account
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_string),
+        accounts,
         hint_users: [&hint.user, &hint.email]
             .into_iter()
             .flatten()
@@ -567,10 +570,7 @@ pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult
         })
         .collect();
     candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned, c.index));
-    let account_named = page
-        .aws
-        .as_ref()
-        .is_some_and(|a| a.account.is_some() || page.hint_account.is_some());
+    let account_named = page.aws.is_some() && !page.accounts.is_empty();
     let aws = page.aws;
     Ok(MatchResult {
         host,
