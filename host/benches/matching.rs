@@ -79,5 +79,13 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The one-time cost a host process pays on its first `match`.
+fn parse_list(c: &mut Criterion) {
+    let text = include_str!("../src/data/public_suffix_list.dat");
+    c.bench_function("parse the bundled Public Suffix List", |b| {
+        b.iter(|| black_box(text).parse::<publicsuffix::List>().unwrap())
+    });
+}
+
+criterion_group!(benches, bench, parse_list);
 criterion_main!(benches);
