@@ -41,6 +41,28 @@ pub const OPERATIONS: [&str; 8] = [
     "remove",
 ];
 
+/// Every error code this host emits itself, as listed in the append-only
+/// table of `docs/protocol.md` (vault codes are passed through besides).
+pub const ERROR_CODES: [&str; 17] = [
+    "forbidden_caller",
+    "frame_too_large",
+    "empty_frame",
+    "invalid_utf8",
+    "invalid_json",
+    "not_an_object",
+    "bad_request",
+    "unknown_op",
+    "unknown_token",
+    "invalid_url",
+    "insecure_url",
+    "invalid_token",
+    "invalid_uri",
+    "not_supported",
+    "code_already_used",
+    "reply_too_large",
+    "internal",
+];
+
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {

@@ -219,3 +219,49 @@ fn envelopes() {
         serde_json::json!({"id": null, "ok": false, "error": {"code": "code_already_used", "message": "wait", "retry_after": 12}})
     );
 }
+
+#[test]
+fn every_error_code_is_in_the_documented_table() {
+    let doc = include_str!("../../../docs/protocol.md");
+    let table: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    for code in ERROR_CODES {
+        assert!(
+            table.contains(&code),
+            "{code} is missing from docs/protocol.md"
+        );
+    }
+    for code in [
+        "vault_missing",
+        "wrong_passphrase",
+        "passphrase_required",
+        "keyring_locked",
+    ] {
+        assert!(table.contains(&code), "{code}");
+    }
+    // Every code the host sends by name is listed.
+    let sources = [
+        include_str!("../protocol.rs"),
+        include_str!("../native.rs"),
+        include_str!("../native/ops.rs"),
+        include_str!("../native/store.rs"),
+        include_str!("../site.rs"),
+    ];
+    for source in sources {
+        for piece in source.split("ProtoError::new(").skip(1) {
+            let Some(code) = piece.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let code: String = code
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !code.is_empty() {
+                assert!(table.contains(&code.as_str()), "{code} is not documented");
+            }
+        }
+    }
+}
