@@ -257,7 +257,7 @@ fn every_error_code_is_in_the_documented_table() {
             };
             let code: String = code
                 .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
                 .collect();
             if !code.is_empty() {
                 assert!(table.contains(&code.as_str()), "{code} is not documented");
