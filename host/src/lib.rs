@@ -2,9 +2,15 @@
 //! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
 //! the command-line tool and the browser's native-messaging host.
 
+pub mod cli;
+pub mod keystore;
 pub mod native;
 pub mod otpauth;
 pub mod protocol;
+pub mod query;
 pub mod secret;
 pub mod site;
 pub mod token;
+pub mod vault;
+
+mod fsutil;

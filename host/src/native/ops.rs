@@ -483,12 +483,9 @@ fn invalid(e: impl std::fmt::Display) -> ProtoError {
     ProtoError::new("invalid_token", e.to_string())
 }
 
-/// Reads an `otpauth://` URI. The URI parser is not part of this branch yet.
-fn token_from_uri(_uri: &SecretText) -> Result<Token, ProtoError> {
-    Err(ProtoError::new(
-        "not_supported",
-        "this host cannot read otpauth:// URIs yet; send the fields (issuer, account, secret, …) instead",
-    ))
+/// Reads an `otpauth://` URI (its errors never contain the secret).
+fn token_from_uri(uri: &SecretText) -> Result<Token, ProtoError> {
+    crate::otpauth::parse(&uri.0).map_err(|e| ProtoError::new("invalid_uri", e.to_string()))
 }
 
 fn token_from_fields(add: &AddRequest) -> Result<Token, ProtoError> {

@@ -2,12 +2,10 @@
 //! store for tests, and the adapter to the encrypted vault.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-
-use uuid::Uuid;
 
 use crate::protocol::ProtoError;
-use crate::token::Token;
+pub use crate::vault::VaultData;
+use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
 
 /// What `hello` reports about the vault, without unlocking it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,45 +38,6 @@ pub trait Store {
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError>;
-}
-
-/// Vault contents as the host sees them.
-///
-/// Stand-in with the fields of the vault's `VaultData` that the host uses,
-/// until `factorcat::vault` is merged into this branch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VaultData {
-    /// The tokens, in vault order.
-    pub tokens: Vec<Token>,
-    /// Per token, the last TOTP time step handed out for filling.
-    pub fills: BTreeMap<Uuid, u64>,
-}
-
-impl VaultData {
-    /// The token with this id.
-    pub fn get(&self, id: Uuid) -> Option<&Token> {
-        self.tokens.iter().find(|t| t.id == id)
-    }
-
-    /// The token with this id, for changing.
-    pub fn get_mut(&mut self, id: Uuid) -> Option<&mut Token> {
-        self.tokens.iter_mut().find(|t| t.id == id)
-    }
-
-    /// Adds a token, replacing one with the same id.
-    pub fn insert(&mut self, token: Token) {
-        match self.get_mut(token.id) {
-            Some(slot) => *slot = token,
-            None => self.tokens.push(token),
-        }
-    }
-
-    /// Removes a token and its fill record.
-    pub fn remove(&mut self, id: Uuid) -> Option<Token> {
-        let index = self.tokens.iter().position(|t| t.id == id)?;
-        self.fills.remove(&id);
-        Some(self.tokens.remove(index))
-    }
 }
 
 /// Tokens held in memory: for tests, benchmarks and embedding. Counts its
@@ -148,35 +107,79 @@ impl Store for MemoryStore {
     }
 }
 
-/// The encrypted vault, as the browser-started host uses it.
-///
-/// Stand-in until `factorcat::vault` is merged into this branch: it reports
-/// no vault, so every token operation answers `vault_missing`.
-#[derive(Debug, Default)]
+/// The encrypted vault, as the browser-started host uses it: located like
+/// the CLI does (`FACTORCAT_HOME` or the platform data directory), unlocked
+/// with the OS keyring or `FACTORCAT_PASSPHRASE`, and never by prompting
+/// (stdin carries the protocol).
 pub struct VaultStore {
-    _private: (),
+    vault: Result<Vault, ProtoError>,
+    unlock: Unlock,
 }
 
 impl VaultStore {
     /// Finds the vault the way the CLI does.
     pub fn locate() -> Self {
-        VaultStore { _private: () }
+        VaultStore::new(Vault::locate().map_err(ProtoError::from))
+    }
+
+    /// Uses a given vault.
+    pub fn at(vault: Vault) -> Self {
+        VaultStore::new(Ok(vault))
+    }
+
+    fn new(vault: Result<Vault, ProtoError>) -> Self {
+        let unlock = Unlock {
+            prompt: None,
+            ..Unlock::from_env()
+        };
+        VaultStore { vault, unlock }
+    }
+
+    fn vault(&self) -> Result<&Vault, ProtoError> {
+        self.vault.as_ref().map_err(Clone::clone)
+    }
+}
+
+impl std::fmt::Debug for VaultStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultStore")
+            .field("vault", &self.vault)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<VaultError> for ProtoError {
+    fn from(e: VaultError) -> Self {
+        ProtoError::new(e.code(), e.to_string())
     }
 }
 
 impl Store for VaultStore {
     fn state(&self) -> VaultState {
-        VaultState::Missing
+        match self.vault() {
+            Err(e) => VaultState::Unreadable { reason: e.message },
+            Ok(vault) => match vault.status() {
+                VaultStatus::Missing => VaultState::Missing,
+                VaultStatus::Present {
+                    has_keyring_slot,
+                    has_passphrase_slot,
+                } => VaultState::Present {
+                    keyring: has_keyring_slot,
+                    passphrase: has_passphrase_slot,
+                },
+                VaultStatus::Unreadable { reason } => VaultState::Unreadable { reason },
+            },
+        }
     }
 
     fn read(&self) -> Result<VaultData, ProtoError> {
-        Err(missing())
+        Ok(self.vault()?.read(&self.unlock)?)
     }
 
     fn update<T>(
         &self,
-        _f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
+        f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
-        Err(missing())
+        self.vault()?.update(&self.unlock, f)
     }
 }

@@ -438,8 +438,16 @@ fn add_refuses_bad_tokens_without_writing() {
             "invalid_token",
         ),
         (
-            json!({"id": 1, "type": "add", "uri": format!("otpauth://totp/x?secret={SECRET}")}),
-            "not_supported",
+            json!({"id": 1, "type": "add", "uri": "otpauth://totp/x?secret=JBSWY3DP"}),
+            "invalid_uri",
+        ),
+        (
+            json!({"id": 1, "type": "add", "uri": format!("https://x/?secret={SECRET}")}),
+            "invalid_uri",
+        ),
+        (
+            json!({"id": 1, "type": "add", "uri": format!("otpauth://totp/x?secret={SECRET}&digits=99")}),
+            "invalid_uri",
         ),
     ] {
         let reply = call(&h, request.clone());
@@ -604,4 +612,26 @@ fn damaged_records_never_crash_the_host() {
         }
     }
     assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn add_from_an_otpauth_uri_with_extra_metadata() {
+    let h = handler(vec![], Rc::new(Cell::new(1_700_000_000)));
+    let uri = format!(
+        "otpauth://totp/Amazon%20Web%20Services:alice-phone%40123456789012?secret={SECRET}&issuer=Amazon%20Web%20Services"
+    );
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "add", "uri": uri, "aws": {"account": "123456789012", "user": "alice"}, "pinned": true}),
+    );
+    assert!(!r.to_string().contains(SECRET));
+    assert_eq!(r["token"]["issuer"], "Amazon Web Services");
+    assert_eq!(r["token"]["account"], "alice-phone@123456789012");
+    assert_eq!(r["token"]["aws"]["user"], "alice");
+    assert_eq!(r["token"]["pinned"], true);
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(
+        stored.tokens[0].secret,
+        Secret::from_base32(SECRET).unwrap()
+    );
 }

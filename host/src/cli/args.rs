@@ -1,0 +1,336 @@
+//! The command line as clap parses it. The forms of `add`, `code` and
+//! `list` are fixed: scripts and other tools depend on them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+/// A TOTP/HOTP/Steam authenticator whose tokens live in an encrypted vault
+/// keyed from the OS keyring.
+#[derive(Debug, Parser)]
+#[command(name = "factorcat", version, about, long_about = None)]
+#[command(
+    after_help = "The vault lives in $FACTORCAT_HOME (a directory) or the platform's data directory.\n\
+FACTORCAT_PASSPHRASE unlocks the passphrase slot when the keyring cannot.\nExit codes are listed in the README."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the vault (done automatically by the first `add`).
+    Init(InitArgs),
+    /// Add a token from an otpauth:// URI or from its fields.
+    Add(AddArgs),
+    /// Print the current code of one token, and nothing else, on stdout.
+    Code(CodeArgs),
+    /// List tokens (never their secrets).
+    List(ListArgs),
+    /// Show one token's details (never its secret).
+    Show(ShowArgs),
+    /// Rename a token or change its sites, AWS context, tags or pin.
+    Edit(EditArgs),
+    /// Remove a token.
+    #[command(visible_alias = "rm")]
+    Remove(RemoveArgs),
+    /// Add, change or remove the vault's passphrase slot.
+    Passphrase(PassphraseArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// `factorcat init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Also protect the vault key with a passphrase (asked, or FACTORCAT_PASSPHRASE).
+    #[arg(long)]
+    pub passphrase: bool,
+    /// Do not use the OS keyring (needs --passphrase).
+    #[arg(long, requires = "passphrase")]
+    pub no_keyring: bool,
+}
+
+/// Hash algorithm names on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AlgorithmArg {
+    /// HMAC-SHA-1.
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+/// AWS partitions on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PartitionArg {
+    /// Commercial regions.
+    Aws,
+    /// AWS GovCloud (US).
+    AwsUsGov,
+    /// AWS China.
+    AwsCn,
+}
+
+/// AWS context flags shared by `add` and `edit`.
+#[derive(Debug, Args, Default)]
+pub struct AwsArgs {
+    /// AWS account id (12 digits) or alias this MFA device belongs to.
+    #[arg(long, value_name = "ID_OR_ALIAS")]
+    pub aws_account: Option<String>,
+    /// IAM user name, root e-mail or MFA device name.
+    #[arg(long, value_name = "NAME")]
+    pub aws_user: Option<String>,
+    /// AWS partition [default: aws].
+    #[arg(long, value_enum)]
+    pub aws_partition: Option<PartitionArg>,
+}
+
+/// `factorcat add`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret"])))]
+pub struct AddArgs {
+    /// An otpauth:// URI ("-" reads it from standard input, keeping it out of shell history).
+    pub uri: Option<String>,
+    /// Issuer, e.g. GitHub.
+    #[arg(long, conflicts_with = "uri")]
+    pub issuer: Option<String>,
+    /// Account name at the issuer.
+    #[arg(long, conflicts_with = "uri")]
+    pub account: Option<String>,
+    /// Base32 secret ("-" reads it from standard input).
+    #[arg(long, conflicts_with = "uri")]
+    pub secret: Option<String>,
+    /// Hash algorithm.
+    #[arg(long, value_enum, conflicts_with_all = ["uri", "steam"])]
+    pub algorithm: Option<AlgorithmArg>,
+    /// Digits per code (6–10).
+    #[arg(long, conflicts_with_all = ["uri", "steam"])]
+    pub digits: Option<u8>,
+    /// TOTP period in seconds.
+    #[arg(long, conflicts_with_all = ["uri", "hotp", "steam"])]
+    pub period: Option<u64>,
+    /// Counter-based (HOTP) token; needs --counter.
+    #[arg(long, requires = "counter", conflicts_with_all = ["uri", "steam"])]
+    pub hotp: bool,
+    /// The next HOTP counter value to use.
+    #[arg(long, requires = "hotp")]
+    pub counter: Option<u64>,
+    /// Steam Guard token (5 characters).
+    #[arg(long, conflicts_with = "uri")]
+    pub steam: bool,
+    /// A site (hostname or domain) the token belongs to; repeatable.
+    #[arg(long = "site", value_name = "DOMAIN")]
+    pub sites: Vec<String>,
+    /// A tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Pin the token to the top of lists.
+    #[arg(long)]
+    pub pin: bool,
+    /// AWS context.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `factorcat code`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["query", "aws_mfa_serial"])))]
+pub struct CodeArgs {
+    /// Token id, id prefix, account, issuer, or part of "issuer account".
+    pub query: Option<String>,
+    /// Pick the token for an AWS MFA serial, arn:aws:iam::<account>:mfa/<name>.
+    #[arg(long, value_name = "ARN", conflicts_with = "query")]
+    pub aws_mfa_serial: Option<String>,
+    /// Compute the code for this Unix time instead of now (TOTP and Steam).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub time: Option<u64>,
+}
+
+/// `factorcat list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print one JSON array, an object per token.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `factorcat show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Which token.
+    pub query: String,
+    /// Print a JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `factorcat edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Which token.
+    pub query: String,
+    /// New issuer.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// New account name.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Add a site; repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub add_site: Vec<String>,
+    /// Remove a site; repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub remove_site: Vec<String>,
+    /// Add a tag; repeatable.
+    #[arg(long, value_name = "TAG")]
+    pub add_tag: Vec<String>,
+    /// Remove a tag; repeatable.
+    #[arg(long, value_name = "TAG")]
+    pub remove_tag: Vec<String>,
+    /// Pin the token.
+    #[arg(long, conflicts_with = "unpin")]
+    pub pin: bool,
+    /// Unpin the token.
+    #[arg(long)]
+    pub unpin: bool,
+    /// Drop the AWS context.
+    #[arg(long, conflicts_with_all = ["aws_account", "aws_user", "aws_partition"])]
+    pub clear_aws: bool,
+    /// AWS context to set (merged into the existing one).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `factorcat remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Which token.
+    pub query: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// `factorcat passphrase`.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Remove the passphrase slot (only when the keyring slot remains).
+    #[arg(long)]
+    pub remove: bool,
+}
+
+/// `factorcat completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fixed_forms_parse() {
+        for argv in [
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--site",
+                "a.example",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--hotp",
+                "--counter",
+                "3",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--steam",
+            ],
+            vec!["factorcat", "code", "prod", "--time", "59"],
+            vec![
+                "factorcat",
+                "code",
+                "--aws-mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+            ],
+            vec!["factorcat", "list", "--json"],
+        ] {
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        for argv in [
+            vec!["factorcat", "add"],
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=A",
+                "--secret",
+                "S",
+            ],
+            vec!["factorcat", "add", "--secret", "S", "--hotp"],
+            vec![
+                "factorcat",
+                "add",
+                "--secret",
+                "S",
+                "--steam",
+                "--digits",
+                "6",
+            ],
+            vec!["factorcat", "code"],
+            vec!["factorcat", "edit", "x", "--pin", "--unpin"],
+        ] {
+            assert!(
+                Cli::try_parse_from(&argv).is_err(),
+                "{argv:?} should be refused"
+            );
+        }
+    }
+}

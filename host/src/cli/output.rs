@@ -1,0 +1,188 @@
+//! What the CLI prints about tokens: a table for people, JSON for scripts.
+//! Neither ever contains a secret.
+
+use serde_json::{Value, json};
+
+use crate::query::short_id;
+use crate::token::{Kind, Token};
+
+/// The JSON object for one token: metadata only, never the secret.
+pub fn token_json(token: &Token) -> Value {
+    let mut obj = json!({
+        "id": token.id,
+        "issuer": token.issuer,
+        "account": token.account,
+        "kind": token.kind.name(),
+        "algorithm": token.algorithm.as_str(),
+        "digits": token.digits,
+        "sites": token.sites,
+        "tags": token.tags,
+        "pinned": token.pinned,
+        "created": token.created,
+        "updated": token.updated,
+    });
+    match token.kind {
+        Kind::Totp { period } => obj["period"] = json!(period),
+        Kind::Steam => obj["period"] = json!(30),
+        Kind::Hotp { counter } => obj["counter"] = json!(counter),
+    }
+    if let Some(aws) = &token.aws {
+        obj["aws"] = json!({
+            "account_id": aws.account_id,
+            "account_alias": aws.account_alias,
+            "user": aws.user,
+            "partition": aws.partition.as_str(),
+        });
+    }
+    obj
+}
+
+/// Tokens in the order people see them: pinned first, then by issuer and
+/// account, ignoring case.
+pub fn display_order(tokens: &[Token]) -> Vec<&Token> {
+    let mut sorted: Vec<&Token> = tokens.iter().collect();
+    sorted.sort_by_cached_key(|t| (!t.pinned, t.issuer.to_lowercase(), t.account.to_lowercase()));
+    sorted
+}
+
+/// A short description of where a token is used: its sites and AWS account.
+fn whereabouts(token: &Token) -> String {
+    let mut parts: Vec<String> = token.sites.clone();
+    if let Some(aws) = &token.aws {
+        let account = [aws.account_alias.as_deref(), aws.account_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/");
+        let user = aws
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        parts.push(format!("{}:{user}{account}", aws.partition.as_str()));
+    }
+    parts.join(", ")
+}
+
+/// The human table of `factorcat list`.
+pub fn table(tokens: &[&Token]) -> String {
+    let rows: Vec<[String; 5]> = tokens
+        .iter()
+        .map(|t| {
+            [
+                format!("{}{}", short_id(&t.id), if t.pinned { "*" } else { "" }),
+                t.issuer.clone(),
+                t.account.clone(),
+                t.kind.name().to_string(),
+                whereabouts(t),
+            ]
+        })
+        .collect();
+    let header = ["ID", "ISSUER", "ACCOUNT", "KIND", "SITES / AWS"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The human view of `factorcat show`.
+pub fn details(token: &Token) -> String {
+    let mut lines = vec![
+        format!("id:        {}", token.id),
+        format!("issuer:    {}", token.issuer),
+        format!("account:   {}", token.account),
+    ];
+    lines.push(match token.kind {
+        Kind::Totp { period } => format!(
+            "kind:      totp, {} digits, {}, every {period} s",
+            token.digits, token.algorithm
+        ),
+        Kind::Hotp { counter } => format!(
+            "kind:      hotp, {} digits, {}, next counter {counter}",
+            token.digits, token.algorithm
+        ),
+        Kind::Steam => "kind:      steam guard (5 characters, every 30 s)".to_string(),
+    });
+    if !token.sites.is_empty() {
+        lines.push(format!("sites:     {}", token.sites.join(", ")));
+    }
+    if let Some(aws) = &token.aws {
+        lines.push(format!(
+            "aws:       {}",
+            whereabouts(&Token {
+                sites: vec![],
+                aws: Some(aws.clone()),
+                ..token.clone()
+            })
+        ));
+    }
+    if !token.tags.is_empty() {
+        lines.push(format!("tags:      {}", token.tags.join(", ")));
+    }
+    if token.pinned {
+        lines.push("pinned:    yes".to_string());
+    }
+    lines.push(format!("created:   {}", token.created));
+    lines.push(format!("updated:   {}", token.updated));
+    lines.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::token::AwsContext;
+
+    fn sample() -> Token {
+        let mut t = Token::new(
+            "Amazon Web Services",
+            "alice",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        );
+        t.aws = Some(AwsContext {
+            user: Some("alice".into()),
+            ..AwsContext::default().with_account("123456789012")
+        });
+        t
+    }
+
+    #[test]
+    fn json_never_contains_the_secret() {
+        let t = sample();
+        let text = token_json(&t).to_string();
+        assert!(!text.contains("JBSWY3DPEHPK3PXP"));
+        assert!(!text.to_lowercase().contains("secret"));
+        assert!(text.contains("\"account_id\":\"123456789012\""));
+    }
+
+    #[test]
+    fn table_aligns_and_orders_pinned_first() {
+        let a = sample();
+        let mut b = Token::new(
+            "GitHub",
+            "octocat",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        );
+        b.pinned = true;
+        let all = [a, b];
+        let text = table(&display_order(&all));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("ID"));
+        assert!(lines[1].contains("GitHub"), "{text}");
+        assert!(lines[2].contains("aws:alice@123456789012"), "{text}");
+        assert_eq!(lines[1].find("octocat"), lines[2].find("alice"));
+    }
+}

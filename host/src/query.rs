@@ -1,0 +1,254 @@
+//! Finding tokens by what a person types: `factorcat code prod`.
+//!
+//! A query resolves, in this order, stopping at the first step that finds
+//! anything:
+//! 1. the exact token id;
+//! 2. an id prefix (at least [`MIN_ID_PREFIX`] hex digits);
+//! 3. an exact account name or issuer (ignoring case);
+//! 4. a substring of "issuer account" (ignoring case).
+//!
+//! A step that finds one token resolves the query; a step that finds several
+//! is ambiguous and the candidates go back to the person — a later, looser
+//! step never overrides an earlier one.
+
+use uuid::Uuid;
+
+use crate::token::{Partition, Token};
+
+/// Shortest id prefix accepted, so that `factorcat code a` is a substring
+/// search rather than an id look-up.
+pub const MIN_ID_PREFIX: usize = 4;
+
+/// Why a query did not resolve to exactly one token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// Nothing matched.
+    #[error("no token matches \"{0}\"; run `factorcat list` to see what is there")]
+    NotFound(String),
+    /// Several tokens matched at the same step.
+    #[error("\"{query}\" matches {} tokens; use more of the name or an id:\n{}", .candidates.len(), .candidates.join("\n"))]
+    Ambiguous {
+        /// What was typed.
+        query: String,
+        /// One line per candidate: short id, issuer and account.
+        candidates: Vec<String>,
+    },
+}
+
+/// One line describing a candidate: `1a2b3c4d  GitHub (octocat)`.
+pub fn candidate_line(token: &Token) -> String {
+    format!("  {}  {}", short_id(&token.id), token.label())
+}
+
+/// The first eight hex digits of an id, as `list` shows it.
+pub fn short_id(id: &Uuid) -> String {
+    id.simple().to_string()[..8].to_string()
+}
+
+/// Resolves `query` to the index of exactly one token in `tokens`.
+pub fn resolve(tokens: &[Token], query: &str) -> Result<usize, QueryError> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(QueryError::NotFound(query.to_string()));
+    }
+    let lower = q.to_lowercase();
+    let hex: String = lower.chars().filter(|c| *c != '-').collect();
+    let is_hex = hex.len() >= MIN_ID_PREFIX && hex.chars().all(|c| c.is_ascii_hexdigit());
+
+    let steps: [&dyn Fn(&Token) -> bool; 4] = [
+        &|t| Uuid::parse_str(q).is_ok_and(|id| id == t.id),
+        &|t| is_hex && t.id.simple().to_string().starts_with(&hex),
+        &|t| t.account.to_lowercase() == lower || t.issuer.to_lowercase() == lower,
+        &|t| {
+            format!("{} {}", t.issuer, t.account)
+                .to_lowercase()
+                .contains(&lower)
+        },
+    ];
+    for step in steps {
+        let found: Vec<usize> = (0..tokens.len()).filter(|&i| step(&tokens[i])).collect();
+        match found.len() {
+            0 => continue,
+            1 => return Ok(found[0]),
+            _ => {
+                return Err(QueryError::Ambiguous {
+                    query: q.to_string(),
+                    candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
+                });
+            }
+        }
+    }
+    Err(QueryError::NotFound(q.to_string()))
+}
+
+/// An AWS virtual MFA device serial, `arn:<partition>:iam::<account>:mfa/<path/name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSerial {
+    /// The ARN partition.
+    pub partition: Partition,
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The device name (the last path segment).
+    pub device: String,
+}
+
+impl MfaSerial {
+    /// Parses an MFA serial ARN; `None` when it is not one.
+    pub fn parse(arn: &str) -> Option<MfaSerial> {
+        let mut parts = arn.trim().splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let partition = Partition::parse(partition)?;
+        let path = resource.strip_prefix("mfa/")?;
+        let device = path.rsplit('/').next().filter(|d| !d.is_empty())?;
+        if !crate::token::AwsContext::is_account_id(account) {
+            return None;
+        }
+        Some(MfaSerial {
+            partition,
+            account_id: account.to_string(),
+            device: device.to_string(),
+        })
+    }
+}
+
+/// Finds the token for an AWS MFA serial: same partition and account id,
+/// and the device name equal to the token's AWS user or account name. When
+/// the account has exactly one token, that token is taken even if its user
+/// is unknown.
+pub fn resolve_mfa_serial(tokens: &[Token], arn: &str) -> Result<usize, QueryError> {
+    let serial = MfaSerial::parse(arn).ok_or_else(|| QueryError::NotFound(arn.to_string()))?;
+    let in_account: Vec<usize> = (0..tokens.len())
+        .filter(|&i| {
+            tokens[i].aws.as_ref().is_some_and(|aws| {
+                aws.partition == serial.partition
+                    && aws.account_id.as_deref() == Some(serial.account_id.as_str())
+            })
+        })
+        .collect();
+    let by_device: Vec<usize> = in_account
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let t = &tokens[i];
+            let user = t.aws.as_ref().and_then(|a| a.user.as_deref());
+            user == Some(serial.device.as_str()) || t.account == serial.device
+        })
+        .collect();
+    let chosen = if by_device.is_empty() {
+        in_account
+    } else {
+        by_device
+    };
+    match chosen.len() {
+        0 => Err(QueryError::NotFound(arn.to_string())),
+        1 => Ok(chosen[0]),
+        _ => Err(QueryError::Ambiguous {
+            query: arn.to_string(),
+            candidates: chosen.iter().map(|&i| candidate_line(&tokens[i])).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::token::AwsContext;
+
+    fn token(issuer: &str, account: &str) -> Token {
+        Token::new(
+            issuer,
+            account,
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        )
+    }
+
+    fn tokens() -> Vec<Token> {
+        vec![
+            token("GitHub", "octocat"),
+            token("Amazon Web Services", "prod-admin"),
+            token("Amazon Web Services", "staging-admin"),
+            token("Google", "octocat@example.com"),
+        ]
+    }
+
+    #[test]
+    fn resolves_each_step() {
+        let t = tokens();
+        assert_eq!(resolve(&t, &t[2].id.to_string()), Ok(2));
+        assert_eq!(resolve(&t, &short_id(&t[3].id)), Ok(3));
+        assert_eq!(resolve(&t, "github"), Ok(0));
+        assert_eq!(resolve(&t, "prod"), Ok(1));
+        assert_eq!(resolve(&t, "example.com"), Ok(3));
+    }
+
+    #[test]
+    fn exact_account_beats_substring() {
+        // "octocat" is GitHub's exact account and a substring of Google's.
+        assert_eq!(resolve(&tokens(), "OctoCat"), Ok(0));
+    }
+
+    #[test]
+    fn ambiguous_lists_every_candidate() {
+        let t = tokens();
+        match resolve(&t, "admin") {
+            Err(QueryError::Ambiguous { candidates, .. }) => {
+                assert_eq!(candidates.len(), 2);
+                assert!(candidates[0].contains("prod-admin"));
+                assert!(candidates[1].contains("staging-admin"));
+            }
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        assert!(matches!(
+            resolve(&t, "Amazon Web Services"),
+            Err(QueryError::Ambiguous { .. })
+        ));
+    }
+
+    #[test]
+    fn nothing_found() {
+        assert_eq!(
+            resolve(&tokens(), "gitlab"),
+            Err(QueryError::NotFound("gitlab".into()))
+        );
+        assert!(matches!(
+            resolve(&tokens(), "  "),
+            Err(QueryError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn mfa_serials() {
+        let mut t = tokens();
+        t[1].aws = Some(AwsContext::default().with_account("123456789012"));
+        t[1].aws.as_mut().unwrap().user = Some("alice".into());
+        t[2].aws = Some(AwsContext::default().with_account("123456789012"));
+        t[2].aws.as_mut().unwrap().user = Some("bob".into());
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/alice"),
+            Ok(1)
+        );
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/team/bob"),
+            Ok(2)
+        );
+        assert!(matches!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/carol"),
+            Err(QueryError::Ambiguous { .. })
+        ));
+        assert!(resolve_mfa_serial(&t, "arn:aws-us-gov:iam::123456789012:mfa/alice").is_err());
+        assert!(resolve_mfa_serial(&t, "arn:aws:iam::210987654321:mfa/alice").is_err());
+        assert!(MfaSerial::parse("arn:aws:iam::123456789012:user/alice").is_none());
+        assert!(MfaSerial::parse("arn:aws:iam::12345:mfa/alice").is_none());
+        assert!(MfaSerial::parse("not an arn").is_none());
+    }
+}
