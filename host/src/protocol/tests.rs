@@ -234,11 +234,21 @@ fn every_error_code_is_in_the_documented_table() {
             "{code} is missing from docs/protocol.md"
         );
     }
+    // The vault's codes for unlocking, reading and writing.
     for code in [
         "vault_missing",
+        "keyring_locked",
+        "keyring_unavailable",
+        "keyring_entry_missing",
+        "keyring_mismatch",
         "wrong_passphrase",
         "passphrase_required",
-        "keyring_locked",
+        "vault_corrupt",
+        "vault_version",
+        "io_error",
+        "vault_lock",
+        "vault_busy",
+        "no_home",
     ] {
         assert!(table.contains(&code), "{code}");
     }
