@@ -562,5 +562,5 @@ fn ten_thousand_tokens_match_quickly() {
     }
     let each = start.elapsed() / rounds;
     // Generous for unoptimised test builds; the bench measures release.
-    assert!(each.as_millis() < 50, "{each:?} per match");
+    assert!(each.as_millis() < 250, "{each:?} per match");
 }
