@@ -635,3 +635,78 @@ fn add_from_an_otpauth_uri_with_extra_metadata() {
         Secret::from_base32(SECRET).unwrap()
     );
 }
+
+mod arbitrary_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn requests() -> impl Strategy<Value = Vec<u8>> {
+        let ops = prop::sample::select(vec![
+            "hello",
+            "list",
+            "match",
+            "code",
+            "enroll_codes",
+            "add",
+            "update",
+            "remove",
+            "other",
+        ]);
+        let values = prop_oneof![
+            Just(json!(null)),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<bool>().prop_map(|b| json!(b)),
+            ".{0,40}".prop_map(|s| json!(s)),
+            Just(json!("https://123456789012.signin.aws.amazon.com/console")),
+            Just(json!({"user": "alice"})),
+            Just(json!(["a", 1])),
+        ];
+        let fields = prop::collection::btree_map(
+            prop::sample::select(vec![
+                "token", "url", "hint", "for_fill", "offset", "limit", "secret", "uri", "issuer",
+                "digits", "kind", "period", "counter", "sites", "aws", "tags", "pinned",
+            ]),
+            values,
+            0..6,
+        );
+        (any::<i64>(), ops, fields, any::<bool>()).prop_map(|(id, op, fields, secret)| {
+            let mut request = serde_json::Map::new();
+            request.insert("id".into(), json!(id));
+            request.insert("type".into(), json!(op));
+            if secret {
+                request.insert("secret".into(), json!(SECRET));
+            }
+            for (k, v) in fields {
+                request.insert(k.to_string(), v);
+            }
+            Value::Object(request).to_string().into_bytes()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any bytes get one well-formed reply, never a panic or a secret.
+        #[test]
+        fn any_bytes_get_a_reply(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(1_700_000_000)));
+            let reply: Value = serde_json::from_slice(&h.reply(&body)).unwrap();
+            prop_assert!(reply["ok"].is_boolean());
+        }
+
+        /// Plausible requests with wrong or odd fields: a reply with the
+        /// same id, under 1 MiB, without the secret.
+        #[test]
+        fn odd_requests_get_a_reply(body in requests()) {
+            let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(1_700_000_000)));
+            let bytes = h.reply(&body);
+            prop_assert!(bytes.len() <= crate::protocol::MAX_REPLY_BYTES);
+            let reply: Value = serde_json::from_slice(&bytes).unwrap();
+            let sent: Value = serde_json::from_slice(&body).unwrap();
+            prop_assert_eq!(&reply["id"], &sent["id"]);
+            let text = String::from_utf8(bytes).unwrap();
+            prop_assert!(!text.contains(SECRET));
+        }
+    }
+}
