@@ -330,6 +330,107 @@ fn a_second_run_changes_nothing_and_says_so() {
 }
 
 #[test]
+fn dropping_an_extension_id_is_pointed_out() {
+    let home = Home::new();
+    let extra = "cccccccccccccccccccccccccccccccc";
+    ok(&home.run(&["install", "--browser", "chromium", "--extension-id", extra]));
+    let out = ok(&home.run(&["install", "--browser", "chromium"]));
+    assert!(out.contains("updated"), "{out}");
+    assert!(
+        out.contains(&format!("no longer allowed: chrome-extension://{extra}/")),
+        "{out}"
+    );
+    assert_manifest(
+        &home
+            .path()
+            .join(".config/chromium/NativeMessagingHosts")
+            .join(MANIFEST),
+        false,
+        &[],
+    );
+}
+
+#[test]
+fn system_places_are_shown_by_a_dry_run() {
+    let home = Home::new();
+    let out = ok(&home.run(&[
+        "install",
+        "--system",
+        "--dry-run",
+        "--browser",
+        "chromium",
+        "--browser",
+        "chrome",
+        "--browser",
+        "brave",
+        "--browser",
+        "firefox",
+    ]));
+    for path in [
+        "/etc/chromium/native-messaging-hosts/com.factorcat.host.json  [chromium]",
+        "/etc/opt/chrome/native-messaging-hosts/com.factorcat.host.json  [chrome, brave]",
+        "/usr/lib/mozilla/native-messaging-hosts/com.factorcat.host.json  [firefox]",
+    ] {
+        assert!(out.contains(path), "{path} missing from:\n{out}");
+    }
+    assert!(home.files().is_empty());
+}
+
+#[test]
+fn flatpak_browsers_get_a_wrapper_and_doctor_explains_the_permission() {
+    let home = Home::new();
+    let app = home.path().join(".var/app/org.chromium.Chromium");
+    fs::create_dir_all(&app).unwrap();
+    let out = ok(&home.run(&["install", "--browser", "chromium"]));
+    assert!(
+        out.contains(
+            "flatpak override --user --talk-name=org.freedesktop.Flatpak org.chromium.Chromium"
+        ),
+        "{out}"
+    );
+    let wrapper = app.join("data/factorcat/factorcat-host");
+    let script = fs::read_to_string(&wrapper).unwrap();
+    assert!(
+        script.contains(&format!(
+            "exec flatpak-spawn --host '{}' \"$@\"",
+            binary().display()
+        )),
+        "{script}"
+    );
+    let manifest = read_json(
+        &app.join("config/chromium/NativeMessagingHosts")
+            .join(MANIFEST),
+    );
+    assert_eq!(manifest["path"], wrapper.display().to_string());
+    // The normal install is there too, pointing at the binary itself.
+    assert_manifest(
+        &home
+            .path()
+            .join(".config/chromium/NativeMessagingHosts")
+            .join(MANIFEST),
+        false,
+        &[],
+    );
+
+    let (code, out) = doctor(&home, &["--browser", "chromium"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("may not start FactorCat outside it"), "{out}");
+    let overrides = home.path().join(".local/share/flatpak/overrides");
+    fs::create_dir_all(&overrides).unwrap();
+    fs::write(
+        overrides.join("org.chromium.Chromium"),
+        "[Session Bus Policy]\norg.freedesktop.Flatpak=talk\n",
+    )
+    .unwrap();
+    let (code, out) = doctor(&home, &["--browser", "chromium"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("{} is factorcat ", binary().display())),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_stale_manifest_is_updated_in_place() {
     let home = Home::new();
     let dir = home.path().join(".config/chromium/NativeMessagingHosts");

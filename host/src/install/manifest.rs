@@ -20,6 +20,11 @@ pub const FIREFOX_ADDON_ID: &str = "factorcat@factorcat.app";
 /// `extension/manifest.json`'s `key`, first 32 hex digits mapped `0-f` → `a-p`.
 const DERIVED_CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
 
+/// Store ids of published FactorCat builds (Chrome Web Store, Edge Add-ons,
+/// Opera), allowed by every install. Empty until a store assigns one; add it
+/// here, and to the host's caller allow-list.
+pub const STORE_CHROMIUM_IDS: &[&str] = &[];
+
 /// FactorCat's own Chromium extension id, fixed by the public `key` in
 /// `extension/manifest.json`. Store ids are added with `--extension-id`.
 pub fn chromium_extension_id() -> &'static str {
@@ -161,7 +166,11 @@ fn is_gecko_id(text: &str) -> bool {
 /// extra ids of that family, without repeats.
 pub fn allowed_entries(family: Family, extra: &[ExtensionId]) -> Vec<String> {
     let mut entries = vec![ExtensionId::own(family).entry()];
-    for id in extra.iter().filter(|id| id.family() == family) {
+    let store = STORE_CHROMIUM_IDS
+        .iter()
+        .filter(|_| family == Family::Chromium)
+        .map(|id| ExtensionId::Chromium(id.to_string()));
+    for id in store.chain(extra.iter().filter(|id| id.family() == family).cloned()) {
         let entry = id.entry();
         if !entries.contains(&entry) {
             entries.push(entry);
@@ -318,9 +327,12 @@ mod tests {
     }
 
     #[test]
-    fn own_chromium_id_has_the_id_alphabet() {
-        let id = chromium_extension_id();
-        assert_eq!(id.len(), 32);
-        assert!(id.bytes().all(|b| (b'a'..=b'p').contains(&b)));
+    fn own_and_store_ids_are_chromium_ids() {
+        for id in STORE_CHROMIUM_IDS.iter().chain([&chromium_extension_id()]) {
+            assert!(
+                matches!(ExtensionId::parse(id), Ok(ExtensionId::Chromium(_))),
+                "{id}"
+            );
+        }
     }
 }

@@ -561,6 +561,29 @@ fn file_outcome(path: &Path, contents: &str) -> Outcome {
     }
 }
 
+/// The allow-list entries of an existing manifest that a new one lacks.
+fn dropped_entries(old: &[u8], new: &str) -> Vec<String> {
+    let entries = |v: &serde_json::Value| -> Vec<String> {
+        ["allowed_origins", "allowed_extensions"]
+            .iter()
+            .filter_map(|k| v.get(k).and_then(|l| l.as_array()))
+            .flatten()
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect()
+    };
+    let (Ok(old), Ok(new)) = (
+        serde_json::from_slice::<serde_json::Value>(old),
+        serde_json::from_str::<serde_json::Value>(new),
+    ) else {
+        return Vec::new();
+    };
+    let keep = entries(&new);
+    entries(&old)
+        .into_iter()
+        .filter(|e| !keep.contains(e))
+        .collect()
+}
+
 /// Writes a file atomically: a temporary file in the same directory, its
 /// permissions set, synced, then renamed over the old one.
 fn write_atomically(
@@ -737,6 +760,7 @@ pub fn install(
         let _ = writeln!(report, "Browsers found:\n{}", describe_found(&found));
     }
     let mut changed = 0;
+    let mut dropped: Vec<String> = Vec::new();
     for (browsers, step) in &steps {
         let (outcome, shown) =
             match step {
@@ -746,6 +770,10 @@ pub fn install(
                     executable,
                 } => {
                     let outcome = file_outcome(path, contents);
+                    if outcome == Outcome::Updated {
+                        let old = fs::read(path).unwrap_or_default();
+                        dropped.extend(dropped_entries(&old, contents));
+                    }
                     if outcome != Outcome::Unchanged && !args.dry_run {
                         write_atomically(path, contents, *executable, args.system)?;
                     }
@@ -805,6 +833,15 @@ pub fn install(
         let _ = writeln!(
             report,
             "Done: {changed} change(s). Restart the browsers if they were running."
+        );
+    }
+    dropped.sort();
+    dropped.dedup();
+    if !dropped.is_empty() {
+        let _ = writeln!(
+            report,
+            "Note: no longer allowed: {}; pass --extension-id for each id that should stay.",
+            dropped.join(", ")
         );
     }
     for target in targets.iter().filter(|t| t.flatpak.is_some()) {
