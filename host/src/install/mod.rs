@@ -3,7 +3,8 @@
 //!
 //! The work is split so most of it is testable without touching a real
 //! machine: [`table`] says where each browser looks, [`manifest`] renders the
-//! two manifest formats, [`plan`] turns a request into destinations, and
+//! two manifest formats, [`select`] and [`targets`] turn a request into
+//! destinations, and
 //! [`run_install`] / [`run_uninstall`] carry the plan out (only writing what
 //! differs, so a second run changes nothing).
 
@@ -28,8 +29,8 @@ pub struct InstallArgs {
     /// vivaldi, opera, arc (macOS, Windows), firefox, librewolf, waterfox, thunderbird.
     #[arg(long = "browser", value_name = "NAME")]
     pub browsers: Vec<String>,
-    /// Write into <DIR>/NativeMessagingHosts/ (a Chromium --user-data-dir) instead of the browser's own
-    /// place; Firefox-family browsers get <DIR>/native-messaging-hosts/ (DIR standing for ~/.mozilla).
+    /// Write into DIR/NativeMessagingHosts/ (a Chromium --user-data-dir) instead of the browser's own
+    /// place; Firefox-family browsers get DIR/native-messaging-hosts/ (DIR standing for ~/.mozilla).
     #[arg(long, value_name = "DIR", conflicts_with = "system")]
     pub user_data_dir: Option<PathBuf>,
     /// Register for every user of the machine (needs root or administrator rights).
@@ -49,7 +50,7 @@ pub struct UninstallArgs {
     /// A browser to unregister from; repeatable [default: all of them].
     #[arg(long = "browser", value_name = "NAME")]
     pub browsers: Vec<String>,
-    /// Remove from <DIR>/NativeMessagingHosts/ (and <DIR>/native-messaging-hosts/) instead.
+    /// Remove from DIR/NativeMessagingHosts/ (and DIR/native-messaging-hosts/) instead.
     #[arg(long, value_name = "DIR", conflicts_with = "system")]
     pub user_data_dir: Option<PathBuf>,
     /// Remove the machine-wide registration (needs root or administrator rights).
@@ -386,8 +387,9 @@ pub fn select(
 /// Turns chosen rows into destinations, merging browsers that share one.
 ///
 /// `user_data_dir` replaces each browser's own place; `system` picks the
-/// machine-wide places. With `strict`, a browser without a machine-wide
-/// place is an error; otherwise it is skipped.
+/// machine-wide places. With `strict` (installing named browsers), a
+/// browser without a machine-wide place, or two families meeting in one
+/// file, is an error; otherwise the browser is skipped there.
 pub fn targets(
     env: &Env,
     found: &[Found],
@@ -440,9 +442,13 @@ pub fn targets(
                 flatpak,
             });
             if target.family != row.family {
-                return Err(InstallError::FamilyClash {
-                    path: PathBuf::from(place.to_string()),
-                });
+                if strict {
+                    return Err(InstallError::FamilyClash {
+                        path: PathBuf::from(place.to_string()),
+                    });
+                }
+                // Removing or inspecting: the first family decides.
+                continue;
             }
             if !target.browsers.contains(&row.name) {
                 target.browsers.push(row.name);
@@ -720,7 +726,7 @@ fn describe_found(found: &[Found]) -> String {
     text
 }
 
-/// Runs `factorcat install`, reporting on `out`.
+/// Runs `factorcat install`, reporting on standard output.
 pub fn run_install(args: &InstallArgs) -> Result<(), InstallError> {
     let env = Env::current().ok_or(InstallError::NoHome)?;
     install(&env, args, &Probe::real(), &mut io::stdout().lock())
