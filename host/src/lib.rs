@@ -5,8 +5,11 @@
 pub mod cli;
 pub mod doctor;
 pub mod install;
+pub mod keystore;
 pub mod otpauth;
 pub mod query;
 pub mod secret;
 pub mod token;
 pub mod vault;
+
+mod fsutil;
