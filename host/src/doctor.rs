@@ -609,7 +609,7 @@ fn vault_findings() -> Vec<Finding> {
         Ok(data) => Finding::ok(format!(
             "the vault opens{} ({} token(s))",
             if has_keyring_slot {
-                " (OS keyring reachable)"
+                " with the OS keyring"
             } else {
                 ""
             },
@@ -622,11 +622,16 @@ fn vault_findings() -> Vec<Finding> {
                     "unlock the OS keyring (log in to the desktop session, or unlock the \"login\" \
                      keyring in Seahorse); the browser extension gets no codes until then",
                 ),
+                "keyring_unavailable" if has_passphrase_slot => (
+                    Level::Problem,
+                    "start a Secret Service in this session (gnome-keyring-daemon, or KeePassXC with \
+                     its Secret Service integration), or set FACTORCAT_PASSPHRASE",
+                ),
                 "keyring_unavailable" => (
                     Level::Problem,
                     "start a Secret Service in this session (gnome-keyring-daemon, or KeePassXC with \
-                     its Secret Service integration), or set FACTORCAT_PASSPHRASE if the vault has a \
-                     passphrase slot",
+                     its Secret Service integration); once it opens, consider `factorcat passphrase` \
+                     for a recovery passphrase",
                 ),
                 "passphrase_required" if !has_keyring_slot => (
                     Level::Note,

@@ -752,3 +752,91 @@ fn doctor_catches_a_browser_without_manifest_and_broken_json() {
     assert!(out.contains("not valid JSON"), "{out}");
     assert!(out.contains("2 problem(s) found"), "{out}");
 }
+
+/// True when keyring tests should run: they need the Secret Service of the
+/// surrounding D-Bus session (scripts/test.sh provides one).
+fn keyring_tests_enabled() -> bool {
+    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
+        return false;
+    }
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "DBUS_SESSION_BUS_ADDRESS is unset, so this test cannot reach a Secret Service. Run the tests \
+         through scripts/test.sh, or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip it."
+    );
+    true
+}
+
+/// Deletes a vault's keyring entry and cached key when dropped.
+struct KeyringCleanup(String);
+
+impl Drop for KeyringCleanup {
+    fn drop(&mut self) {
+        let _ = factorcat::keystore::keyring_delete(&self.0);
+        factorcat::keystore::cache_drop(&self.0);
+    }
+}
+
+#[test]
+fn doctor_opens_a_keyring_vault_and_catches_an_unreachable_keyring() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let home = Home::new();
+    ok(&home.run(&["install", "--browser", "chromium"]));
+    ok(&home.run(&["init"]));
+    let vault_dir = home.path().join("vault");
+    let id = factorcat::vault::Vault::at(&vault_dir)
+        .id()
+        .unwrap()
+        .to_string();
+    let _cleanup = KeyringCleanup(id);
+
+    let (code, out) = doctor(&home, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("keyring slot: yes") && out.contains("the vault opens"),
+        "{out}"
+    );
+
+    let missing_bus = format!("unix:path={}", home.path().join("no-such-bus").display());
+    let out = home
+        .cmd(&["doctor"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &missing_bus)
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PROBLEM  the vault does not open"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fix: start a Secret Service")
+            || stdout.contains("fix: unlock the OS keyring"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 problem(s) found"), "{stdout}");
+}
+
+#[test]
+fn doctor_reports_a_damaged_vault() {
+    let home = Home::new();
+    ok(&home.run(&["install", "--browser", "firefox"]));
+    let vault_dir = home.path().join("vault");
+    fs::create_dir_all(&vault_dir).unwrap();
+    let file = factorcat::vault::Vault::at(&vault_dir).file();
+    fs::write(&file, b"this is not a vault\n").unwrap();
+    let (code, out) = doctor(&home, &[]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("the vault at {} cannot be used", file.display())),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        b"this is not a vault\n",
+        "doctor changed the vault"
+    );
+}
