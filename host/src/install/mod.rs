@@ -1186,6 +1186,63 @@ mod tests {
     }
 
     #[test]
+    fn command_forms_parse_and_contradictions_are_refused() {
+        use clap::Parser;
+        let parse = |argv: &[&str]| crate::cli::Cli::try_parse_from(argv).map(|_| ());
+        for argv in [
+            &["factorcat", "install"][..],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--browser",
+                "firefox",
+                "--dry-run",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+                "--extension-id",
+                "x",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--system",
+                "--extension-id",
+                "a",
+                "--extension-id",
+                "b",
+            ],
+            &["factorcat", "uninstall", "--browser", "edge"],
+            &["factorcat", "uninstall", "--system", "--dry-run"],
+            &["factorcat", "doctor"],
+            &[
+                "factorcat",
+                "doctor",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+            ],
+        ] {
+            parse(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+        for argv in [
+            &["factorcat", "install", "--system", "--user-data-dir", "d"][..],
+            &["factorcat", "uninstall", "--system", "--user-data-dir", "d"],
+            &["factorcat", "install", "--browser"],
+        ] {
+            assert!(parse(argv).is_err(), "{argv:?} should be refused");
+        }
+    }
+
+    #[test]
     fn verbatim_prefixes_are_dropped() {
         assert_eq!(
             strip_verbatim(PathBuf::from(r"\\?\C:\x\factorcat.exe")),
