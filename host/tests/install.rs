@@ -484,12 +484,28 @@ fn uninstall_removes_only_factorcat_files() {
 fn uninstall_of_one_browser_keeps_the_others() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "chromium", "--browser", "chrome"]));
-    ok(&home.run(&["uninstall", "--browser", "chromium"]));
+    let out = ok(&home.run(&["uninstall", "--browser", "chromium"]));
+    assert!(!out.contains("Note:"), "{out}");
     assert_eq!(
         home.files(),
         [format!(
             ".config/google-chrome/NativeMessagingHosts/{MANIFEST}"
         )]
+    );
+}
+
+#[test]
+fn uninstall_names_the_browsers_sharing_a_place() {
+    let home = Home::new();
+    ok(&home.run(&["install", "--browser", "firefox"]));
+    let out = ok(&home.run(&["uninstall", "--browser", "thunderbird"]));
+    assert!(
+        out.contains("removed") && out.contains(".mozilla/native-messaging-hosts"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Note: firefox, waterfox read the same places"),
+        "{out}"
     );
 }
 

@@ -983,6 +983,35 @@ pub fn uninstall(
             report,
             "Nothing to remove: no FactorCat manifest was found in those places."
         );
+    } else if !args.browsers.is_empty() {
+        // Places are shared (e.g. ~/.mozilla by Firefox and Thunderbird,
+        // one registry key by Chrome and Brave): say who else lost access.
+        let all = select(env, Selection::All, probe)?;
+        let everyone = self::targets(
+            env,
+            &all,
+            user_data_dir.as_deref(),
+            args.system,
+            false,
+            probe,
+        )?;
+        let mut others: Vec<&str> = Vec::new();
+        for target in &targets {
+            if let Some(shared) = everyone.iter().find(|t| t.place == target.place) {
+                for name in &shared.browsers {
+                    if !target.browsers.contains(name) && !others.contains(name) {
+                        others.push(name);
+                    }
+                }
+            }
+        }
+        if !others.is_empty() {
+            let _ = writeln!(
+                report,
+                "Note: {} read the same places; run `factorcat install` for any still in use.",
+                others.join(", ")
+            );
+        }
     }
     out.write_all(report.as_bytes())
         .map_err(InstallError::Output)
