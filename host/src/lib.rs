@@ -6,9 +6,12 @@ pub mod cli;
 pub mod doctor;
 pub mod install;
 pub mod keystore;
+pub mod native;
 pub mod otpauth;
+pub mod protocol;
 pub mod query;
 pub mod secret;
+pub mod site;
 pub mod token;
 pub mod vault;
 
