@@ -14,11 +14,7 @@ pub const HOST_NAME: &str = "com.factorcat.host";
 pub const FILE_NAME: &str = "com.factorcat.host.json";
 
 /// FactorCat's Firefox add-on id (`browser_specific_settings.gecko.id`).
-pub const FIREFOX_ADDON_ID: &str = "factorcat@factorcat.app";
-
-/// FactorCat's Chromium extension id: SHA-256 of the DER public key in
-/// `extension/manifest.json`'s `key`, first 32 hex digits mapped `0-f` → `a-p`.
-const DERIVED_CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
+pub const FIREFOX_ADDON_ID: &str = crate::native::FIREFOX_ADDON_ID;
 
 /// Store ids of published FactorCat builds (Chrome Web Store, Edge Add-ons,
 /// Opera), allowed by every install. Empty until a store assigns one; add it
@@ -26,9 +22,11 @@ const DERIVED_CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
 pub const STORE_CHROMIUM_IDS: &[&str] = &[];
 
 /// FactorCat's own Chromium extension id, fixed by the public `key` in
-/// `extension/manifest.json`. Store ids are added with `--extension-id`.
+/// `extension/manifest.json` (SHA-256 of the DER public key, first 32 hex
+/// digits mapped `0-f` → `a-p`); the native host owns the constant and a
+/// test that recomputes it. Store ids are added with `--extension-id`.
 pub fn chromium_extension_id() -> &'static str {
-    DERIVED_CHROMIUM_ID
+    crate::native::CHROMIUM_EXTENSION_ID
 }
 
 const CHROMIUM_TEMPLATE: &str = include_str!(concat!(
