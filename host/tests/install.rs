@@ -458,6 +458,63 @@ fn dry_run_prints_and_writes_nothing() {
     assert!(home.files().is_empty(), "{:?}", home.files());
 }
 
+/// Starts the program a manifest names the way the browser would, sends
+/// `hello`, and returns the reply.
+fn hello_as_browser(program: &str, args: &[&str], home: &Home) -> Value {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(program)
+        .args(args)
+        .env("HOME", home.path())
+        .env("FACTORCAT_HOME", home.path().join("vault"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let body = br#"{"id": 1, "type": "hello", "protocol": 1}"#;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&(body.len() as u32).to_ne_bytes()).unwrap();
+    stdin.write_all(body).unwrap();
+    drop(stdin);
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.wait().unwrap();
+    assert!(out.len() > 4, "no reply frame from {program}");
+    let len = u32::from_ne_bytes(out[..4].try_into().unwrap()) as usize;
+    serde_json::from_slice(&out[4..4 + len]).unwrap()
+}
+
+#[test]
+fn installed_manifests_start_a_host_that_serves_the_extension_they_allow() {
+    let home = Home::new();
+    ok(&home.run(&["install", "--browser", "chromium", "--browser", "firefox"]));
+    let chromium = read_json(
+        &home
+            .path()
+            .join(".config/chromium/NativeMessagingHosts")
+            .join(MANIFEST),
+    );
+    let origin = chromium["allowed_origins"][0].as_str().unwrap();
+    let reply = hello_as_browser(chromium["path"].as_str().unwrap(), &[origin], &home);
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["host"], "factorcat", "{reply}");
+
+    let manifest = home
+        .path()
+        .join(".mozilla/native-messaging-hosts")
+        .join(MANIFEST);
+    let firefox = read_json(&manifest);
+    let addon = firefox["allowed_extensions"][0].as_str().unwrap();
+    let manifest_arg = manifest.display().to_string();
+    let reply = hello_as_browser(
+        firefox["path"].as_str().unwrap(),
+        &[&manifest_arg, addon],
+        &home,
+    );
+    assert_eq!(reply["ok"], true, "{reply}");
+}
+
 // ------------------------------------------------------------- uninstall
 
 #[test]
