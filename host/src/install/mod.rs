@@ -871,8 +871,28 @@ pub fn install(
             "Note: on Windows browsers find hosts through the registry; --user-data-dir only writes files."
         );
     }
+    if in_build_directory(&binary) {
+        let _ = writeln!(
+            report,
+            "Note: the manifests name {}, in a build directory; after `cargo install --path host`, \
+             run `factorcat install` again from the installed binary.",
+            binary.display()
+        );
+    }
     out.write_all(report.as_bytes())
         .map_err(InstallError::Output)
+}
+
+/// Whether a binary lives in a Cargo build directory (`…/target/debug/…`),
+/// which `cargo clean` or a rebuild would pull from under the browser.
+fn in_build_directory(binary: &Path) -> bool {
+    let parts: Vec<String> = binary
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == "target" && (w[1] == "debug" || w[1] == "release"))
 }
 
 /// Makes a relative `--user-data-dir` absolute (browsers need absolute paths).
@@ -1269,6 +1289,20 @@ mod tests {
         ] {
             assert!(parse(argv).is_err(), "{argv:?} should be refused");
         }
+    }
+
+    #[test]
+    fn build_directories_are_recognised() {
+        assert!(in_build_directory(Path::new(
+            "/src/factorcat/target/debug/factorcat"
+        )));
+        assert!(in_build_directory(Path::new(
+            "/src/factorcat/target/release/factorcat"
+        )));
+        assert!(!in_build_directory(Path::new(
+            "/home/ann/.cargo/bin/factorcat"
+        )));
+        assert!(!in_build_directory(Path::new("/usr/lib/target/factorcat")));
     }
 
     #[test]
