@@ -44,6 +44,12 @@ pub enum Command {
     Passphrase(PassphraseArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Register factorcat as the native-messaging host of the browsers found (or named).
+    Install(crate::install::InstallArgs),
+    /// Remove FactorCat's native-messaging manifests (nothing else is touched).
+    Uninstall(crate::install::UninstallArgs),
+    /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// `factorcat init`.

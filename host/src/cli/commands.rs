@@ -30,6 +30,9 @@ pub fn dispatch(command: Command) -> CliResult {
         Command::Remove(a) => remove(a),
         Command::Passphrase(a) => passphrase(a),
         Command::Completions(a) => completions(a),
+        Command::Install(a) => Ok(crate::install::run_install(&a)?),
+        Command::Uninstall(a) => Ok(crate::install::run_uninstall(&a)?),
+        Command::Doctor(a) => Ok(crate::doctor::run(&a)?),
     }
 }
 
