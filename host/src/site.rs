@@ -18,7 +18,6 @@
 use std::cmp::Reverse;
 use std::sync::OnceLock;
 
-use publicsuffix::{List, Psl};
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 use uuid::Uuid;
@@ -29,6 +28,9 @@ use crate::token::{AwsContext, Partition, Token};
 /// refreshes it).
 pub const PSL_DATE: &str = include_str!("data/public_suffix_list.version");
 
+/// The bundled list itself: `build.rs` compiles it into the trie of
+/// [`psl`]; the tests parse it with the `publicsuffix` crate as an oracle.
+#[cfg(test)]
 const PSL_TEXT: &str = include_str!("data/public_suffix_list.dat");
 const ISSUERS_JSON: &str = include_str!("data/issuers.json");
 
@@ -173,20 +175,8 @@ pub fn registrable_domain(host: &str) -> Option<&str> {
     if host.parse::<std::net::IpAddr>().is_ok() {
         return None;
     }
-    let domain = psl().domain(host.as_bytes())?;
-    let len = domain.as_bytes().len();
+    let len = psl::domain(host.as_bytes())?.len();
     host.get(host.len() - len..)
-}
-
-/// Parses the bundled list once per process (a few milliseconds), on first
-/// use.
-fn psl() -> &'static List {
-    static LIST: OnceLock<List> = OnceLock::new();
-    LIST.get_or_init(|| {
-        // The list is compiled in and covered by tests; should it ever fail
-        // to parse, an empty list still gives safe (exact-host) matching.
-        PSL_TEXT.parse().unwrap_or_else(|_| List::default())
-    })
 }
 
 /// Turns what people type as a site (`GitHub.com`, `https://github.com/login`,
@@ -585,5 +575,6 @@ pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult
     })
 }
 
+mod psl;
 #[cfg(test)]
 mod tests;
