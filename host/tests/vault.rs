@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
-use factorcat::token::Token;
+use factorcat::token::{Token, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
@@ -135,6 +135,35 @@ fn read_one_decodes_just_the_chosen_record() {
     assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
     let chosen_past_the_end = vault.read_one(&unlock(), |_| Ok::<_, VaultError>(9));
     assert_eq!(code(chosen_past_the_end), "vault_corrupt");
+}
+
+#[test]
+fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
+    let (_root, vault) = pass_vault();
+    let mut tokens: Vec<Token> = (0..6).map(token).collect();
+    tokens[1].sites = vec!["example.org".into(), "login.example.net".into()];
+    tokens[2].pinned = true;
+    tokens[4].account = "a\r\nb \"quoted\"".into();
+    tokens[4].tags = vec!["work".into()];
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    let picked = vault
+        .read_matching(&unlock(), |all| {
+            assert_eq!(all.len(), 6);
+            for (light, full) in all.iter().zip(&tokens) {
+                assert_eq!(light, &TokenSites::of(full));
+            }
+            Ok::<_, VaultError>(vec![4, 1])
+        })
+        .unwrap();
+    assert_eq!(picked, vec![tokens[4].clone(), tokens[1].clone()]);
+    let past_the_end = vault.read_matching(&unlock(), |_| Ok::<_, VaultError>(vec![6]));
+    assert_eq!(code(past_the_end), "vault_corrupt");
+    let wrong = vault.read_matching(&Unlock::with_passphrase("wrong"), |_| {
+        Ok::<_, VaultError>(vec![])
+    });
+    assert_ne!(code(wrong), "ok");
 }
 
 #[test]

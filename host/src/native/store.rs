@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::protocol::ProtoError;
+use crate::token::{Token, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
 
@@ -36,11 +37,49 @@ pub trait Store {
     /// The decrypted vault contents (shared: a store may hand out the same
     /// copy to several requests while the vault is unchanged).
     fn read(&self) -> Result<Rc<VaultData>, ProtoError>;
+    /// For site matching: runs `pick` on the tokens and returns the full
+    /// tokens at the positions it picks, in its order. A store may give
+    /// `pick` only the tokens' matching fields ([`Tokens::Sites`]), which
+    /// decode faster than whole tokens.
+    fn read_matching(
+        &self,
+        pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+    ) -> Result<Vec<Token>, ProtoError> {
+        let data = self.read()?;
+        pick_from(&data, pick)
+    }
+
     /// Runs `f` on the contents and saves them if `f` returns `Ok`.
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError>;
+}
+
+/// What [`Store::read_matching`] shows its `pick`: all of every token, or
+/// only what matching reads. Both are in vault order.
+#[derive(Debug, Clone, Copy)]
+pub enum Tokens<'a> {
+    /// Whole tokens.
+    Full(&'a [Token]),
+    /// The matching fields of each token.
+    Sites(&'a [TokenSites]),
+}
+
+/// [`Store::read_matching`] over contents at hand.
+fn pick_from(
+    data: &VaultData,
+    pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+) -> Result<Vec<Token>, ProtoError> {
+    pick(Tokens::Full(&data.tokens))?
+        .into_iter()
+        .map(|i| {
+            data.tokens
+                .get(i)
+                .cloned()
+                .ok_or_else(|| ProtoError::new("internal", "a picked token does not exist"))
+        })
+        .collect()
 }
 
 /// Tokens held in memory: for tests, benchmarks and embedding. Counts its
@@ -206,6 +245,23 @@ impl VaultStore {
     fn vault(&self) -> Result<&Vault, ProtoError> {
         self.vault.as_ref().map_err(Clone::clone)
     }
+
+    /// The kept contents, if they are still those of the file with `stamp`
+    /// and young enough; otherwise drops them.
+    fn cached(&self, stamp: Option<&FileStamp>) -> Option<Rc<VaultData>> {
+        let mut cache = self.cache.borrow_mut();
+        match (&*cache, stamp) {
+            (Some(cached), Some(stamp))
+                if cached.stamp == *stamp && cached.read_at.elapsed() < READ_CACHE_MAX_AGE =>
+            {
+                Some(Rc::clone(&cached.data))
+            }
+            _ => {
+                *cache = None;
+                None
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for VaultStore {
@@ -246,14 +302,9 @@ impl Store for VaultStore {
         // the newer contents are kept under the older stamp, and the next
         // read reads again (never the other way round).
         let stamp = FileStamp::of(&vault.file());
-        if let Some(stamp) = &stamp
-            && let Some(cached) = &*self.cache.borrow()
-            && cached.stamp == *stamp
-            && cached.read_at.elapsed() < READ_CACHE_MAX_AGE
-        {
-            return Ok(Rc::clone(&cached.data));
+        if let Some(data) = self.cached(stamp.as_ref()) {
+            return Ok(data);
         }
-        *self.cache.borrow_mut() = None;
         let data = Rc::new(vault.read(&self.unlock)?);
         if let Some(stamp) = stamp {
             *self.cache.borrow_mut() = Some(Cached {
@@ -263,6 +314,18 @@ impl Store for VaultStore {
             });
         }
         Ok(data)
+    }
+
+    fn read_matching(
+        &self,
+        pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+    ) -> Result<Vec<Token>, ProtoError> {
+        let vault = self.vault()?;
+        let stamp = FileStamp::of(&vault.file());
+        match self.cached(stamp.as_ref()) {
+            Some(data) => pick_from(&data, pick),
+            None => vault.read_matching(&self.unlock, |sites| pick(Tokens::Sites(sites))),
+        }
     }
 
     fn update<T>(
