@@ -383,6 +383,37 @@ fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
 }
 
 #[test]
+fn status_reads_the_head_only_and_agrees_with_the_whole_file() {
+    let (_root, vault) = pass_vault();
+    // A body well past the longest possible header.
+    vault
+        .update(&unlock(), |data| {
+            for n in 0..400 {
+                data.insert(token(n));
+            }
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    let good = std::fs::read(vault.file()).unwrap();
+    assert!(good.len() > 100 * 1024, "{} bytes", good.len());
+    let header_end = good.iter().position(|&b| b == b'{').unwrap() + 1024;
+    let mut lengths: BTreeSet<usize> = (0..header_end.min(good.len())).step_by(7).collect();
+    lengths.extend((good.len() - 2048..=good.len()).step_by(97));
+    lengths.extend([good.len() / 2, 70 * 1024, good.len()]);
+    for len in lengths {
+        std::fs::write(vault.file(), &good[..len]).unwrap();
+        let whole = vault.id();
+        match vault.status() {
+            VaultStatus::Present { .. } => assert!(whole.is_ok(), "truncated to {len}"),
+            VaultStatus::Unreadable { .. } => assert!(whole.is_err(), "truncated to {len}"),
+            VaultStatus::Missing => panic!("missing at {len}"),
+        }
+    }
+    std::fs::write(vault.file(), &good).unwrap();
+    assert!(matches!(vault.status(), VaultStatus::Present { .. }));
+}
+
+#[test]
 fn truncated_files_refused_and_untouched() {
     let (_root, vault) = pass_vault();
     for n in 0..5 {
