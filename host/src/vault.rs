@@ -1049,11 +1049,13 @@ impl Vault {
         let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
         let (_, records) = body_lines(self.utf8(&bytes[plain])?);
         let records: Vec<&str> = records.collect();
-        let light = records
-            .iter()
-            .map(|r| serde_json::from_str::<TokenSites>(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.unparsable(&e))?;
+        // Sized up front: growing by doubling would touch (and fault in)
+        // about twice the memory.
+        let mut light = Vec::with_capacity(records.len());
+        for record in &records {
+            light
+                .push(serde_json::from_str::<TokenSites>(record).map_err(|e| self.unparsable(&e))?);
+        }
         let picked = pick(&light)?;
         let mut tokens = Vec::with_capacity(picked.len());
         for index in picked {
