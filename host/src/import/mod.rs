@@ -13,6 +13,15 @@ use std::fmt;
 
 use crate::token::Token;
 
+mod aegis;
+mod andotp;
+mod authenticator;
+mod bitwarden;
+mod freeotp;
+mod proton;
+mod text;
+mod twofas;
+
 /// Largest import file accepted, in bytes. Real exports of thousands of
 /// tokens are a few MiB at most.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
@@ -172,4 +181,52 @@ pub fn same_generator(a: &Token, b: &Token) -> bool {
         && a.digits == b.digits
         && a.kind.name() == b.kind.name()
         && a.kind.period() == b.kind.period()
+}
+
+/// Recognises a file's format from its content.
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    Format::ALL.into_iter().find(|f| detector(*f)(bytes))
+}
+
+fn detector(format: Format) -> fn(&[u8]) -> bool {
+    match format {
+        Format::OtpauthList => text::detect,
+        Format::Aegis => aegis::detect,
+        Format::TwoFas => twofas::detect,
+        Format::AndOtp => andotp::detect,
+        Format::AuthenticatorExtension => authenticator::detect,
+        Format::Bitwarden => bitwarden::detect,
+        Format::FreeOtpPlus => freeotp::detect,
+        Format::ProtonAuthenticator => proton::detect,
+    }
+}
+
+fn reader(format: Format) -> fn(&[u8], Option<&str>) -> Result<Imported, ImportError> {
+    match format {
+        Format::OtpauthList => text::parse,
+        Format::Aegis => aegis::parse,
+        Format::TwoFas => twofas::parse,
+        Format::AndOtp => andotp::parse,
+        Format::AuthenticatorExtension => authenticator::parse,
+        Format::Bitwarden => bitwarden::parse,
+        Format::FreeOtpPlus => freeotp::parse,
+        Format::ProtonAuthenticator => proton::parse,
+    }
+}
+
+/// Reads a whole export: in `format`, or in the detected one when `None`.
+/// Returns the format used and what it yielded; writes nothing.
+pub fn parse(
+    bytes: &[u8],
+    format: Option<Format>,
+    password: Option<&str>,
+) -> Result<(Format, Imported), ImportError> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge);
+    }
+    let format = match format {
+        Some(f) => f,
+        None => detect(bytes).ok_or(ImportError::UnknownFormat)?,
+    };
+    Ok((format, reader(format)(bytes, password)?))
 }
