@@ -237,15 +237,93 @@ mod twofas {
     }
 }
 
+mod andotp {
+    use super::*;
+
+    const DIR: &str = "andotp";
+
+    #[test]
+    fn plain_with_issuer_and_old_labels() {
+        for name in ["plain.json", "plain_old_labels.json"] {
+            let imported = import(Format::AndOtp, DIR, name, None);
+            check(&imported, &expected(DIR, "expected.json"));
+            assert_eq!(imported.tokens[0].tags, ["work", "phone"], "{name}");
+        }
+    }
+
+    #[test]
+    fn encrypted_new_format() {
+        let password = password(DIR);
+        let imported = import(Format::AndOtp, DIR, "encrypted.json.aes", Some(&password));
+        check(&imported, &expected(DIR, "expected.json"));
+        let e = error(Format::AndOtp, DIR, "encrypted.json.aes", Some("wrong"));
+        assert_eq!(e.code(), "wrong_password");
+        let e = error(Format::AndOtp, DIR, "encrypted.json.aes", None);
+        assert_eq!(e.code(), "password_required");
+    }
+
+    #[test]
+    fn encrypted_old_format_needs_the_format_named() {
+        let password = password(DIR);
+        let data = bytes(DIR, "encrypted_old.json.aes");
+        let (_, imported) = import::parse(&data, Some(Format::AndOtp), Some(&password)).unwrap();
+        check(&imported, &expected(DIR, "expected.json"));
+        // Without a header, a wrong password cannot be told from another
+        // file: the message says both.
+        let e = error(Format::AndOtp, DIR, "encrypted_old.json.aes", Some("wrong"));
+        assert_eq!(e.code(), "import_damaged");
+        assert!(e.to_string().contains("password does not open"), "{e}");
+    }
+
+    #[test]
+    fn damaged_files() {
+        let password = password(DIR);
+        for (name, code) in [
+            ("fail_truncated.json", "import_damaged"),
+            ("fail_wrong_types.json", "import_damaged"),
+            ("fail_truncated.json.aes", "import_damaged"),
+            ("fail_absurd_iterations.json.aes", "import_damaged"),
+            ("fail_damaged_ciphertext.json.aes", "wrong_password"),
+            ("fail_too_many.json", "import_damaged"),
+        ] {
+            let e = error(Format::AndOtp, DIR, name, Some(&password));
+            assert_eq!(e.code(), code, "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_position_and_label() {
+        let imported = import(Format::AndOtp, DIR, "plain_bad_entries.json", None);
+        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(positions, [2, 3, 4, 5]);
+        assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
+        assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
+        assert!(failures[1].2.contains("MOTP"), "{}", failures[1].2);
+        assert!(failures[2].2.contains("period"), "{}", failures[2].2);
+        assert_eq!(failures[3].1, None);
+        let shown = format!("{imported:?} {failures:?}");
+        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+    }
+}
+
 mod detection {
     use super::*;
 
     /// My formats and their fixture directories.
-    const MINE: &[(&str, Format)] = &[("2fas", Format::TwoFas)];
+    const MINE: &[(&str, Format)] = &[("2fas", Format::TwoFas), ("andotp", Format::AndOtp)];
 
     fn recognisable(path: &Path) -> bool {
         let name = path.file_name().unwrap().to_string_lossy();
+        // Truncated files, files whose shape is what is wrong, andOTP's old
+        // encrypted format (no header) and a header with an absurd iteration
+        // count carry nothing to recognise.
         !(name.starts_with("fail_truncated")
+            || name.starts_with("fail_wrong_types")
+            || name.starts_with("fail_absurd")
+            || name.ends_with("_old.json.aes")
             || name.starts_with("expected")
             || name.ends_with(".txt")
             || name.ends_with(".md"))
