@@ -309,11 +309,81 @@ mod andotp {
     }
 }
 
+mod authenticator {
+    use super::*;
+
+    const DIR: &str = "authenticator";
+    const F: Format = Format::AuthenticatorExtension;
+
+    #[test]
+    fn plain() {
+        let want = expected(DIR, "expected.json");
+        let imported = import(F, DIR, "plain.json", None);
+        check(&imported, &want);
+    }
+
+    #[test]
+    fn hex_secrets() {
+        let want = expected(DIR, "expected_hex.json");
+        let imported = import(F, DIR, "plain_hex.json", None);
+        check(&imported, &want);
+    }
+
+    #[test]
+    fn encrypted_legacy() {
+        let password = password(DIR);
+        let want = expected(DIR, "expected.json");
+        let imported = import(F, DIR, "encrypted_legacy.json", Some(&password));
+        check(&imported, &want);
+        let e = error(F, DIR, "encrypted_legacy.json", Some("wrong"));
+        assert_eq!(e.code(), "wrong_password");
+        let e = error(F, DIR, "encrypted_legacy.json", None);
+        assert_eq!(e.code(), "password_required");
+    }
+
+    #[test]
+    fn damaged_and_unsupported_files() {
+        let password = password(DIR);
+        for (name, code) in [
+            ("fail_truncated.json", "import_damaged"),
+            ("fail_newer_encryption.json", "import_unsupported"),
+        ] {
+            let e = error(F, DIR, name, Some(&password));
+            assert_eq!(e.code(), code, "{name}: {e}");
+        }
+        let (_, imported) =
+            import::parse(&bytes(DIR, "fail_wrong_types.json"), Some(F), None).unwrap();
+        assert!(imported.tokens.is_empty());
+        assert!(imported.failures[0].reason.contains("not text"));
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_position_and_label() {
+        let imported = import(F, DIR, "plain_bad_entries.json", None);
+        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(positions, [2, 3, 4, 5]);
+        assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
+        assert!(failures[0].2.contains("Battle.net"), "{}", failures[0].2);
+        assert!(failures[1].2.contains("only 8 bytes"), "{}", failures[1].2);
+        assert!(failures[2].2.contains("hexadecimal"), "{}", failures[2].2);
+        assert!(failures[3].2.contains("digits"), "{}", failures[3].2);
+        let shown = format!("{imported:?} {failures:?}");
+        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+    }
+}
+
 mod detection {
     use super::*;
 
     /// My formats and their fixture directories.
-    const MINE: &[(&str, Format)] = &[("2fas", Format::TwoFas), ("andotp", Format::AndOtp)];
+    const MINE: &[(&str, Format)] = &[
+        ("2fas", Format::TwoFas),
+        ("andotp", Format::AndOtp),
+        ("authenticator", Format::AuthenticatorExtension),
+    ];
 
     fn recognisable(path: &Path) -> bool {
         let name = path.file_name().unwrap().to_string_lossy();
