@@ -192,7 +192,7 @@ fn build(
 
 fn hex_secret(text: &str) -> Result<Secret, String> {
     let text: Zeroizing<String> = Zeroizing::new(text.chars().filter(|c| *c != ' ').collect());
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("the hexadecimal secret is not valid hexadecimal".into());
     }
     if text.len() > crate::secret::MAX_SECRET_BYTES * 2 {
@@ -213,7 +213,7 @@ fn cryptojs_decrypt(text: &str, passphrase: &str) -> Option<Zeroizing<String>> {
     }
     let raw = common::base64(text, "secret").ok()?;
     let rest = raw.strip_prefix(b"Salted__")?;
-    if rest.len() < 8 + 16 || (rest.len() - 8) % 16 != 0 {
+    if rest.len() < 8 + 16 || !(rest.len() - 8).is_multiple_of(16) {
         return None;
     }
     let (salt, ciphertext) = rest.split_at(8);
