@@ -375,6 +375,165 @@ mod authenticator {
     }
 }
 
+mod bitwarden {
+    use super::*;
+
+    const DIR: &str = "bitwarden";
+
+    #[test]
+    fn plain_uri_bare_and_steam_keys() {
+        let imported = import(Format::Bitwarden, DIR, "plain.json", None);
+        check(&imported, &expected(DIR, "expected.json"));
+        assert_eq!(imported.tokens[0].sites, ["deno.land", "deno.com"]);
+        assert!(imported.tokens[1].sites.is_empty());
+    }
+
+    #[test]
+    fn encrypted_exports_are_unsupported_with_advice() {
+        for name in [
+            "fail_encrypted_password.json",
+            "fail_encrypted_account.json",
+        ] {
+            let e = error(Format::Bitwarden, DIR, name, Some("pw"));
+            assert_eq!(e.code(), "import_unsupported", "{name}");
+            assert!(e.to_string().contains("\".json\""), "{e}");
+        }
+    }
+
+    #[test]
+    fn damaged_files() {
+        for (name, code) in [
+            ("fail_truncated.json", "import_damaged"),
+            ("fail_wrong_types.json", "import_damaged"),
+        ] {
+            let e = error(Format::Bitwarden, DIR, name, None);
+            assert_eq!(e.code(), code, "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_position_and_label() {
+        let imported = import(Format::Bitwarden, DIR, "plain_bad_entries.json", None);
+        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(positions, [2, 3, 4, 5]);
+        assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
+        assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
+        assert!(failures[1].2.contains("MD5"), "{}", failures[1].2);
+        assert!(failures[2].2.contains("https://"), "{}", failures[2].2);
+        assert!(failures[3].2.contains("not text"), "{}", failures[3].2);
+        let shown = format!("{imported:?} {failures:?}");
+        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+    }
+}
+
+mod freeotp_plus {
+    use super::*;
+
+    const DIR: &str = "freeotp-plus";
+
+    #[test]
+    fn plain_with_signed_byte_secrets_and_last_used_counters() {
+        let imported = import(Format::FreeOtpPlus, DIR, "plain.json", None);
+        check(&imported, &expected(DIR, "expected.json"));
+    }
+
+    #[test]
+    fn damaged_files() {
+        for (name, code) in [
+            ("fail_truncated.json", "import_damaged"),
+            ("fail_wrong_types.json", "import_damaged"),
+        ] {
+            let e = error(Format::FreeOtpPlus, DIR, name, None);
+            assert_eq!(e.code(), code, "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_position_and_label() {
+        let imported = import(Format::FreeOtpPlus, DIR, "plain_bad_entries.json", None);
+        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(positions, [2, 3, 4]);
+        assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
+        assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
+        assert!(failures[1].2.contains("list of bytes"), "{}", failures[1].2);
+        assert!(failures[2].2.contains("STEAM"), "{}", failures[2].2);
+    }
+}
+
+mod proton {
+    use super::*;
+
+    const DIR: &str = "proton";
+
+    #[test]
+    fn plain() {
+        let imported = import(Format::ProtonAuthenticator, DIR, "plain.json", None);
+        check(&imported, &expected(DIR, "expected.json"));
+    }
+
+    #[test]
+    fn encrypted() {
+        let password = password(DIR);
+        let imported = import(
+            Format::ProtonAuthenticator,
+            DIR,
+            "encrypted.json",
+            Some(&password),
+        );
+        check(&imported, &expected(DIR, "expected.json"));
+        let e = error(
+            Format::ProtonAuthenticator,
+            DIR,
+            "encrypted.json",
+            Some("wrong"),
+        );
+        assert_eq!(e.code(), "wrong_password");
+        let e = error(Format::ProtonAuthenticator, DIR, "encrypted.json", None);
+        assert_eq!(e.code(), "password_required");
+    }
+
+    #[test]
+    fn damaged_files() {
+        let password = password(DIR);
+        for (name, code) in [
+            ("fail_truncated.json", "import_damaged"),
+            ("fail_wrong_types.json", "import_damaged"),
+            ("fail_version_2.json", "import_unsupported"),
+            ("fail_truncated_encrypted.json", "import_damaged"),
+            ("fail_wrong_associated_data.json", "wrong_password"),
+        ] {
+            let e = error(Format::ProtonAuthenticator, DIR, name, Some(&password));
+            assert_eq!(e.code(), code, "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_position_and_label() {
+        let imported = import(
+            Format::ProtonAuthenticator,
+            DIR,
+            "plain_bad_entries.json",
+            None,
+        );
+        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(positions, [2, 3, 4]);
+        assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
+        assert!(failures[1].2.contains("Hotp"), "{}", failures[1].2);
+        assert!(failures[2].2.contains("Steam"), "{}", failures[2].2);
+        let shown = format!("{imported:?} {failures:?}");
+        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+    }
+}
+
 mod detection {
     use super::*;
 
@@ -383,6 +542,9 @@ mod detection {
         ("2fas", Format::TwoFas),
         ("andotp", Format::AndOtp),
         ("authenticator", Format::AuthenticatorExtension),
+        ("bitwarden", Format::Bitwarden),
+        ("freeotp-plus", Format::FreeOtpPlus),
+        ("proton", Format::ProtonAuthenticator),
     ];
 
     fn recognisable(path: &Path) -> bool {

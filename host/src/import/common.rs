@@ -227,3 +227,41 @@ pub(crate) fn base64(text: &str, what: &str) -> Result<Vec<u8>, String> {
         .decode(text.trim())
         .map_err(|_| format!("the {what} is not valid base64"))
 }
+
+/// A token from the key text password managers store: an `otpauth://` URI,
+/// `steam://SECRET`, or a bare base32 secret (TOTP, SHA-1, 6 digits, 30 s).
+/// `issuer` and `account` fill in what the URI leaves empty. Not yet
+/// finished: the caller adds sites and calls [`finish`].
+pub(crate) fn token_from_key(key: &str, issuer: &str, account: &str) -> Result<Token, String> {
+    let key = key.trim();
+    let scheme = key.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let mut token = match scheme.as_deref() {
+        Some("otpauth") => otpauth::parse(key).map_err(|e| e.to_string())?,
+        Some("steam") => {
+            let secret =
+                crate::secret::Secret::from_base32(&key[8..]).map_err(|e| e.to_string())?;
+            let mut token = Token::new("", "", secret);
+            token.kind = crate::token::Kind::Steam;
+            token.digits = crate::token::STEAM_DIGITS;
+            token
+        }
+        Some(other) => {
+            let shown: String = other.chars().take(12).collect();
+            return Err(format!(
+                "the key is a {shown}:// link, not an otpauth:// link or a base32 secret"
+            ));
+        }
+        None => Token::new(
+            "",
+            "",
+            crate::secret::Secret::from_base32(key).map_err(|e| e.to_string())?,
+        ),
+    };
+    if token.issuer.is_empty() {
+        token.issuer = issuer.trim().to_string();
+    }
+    if token.account.is_empty() {
+        token.account = account.trim().to_string();
+    }
+    Ok(token)
+}
