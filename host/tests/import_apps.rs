@@ -574,6 +574,30 @@ mod detection {
         }
     }
 
+    /// Other apps' files, written inline, are never taken for one of mine.
+    #[test]
+    fn foreign_shapes_are_never_taken() {
+        let mine: Vec<Format> = MINE.iter().map(|(_, f)| *f).collect();
+        for sample in [
+            r#"{"version":1,"header":{"slots":null,"params":null},"db":{"version":3,"entries":[{"type":"totp","uuid":"x","name":"a","issuer":"b","info":{"secret":"JBSWY3DPEHPK3PXP","algo":"SHA1","digits":6,"period":30}}]}}"#,
+            r#"{"version":1,"header":{"slots":[],"params":{"nonce":"00","tag":"00"}},"db":"AAAA"}"#,
+            "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=A\n",
+            "otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC\n",
+            r#"{"version":1,"kdfParams":{"memLimit":4096,"opsLimit":3,"salt":"c2FsdA=="},"encryptedData":"AA==","encryptionNonce":"AA=="}"#,
+            r#"{"Authenticators":[{"Type":2,"Issuer":"G","Secret":"JBSWY3DPEHPK3PXP","Digits":6,"Period":30}],"Categories":[]}"#,
+            "[]",
+            "{}",
+            "",
+            "\u{89}PNG\r\n\u{1a}\n",
+        ] {
+            let found = import::detect(sample.as_bytes());
+            assert!(
+                found.is_none_or(|f| !mine.contains(&f)),
+                "{sample} taken as {found:?}"
+            );
+        }
+    }
+
     #[test]
     fn other_fixtures_are_never_taken() {
         let root = harness::dir("");
