@@ -237,3 +237,38 @@ fn cryptojs_decrypt(text: &str, passphrase: &str) -> Option<Zeroizing<String>> {
     let text = std::str::from_utf8(plain).ok()?;
     Some(Zeroizing::new(text.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made with OpenSSL, not CryptoJS or this module:
+    /// `printf JBSWY3DPEHPK3PXP | openssl enc -aes-256-cbc -md md5
+    /// -S 0102030405060708 -pass pass:hunter2`, framed with `Salted__` and
+    /// the salt (OpenSSL 3 leaves the frame out when the salt is given).
+    const OPENSSL: &str = "U2FsdGVkX18BAgMEBQYHCIge8Zv9PLpNbciyv7EvVXSp1J0vWiV/Ps1Mv/fU1c6h";
+
+    #[test]
+    fn cryptojs_passphrase_mode_matches_openssl() {
+        let plain = cryptojs_decrypt(OPENSSL, "hunter2").unwrap();
+        assert_eq!(plain.as_str(), "JBSWY3DPEHPK3PXP");
+    }
+
+    #[test]
+    fn cryptojs_refuses_wrong_passwords_and_bad_frames() {
+        // A wrong key almost always breaks the padding; when it does not,
+        // the MD5 `hash` check catches it (see `build`).
+        assert!(cryptojs_decrypt(OPENSSL, "hunter3").is_none());
+        assert!(cryptojs_decrypt("bm90IHNhbHRlZA==", "hunter2").is_none());
+        assert!(cryptojs_decrypt("U2FsdGVkX18BAgMEBQYHCA==", "hunter2").is_none());
+        assert!(cryptojs_decrypt(&"A".repeat(5000), "hunter2").is_none());
+    }
+
+    #[test]
+    fn hex_secrets() {
+        let secret = hex_secret("3132333435363738393031323334353637383930").unwrap();
+        assert_eq!(secret.expose(), b"12345678901234567890");
+        assert!(hex_secret("313").is_err());
+        assert!(hex_secret("zz32333435363738393031323334353637383930").is_err());
+    }
+}

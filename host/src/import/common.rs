@@ -265,3 +265,59 @@ pub(crate) fn token_from_key(key: &str, issuer: &str, account: &str) -> Result<T
     }
     Ok(token)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_never_run_long() {
+        assert_eq!(label(" A ", ""), Some("A".into()));
+        assert_eq!(label("", "b"), Some("b".into()));
+        assert_eq!(label("A", "b"), Some("A (b)".into()));
+        assert_eq!(label("", " "), None);
+        assert_eq!(label(&"x".repeat(500), "").unwrap().len(), 80);
+    }
+
+    #[test]
+    fn numbers_are_whole_and_non_negative() {
+        let value = serde_json::json!({"a": 6, "b": "30", "c": -1, "d": 1.5, "e": "3 0"});
+        let fields = Fields::of(&value).unwrap();
+        assert_eq!(fields.uint("a"), Ok(Some(6)));
+        assert_eq!(fields.uint("b"), Ok(Some(30)));
+        assert_eq!(fields.uint("missing"), Ok(None));
+        for key in ["c", "d", "e"] {
+            assert!(fields.uint(key).is_err(), "{key}");
+        }
+        assert!(digits(262).is_err());
+    }
+
+    #[test]
+    fn keys_of_every_kind() {
+        let t = token_from_key("steam://JRZCL47CMXVOQMNPZR2F7J4RGI", "Valve", "me").unwrap();
+        assert_eq!(t.kind, crate::token::Kind::Steam);
+        assert_eq!((t.issuer.as_str(), t.account.as_str()), ("Valve", "me"));
+        let t = token_from_key(" jbsw y3dp ehpk 3pxp ", "Site", "me").unwrap();
+        assert_eq!(t.kind, crate::token::Kind::Totp { period: 30 });
+        let t = token_from_key(
+            "otpauth://totp/Named:acct?secret=JBSWY3DPEHPK3PXP",
+            "Item",
+            "user",
+        )
+        .unwrap();
+        assert_eq!((t.issuer.as_str(), t.account.as_str()), ("Named", "acct"));
+        let e = token_from_key("https://example.com/", "", "").unwrap_err();
+        assert!(e.contains("https://"), "{e}");
+    }
+
+    #[test]
+    fn aws_context_comes_from_issuer_and_account() {
+        let secret = crate::secret::Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let token = finish(Token::new("AWS", "ops@my-alias", secret.clone())).unwrap();
+        let aws = token.aws.unwrap();
+        assert_eq!(aws.account_alias.as_deref(), Some("my-alias"));
+        assert_eq!(aws.user.as_deref(), Some("ops"));
+        let token = finish(Token::new("GitHub", "ops@example.com", secret)).unwrap();
+        assert_eq!(token.aws, None);
+    }
+}
