@@ -34,9 +34,9 @@
 
 use std::collections::HashMap;
 
+use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
-use aes_gcm::Aes256Gcm;
 use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -297,7 +297,11 @@ fn read_content(content: &Map<String, Value>) -> Result<Imported, ImportError> {
                 what: format!("content version {v} (FactorCat reads 1 to 3)"),
             });
         }
-        None => return Err(damaged("the content's \"version\" is missing or not a number")),
+        None => {
+            return Err(damaged(
+                "the content's \"version\" is missing or not a number",
+            ));
+        }
     }
     let entries = content
         .get("entries")
