@@ -443,3 +443,103 @@ fn bench_encrypted_aegis_import_of_1000_tokens() {
         bytes.len()
     );
 }
+
+// ---- the `factorcat export` command ----
+
+fn factorcat(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .args(args)
+        .env("FACTORCAT_HOME", home)
+        .env("FACTORCAT_PASSPHRASE", "vault pass")
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env("FACTORCAT_EXPORT_PASSPHRASE", "export pass")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn export_command_writes_private_files_and_refuses_what_it_must() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("vault");
+    let ok = |args: &[&str]| {
+        let out = factorcat(&home, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(&["init", "--passphrase", "--no-keyring"]);
+    ok(&[
+        "add",
+        "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "--tag",
+        "work",
+        "--pin",
+    ]);
+    ok(&[
+        "add",
+        "otpauth://hotp/Issuu:james?secret=JBSWY3DPEHPK3PXPJBSWY3DP&counter=7",
+    ]);
+    let listed: Value = serde_json::from_slice(&ok(&["list", "--json"]).stdout).unwrap();
+
+    // factorcat format, encrypted, to a 0600 file.
+    let file = dir.path().join("backup.json");
+    let file_arg = file.to_str().unwrap();
+    ok(&["export", "--format", "factorcat", "-o", file_arg]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let bytes = std::fs::read(&file).unwrap();
+    let (format, back) = import::parse(&bytes, None, Some("export pass")).unwrap();
+    assert_eq!(format, Format::FactorCat);
+    let ids: Vec<String> = back.tokens.iter().map(|t| t.id.to_string()).collect();
+    let listed_ids: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, listed_ids);
+    assert_eq!(back.tokens[0].tags, ["work"]);
+    assert!(back.tokens[0].pinned);
+    assert_eq!(back.tokens[1].kind, Kind::Hotp { counter: 7 });
+
+    // No overwrite without --force; with it, fine.
+    let out = factorcat(&home, &["export", "-o", file_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    ok(&["export", "--format", "aegis", "-o", file_arg, "--force"]);
+    let (format, back) =
+        import::parse(&std::fs::read(&file).unwrap(), None, Some("export pass")).unwrap();
+    assert_eq!((format, back.tokens.len()), (Format::Aegis, 2));
+
+    // otpauth needs --plaintext, and then warns.
+    let out = factorcat(&home, &["export", "--format", "otpauth"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--plaintext"));
+    let out = ok(&["export", "--format", "otpauth", "--plaintext"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let uris: Vec<Token> = text.lines().map(|l| otpauth::parse(l).unwrap()).collect();
+    assert_eq!(uris.len(), 2);
+    assert_eq!(uris[0].code_at(59), back.tokens[0].code_at(59));
+
+    // Without a passphrase and without a terminal: a clear refusal.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .args(["export"])
+        .env("FACTORCAT_HOME", &home)
+        .env("FACTORCAT_PASSPHRASE", "vault pass")
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env_remove("FACTORCAT_EXPORT_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FACTORCAT_EXPORT_PASSPHRASE"));
+}
