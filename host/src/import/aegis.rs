@@ -82,8 +82,14 @@ pub(crate) fn detect(bytes: &[u8]) -> bool {
         #[allow(dead_code)]
         slots: serde::de::IgnoredAny,
     }
+    let bytes = without_bom(bytes);
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     start.is_some_and(|i| bytes[i] == b'{') && serde_json::from_slice::<Probe>(bytes).is_ok()
+}
+
+/// `bytes` without a leading UTF-8 byte order mark (some editors add one).
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 fn damaged(reason: impl Into<String>) -> ImportError {
@@ -95,7 +101,7 @@ fn damaged(reason: impl Into<String>) -> ImportError {
 
 /// Reads the whole file.
 pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, ImportError> {
-    let top: Value = serde_json::from_slice(bytes)
+    let top: Value = serde_json::from_slice(without_bom(bytes))
         .map_err(|e| damaged(format!("not valid JSON: {}", json_position(&e))))?;
     let top = top
         .as_object()
@@ -494,5 +500,49 @@ fn set_aws(token: &mut Token) {
     {
         token.aws = parsed.aws;
         token.sites = parsed.sites;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(n: u64, r: u64, p: u64) -> Map<String, Value> {
+        serde_json::json!({ "n": n, "r": r, "p": p })
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn scrypt_costs_are_bounded() {
+        assert!(scrypt_params(&slot(1 << 15, 8, 1)).is_ok());
+        assert!(scrypt_params(&slot(1 << 20, 2, 1)).is_ok());
+        for (n, r, p) in [
+            (0, 8, 1),
+            (1, 8, 1),
+            (3000, 8, 1),
+            (1 << 21, 1, 1),
+            (1 << 20, 8, 1),
+            (1 << 15, 8, 1000),
+            (1 << 15, 0, 1),
+            (1 << 15, 8, 0),
+            (u64::MAX, u64::MAX, u64::MAX),
+        ] {
+            let err = scrypt_params(&slot(n, r, p)).unwrap_err();
+            assert_eq!(err.code(), "import_damaged", "n={n} r={r} p={p}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let file = b"\xEF\xBB\xBF{\"version\":1,\"header\":{\"slots\":null,\"params\":null},\"db\":{\"version\":1,\"entries\":[]}}";
+        assert!(detect(file));
+        assert!(parse(file, None).unwrap().tokens.is_empty());
+    }
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(clean_text(" a\u{1b}[31mb\n "), "a [31mb");
     }
 }

@@ -198,8 +198,11 @@ fn decrypt(
 fn redact(message: &str) -> String {
     let mut out = String::new();
     let mut quoted = false;
+    let mut escaped = false;
     for c in message.chars() {
-        if c == '"' {
+        if quoted && (escaped || c == '\\') {
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
             if !quoted {
                 out.push('…');
             }
@@ -254,4 +257,19 @@ fn read_tokens(obj: &Map<String, Value>) -> Result<Imported, ImportError> {
         }
     }
     Ok(imported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_drops_quoted_values() {
+        assert_eq!(
+            redact("invalid type: string \"JBSWY3DPEHPK3PXP\", expected u8"),
+            "invalid type: string …, expected u8"
+        );
+        assert_eq!(redact("missing field `id`"), "missing field `id`");
+        assert_eq!(redact(r#"string "a\"b\\", x"#), "string …, x");
+    }
 }
