@@ -547,3 +547,100 @@ fn export_command_writes_private_files_and_refuses_what_it_must() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FACTORCAT_EXPORT_PASSPHRASE"));
 }
+
+#[test]
+fn factorcat_backup_entries_are_checked_one_by_one() {
+    let tokens = sample_tokens();
+    let bytes = export::export(&tokens, ExportFormat::FactorCat, &Protection::Plaintext).unwrap();
+    let mut top: Value = serde_json::from_slice(&bytes).unwrap();
+    top["tokens"][1]["sites"] = serde_json::json!(["not a host name!"]);
+    top["tokens"][2]["digits"] = Value::from("JBSWY3DPEHPK3PXP");
+    top["tokens"][3]["id"] = top["tokens"][0]["id"].clone();
+    top["tokens"][4]["sites"] = serde_json::json!(["GitHub.COM", "github.com"]);
+    let (_, back) = import::parse(&serde_json::to_vec(&top).unwrap(), None, None).unwrap();
+    let positions: Vec<usize> = back.failures.iter().map(|f| f.position).collect();
+    assert_eq!(positions, [2, 3, 4]);
+    assert!(
+        back.failures[0].reason.contains("site"),
+        "{}",
+        back.failures[0]
+    );
+    assert!(
+        !back.failures[1].reason.contains("JBSW"),
+        "{}",
+        back.failures[1]
+    );
+    assert!(
+        back.failures[2].reason.contains("same id"),
+        "{}",
+        back.failures[2]
+    );
+    assert_eq!(back.tokens.len(), tokens.len() - 3);
+    assert_eq!(back.tokens[1].sites, ["github.com"]);
+}
+
+/// The imported tokens' codes agree with OATH Toolkit's `oathtool` too
+/// (skipped when it is missing, unless FACTORCAT_REQUIRE_OATHTOOL is set).
+#[test]
+fn imported_codes_agree_with_oathtool() {
+    if std::process::Command::new("oathtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("FACTORCAT_REQUIRE_OATHTOOL").is_none(),
+            "oathtool is required but missing"
+        );
+        eprintln!("oathtool not found; skipped");
+        return;
+    }
+    let imported = read("encrypted_v3.json", Some(&password())).unwrap();
+    let mut checked = 0;
+    for token in &imported.tokens {
+        // oathtool renders 6 to 8 digits, and HOTP with SHA-1 only.
+        let hotp_sha1 =
+            !matches!(token.kind, Kind::Hotp { .. }) || token.algorithm == Algorithm::Sha1;
+        if token.digits > 8 || !hotp_sha1 {
+            continue;
+        }
+        let hex = data_encoding::HEXLOWER.encode(token.secret.expose());
+        let algo = format!("--{}", token.algorithm.as_str().to_ascii_lowercase())
+            .replace("sha", "totp=sha");
+        let digits = format!("--digits={}", token.digits);
+        let (args, ours): (Vec<String>, String) = match token.kind {
+            Kind::Totp { period } => (
+                vec![
+                    algo,
+                    digits,
+                    format!("--time-step-size={period}s"),
+                    "--now=@1234567890".into(),
+                    hex,
+                ],
+                token.code_at(1_234_567_890),
+            ),
+            Kind::Hotp { counter } => (
+                vec!["--hotp".into(), digits, format!("--counter={counter}"), hex],
+                token.hotp_code(counter),
+            ),
+            Kind::Steam => continue,
+        };
+        let out = std::process::Command::new("oathtool")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim(),
+            ours,
+            "{}",
+            token.label()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
