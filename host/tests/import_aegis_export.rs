@@ -141,6 +141,16 @@ fn encrypted_exports_of_every_content_version() {
 }
 
 #[test]
+fn slots_from_before_aegis_repaired_its_password_encoding_open() {
+    let imported = read("encrypted_v1_unrepaired.json", Some(&password())).unwrap();
+    check_tokens(&imported.tokens, 1);
+    assert_eq!(
+        err_code("encrypted_v1_unrepaired.json", Some("wrong")),
+        "wrong_password"
+    );
+}
+
+#[test]
 fn unsupported_and_bad_entries_are_reported_by_position() {
     let imported = read("bad_entries_v3.json", None).unwrap();
     check_tokens(&imported.tokens, 3);
@@ -253,6 +263,7 @@ fn detection_picks_aegis_for_aegis_files_only() {
         "encrypted_v1.json",
         "encrypted_v2.json",
         "encrypted_v3.json",
+        "encrypted_v1_unrepaired.json",
         "bad_entries_v3.json",
     ] {
         assert_eq!(import::detect(&data(name)), Some(Format::Aegis), "{name}");

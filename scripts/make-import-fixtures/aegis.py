@@ -123,10 +123,24 @@ def content(version, bad=False):
     return db
 
 
-def encrypt(db, label, n=1 << 15, r=8, p=1, password=PASSWORD):
+def old_aegis_password_bytes(password):
+    """Aegis before issue #95 was fixed: Java's Charset.encode buffer taken
+    whole, the UTF-8 bytes padded with zeros to the buffer's capacity, which
+    starts at (int)(utf16_len * 1.1f) and grows to 2n + 1 until it fits."""
+    encoded = password.encode()
+    utf16_len = len(password.encode("utf-16-le")) // 2
+    f32 = lambda x: struct.unpack("f", struct.pack("f", x))[0]
+    capacity = int(f32(utf16_len * f32(1.1)))
+    while capacity < len(encoded):
+        capacity = 2 * capacity + 1
+    return encoded + b"\0" * (capacity - len(encoded))
+
+
+def encrypt(db, label, n=1 << 15, r=8, p=1, password=PASSWORD, old_encoding=False):
     master = det(f"{label}/master", 32)
     salt = det(f"{label}/salt", 32)
-    slot_key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password.encode())
+    pw = old_aegis_password_bytes(password) if old_encoding else password.encode()
+    slot_key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(pw)
     slot_nonce = det(f"{label}/slot-nonce", 12)
     wrapped = AESGCM(slot_key).encrypt(slot_nonce, master, None)
     db_nonce = det(f"{label}/db-nonce", 12)
@@ -138,7 +152,7 @@ def encrypt(db, label, n=1 << 15, r=8, p=1, password=PASSWORD):
         "key_params": {"nonce": slot_nonce.hex(), "tag": wrapped[-16:].hex()},
         "n": n, "r": r, "p": p,
         "salt": salt.hex(),
-        "repaired": True,
+        "repaired": not old_encoding,
     }
     biometric = {
         "type": 2,
@@ -194,6 +208,7 @@ def main():
         write(directory, f"plain_v{v}.json", plain(content(v)))
         write(directory, f"encrypted_v{v}.json", encrypt(content(v), f"v{v}"))
     write(directory, "bad_entries_v3.json", plain(content(3, bad=True)))
+    write(directory, "encrypted_v1_unrepaired.json", encrypt(content(1), "v1-old", old_encoding=True))
 
     # Damaged files.
     text = json.dumps(plain(content(3)), indent=4)

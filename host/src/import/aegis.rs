@@ -29,8 +29,9 @@
 //! at most [`MAX_SLOTS`] slots and [`MAX_ENTRIES`] entries.
 //!
 //! Old Aegis versions (before the "repaired" slot flag, 2019) derived slot
-//! keys from a mis-encoded password; such slots are not unlocked here —
-//! unlocking the vault once in a current Aegis repairs them.
+//! keys from the password followed by a few zero bytes (Aegis issue #95);
+//! for a slot not marked `repaired`, that encoding is tried second, as
+//! Aegis itself does.
 
 use std::collections::HashMap;
 
@@ -223,6 +224,23 @@ fn scrypt_params(slot: &Map<String, Value>) -> Result<scrypt::Params, ImportErro
         .map_err(|_| damaged(format!("scrypt n={n} r={r} p={p} are not valid parameters")))
 }
 
+/// The password bytes Aegis used before its 2019 fix (issue #95) for slots
+/// not marked `repaired`: Java's `Charset.encode` buffer taken whole, i.e.
+/// the UTF-8 bytes followed by zeros up to the buffer's capacity. The buffer
+/// starts at `(int)(utf16_len · 1.1f)` bytes and grows to `2n + 1` until the
+/// encoding fits.
+fn old_password_bytes(password: &str) -> Zeroizing<Vec<u8>> {
+    let utf16_len = password.encode_utf16().count();
+    let mut capacity = (utf16_len as f32 * 1.1f32) as usize;
+    while capacity < password.len() {
+        capacity = 2 * capacity + 1;
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
+    bytes.extend_from_slice(password.as_bytes());
+    bytes.resize(capacity, 0);
+    bytes
+}
+
 /// The master key from the first password slot `password` opens, then the
 /// decrypted content bytes.
 fn decrypt(
@@ -268,11 +286,23 @@ fn decrypt(
         if wrapped.len() != KEY_LEN {
             return Err(damaged("a password slot's wrapped key is not 32 bytes"));
         }
-        let mut slot_key = Zeroizing::new([0u8; KEY_LEN]);
-        scrypt::scrypt(password.as_bytes(), &salt, &scrypt, &mut slot_key[..])
-            .map_err(|_| damaged("scrypt failed"))?;
-        if open(&slot_key[..], &nonce, &tag, &mut wrapped).is_some() {
-            master = Some(wrapped);
+        let repaired = slot.get("repaired").and_then(Value::as_bool) == Some(true);
+        let mut candidates = vec![Zeroizing::new(password.as_bytes().to_vec())];
+        let old = old_password_bytes(password);
+        if !repaired && *old != password.as_bytes() {
+            candidates.push(old);
+        }
+        for candidate in candidates {
+            let mut slot_key = Zeroizing::new([0u8; KEY_LEN]);
+            scrypt::scrypt(&candidate, &salt, &scrypt, &mut slot_key[..])
+                .map_err(|_| damaged("scrypt failed"))?;
+            let mut attempt = wrapped.clone();
+            if open(&slot_key[..], &nonce, &tag, &mut attempt).is_some() {
+                master = Some(attempt);
+                break;
+            }
+        }
+        if master.is_some() {
             break;
         }
     }
@@ -539,6 +569,14 @@ mod tests {
         let file = b"\xEF\xBB\xBF{\"version\":1,\"header\":{\"slots\":null,\"params\":null},\"db\":{\"version\":1,\"entries\":[]}}";
         assert!(detect(file));
         assert!(parse(file, None).unwrap().tokens.is_empty());
+    }
+
+    #[test]
+    fn old_password_encoding_pads_like_java() {
+        assert_eq!(&*old_password_bytes("test"), b"test");
+        assert_eq!(&*old_password_bytes("0123456789"), b"0123456789\0");
+        // 4 UTF-16 units → 4 bytes of buffer, grown to 9 for 6 bytes.
+        assert_eq!(old_password_bytes("ééab").len(), 9);
     }
 
     #[test]
