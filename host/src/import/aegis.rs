@@ -277,7 +277,7 @@ fn decrypt(
         }
         let scrypt = scrypt_params(slot)?;
         let salt = hex_field(slot, "salt", "a password slot's")?;
-        let mut wrapped = Zeroizing::new(hex_field(slot, "key", "a password slot's")?);
+        let wrapped = Zeroizing::new(hex_field(slot, "key", "a password slot's")?);
         let key_params = slot
             .get("key_params")
             .and_then(Value::as_object)
