@@ -18,6 +18,7 @@ mod andotp;
 mod authenticator;
 mod bitwarden;
 mod freeotp;
+mod migration;
 mod proton;
 mod text;
 mod twofas;
