@@ -96,6 +96,18 @@ pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
         .decode()
         .map_err(|e| decode_error(&e, (width, height)))?;
     let luma = picture.into_luma8();
+    match codes_in(&luma) {
+        // Specks (sensor noise, dust, JPEG ringing) can spoil the sampling of
+        // a code that was seen; a 3×3 average removes isolated pixels.
+        Err(QrError::Unreadable) => {
+            let smooth = image::imageops::filter3x3(&luma, &[1.0 / 9.0; 9]);
+            codes_in(&smooth).map_err(|_| QrError::Unreadable)
+        }
+        other => other,
+    }
+}
+
+fn codes_in(luma: &image::GrayImage) -> Result<Vec<String>, QrError> {
     let (w, h) = luma.dimensions();
     let mut prepared =
         rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
