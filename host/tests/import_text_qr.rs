@@ -341,7 +341,7 @@ fn qr_codes_decode_at_several_scales() {
         let png = encode(&qr_image(&uri, scale), ImageFormat::Png);
         assert_eq!(
             qr::decode_image(&png).unwrap(),
-            [uri.clone()],
+            std::slice::from_ref(&uri),
             "scale {scale}"
         );
     }
@@ -379,7 +379,7 @@ fn noisy_and_jpeg_images_decode() {
     }
     assert_eq!(
         qr::decode_image(&encode(&noisy, ImageFormat::Png)).unwrap(),
-        [uri.clone()]
+        std::slice::from_ref(&uri)
     );
     let jpeg = encode(&qr_image(&uri, 6), ImageFormat::Jpeg);
     assert_eq!(&jpeg[..2], b"\xFF\xD8");
