@@ -325,6 +325,12 @@ impl Batches {
     /// part was already seen (its entries should then be skipped) or when
     /// it disagrees with earlier parts on the export's size.
     pub(crate) fn record(&mut self, part: &Part, position: usize) -> Result<bool, String> {
+        // A whole export in one code: nothing to collect. (Older exports
+        // leave batch_id at 0, so such codes must not be taken for repeats
+        // of each other.)
+        if part.batch_size == 1 {
+            return Ok(true);
+        }
         let slot = self
             .seen
             .entry(part.batch_id)
@@ -415,6 +421,16 @@ mod tests {
             parse_uri("otpauth-migration://offline?data=CjEK").unwrap_err(),
             MigrationError::NotPayload
         );
+    }
+
+    #[test]
+    fn single_code_exports_without_batch_ids_are_all_read() {
+        let mut batches = Batches::default();
+        let part = parse_uri(DIM13).unwrap();
+        assert_eq!(part.batch_id, 0);
+        assert_eq!(batches.record(&part, 1), Ok(true));
+        assert_eq!(batches.record(&part, 2), Ok(true));
+        assert!(batches.missing().is_empty());
     }
 
     #[test]
