@@ -238,6 +238,17 @@ fn empty_and_oversized_files_are_refused() {
 }
 
 #[test]
+fn absurd_entry_counts_are_refused() {
+    let lines = "otpauth://x\n".repeat(100_002);
+    let err = import::parse(lines.as_bytes(), None, None).unwrap_err();
+    assert_eq!(err.code(), "import_damaged");
+    assert!(
+        err.to_string().contains("more than 100000 entries"),
+        "{err}"
+    );
+}
+
+#[test]
 fn absurd_migration_links_are_entry_errors() {
     let long = format!("otpauth-migration://offline?data={}\n", "A".repeat(70_000));
     let (_, got) = import::parse(long.as_bytes(), None, None).unwrap();
