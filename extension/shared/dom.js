@@ -41,8 +41,18 @@
     return true;
   }
 
-  // The visible text of a label-like element, whitespace collapsed.
-  const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+  // The text of an element, its text nodes joined by spaces (so separate
+  // paragraphs don't run together), whitespace collapsed.
+  function text(el) {
+    if (!el) return '';
+    const walker = el.ownerDocument.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */);
+    const parts = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const tag = n.parentElement?.tagName;
+      if (tag !== 'SCRIPT' && tag !== 'STYLE') parts.push(n.nodeValue);
+    }
+    return parts.join(' ').replace(/\s+/g, ' ').trim();
+  }
 
   FactorCat.dom = Object.freeze({ h, $, $$, isShown, text });
 })();
