@@ -1,0 +1,37 @@
+// End-to-end in Chromium (playwright-core, Debian's /usr/bin/chromium)
+// with the real host and a real vault.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { World, median } from './support/env.js';
+import { launchChromium } from './support/browsers.js';
+import { scenarios, seed, measureLatency } from './scenarios.js';
+
+let world;
+let b;
+
+before(async () => {
+  world = new World('chromium');
+  seed(world);
+  b = await launchChromium(world);
+});
+
+after(async () => {
+  await b?.close();
+  world?.cleanup();
+});
+
+test('the extension loads with its pinned id', () => {
+  assert.equal(b.extensionId, 'fkkmckeddmomgnfpeohhajmdaoagdlbe');
+});
+
+for (const [name, run] of Object.entries(scenarios)) {
+  test(name, () => run(b, world));
+}
+
+test('fill latency (MFA field shown → code in it)', async () => {
+  const legacy = await measureLatency(b, world, 'legacy');
+  const react = await measureLatency(b, world, 'new');
+  const line = `chromium fill latency: legacy median ${median(legacy).toFixed(1)} ms (${legacy.map((x) => x.toFixed(1)).join(', ')}); new UI median ${median(react).toFixed(1)} ms (${react.map((x) => x.toFixed(1)).join(', ')})`;
+  console.log(line);
+  assert.ok(median(legacy) < 2000 && median(react) < 2000, line);
+});
