@@ -89,6 +89,11 @@
       if (!code1 || !findByLabel(document, cfg.code2)) return;
       place(code1.closest('form, section, [role="region"], div') ?? code1);
     }
+    // Typing changes no markup: follow the device name field's input too.
+    document.addEventListener('input', (e) => {
+      const dev = findByLabel(document, cfg.deviceName);
+      if (dev && e.target === dev) deviceName = dev.value.trim();
+    }, true);
     const observer = new MutationObserver(check);
     observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
     check();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { World, median } from './support/env.js';
 import { launchChromium } from './support/browsers.js';
 import { scenarios, seed, measureLatency } from './scenarios.js';
+import { popupScenarios } from './popup.js';
 
 let world;
 let b;
@@ -24,9 +25,23 @@ test('the extension loads with its pinned id', () => {
   assert.equal(b.extensionId, 'fkkmckeddmomgnfpeohhajmdaoagdlbe');
 });
 
-for (const [name, run] of Object.entries(scenarios)) {
+for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios })) {
   test(name, () => run(b, world));
 }
+
+test('popup: host not installed → the exact command to run', async () => {
+  const bare = new World('chromium-bare');
+  const other = await launchChromium(bare, { register: false });
+  try {
+    const popup = await other.newPage(`chrome-extension://${other.extensionId}/popup/popup.html`);
+    const problem = await popup.waitFor(() => (document.body.dataset.ready === 'problem'
+      ? { code: document.getElementById('problem').dataset.code, fix: document.querySelector('#problem code')?.textContent } : null));
+    assert.deepEqual(problem, { code: 'host_missing', fix: 'factorcat install' });
+  } finally {
+    await other.close();
+    bare.cleanup();
+  }
+});
 
 test('fill latency (MFA field shown → code in it)', async () => {
   const legacy = await measureLatency(b, world, 'legacy');

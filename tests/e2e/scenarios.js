@@ -64,6 +64,36 @@ async function assertLeftAlone(b, world, page, control) {
 }
 
 export const scenarios = {
+  async 'enrolment wizard: "Add to FactorCat" stores the token and fills MFA code 1 and 2'(b, world) {
+    const secret = randomSecret();
+    const page = await b.newPage(`https://us-east-1.console.aws.amazon.com/iam/home?secret=${secret}#/users/details/frank?section=security_credentials`);
+    await page.type('#device-name', 'frank-phone');
+    await page.click('#next');
+    await page.click('#show-secret');
+    const box = await page.waitFor(() => {
+      const host = document.querySelector('factorcat-enroll');
+      if (!host) return null;
+      const r = host.getBoundingClientRect();
+      return r.width > 0 ? { x: r.left + 12, y: r.top + r.height / 2 } : null;
+    });
+    await page.clickAt(box.x, box.y);
+    const codes = await page.waitFor(() => (window.__fc['mfa-code-1'] && window.__fc['mfa-code-2']
+      ? { one: window.__fc['mfa-code-1'], two: window.__fc['mfa-code-2'], at: Date.now() } : null));
+    const added = world.list().find((t) => t.account === 'frank-phone@123456789012');
+    assert.ok(added, 'the token is in the vault as frank-phone@123456789012');
+    assert.equal(added.aws?.account_id, '123456789012');
+    assert.equal(added.aws?.user, 'frank');
+    world.ids.set(added.account, added.id);
+    world.secrets = { ...(world.secrets ?? {}), [added.id]: secret };
+    // Two consecutive codes: now and the next step, or the two after that
+    // when fewer than 5 seconds were left.
+    const t = Math.floor(codes.at / 1000);
+    const pairs = [[t, t + 30], [t - 30, t], [t + 30, t + 60]].map(([x, y]) => [world.codeAt(added.account, x), world.codeAt(added.account, y)]);
+    assert.ok(pairs.some(([x, y]) => x === codes.one && y === codes.two), `consecutive codes of the new token: ${codes.one} ${codes.two}`);
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
   async 'legacy UI: account URL + user → that user\'s code'(b, world) {
     const page = await legacySignin(b, { account: '111111111111', user: 'alice' });
     const fc = await waitFilled(page);

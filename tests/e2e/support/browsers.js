@@ -28,11 +28,11 @@ class Page {
   close() { return this.raw.close(); }
 }
 
-export async function launchChromium(world) {
+export async function launchChromium(world, { register = true } = {}) {
   const { chromium } = await import('playwright-core');
   const userDataDir = join(world.dir, 'chromium-profile');
   mkdirSync(userDataDir, { recursive: true });
-  world.registerChromium(userDataDir);
+  if (register) world.registerChromium(userDataDir);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
     headless: true,
