@@ -22,6 +22,9 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# oathtool was installed above, so the code cross-check must not skip.
+export FACTORCAT_REQUIRE_OATHTOOL=1
+
 echo "== format and lint" >&2
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -115,7 +115,9 @@ impl Kind {
     /// The time step in seconds for time-based kinds, `None` for HOTP.
     pub fn period(&self) -> Option<u64> {
         match self {
-            Kind::Totp { period } => Some(*period),
+            // A zero period never passes `Token::validate`; guard anyway so
+            // that no path can divide by zero.
+            Kind::Totp { period } => Some((*period).max(1)),
             Kind::Steam => Some(30),
             Kind::Hotp { .. } => None,
         }
@@ -344,7 +346,7 @@ impl Token {
     /// code of the stored counter (it does not advance it; see [`Token::hotp_code`]).
     pub fn code_at(&self, time: u64) -> String {
         match self.kind {
-            Kind::Totp { period } => self.render(period, time),
+            Kind::Totp { period } => self.render(period.max(1), time),
             Kind::Steam => self.render(30, time),
             Kind::Hotp { counter } => self.hotp_code(counter),
         }
