@@ -1,6 +1,7 @@
 // Toolbar popup scenarios (Chromium: the popup page is opened in a tab and
 // told which tab it is about with ?tab=).
 import assert from 'node:assert/strict';
+import { legacySignin, waitFilled, assertCode } from './scenarios.js';
 
 async function openPopup(b, forUrl) {
   const tabId = forUrl ? await b.tabIdOf(forUrl) : null;
@@ -15,7 +16,39 @@ const rowsOf = (popup, list) => popup.evaluate((sel) => Array.from(document.quer
   code: li.querySelector('.code').textContent.replace(/\s/g, ''),
 })), list);
 
+async function setOption(b, id, on) {
+  const opts = await b.newPage(`chrome-extension://${b.extensionId}/options/options.html`);
+  await opts.waitFor(() => document.body.dataset.ready ?? null);
+  const now = await opts.evaluate((k) => document.getElementById(k).checked, id);
+  if (now !== on) {
+    await opts.click(`#${id}`);
+    await opts.waitFor(() => (document.getElementById('saved').textContent === 'Saved.' ? true : null));
+  }
+  await opts.close();
+}
+
 export const popupScenarios = {
+  async 'options: auto-submit (off by default) submits the MFA step after the fill'(b, world) {
+    const off = await legacySignin(b, { account: '121212121212', user: 'ivan' });
+    const fc0 = await waitFilled(off);
+    assertCode(world, 'ivan@121212121212', fc0);
+    await setOption(b, 'autoSubmit', true);
+    try {
+      const page = await legacySignin(b, { account: '777777777777', user: 'gina' });
+      const fc = await waitFilled(page);
+      assertCode(world, 'gina@777777777777', fc);
+      const submitted = await page.waitFor(() => window.__fc.submitted ?? null);
+      assert.equal(submitted, fc.value);
+      await page.close();
+    } finally {
+      await setOption(b, 'autoSubmit', false);
+    }
+    // Off by default: the first page, filled long before, was never submitted.
+    assert.equal(await off.evaluate(() => window.__fc.submitted ?? null), null);
+    await off.close();
+  },
+
+
   async 'popup: tokens of the active tab first, codes as the CLI computes them, search as you type'(b, world) {
     const page = await b.newPage('https://111111111111.signin.aws.amazon.com/console');
     const popup = await openPopup(b, page.url());

@@ -17,6 +17,9 @@ export function seed(world) {
   add('carol@333333333333', '333333333333', 'carol');
   add('dave@333333333333', '333333333333', 'dave');
   add('erin@444444444444', '444444444444', 'erin');
+  add('hank@888888888888', '888888888888', 'hank');
+  add('gina@777777777777', '777777777777', 'gina');
+  add('ivan@121212121212', '121212121212', 'ivan');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
@@ -26,11 +29,11 @@ export const LATENCY_RUNS = 5;
 
 // What the page recorded: the value that arrived in the code field, when
 // (wall clock, for the code check) and how long after the field appeared.
-async function waitFilled(page, timeout = 40000) {
+export async function waitFilled(page, timeout = 40000) {
   return page.waitFor(() => (window.__fc && window.__fc.filledAt !== null ? window.__fc : null), undefined, timeout);
 }
 
-function assertCode(world, account, fc) {
+export function assertCode(world, account, fc) {
   const t = Math.floor(fc.filledWall / 1000);
   const expected = world.codeAt(account, t);
   assert.equal(fc.value, expected, `the code of ${account} at ${t}`);
@@ -41,8 +44,8 @@ async function noDecoyTouched(page) {
 }
 
 // Legacy sign-in at an account URL: type the user, sign in, MFA appears.
-async function legacySignin(b, { account, user, host }) {
-  const page = await b.newPage(`https://${host ?? `${account}.signin.aws.amazon.com`}/console`);
+export async function legacySignin(b, { account, user, host, query = '' }) {
+  const page = await b.newPage(`https://${host ?? `${account}.signin.aws.amazon.com`}/console${query}`);
   if (user) await page.type('#username', user);
   await page.type('#password', 'hunter2');
   await page.click('#signin_button');
@@ -152,6 +155,20 @@ export const scenarios = {
     const dave = world.codeAt('dave@333333333333', t);
     assert.ok([carol, dave].includes(fc.value), `${fc.value} is carol's ${carol} or dave's ${dave}`);
     assert.equal(await page.evaluate(() => document.querySelector('factorcat-chooser')), null, 'chooser closed');
+    await page.close();
+  },
+
+  async 'a code AWS rejected is not filled again: the fresh field gets the next code'(b, world) {
+    const page = await legacySignin(b, { account: '888888888888', user: 'hank', query: '?reject=1' });
+    const first = await waitFilled(page);
+    assertCode(world, 'hank@888888888888', first);
+    await page.click('#submitMfa_button');
+    // The page shows a new, empty field; the host hands out the next step
+    // (FactorCat waits until it is valid), never the rejected code.
+    const fills = await page.waitFor(() => (window.__fc.fills.length >= 2 ? window.__fc.fills : null), undefined, 45000);
+    assert.notEqual(fills[1].value, fills[0].value);
+    assert.equal(fills[1].value, world.codeAt('hank@888888888888', Math.floor(fills[1].wall / 1000)));
+    assert.equal(fills.length, 2);
     await page.close();
   },
 
