@@ -34,8 +34,8 @@ const PEOPLE = {
   },
   vault_missing: {
     title: 'No FactorCat vault yet',
-    message: 'There are no tokens yet. Add one here by pasting an otpauth:// link, or in a terminal:',
-    fix: 'factorcat add \'otpauth://…\'',
+    message: 'FactorCat has no vault yet. Create it in a terminal (adding a first token with factorcat add does too):',
+    fix: 'factorcat init',
   },
   keyring_locked: {
     title: 'Your keyring is locked',

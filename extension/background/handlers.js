@@ -143,7 +143,11 @@ export function makeHandlers({ api, host }) {
           account: account ? `${device}@${account}` : device,
           secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
         };
-        if (account) req.aws = { account_id: account, partition, ...(user ? { user } : {}) };
+        if (account) {
+          req.aws = { partition, ...(user ? { user } : {}) };
+          if (/^\d{12}$/.test(account)) req.aws.account_id = account;
+          else req.aws.account_alias = account;
+        }
         const added = await host.request('add', req);
         const codes = await host.request('enroll_codes', { token: added.token.id });
         return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };

@@ -19,6 +19,7 @@ export function seed(world) {
   add('erin@444444444444', '444444444444', 'erin');
   add('hank@888888888888', '888888888888', 'hank');
   add('gina@777777777777', '777777777777', 'gina');
+  add('alice@example-corp', 'example-corp', 'alice');
   add('ivan@121212121212', '121212121212', 'ivan');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
@@ -103,6 +104,14 @@ export const scenarios = {
     assertCode(world, 'alice@111111111111', fc);
     assert.equal(await page.evaluate(() => document.getElementById('password').value), 'hunter2', 'password untouched');
     await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'alias URL: example-corp.signin… → the token stored with that alias'(b, world) {
+    const page = await legacySignin(b, { host: 'example-corp.signin.aws.amazon.com', user: 'alice' });
+    assert.equal(await page.evaluate(() => document.getElementById('account').value), '', 'the page shows no account: the host name says it');
+    const fc = await waitFilled(page);
+    assertCode(world, 'alice@example-corp', fc);
     await page.close();
   },
 

@@ -45,7 +45,7 @@ test('a host error becomes an error with a fix', async () => {
   const r = host.request('list');
   const [p] = b.ports;
   p.reply({ id: p.posted[0].id, ok: false, error: { code: 'vault_missing', message: 'no vault: run factorcat init' } });
-  await assert.rejects(r, (err) => err.info.code === 'vault_missing' && /factorcat add/.test(err.info.fix));
+  await assert.rejects(r, (err) => err.info.code === 'vault_missing' && err.info.fix === 'factorcat init');
   host.drop();
 });
 

@@ -70,7 +70,7 @@ export class World {
       const store = existsSync(this.env.FACTORCAT_FAKE_STORE) ? JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')) : { tokens: [], fills: {} };
       const id = `fake-${store.tokens.length + 1}`;
       store.tokens.push({ id, issuer: t.issuer, account: t.account, secret: t.secret, label: `${t.issuer} (${t.account})`, kind: 'totp', digits: 6, period: 30,
-        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { account_id: t.awsAccount, user: t.awsUser ?? null, partition: 'aws' } : null, tags: [], pinned: false });
+        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { [/^\d{12}$/.test(t.awsAccount) ? 'account_id' : 'account_alias']: t.awsAccount, user: t.awsUser ?? null, partition: 'aws' } : null, tags: [], pinned: false });
       writeFileSync(this.env.FACTORCAT_FAKE_STORE, JSON.stringify(store));
       this.ids.set(t.account, id);
       this.secrets = { ...(this.secrets ?? {}), [id]: t.secret };

@@ -41,7 +41,7 @@ function match(v, req) {
   const out = [];
   for (const t of v.tokens) {
     if (aws && t.aws) {
-      if (account && t.aws.account_id !== account) continue;
+      if (account && t.aws.account_id !== account && t.aws.account_alias !== account) continue;
       const acc = !!account, usr = !!(hint.user && t.aws.user === hint.user);
       if (hint.user && t.aws.user && t.aws.user !== hint.user) continue;
       out.push({ strength: acc && usr ? 'account_user' : acc ? 'account' : usr ? 'user' : 'site', token: pub(t) });
