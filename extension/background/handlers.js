@@ -47,7 +47,20 @@ export function makeHandlers({ api, host }) {
     const text = total > 0 ? String(Math.min(total, 99)) : '';
     try {
       await api.action.setBadgeText({ tabId, text });
+      await api.action.setTitle({ tabId, title: total > 0 ? `FactorCat: ${total} token${total > 1 ? 's' : ''} for this page` : 'FactorCat' });
       if (total > 0) await api.action.setBadgeBackgroundColor({ tabId, color: '#0972d3' });
+    } catch { /* the tab may be gone */ }
+  }
+
+  // A problem the person must fix (host not installed, keyring locked…)
+  // shows as "!" on the toolbar button; the popup says what to do.
+  async function setBadgeProblem(tabId, err) {
+    const info = errorInfo(err);
+    if (['host_timeout', 'host_exited'].includes(info.code)) return;
+    try {
+      await api.action.setBadgeText({ tabId, text: '!' });
+      await api.action.setBadgeBackgroundColor({ tabId, color: '#d91515' });
+      await api.action.setTitle({ tabId, title: `FactorCat: ${info.title}` });
     } catch { /* the tab may be gone */ }
   }
 
@@ -82,6 +95,7 @@ export function makeHandlers({ api, host }) {
         await setBadge(sender.tab.id, r.total);
         return { ok: true, total: r.total };
       } catch (err) {
+        await setBadgeProblem(sender.tab.id, err);
         return fail(err);
       }
     },
@@ -109,6 +123,7 @@ export function makeHandlers({ api, host }) {
         }
         return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
       } catch (err) {
+        await setBadgeProblem(sender.tab.id, err);
         return fail(err);
       }
     },
@@ -187,8 +202,9 @@ export function makeHandlers({ api, host }) {
         const tab = await api.tabs.get(msg.tabId);
         const url = tab?.url ?? '';
         if (!url.startsWith('https://')) return { ok: true, url, matches: [], field: false };
+        const hint = await hintFor({ tab, url }, {});
         const [r, probe] = await Promise.all([
-          match(url, {}).catch(() => ({ candidates: [], total: 0 })),
+          match(url, hint).catch(() => ({ candidates: [], total: 0 })),
           probeTab(tab.id),
         ]);
         await setBadge(tab.id, r.total);

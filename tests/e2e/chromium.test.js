@@ -7,6 +7,17 @@ import { launchChromium } from './support/browsers.js';
 import { scenarios, seed, measureLatency } from './scenarios.js';
 import { popupScenarios } from './popup.js';
 
+// Polls an async condition (every 50 ms, at most `ms`) until it returns a value.
+async function waitUntil(fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v != null) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 let world;
 let b;
 
@@ -37,6 +48,14 @@ test('popup: host not installed → the exact command to run', async () => {
     const problem = await popup.waitFor(() => (document.body.dataset.ready === 'problem'
       ? { code: document.getElementById('problem').dataset.code, fix: document.querySelector('#problem code')?.textContent } : null));
     assert.deepEqual(problem, { code: 'host_missing', fix: 'factorcat install' });
+    // On a sign-in page the toolbar button shows "!" and says why.
+    const page = await other.newPage('https://111111111111.signin.aws.amazon.com/console');
+    const tabId = await other.tabIdOf(page.url());
+    const badge = await waitUntil(async () => {
+      const text = await other.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId);
+      return text === '!' ? other.worker.evaluate((id) => chrome.action.getTitle({ tabId: id }), tabId) : null;
+    });
+    assert.equal(badge, 'FactorCat: FactorCat is not set up for this browser');
   } finally {
     await other.close();
     bare.cleanup();

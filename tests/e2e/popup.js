@@ -61,6 +61,8 @@ export const popupScenarios = {
       const name = `${r.account.split(' @ ')[0]}@111111111111`;
       assert.ok([world.codeAt(name, t), world.codeAt(name, t - 30), world.codeAt(name, t + 30)].includes(r.code), `${name}: ${r.code}`);
     }
+    const badge = await b.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), await b.tabIdOf(page.url()));
+    assert.equal(badge, '2', 'the toolbar badge counts this page\'s tokens');
     const others = await rowsOf(popup, '#all-list');
     assert.ok(others.some((r) => r.issuer === 'GitHub'), 'the rest are listed too');
     assert.equal(await popup.evaluate(() => document.getElementById('all-title').textContent), 'Other tokens');

@@ -2,7 +2,7 @@
 // vault, the host registered for the browser under test, tokens added
 // through the real `factorcat` CLI, and codes computed by it.
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,9 @@ export class World {
     if (useFake) this.env.FACTORCAT_FAKE_STORE = join(this.home, 'fake.json');
     this.bin = useFake ? FAKE : hostBinary();
     this.ids = new Map();
+    // Register the host with `factorcat install` where the binary has it,
+    // as a person would; write the manifest ourselves otherwise.
+    this.canInstall = !useFake && spawnSync(this.bin, ['install', '--help'], { stdio: 'ignore' }).status === 0;
   }
 
   cli(args, input) {
@@ -110,6 +113,10 @@ export class World {
 
   // Registers the host where Chromium looks with --user-data-dir.
   registerChromium(userDataDir) {
+    if (this.canInstall) {
+      this.cli(['install', '--browser', 'chromium', '--user-data-dir', userDataDir]);
+      return;
+    }
     const dir = join(userDataDir, 'NativeMessagingHosts');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${HOST_NAME}.json`), JSON.stringify(this.hostManifest('chromium')));
@@ -117,6 +124,10 @@ export class World {
 
   // Registers the host where Firefox looks ($HOME/.mozilla/…).
   registerFirefox(home) {
+    if (this.canInstall) {
+      execFileSync(this.bin, ['install', '--browser', 'firefox'], { env: { ...process.env, ...this.env, HOME: home }, stdio: 'pipe' });
+      return;
+    }
     const dir = join(home, '.mozilla', 'native-messaging-hosts');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${HOST_NAME}.json`), JSON.stringify(this.hostManifest('firefox')));
