@@ -34,7 +34,7 @@
   }
 
   function describe(t) {
-    const aws = t.aws ? [t.aws.user, t.aws.account_id].filter(Boolean).join(' @ ') : '';
+    const aws = t.aws ? [t.aws.user, t.aws.account_id ?? t.aws.account_alias].filter(Boolean).join(' @ ') : '';
     return { issuer: t.issuer || t.label || 'Token', account: aws || t.account || '' };
   }
 

@@ -33,7 +33,7 @@ async function copy(text, message) {
 
 function awsWho(t) {
   if (!t.aws) return t.account ?? '';
-  const who = [t.aws.user, t.aws.account_id].filter(Boolean).join(' @ ');
+  const who = [t.aws.user, t.aws.account_id ?? t.aws.account_alias].filter(Boolean).join(' @ ');
   return who || t.account || '';
 }
 
@@ -44,7 +44,7 @@ function spaced(code) {
 
 function matchesQuery(t, q) {
   if (!q) return true;
-  const hay = `${t.issuer} ${t.account} ${t.label} ${t.aws?.account_id ?? ''} ${t.aws?.user ?? ''} ${(t.sites ?? []).join(' ')}`.toLowerCase();
+  const hay = `${t.issuer} ${t.account} ${t.label} ${t.aws?.account_id ?? ''} ${t.aws?.account_alias ?? ''} ${t.aws?.user ?? ''} ${(t.sites ?? []).join(' ')}`.toLowerCase();
   return q.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
 }
 
