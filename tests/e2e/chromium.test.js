@@ -62,6 +62,21 @@ test('popup: host not installed → the exact command to run', async () => {
   }
 });
 
+test('popup: keyring locked (stand-in host) → what to do', async () => {
+  const locked = new World('chromium-locked', { fake: true, env: { FACTORCAT_FAKE_ERROR: 'keyring_locked' } });
+  const other = await launchChromium(locked);
+  try {
+    const popup = await other.newPage(`chrome-extension://${other.extensionId}/popup/popup.html`);
+    const problem = await popup.waitFor(() => (document.body.dataset.ready === 'problem'
+      ? { code: document.getElementById('problem').dataset.code, text: document.getElementById('problem').textContent } : null));
+    assert.equal(problem.code, 'keyring_locked');
+    assert.match(problem.text, /Your keyring is locked.*Unlock it/);
+  } finally {
+    await other.close();
+    locked.cleanup();
+  }
+});
+
 test('fill latency (MFA field shown → code in it)', async () => {
   const legacy = await measureLatency(b, world, 'legacy');
   const react = await measureLatency(b, world, 'new');

@@ -37,7 +37,10 @@ export function hostBinary() {
 export const useFake = process.env.FACTORCAT_E2E_HOST === 'fake';
 
 export class World {
-  constructor(name) {
+  // options.fake: use the stand-in host whatever FACTORCAT_E2E_HOST says
+  // (for host states the real host cannot easily be put in).
+  constructor(name, { fake = useFake, env = {} } = {}) {
+    this.fake = fake;
     this.dir = mkdtempSync(join(tmpdir(), `factorcat-e2e-${name}-`));
     this.home = join(this.dir, 'vault');
     mkdirSync(this.home);
@@ -47,13 +50,14 @@ export class World {
       FACTORCAT_HOME: this.home,
       FACTORCAT_PASSPHRASE: 'e2e-passphrase-not-secret',
       FACTORCAT_NO_KEY_CACHE: '1',
+      ...env,
     };
-    if (useFake) this.env.FACTORCAT_FAKE_STORE = join(this.home, 'fake.json');
-    this.bin = useFake ? FAKE : hostBinary();
+    if (fake) this.env.FACTORCAT_FAKE_STORE = join(this.home, 'fake.json');
+    this.bin = fake ? FAKE : hostBinary();
     this.ids = new Map();
     // Register the host with `factorcat install` where the binary has it,
     // as a person would; write the manifest ourselves otherwise.
-    this.canInstall = !useFake && spawnSync(this.bin, ['install', '--help'], { stdio: 'ignore' }).status === 0;
+    this.canInstall = !fake && spawnSync(this.bin, ['install', '--help'], { stdio: 'ignore' }).status === 0;
   }
 
   cli(args, input) {
@@ -63,13 +67,13 @@ export class World {
   }
 
   init() {
-    if (useFake) return;
+    if (this.fake) return;
     this.cli(['init', '--no-keyring']);
   }
 
   // token: {issuer, account, secret, awsAccount?, awsUser?, site?}
   add(t) {
-    if (useFake) {
+    if (this.fake) {
       const store = existsSync(this.env.FACTORCAT_FAKE_STORE) ? JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')) : { tokens: [], fills: {} };
       const id = `fake-${store.tokens.length + 1}`;
       store.tokens.push({ id, issuer: t.issuer, account: t.account, secret: t.secret, label: `${t.issuer} (${t.account})`, kind: 'totp', digits: 6, period: 30,
@@ -94,12 +98,12 @@ export class World {
   // The code of the token added with `account`, at Unix time `t` (seconds).
   codeAt(account, t) {
     const id = this.ids.get(account);
-    if (useFake) return totp(this.secrets[id], Math.floor(t / 30));
+    if (this.fake) return totp(this.secrets[id], Math.floor(t / 30));
     return this.cli(['code', id, '--time', String(Math.floor(t))]).trim();
   }
 
   list() {
-    if (useFake) return JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')).tokens;
+    if (this.fake) return JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')).tokens;
     const list = JSON.parse(this.cli(['list', '--json']));
     return Array.isArray(list) ? list : list.tokens;
   }
