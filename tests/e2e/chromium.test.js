@@ -32,8 +32,14 @@ after(async () => {
   world?.cleanup();
 });
 
-test('the extension loads with its pinned id', () => {
+test('the extension loads with its pinned id, and the one manifest draws no warning', async () => {
   assert.equal(b.extensionId, 'fkkmckeddmomgnfpeohhajmdaoagdlbe');
+  // background.scripts (for Firefox) beside service_worker is ignored
+  // silently by Chromium ≥ 121.
+  const page = await b.newPage('chrome://extensions');
+  const info = await page.evaluate((id) => new Promise((r) => chrome.developerPrivate.getExtensionInfo(id, r)), b.extensionId);
+  assert.deepEqual({ warnings: info.installWarnings, errors: info.manifestErrors }, { warnings: [], errors: [] });
+  await page.close();
 });
 
 for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios })) {
