@@ -68,7 +68,7 @@ export class World {
 
   init() {
     if (this.fake) return;
-    this.cli(['init', '--no-keyring']);
+    this.cli(['init', '--no-keyring', '--passphrase']);
   }
 
   // token: {issuer, account, secret, awsAccount?, awsUser?, site?}
@@ -88,16 +88,21 @@ export class World {
     if (t.awsUser) args.push('--aws-user', t.awsUser);
     if (t.site) args.push('--site', t.site);
     this.cli(args, `${t.secret}\n`);
-    const list = JSON.parse(this.cli(['list', '--json']));
-    const tokens = Array.isArray(list) ? list : list.tokens;
-    const found = tokens.find((x) => x.account === t.account && x.issuer === t.issuer);
-    this.ids.set(t.account, found.id);
-    return found.id;
+  }
+
+  // The id of the token added with `account` (looked up once per new name).
+  idOf(account) {
+    if (!this.ids.has(account)) {
+      for (const x of this.list()) this.ids.set(x.account, x.id);
+    }
+    const id = this.ids.get(account);
+    if (!id) throw new Error(`no token with account ${account}`);
+    return id;
   }
 
   // The code of the token added with `account`, at Unix time `t` (seconds).
   codeAt(account, t) {
-    const id = this.ids.get(account);
+    const id = this.idOf(account);
     if (this.fake) return totp(this.secrets[id], Math.floor(t / 30));
     return this.cli(['code', id, '--time', String(Math.floor(t))]).trim();
   }
