@@ -55,7 +55,10 @@
 
     async function onField(field) {
       handled.add(field);
-      if (autoFills >= MAX_AUTO_FILLS) return;
+      if (autoFills >= MAX_AUTO_FILLS) {
+        observer.disconnect();
+        return;
+      }
       busy = true;
       try {
         const hint = readWho(doc, rule, location.href, field);
