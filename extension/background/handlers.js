@@ -229,6 +229,16 @@ export function makeHandlers({ api, host }) {
       }
     },
 
+    // A code to copy (HOTP tokens show none in the list: asking spends one).
+    async code(msg) {
+      try {
+        const r = await host.request('code', { token: String(msg.token) });
+        return { ok: true, code: r.code };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
     async add(msg) {
       try {
         const uri = String(msg.uri ?? '').trim();

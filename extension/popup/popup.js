@@ -117,7 +117,13 @@ async function use(t) {
     if (r.ok && r.filled) { toast(`Filled ${t.issuer}`); setTimeout(() => window.close(), 400); return; }
     if (!r.ok) { showProblem(r.error); return; }
   }
-  if (t.code) await copy(t.code, `Copied ${t.issuer} code`);
+  if (t.code) {
+    await copy(t.code, `Copied ${t.issuer} code`);
+    return;
+  }
+  const r = await send('code', { token: t.id });
+  if (r.ok) await copy(r.code, `Copied ${t.issuer} code`);
+  else showProblem(r.error);
 }
 
 function askRemove(t) {
