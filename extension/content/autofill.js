@@ -36,8 +36,11 @@
       if (e.target instanceof HTMLInputElement && e.target.type !== 'password') remember();
     }, true);
 
-    function fill(field, code, autoSubmit) {
+    // `byChoice`: the person picked the token, so whatever they had typed
+    // is replaced; an automatic fill never overwrites their typing.
+    function fill(field, code, autoSubmit, byChoice) {
       if (!field.isConnected || filledCodes.has(code)) return false;
+      if (!byChoice && field.value) return false;
       filledCodes.add(code);
       setValue(field, code);
       if (autoSubmit) {
@@ -47,10 +50,10 @@
       return true;
     }
 
-    async function fillWhenValid(field, answer) {
+    async function fillWhenValid(field, answer, byChoice = false) {
       const waitMs = Math.max(0, answer.waitMs ?? 0);
       if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-      fill(field, answer.code, answer.autoSubmit);
+      fill(field, answer.code, answer.autoSubmit, byChoice);
     }
 
     async function onField(field) {
@@ -71,7 +74,7 @@
           chooserFor = field;
           FactorCat.chooser.open(field, answer.candidates, async (token) => {
             const picked = await send('fill-choice', { token, hint });
-            if (picked?.ok) await fillWhenValid(field, picked);
+            if (picked?.ok) await fillWhenValid(field, picked, true);
           });
         }
       } finally {
