@@ -30,6 +30,8 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests (private D-Bus session with an unlocked Secret Service)" >&2
+# The tests get a throwaway HOME; keep the toolchain where it is.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 export FACTORCAT_TEST_HOME_ROOT="$test_home"

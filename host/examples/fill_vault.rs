@@ -8,16 +8,29 @@ use factorcat::token::Token;
 use factorcat::vault::{CreateOptions, Unlock, Vault, VaultData};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let count: usize = std::env::args().nth(1).as_deref().unwrap_or("1000").parse()?;
+    let count: usize = std::env::args()
+        .nth(1)
+        .as_deref()
+        .unwrap_or("1000")
+        .parse()?;
     let vault = Vault::locate()?;
     let unlock = Unlock::from_env();
     if !vault.exists() {
-        vault.create(&CreateOptions { keyring: true, passphrase: unlock.passphrase.clone() })?;
+        vault.create(&CreateOptions {
+            keyring: true,
+            passphrase: unlock.passphrase.clone(),
+        })?;
     }
     vault.update(&unlock, |data: &mut VaultData| {
         for i in 0..count.saturating_sub(1) {
-            let key: Vec<u8> = (0..20u8).map(|b| b.wrapping_mul(31).wrapping_add(i as u8)).collect();
-            let mut token = Token::new(format!("Issuer {i}"), format!("user{i}@example.com"), Secret::from_bytes(key)?);
+            let key: Vec<u8> = (0..20u8)
+                .map(|b| b.wrapping_mul(31).wrapping_add(i as u8))
+                .collect();
+            let mut token = Token::new(
+                format!("Issuer {i}"),
+                format!("user{i}@example.com"),
+                Secret::from_bytes(key)?,
+            );
             token.sites.push(format!("site{i}.example.com"));
             data.insert(token);
         }
@@ -25,6 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         data.insert(Token::new("Bench", "bench@example.com", rfc));
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
-    eprintln!("vault at {} now holds {} more tokens", vault.file().display(), count);
+    eprintln!(
+        "vault at {} now holds {} more tokens",
+        vault.file().display(),
+        count
+    );
     Ok(())
 }

@@ -3,8 +3,11 @@
 //! the command-line tool and the browser's native-messaging host.
 
 pub mod cli;
+pub mod keystore;
 pub mod otpauth;
 pub mod query;
 pub mod secret;
 pub mod token;
 pub mod vault;
+
+mod fsutil;

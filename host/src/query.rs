@@ -59,7 +59,11 @@ pub fn resolve(tokens: &[Token], query: &str) -> Result<usize, QueryError> {
         &|t| Uuid::parse_str(q).is_ok_and(|id| id == t.id),
         &|t| is_hex && t.id.simple().to_string().starts_with(&hex),
         &|t| t.account.to_lowercase() == lower || t.issuer.to_lowercase() == lower,
-        &|t| format!("{} {}", t.issuer, t.account).to_lowercase().contains(&lower),
+        &|t| {
+            format!("{} {}", t.issuer, t.account)
+                .to_lowercase()
+                .contains(&lower)
+        },
     ];
     for step in steps {
         let found: Vec<usize> = (0..tokens.len()).filter(|&i| step(&tokens[i])).collect();
@@ -139,7 +143,11 @@ pub fn resolve_mfa_serial(tokens: &[Token], arn: &str) -> Result<usize, QueryErr
             user == Some(serial.device.as_str()) || t.account == serial.device
         })
         .collect();
-    let chosen = if by_device.is_empty() { in_account } else { by_device };
+    let chosen = if by_device.is_empty() {
+        in_account
+    } else {
+        by_device
+    };
     match chosen.len() {
         0 => Err(QueryError::NotFound(arn.to_string())),
         1 => Ok(chosen[0]),
@@ -157,7 +165,11 @@ mod tests {
     use crate::token::AwsContext;
 
     fn token(issuer: &str, account: &str) -> Token {
-        Token::new(issuer, account, Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap())
+        Token::new(
+            issuer,
+            account,
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        )
     }
 
     fn tokens() -> Vec<Token> {
@@ -204,8 +216,14 @@ mod tests {
 
     #[test]
     fn nothing_found() {
-        assert_eq!(resolve(&tokens(), "gitlab"), Err(QueryError::NotFound("gitlab".into())));
-        assert!(matches!(resolve(&tokens(), "  "), Err(QueryError::NotFound(_))));
+        assert_eq!(
+            resolve(&tokens(), "gitlab"),
+            Err(QueryError::NotFound("gitlab".into()))
+        );
+        assert!(matches!(
+            resolve(&tokens(), "  "),
+            Err(QueryError::NotFound(_))
+        ));
     }
 
     #[test]
@@ -215,8 +233,14 @@ mod tests {
         t[1].aws.as_mut().unwrap().user = Some("alice".into());
         t[2].aws = Some(AwsContext::default().with_account("123456789012"));
         t[2].aws.as_mut().unwrap().user = Some("bob".into());
-        assert_eq!(resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/alice"), Ok(1));
-        assert_eq!(resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/team/bob"), Ok(2));
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/alice"),
+            Ok(1)
+        );
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/team/bob"),
+            Ok(2)
+        );
         assert!(matches!(
             resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/carol"),
             Err(QueryError::Ambiguous { .. })

@@ -18,11 +18,17 @@ struct Home {
 
 impl Home {
     fn with_passphrase() -> Home {
-        Home { dir: tempfile::tempdir().unwrap(), passphrase: Some("correct horse battery staple") }
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+            passphrase: Some("correct horse battery staple"),
+        }
     }
 
     fn with_keyring() -> Home {
-        Home { dir: tempfile::tempdir().unwrap(), passphrase: None }
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+            passphrase: None,
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -38,18 +44,35 @@ impl Home {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("the factorcat binary runs")
+        self.command(args)
+            .output()
+            .expect("the factorcat binary runs")
     }
 
     fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -65,18 +88,51 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn code_prints_only_the_code_for_a_given_time() {
     let home = Home::with_passphrase();
-    home.ok(&["add", &format!("otpauth://totp/ACME:alice?secret={RFC_SHA1}&digits=8&issuer=ACME")]);
+    home.ok(&[
+        "add",
+        &format!("otpauth://totp/ACME:alice?secret={RFC_SHA1}&digits=8&issuer=ACME"),
+    ]);
     let out = home.run(&["code", "alice", "--time", "59"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "94287082\n");
-    assert_eq!(home.ok(&["code", "acme", "--time", "1111111109"]), "07081804\n");
+    assert_eq!(
+        home.ok(&["code", "acme", "--time", "1111111109"]),
+        "07081804\n"
+    );
 }
 
 #[test]
 fn add_from_fields_and_from_stdin() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "GitHub", "--account", "octocat", "--secret", "jbsw y3dp ehpk 3pxp", "--site", "github.com"]);
-    let out = home.run_with_stdin(&["add", "--issuer", "Example", "--account", "bob", "--secret", "-", "--digits", "8", "--period", "60", "--algorithm", "sha256"], "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA\n");
+    home.ok(&[
+        "add",
+        "--issuer",
+        "GitHub",
+        "--account",
+        "octocat",
+        "--secret",
+        "jbsw y3dp ehpk 3pxp",
+        "--site",
+        "github.com",
+    ]);
+    let out = home.run_with_stdin(
+        &[
+            "add",
+            "--issuer",
+            "Example",
+            "--account",
+            "bob",
+            "--secret",
+            "-",
+            "--digits",
+            "8",
+            "--period",
+            "60",
+            "--algorithm",
+            "sha256",
+        ],
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
     let list = json.as_array().unwrap();
@@ -87,57 +143,115 @@ fn add_from_fields_and_from_stdin() {
     assert_eq!(bob["period"], 60);
     let octo = list.iter().find(|t| t["account"] == "octocat").unwrap();
     assert_eq!(octo["sites"], serde_json::json!(["github.com"]));
-    let uri_out = home.run_with_stdin(&["add", "-"], "otpauth://totp/Stdin:carol?secret=JBSWY3DPEHPK3PXQ\n");
+    let uri_out = home.run_with_stdin(
+        &["add", "-"],
+        "otpauth://totp/Stdin:carol?secret=JBSWY3DPEHPK3PXQ\n",
+    );
     assert!(uri_out.status.success(), "{}", stderr(&uri_out));
 }
 
 #[test]
 fn hotp_advances_once_per_code() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "Bank", "--account", "me", "--secret", RFC_SHA1, "--hotp", "--counter", "0"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "Bank",
+        "--account",
+        "me",
+        "--secret",
+        RFC_SHA1,
+        "--hotp",
+        "--counter",
+        "0",
+    ]);
     // RFC 4226 appendix D.
     for expected in ["755224", "287082", "359152", "969429"] {
         assert_eq!(home.ok(&["code", "bank"]), format!("{expected}\n"));
     }
-    let shown: serde_json::Value = serde_json::from_str(&home.ok(&["show", "bank", "--json"])).unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "bank", "--json"])).unwrap();
     assert_eq!(shown["counter"], 4);
     let out = home.run(&["code", "bank", "--time", "5"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_eq!(home.ok(&["code", "bank"]), "338314\n", "a refused call must not advance the counter");
+    assert_eq!(
+        home.ok(&["code", "bank"]),
+        "338314\n",
+        "a refused call must not advance the counter"
+    );
 }
 
 #[test]
 fn steam_codes_use_steams_alphabet() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "Steam", "--account", "gamer", "--secret", RFC_SHA1, "--steam"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "Steam",
+        "--account",
+        "gamer",
+        "--secret",
+        RFC_SHA1,
+        "--steam",
+    ]);
     let code = home.ok(&["code", "gamer", "--time", "59"]);
     let code = code.trim_end();
     assert_eq!(code.len(), 5);
-    assert!(code.chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)), "{code}");
+    assert!(
+        code.chars()
+            .all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)),
+        "{code}"
+    );
 }
 
 #[test]
 fn list_and_show_never_print_the_secret() {
     let home = Home::with_passphrase();
     home.ok(&["add", &format!("otpauth://totp/Amazon%20Web%20Services:alice%40123456789012?secret={RFC_SHA1}&issuer=Amazon%20Web%20Services")]);
-    for args in [&["list"][..], &["list", "--json"], &["show", "alice"], &["show", "alice", "--json"]] {
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["show", "alice"],
+        &["show", "alice", "--json"],
+    ] {
         let out = home.ok(args);
         assert!(!out.contains(RFC_SHA1), "{args:?} printed the secret");
         assert!(out.contains("alice"), "{args:?}: {out}");
     }
-    let json: serde_json::Value = serde_json::from_str(&home.ok(&["show", "alice", "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "alice", "--json"])).unwrap();
     assert_eq!(json["aws"]["account_id"], "123456789012");
 }
 
 #[test]
 fn queries_exit_with_documented_codes() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "AWS", "--account", "prod-admin", "--secret", "JBSWY3DPEHPK3PXP"]);
-    home.ok(&["add", "--issuer", "AWS", "--account", "dev-admin", "--secret", "JBSWY3DPEHPK3PXQ"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "AWS",
+        "--account",
+        "prod-admin",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+    ]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "AWS",
+        "--account",
+        "dev-admin",
+        "--secret",
+        "JBSWY3DPEHPK3PXQ",
+    ]);
     let out = home.run(&["code", "admin"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(out.stdout.is_empty());
-    assert!(stderr(&out).contains("prod-admin") && stderr(&out).contains("dev-admin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("prod-admin") && stderr(&out).contains("dev-admin"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.run(&["code", "gitlab"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("factorcat list"));
@@ -147,10 +261,49 @@ fn queries_exit_with_documented_codes() {
 #[test]
 fn aws_mfa_serial_picks_the_device() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "Amazon Web Services", "--account", "alice", "--secret", RFC_SHA1, "--digits", "8", "--aws-account", "123456789012", "--aws-user", "alice"]);
-    home.ok(&["add", "--issuer", "Amazon Web Services", "--account", "alice", "--secret", "JBSWY3DPEHPK3PXP", "--aws-account", "210987654321", "--aws-user", "alice"]);
-    assert_eq!(home.ok(&["code", "--aws-mfa-serial", "arn:aws:iam::123456789012:mfa/alice", "--time", "59"]), "94287082\n");
-    let out = home.run(&["code", "--aws-mfa-serial", "arn:aws-cn:iam::123456789012:mfa/alice"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "Amazon Web Services",
+        "--account",
+        "alice",
+        "--secret",
+        RFC_SHA1,
+        "--digits",
+        "8",
+        "--aws-account",
+        "123456789012",
+        "--aws-user",
+        "alice",
+    ]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "Amazon Web Services",
+        "--account",
+        "alice",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--aws-account",
+        "210987654321",
+        "--aws-user",
+        "alice",
+    ]);
+    assert_eq!(
+        home.ok(&[
+            "code",
+            "--aws-mfa-serial",
+            "arn:aws:iam::123456789012:mfa/alice",
+            "--time",
+            "59"
+        ]),
+        "94287082\n"
+    );
+    let out = home.run(&[
+        "code",
+        "--aws-mfa-serial",
+        "arn:aws-cn:iam::123456789012:mfa/alice",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let out = home.run(&["code", "--aws-mfa-serial", "arn:aws:iam::123:user/alice"]);
     assert_eq!(out.status.code(), Some(2));
@@ -159,15 +312,38 @@ fn aws_mfa_serial_picks_the_device() {
 #[test]
 fn edit_and_remove() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "Gitlab", "--account", "me", "--secret", "JBSWY3DPEHPK3PXP"]);
-    home.ok(&["edit", "gitlab", "--issuer", "GitLab", "--add-site", "gitlab.com", "--add-tag", "work", "--pin"]);
-    let json: serde_json::Value = serde_json::from_str(&home.ok(&["show", "gitlab", "--json"])).unwrap();
+    home.ok(&[
+        "add",
+        "--issuer",
+        "Gitlab",
+        "--account",
+        "me",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+    ]);
+    home.ok(&[
+        "edit",
+        "gitlab",
+        "--issuer",
+        "GitLab",
+        "--add-site",
+        "gitlab.com",
+        "--add-tag",
+        "work",
+        "--pin",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "gitlab", "--json"])).unwrap();
     assert_eq!(json["issuer"], "GitLab");
     assert_eq!(json["sites"], serde_json::json!(["gitlab.com"]));
     assert_eq!(json["tags"], serde_json::json!(["work"]));
     assert_eq!(json["pinned"], true);
     let out = home.run(&["remove", "gitlab"]);
-    assert_eq!(out.status.code(), Some(2), "no confirmation without a terminal");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no confirmation without a terminal"
+    );
     assert!(stderr(&out).contains("--yes"));
     home.ok(&["remove", "gitlab", "--yes"]);
     assert_eq!(home.ok(&["list", "--json"]).trim(), "[]");
@@ -180,14 +356,35 @@ fn bad_input_is_refused_with_exit_8_and_nothing_written() {
         &["add", "otpauth://totp/x?secret="][..],
         &["add", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=11"],
         &["add", "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP"],
-        &["add", "--issuer", "I", "--account", "A", "--secret", "not base32!"],
-        &["add", "--issuer", "I", "--account", "A", "--secret", "JBSWY3DPEHPK3PXP", "--period", "0"],
+        &[
+            "add",
+            "--issuer",
+            "I",
+            "--account",
+            "A",
+            "--secret",
+            "not base32!",
+        ],
+        &[
+            "add",
+            "--issuer",
+            "I",
+            "--account",
+            "A",
+            "--secret",
+            "JBSWY3DPEHPK3PXP",
+            "--period",
+            "0",
+        ],
     ] {
         let out = home.run(args);
         assert_eq!(out.status.code(), Some(8), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty());
     }
-    assert!(!home.vault_dir().join("vault").join("vault.fcv").exists() || home.ok(&["list", "--json"]).trim() == "[]");
+    assert!(
+        !home.vault_dir().join("vault").join("vault.fcv").exists()
+            || home.ok(&["list", "--json"]).trim() == "[]"
+    );
 }
 
 #[test]
@@ -195,12 +392,25 @@ fn missing_vault_and_wrong_passphrase() {
     let home = Home::with_passphrase();
     let out = home.run(&["code", "x"]);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(stderr(&out).contains("add"), "the message says how to start: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("add"),
+        "the message says how to start: {}",
+        stderr(&out)
+    );
     assert_eq!(home.ok(&["list", "--json"]).trim(), "[]");
 
-    home.ok(&["add", "--issuer", "I", "--account", "A", "--secret", "JBSWY3DPEHPK3PXP"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "I",
+        "--account",
+        "A",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+    ]);
     let mut cmd = home.command(&["code", "a"]);
-    cmd.env("FACTORCAT_PASSPHRASE", "wrong").env("FACTORCAT_NO_KEY_CACHE", "1");
+    cmd.env("FACTORCAT_PASSPHRASE", "wrong")
+        .env("FACTORCAT_NO_KEY_CACHE", "1");
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
 }
@@ -208,7 +418,15 @@ fn missing_vault_and_wrong_passphrase() {
 #[test]
 fn duplicate_add_is_refused() {
     let home = Home::with_passphrase();
-    home.ok(&["add", "--issuer", "I", "--account", "A", "--secret", "JBSWY3DPEHPK3PXP"]);
+    home.ok(&[
+        "add",
+        "--issuer",
+        "I",
+        "--account",
+        "A",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+    ]);
     let out = home.run(&["add", "otpauth://totp/I:A?secret=jbswy3dpehpk3pxp"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("already in the vault"));
@@ -230,11 +448,18 @@ fn keyring_vault_works_end_to_end() {
         return;
     }
     let home = Home::with_keyring();
-    home.ok(&["add", &format!("otpauth://totp/ACME:kr?secret={RFC_SHA1}&digits=8")]);
+    home.ok(&[
+        "add",
+        &format!("otpauth://totp/ACME:kr?secret={RFC_SHA1}&digits=8"),
+    ]);
     assert_eq!(home.ok(&["code", "kr", "--time", "59"]), "94287082\n");
     let mut cmd = home.command(&["code", "kr", "--time", "59"]);
     cmd.env("FACTORCAT_NO_KEY_CACHE", "1");
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "the Secret Service alone unlocks it: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "the Secret Service alone unlocks it: {}",
+        stderr(&out)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "94287082\n");
 }

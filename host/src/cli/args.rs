@@ -10,8 +10,10 @@ use clap_complete::Shell;
 /// keyed from the OS keyring.
 #[derive(Debug, Parser)]
 #[command(name = "factorcat", version, about, long_about = None)]
-#[command(after_help = "The vault lives in $FACTORCAT_HOME (a directory) or the platform's data directory.\n\
-FACTORCAT_PASSPHRASE unlocks the passphrase slot when the keyring cannot.\nExit codes are listed in the README.")]
+#[command(
+    after_help = "The vault lives in $FACTORCAT_HOME (a directory) or the platform's data directory.\n\
+FACTORCAT_PASSPHRASE unlocks the passphrase slot when the keyring cannot.\nExit codes are listed in the README."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -247,12 +249,54 @@ mod tests {
     #[test]
     fn fixed_forms_parse() {
         for argv in [
-            vec!["factorcat", "add", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"],
-            vec!["factorcat", "add", "--issuer", "I", "--account", "A", "--secret", "S", "--site", "a.example"],
-            vec!["factorcat", "add", "--issuer", "I", "--account", "A", "--secret", "S", "--hotp", "--counter", "3"],
-            vec!["factorcat", "add", "--issuer", "I", "--account", "A", "--secret", "S", "--steam"],
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--site",
+                "a.example",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--hotp",
+                "--counter",
+                "3",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--steam",
+            ],
             vec!["factorcat", "code", "prod", "--time", "59"],
-            vec!["factorcat", "code", "--aws-mfa-serial", "arn:aws:iam::123456789012:mfa/me"],
+            vec![
+                "factorcat",
+                "code",
+                "--aws-mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+            ],
             vec!["factorcat", "list", "--json"],
         ] {
             Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
@@ -263,13 +307,30 @@ mod tests {
     fn contradictions_are_refused() {
         for argv in [
             vec!["factorcat", "add"],
-            vec!["factorcat", "add", "otpauth://totp/x?secret=A", "--secret", "S"],
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=A",
+                "--secret",
+                "S",
+            ],
             vec!["factorcat", "add", "--secret", "S", "--hotp"],
-            vec!["factorcat", "add", "--secret", "S", "--steam", "--digits", "6"],
+            vec![
+                "factorcat",
+                "add",
+                "--secret",
+                "S",
+                "--steam",
+                "--digits",
+                "6",
+            ],
             vec!["factorcat", "code"],
             vec!["factorcat", "edit", "x", "--pin", "--unpin"],
         ] {
-            assert!(Cli::try_parse_from(&argv).is_err(), "{argv:?} should be refused");
+            assert!(
+                Cli::try_parse_from(&argv).is_err(),
+                "{argv:?} should be refused"
+            );
         }
     }
 }

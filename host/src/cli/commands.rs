@@ -5,15 +5,15 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use zeroize::Zeroizing;
 
 use super::args::{
-    AddArgs, AlgorithmArg, AwsArgs, CodeArgs, Command, CompletionsArgs, EditArgs, InitArgs, ListArgs,
-    PartitionArg, PassphraseArgs, RemoveArgs, ShowArgs,
+    AddArgs, AlgorithmArg, AwsArgs, CodeArgs, Command, CompletionsArgs, EditArgs, InitArgs,
+    ListArgs, PartitionArg, PassphraseArgs, RemoveArgs, ShowArgs,
 };
 use super::output::{details, display_order, table, token_json};
 use super::{CliError, CliResult, unlock};
 use crate::otpauth;
 use crate::query::{self, short_id};
 use crate::secret::Secret;
-use crate::token::{Algorithm, AwsContext, Kind, Partition, STEAM_DIGITS, Token, now_unix};
+use crate::token::{Algorithm, Kind, Partition, STEAM_DIGITS, Token, now_unix};
 use crate::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 
 /// Runs one parsed subcommand.
@@ -32,21 +32,31 @@ pub fn dispatch(command: Command) -> CliResult {
 }
 
 fn io_err(what: &str) -> impl FnOnce(io::Error) -> CliError + '_ {
-    move |source| CliError::Io { what: what.to_string(), source }
+    move |source| CliError::Io {
+        what: what.to_string(),
+        source,
+    }
 }
 
 fn say(text: impl std::fmt::Display) -> CliResult {
     let mut out = io::stdout().lock();
-    write!(out, "{text}").and_then(|()| out.flush()).map_err(io_err("writing to standard output"))
+    write!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(io_err("writing to standard output"))
 }
 
 /// Reads one line from standard input, for `-` arguments.
 fn stdin_line(what: &str) -> CliResult<Zeroizing<String>> {
     let mut line = Zeroizing::new(String::new());
-    io::stdin().lock().read_line(&mut line).map_err(io_err("reading standard input"))?;
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(io_err("reading standard input"))?;
     let trimmed = Zeroizing::new(line.trim().to_string());
     if trimmed.is_empty() {
-        return Err(CliError::Usage(format!("expected the {what} on standard input, got nothing")));
+        return Err(CliError::Usage(format!(
+            "expected the {what} on standard input, got nothing"
+        )));
     }
     Ok(trimmed)
 }
@@ -57,7 +67,9 @@ fn new_passphrase(env_names: &[&str]) -> CliResult<Zeroizing<String>> {
     for name in env_names {
         if let Ok(value) = std::env::var(name) {
             if value.is_empty() {
-                return Err(CliError::Usage(format!("{name} is set but empty; set it to the passphrase or unset it")));
+                return Err(CliError::Usage(format!(
+                    "{name} is set but empty; set it to the passphrase or unset it"
+                )));
             }
             return Ok(Zeroizing::new(value));
         }
@@ -68,18 +80,31 @@ fn new_passphrase(env_names: &[&str]) -> CliResult<Zeroizing<String>> {
             env_names[0]
         )));
     }
-    let first = Zeroizing::new(rpassword::prompt_password("New passphrase: ").map_err(io_err("reading the passphrase"))?);
-    let second = Zeroizing::new(rpassword::prompt_password("Repeat it: ").map_err(io_err("reading the passphrase"))?);
+    let first = Zeroizing::new(
+        rpassword::prompt_password("New passphrase: ").map_err(io_err("reading the passphrase"))?,
+    );
+    let second = Zeroizing::new(
+        rpassword::prompt_password("Repeat it: ").map_err(io_err("reading the passphrase"))?,
+    );
     if first.is_empty() || *first != *second {
-        return Err(CliError::Usage("the passphrases were empty or did not match; nothing was changed".into()));
+        return Err(CliError::Usage(
+            "the passphrases were empty or did not match; nothing was changed".into(),
+        ));
     }
     Ok(first)
 }
 
 fn init(args: InitArgs) -> CliResult {
     let vault = Vault::locate()?;
-    let passphrase = if args.passphrase { Some(new_passphrase(&["FACTORCAT_PASSPHRASE"])?) } else { None };
-    vault.create(&CreateOptions { keyring: !args.no_keyring, passphrase })?;
+    let passphrase = if args.passphrase {
+        Some(new_passphrase(&["FACTORCAT_PASSPHRASE"])?)
+    } else {
+        None
+    };
+    vault.create(&CreateOptions {
+        keyring: !args.no_keyring,
+        passphrase,
+    })?;
     eprintln!("Created a new vault at {}", vault.file().display());
     Ok(())
 }
@@ -93,14 +118,23 @@ fn vault_for_writing() -> CliResult<Vault> {
         return Ok(vault);
     }
     let passphrase = Unlock::from_env().passphrase;
-    let with_keyring = CreateOptions { keyring: true, passphrase: passphrase.clone() };
+    let with_keyring = CreateOptions {
+        keyring: true,
+        passphrase: passphrase.clone(),
+    };
     match vault.create(&with_keyring) {
-        Ok(()) => eprintln!("Created a new vault at {} (key kept in the OS keyring)", vault.file().display()),
+        Ok(()) => eprintln!(
+            "Created a new vault at {} (key kept in the OS keyring)",
+            vault.file().display()
+        ),
         Err(e @ (VaultError::KeyringLocked | VaultError::KeyringUnavailable { .. })) => {
             if passphrase.is_none() {
                 return Err(e.into());
             }
-            vault.create(&CreateOptions { keyring: false, passphrase })?;
+            vault.create(&CreateOptions {
+                keyring: false,
+                passphrase,
+            })?;
             eprintln!(
                 "Created a new vault at {} protected by FACTORCAT_PASSPHRASE only (the OS keyring was not reachable)",
                 vault.file().display()
@@ -166,7 +200,11 @@ fn push_unique(list: &mut Vec<String>, value: String) {
 
 fn token_from_fields(args: &AddArgs) -> CliResult<Token> {
     let text = args.secret.as_deref().unwrap_or_default();
-    let secret = if text == "-" { Secret::from_base32(&stdin_line("secret")?)? } else { Secret::from_base32(text)? };
+    let secret = if text == "-" {
+        Secret::from_base32(&stdin_line("secret")?)?
+    } else {
+        Secret::from_base32(text)?
+    };
     let mut token = Token::new(
         args.issuer.clone().unwrap_or_default().trim(),
         args.account.clone().unwrap_or_default().trim(),
@@ -182,9 +220,13 @@ fn token_from_fields(args: &AddArgs) -> CliResult<Token> {
         token.digits = STEAM_DIGITS;
         Kind::Steam
     } else if args.hotp {
-        Kind::Hotp { counter: args.counter.unwrap_or_default() }
+        Kind::Hotp {
+            counter: args.counter.unwrap_or_default(),
+        }
     } else {
-        Kind::Totp { period: args.period.unwrap_or(30) }
+        Kind::Totp {
+            period: args.period.unwrap_or(30),
+        }
     };
     Ok(token)
 }
@@ -225,7 +267,10 @@ fn add(args: AddArgs) -> CliResult {
 
 /// Two tokens produce the same codes: same secret and parameters.
 fn same_generator(a: &Token, b: &Token) -> bool {
-    a.secret == b.secret && a.algorithm == b.algorithm && a.digits == b.digits && a.kind.name() == b.kind.name()
+    a.secret == b.secret
+        && a.algorithm == b.algorithm
+        && a.digits == b.digits
+        && a.kind.name() == b.kind.name()
         && a.kind.period() == b.kind.period()
 }
 
@@ -263,10 +308,14 @@ fn code(args: CodeArgs) -> CliResult {
             vault.update(&unlock, |data: &mut VaultData| {
                 let token = data.get_mut(id).ok_or_else(|| vanished(id))?;
                 let Kind::Hotp { counter } = token.kind else {
-                    return Err(CliError::Usage("the token changed while it was being read; try again".into()));
+                    return Err(CliError::Usage(
+                        "the token changed while it was being read; try again".into(),
+                    ));
                 };
                 let next = counter.checked_add(1).ok_or_else(|| {
-                    CliError::Usage("this HOTP token's counter is exhausted; add the token again".into())
+                    CliError::Usage(
+                        "this HOTP token's counter is exhausted; add the token again".into(),
+                    )
                 })?;
                 let code = token.hotp_code(counter);
                 token.kind = Kind::Hotp { counter: next };
@@ -288,7 +337,11 @@ fn list(args: ListArgs) -> CliResult {
     let vault = Vault::locate()?;
     if !vault.exists() {
         // An empty list is the truthful answer before the first `add`.
-        return say(if args.json { "[]\n" } else { "No tokens yet; add one with `factorcat add <otpauth-uri>`.\n" });
+        return say(if args.json {
+            "[]\n"
+        } else {
+            "No tokens yet; add one with `factorcat add <otpauth-uri>`.\n"
+        });
     }
     let data = vault.read(&unlock())?;
     let ordered = display_order(&data.tokens);
@@ -314,8 +367,16 @@ fn show(args: ShowArgs) -> CliResult {
 
 fn edit(args: EditArgs) -> CliResult {
     let vault = Vault::locate()?;
-    let add_sites = args.add_site.iter().map(|s| normalize_site(s)).collect::<CliResult<Vec<_>>>()?;
-    let remove_sites = args.remove_site.iter().map(|s| normalize_site(s)).collect::<CliResult<Vec<_>>>()?;
+    let add_sites = args
+        .add_site
+        .iter()
+        .map(|s| normalize_site(s))
+        .collect::<CliResult<Vec<_>>>()?;
+    let remove_sites = args
+        .remove_site
+        .iter()
+        .map(|s| normalize_site(s))
+        .collect::<CliResult<Vec<_>>>()?;
     let label = vault.update(&unlock(), |data: &mut VaultData| {
         let index = query::resolve(&data.tokens, &args.query)?;
         let token = &mut data.tokens[index];
@@ -329,7 +390,9 @@ fn edit(args: EditArgs) -> CliResult {
         for site in &add_sites {
             push_unique(&mut token.sites, site.clone());
         }
-        token.tags.retain(|t| !args.remove_tag.iter().any(|r| r.trim() == t));
+        token
+            .tags
+            .retain(|t| !args.remove_tag.iter().any(|r| r.trim() == t));
         for tag in &args.add_tag {
             push_unique(&mut token.tags, tag.trim().to_string());
         }
@@ -355,14 +418,22 @@ fn remove(args: RemoveArgs) -> CliResult {
     let unlock = unlock();
     let data = vault.read(&unlock)?;
     let token = &data.tokens[query::resolve(&data.tokens, &args.query)?];
-    let (id, label) = (token.id, format!("{} {}", short_id(&token.id), token.label()));
+    let (id, label) = (
+        token.id,
+        format!("{} {}", short_id(&token.id), token.label()),
+    );
     if !args.yes {
         if !io::stdin().is_terminal() {
-            return Err(CliError::Usage(format!("not removing {label} without confirmation; add --yes")));
+            return Err(CliError::Usage(format!(
+                "not removing {label} without confirmation; add --yes"
+            )));
         }
         eprint!("Remove {label}? Its codes cannot be recovered without a backup. [y/N] ");
         let mut answer = String::new();
-        io::stdin().lock().read_line(&mut answer).map_err(io_err("reading the answer"))?;
+        io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(io_err("reading the answer"))?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             eprintln!("Nothing removed.");
             return Ok(());
@@ -394,7 +465,9 @@ fn completions(args: CompletionsArgs) -> CliResult {
     let mut buffer = Vec::new();
     clap_complete::generate(args.shell, &mut command, "factorcat", &mut buffer);
     match args.output {
-        Some(path) => std::fs::write(&path, buffer).map_err(io_err("writing the completion script")),
+        Some(path) => {
+            std::fs::write(&path, buffer).map_err(io_err("writing the completion script"))
+        }
         None => say(String::from_utf8_lossy(&buffer)),
     }
 }
@@ -402,6 +475,7 @@ fn completions(args: CompletionsArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::AwsContext;
 
     #[test]
     fn sites_are_normalized_or_refused() {
@@ -414,11 +488,29 @@ mod tests {
     #[test]
     fn aws_flags_merge() {
         let mut t = Token::new("AWS", "x", Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
-        apply_aws(&mut t, &AwsArgs { aws_account: Some("123456789012".into()), ..AwsArgs::default() });
-        apply_aws(&mut t, &AwsArgs { aws_user: Some("alice".into()), ..AwsArgs::default() });
+        apply_aws(
+            &mut t,
+            &AwsArgs {
+                aws_account: Some("123456789012".into()),
+                ..AwsArgs::default()
+            },
+        );
+        apply_aws(
+            &mut t,
+            &AwsArgs {
+                aws_user: Some("alice".into()),
+                ..AwsArgs::default()
+            },
+        );
         let aws = t.aws.unwrap();
         assert_eq!(aws.account_id.as_deref(), Some("123456789012"));
         assert_eq!(aws.user.as_deref(), Some("alice"));
-        assert_eq!(aws, AwsContext { user: Some("alice".into()), ..AwsContext::default().with_account("123456789012") });
+        assert_eq!(
+            aws,
+            AwsContext {
+                user: Some("alice".into()),
+                ..AwsContext::default().with_account("123456789012")
+            }
+        );
     }
 }

@@ -80,7 +80,10 @@ impl CliError {
         match self {
             CliError::Vault(e) => match e.code() {
                 "vault_missing" => exit::NO_VAULT,
-                "keyring_locked" | "keyring_unavailable" | "wrong_passphrase" | "passphrase_required"
+                "keyring_locked"
+                | "keyring_unavailable"
+                | "wrong_passphrase"
+                | "passphrase_required"
                 | "no_keyring_slot" => exit::LOCKED,
                 "vault_corrupt" | "vault_version" => exit::VAULT_DAMAGED,
                 _ => exit::FAILURE,
@@ -103,7 +106,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     match commands::dispatch(cli.command) {
@@ -124,7 +131,9 @@ pub(crate) fn unlock() -> Unlock {
     let mut unlock = Unlock::from_env();
     if unlock.passphrase.is_none() && io::stdin().is_terminal() {
         unlock.prompt = Some(Box::new(|prompt: &str| {
-            rpassword::prompt_password(format!("{prompt}: ")).ok().map(Zeroizing::new)
+            rpassword::prompt_password(format!("{prompt}: "))
+                .ok()
+                .map(Zeroizing::new)
         }));
     }
     unlock

@@ -54,7 +54,11 @@ fn whereabouts(token: &Token) -> String {
             .flatten()
             .collect::<Vec<_>>()
             .join("/");
-        let user = aws.user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
+        let user = aws
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
         parts.push(format!("{}:{user}{account}", aws.partition.as_str()));
     }
     parts.join(", ")
@@ -116,7 +120,14 @@ pub fn details(token: &Token) -> String {
         lines.push(format!("sites:     {}", token.sites.join(", ")));
     }
     if let Some(aws) = &token.aws {
-        lines.push(format!("aws:       {}", whereabouts(&Token { sites: vec![], aws: Some(aws.clone()), ..token.clone() })));
+        lines.push(format!(
+            "aws:       {}",
+            whereabouts(&Token {
+                sites: vec![],
+                aws: Some(aws.clone()),
+                ..token.clone()
+            })
+        ));
     }
     if !token.tags.is_empty() {
         lines.push(format!("tags:      {}", token.tags.join(", ")));
@@ -136,8 +147,15 @@ mod tests {
     use crate::token::AwsContext;
 
     fn sample() -> Token {
-        let mut t = Token::new("Amazon Web Services", "alice", Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
-        t.aws = Some(AwsContext { user: Some("alice".into()), ..AwsContext::default().with_account("123456789012") });
+        let mut t = Token::new(
+            "Amazon Web Services",
+            "alice",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        );
+        t.aws = Some(AwsContext {
+            user: Some("alice".into()),
+            ..AwsContext::default().with_account("123456789012")
+        });
         t
     }
 
@@ -153,7 +171,11 @@ mod tests {
     #[test]
     fn table_aligns_and_orders_pinned_first() {
         let a = sample();
-        let mut b = Token::new("GitHub", "octocat", Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
+        let mut b = Token::new(
+            "GitHub",
+            "octocat",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        );
         b.pinned = true;
         let all = [a, b];
         let text = table(&display_order(&all));

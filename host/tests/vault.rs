@@ -1,0 +1,783 @@
+//! Vault integration tests.
+//!
+//! * basics: round trip, passphrase handling, slots, status, defaults;
+//! * damage: truncated and bit-flipped files are refused and left untouched;
+//! * files: previous generation, permissions;
+//! * processes: concurrent writers, writers killed with SIGKILL;
+//! * keyring: the real Secret Service of the surrounding D-Bus session
+//!   (`scripts/test.sh`), the kernel key cache, and — in a private D-Bus
+//!   session of its own — a locked and an absent Secret Service.
+//!
+//! Child processes are this test binary re-run with `FACTORCAT_TEST_CHILD`
+//! set; [`child_main`] then acts as the child instead of a test.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use factorcat::keystore::{self, Key};
+use factorcat::secret::Secret;
+use factorcat::token::Token;
+use factorcat::vault::{
+    CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
+};
+use rand::Rng;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// Cheap Argon2id parameters: tests only, via the explicit constructor.
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
+const PASS: &str = "correct horse battery staple";
+const CHILD_ENV: &str = "FACTORCAT_TEST_CHILD";
+
+fn token(n: usize) -> Token {
+    let mut secret = vec![0x5a; 20];
+    secret[..8].copy_from_slice(&(n as u64).to_be_bytes());
+    Token::new(
+        format!("Issuer {n}"),
+        format!("user{n}"),
+        Secret::from_bytes(secret).unwrap(),
+    )
+}
+
+fn unlock() -> Unlock {
+    Unlock::with_passphrase(PASS)
+}
+
+fn pass_options(passphrase: &str) -> CreateOptions {
+    CreateOptions {
+        keyring: false,
+        passphrase: Some(Zeroizing::new(passphrase.to_string())),
+    }
+}
+
+/// A new passphrase-only vault (no keyring, no key cache) in a fresh directory.
+fn pass_vault() -> (tempfile::TempDir, Vault) {
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path().join("home")).with_key_cache(false);
+    vault.create_with_kdf(&pass_options(PASS), FAST).unwrap();
+    (root, vault)
+}
+
+fn add(vault: &Vault, unlock: &Unlock, token: Token) -> Result<(), VaultError> {
+    vault.update(unlock, |data| {
+        data.insert(token);
+        Ok::<(), VaultError>(())
+    })
+}
+
+fn ids(data: &VaultData) -> Vec<Uuid> {
+    data.tokens.iter().map(|t| t.id).collect()
+}
+
+fn code<T>(result: Result<T, VaultError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// basics
+
+#[test]
+fn round_trip() {
+    let (_root, vault) = pass_vault();
+    assert!(vault.exists());
+    assert!(vault.read(&unlock()).unwrap().tokens.is_empty());
+    let tokens: Vec<Token> = (0..3).map(token).collect();
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    let removed = vault
+        .update(&unlock(), |data| {
+            data.fills.insert(tokens[0].id, 7);
+            data.fills.insert(tokens[2].id, 9);
+            Ok::<_, VaultError>(data.remove(tokens[1].id))
+        })
+        .unwrap();
+    assert_eq!(removed.as_ref(), Some(&tokens[1]));
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(data.tokens, vec![tokens[0].clone(), tokens[2].clone()]);
+    assert_eq!(data.tombstones.len(), 1);
+    assert_eq!(data.tombstones[0].id, tokens[1].id);
+    assert_eq!(data.fills.get(&tokens[0].id), Some(&7));
+    assert_eq!(data.fills.get(&tokens[2].id), Some(&9));
+}
+
+#[test]
+fn failed_update_writes_nothing() {
+    let (_root, vault) = pass_vault();
+    add(&vault, &unlock(), token(1)).unwrap();
+    let before = std::fs::read(vault.file()).unwrap();
+    let result: Result<(), VaultError> = vault.update(&unlock(), |data| {
+        data.insert(token(2));
+        Err(VaultError::LastSlot)
+    });
+    assert_eq!(code(result), "last_slot");
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
+}
+
+#[test]
+fn wrong_or_missing_passphrase_refused() {
+    let (_root, vault) = pass_vault();
+    add(&vault, &unlock(), token(1)).unwrap();
+    assert_eq!(
+        code(vault.read(&Unlock::with_passphrase("wrong"))),
+        "wrong_passphrase"
+    );
+    assert_eq!(code(vault.read(&Unlock::default())), "passphrase_required");
+    let wrong = add(&vault, &Unlock::with_passphrase("wrong"), token(2));
+    assert_eq!(code(wrong), "wrong_passphrase");
+    // The prompt is asked, with the file named, when no passphrase is given.
+    let file = vault.file();
+    let prompting = Unlock {
+        passphrase: None,
+        prompt: Some(Box::new(move |text: &str| {
+            assert!(text.contains(&*file.to_string_lossy()), "{text}");
+            Some(Zeroizing::new(PASS.to_string()))
+        })),
+    };
+    assert_eq!(vault.read(&prompting).unwrap().tokens.len(), 1);
+}
+
+#[test]
+fn prompt_runs_without_holding_the_lock() {
+    let (_root, vault) = pass_vault();
+    let lock_file = vault.lock_file();
+    let prompts = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = prompts.clone();
+    let prompting = Unlock {
+        passphrase: None,
+        prompt: Some(Box::new(move |_: &str| {
+            // Another process could take the exclusive lock right now.
+            let other = std::fs::File::open(&lock_file).unwrap();
+            other.try_lock().expect("vault lock held during the prompt");
+            counter.set(counter.get() + 1);
+            Some(Zeroizing::new(PASS.to_string()))
+        })),
+    };
+    add(&vault, &prompting, token(1)).unwrap();
+    assert_eq!(vault.read(&prompting).unwrap().tokens.len(), 1);
+    vault
+        .set_passphrase_with_kdf(&prompting, Some(Zeroizing::new(PASS.into())), FAST)
+        .unwrap();
+    // One prompt per operation: the key is reused under the lock.
+    assert_eq!(prompts.get(), 3);
+}
+
+#[test]
+fn held_lock_gives_busy_and_writes_nothing() {
+    let (_root, vault) = pass_vault();
+    add(&vault, &unlock(), token(1)).unwrap();
+    let before = std::fs::read(vault.file()).unwrap();
+    let vault = vault.with_lock_wait(Duration::from_millis(200));
+    // Another holder of the exclusive lock (flock locks of separate opens
+    // conflict even within one process).
+    let holder = std::fs::File::options()
+        .write(true)
+        .open(vault.lock_file())
+        .unwrap();
+    holder.lock().unwrap();
+    let err = add(&vault, &unlock(), token(2)).unwrap_err();
+    assert_eq!(err.code(), "vault_busy", "{err}");
+    assert!(err.to_string().contains("factorcat.lock"), "{err}");
+    assert_eq!(code(vault.read(&unlock())), "vault_busy");
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
+    holder.unlock().unwrap();
+    add(&vault, &unlock(), token(2)).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 2);
+}
+
+#[test]
+fn passphrase_can_change_and_last_slot_is_kept() {
+    let (_root, vault) = pass_vault();
+    add(&vault, &unlock(), token(1)).unwrap();
+    vault
+        .set_passphrase_with_kdf(&unlock(), Some(Zeroizing::new("new one".into())), FAST)
+        .unwrap();
+    assert_eq!(code(vault.read(&unlock())), "wrong_passphrase");
+    let new = Unlock::with_passphrase("new one");
+    assert_eq!(vault.read(&new).unwrap().tokens.len(), 1);
+    assert_eq!(code(vault.set_passphrase(&new, None)), "last_slot");
+    assert_eq!(
+        code(vault.set_passphrase_with_kdf(&new, Some(Zeroizing::new(String::new())), FAST)),
+        "passphrase_empty"
+    );
+    assert_eq!(vault.read(&new).unwrap().tokens.len(), 1);
+}
+
+#[test]
+fn create_refusals_and_status() {
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path().join("v")).with_key_cache(false);
+    assert_eq!(vault.status(), VaultStatus::Missing);
+    assert_eq!(code(vault.read(&unlock())), "vault_missing");
+    assert_eq!(code(add(&vault, &unlock(), token(1))), "vault_missing");
+    let none = CreateOptions {
+        keyring: false,
+        passphrase: None,
+    };
+    assert_eq!(code(vault.create(&none)), "no_slot");
+    assert_eq!(
+        code(vault.create_with_kdf(&pass_options(""), FAST)),
+        "passphrase_empty"
+    );
+    assert!(!vault.exists());
+    vault.create_with_kdf(&pass_options(PASS), FAST).unwrap();
+    assert_eq!(
+        code(vault.create_with_kdf(&pass_options(PASS), FAST)),
+        "vault_exists"
+    );
+    assert_eq!(
+        vault.status(),
+        VaultStatus::Present {
+            has_keyring_slot: false,
+            has_passphrase_slot: true
+        }
+    );
+    std::fs::write(vault.file(), b"{").unwrap();
+    match vault.status() {
+        VaultStatus::Unreadable { reason } => {
+            assert!(reason.contains("factorcat.vault"), "{reason}")
+        }
+        other => panic!("expected Unreadable, got {other:?}"),
+    }
+}
+
+/// The header line of a vault file, and where the body starts.
+fn header_of(bytes: &[u8]) -> (serde_json::Value, usize) {
+    let lines: Vec<&[u8]> = bytes.splitn(4, |&b| b == b'\n').collect();
+    assert_eq!(lines[0], b"factorcat-vault");
+    let body = lines[0].len() + lines[1].len() + lines[2].len() + 3;
+    (serde_json::from_slice(lines[1]).unwrap(), body)
+}
+
+#[test]
+fn production_create_uses_default_argon2_params() {
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path()).with_key_cache(false);
+    vault.create(&pass_options(PASS)).unwrap();
+    let (header, _) = header_of(&std::fs::read(vault.file()).unwrap());
+    let slot = &header["slots"][0];
+    assert_eq!(slot["type"], "passphrase");
+    assert_eq!(slot["kdf"], "argon2id");
+    assert_eq!(slot["m_kib"], 65536);
+    assert_eq!(slot["t"], 3);
+    assert_eq!(slot["p"], 1);
+    assert_eq!(header["version"], 1);
+    // The contents are not in the file in plain text.
+    add(&vault, &unlock(), token(1)).unwrap();
+    let bytes = std::fs::read(vault.file()).unwrap();
+    assert!(!bytes.windows(8).any(|w| w == b"Issuer 1"));
+}
+
+#[test]
+fn newer_version_reported_as_such() {
+    let (_root, vault) = pass_vault();
+    let old = std::fs::read(vault.file()).unwrap();
+    let (mut header, body) = header_of(&old);
+    header["version"] = 2.into();
+    let header = serde_json::to_vec(&header).unwrap();
+    use blake2::Digest;
+    let check = data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(&header));
+    let mut bytes = b"factorcat-vault\n".to_vec();
+    bytes.extend_from_slice(&header);
+    bytes.push(b'\n');
+    bytes.extend_from_slice(check.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&old[body..]);
+    std::fs::write(vault.file(), &bytes).unwrap();
+    let err = vault.read(&unlock()).unwrap_err();
+    assert_eq!(err.code(), "vault_version");
+    assert!(err.to_string().contains("version 2"), "{err}");
+    assert_eq!(code(add(&vault, &unlock(), token(1))), "vault_version");
+    assert_eq!(std::fs::read(vault.file()).unwrap(), bytes);
+}
+
+// ---------------------------------------------------------------------------
+// damage
+
+/// Every damaged variant must be refused as `vault_corrupt`, by `read` and
+/// by `update`, and `update` must leave the damaged bytes (and `.prev`) as
+/// they were.
+fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
+    std::fs::write(vault.file(), damaged).unwrap();
+    let prev = std::fs::read(vault.prev_file()).unwrap();
+    let err = vault.read(&unlock()).unwrap_err();
+    assert_eq!(err.code(), "vault_corrupt", "{what}: {err}");
+    assert!(err.to_string().contains(".prev"), "{what}: {err}");
+    let err = add(vault, &unlock(), token(99)).unwrap_err();
+    assert_eq!(err.code(), "vault_corrupt", "{what}: {err}");
+    assert_eq!(
+        std::fs::read(vault.file()).unwrap(),
+        damaged,
+        "{what}: file rewritten"
+    );
+    assert_eq!(
+        std::fs::read(vault.prev_file()).unwrap(),
+        prev,
+        "{what}: .prev rewritten"
+    );
+}
+
+#[test]
+fn truncated_files_refused_and_untouched() {
+    let (_root, vault) = pass_vault();
+    for n in 0..5 {
+        add(&vault, &unlock(), token(n)).unwrap();
+    }
+    let good = std::fs::read(vault.file()).unwrap();
+    let mut lengths: BTreeSet<usize> = (0..good.len()).step_by(37).collect();
+    lengths.extend([1, 2, good.len() / 2, good.len() - 3, good.len() - 2]);
+    for len in lengths {
+        assert_refused(&vault, &good[..len], &format!("truncated to {len}"));
+    }
+    std::fs::write(vault.file(), &good).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 5);
+}
+
+#[test]
+fn bit_flips_refused_and_untouched() {
+    let (_root, vault) = pass_vault();
+    for n in 0..5 {
+        add(&vault, &unlock(), token(n)).unwrap();
+    }
+    let good = std::fs::read(vault.file()).unwrap();
+    let (_, body) = header_of(&good);
+    // Every byte of the signature, header and check line and of the start of
+    // the ciphertext, every 23rd byte after that, and the whole tag.
+    let mut offsets: BTreeSet<usize> = (0..body + 16).collect();
+    offsets.extend((body..good.len()).step_by(23));
+    offsets.extend(good.len() - 16..good.len());
+    for at in offsets {
+        let mut damaged = good.clone();
+        damaged[at] ^= 1 << (at % 8);
+        assert_refused(
+            &vault,
+            &damaged,
+            &format!("bit {} of byte {at} flipped", at % 8),
+        );
+    }
+    std::fs::write(vault.file(), &good).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 5);
+}
+
+// ---------------------------------------------------------------------------
+// files
+
+#[test]
+fn prev_holds_the_previous_generation() {
+    let (root, vault) = pass_vault();
+    let (a, b) = (token(1), token(2));
+    add(&vault, &unlock(), a.clone()).unwrap();
+    let first = std::fs::read(vault.file()).unwrap();
+    add(&vault, &unlock(), b.clone()).unwrap();
+    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), first);
+    // The previous generation opens as a vault of its own.
+    let restored = Vault::at(root.path().join("restored")).with_key_cache(false);
+    std::fs::create_dir(restored.dir()).unwrap();
+    std::fs::copy(vault.prev_file(), restored.file()).unwrap();
+    assert_eq!(ids(&restored.read(&unlock()).unwrap()), vec![a.id]);
+    assert_eq!(ids(&vault.read(&unlock()).unwrap()), vec![a.id, b.id]);
+}
+
+#[cfg(unix)]
+#[test]
+fn private_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path().join("a/b")).with_key_cache(false);
+    vault.create_with_kdf(&pass_options(PASS), FAST).unwrap();
+    add(&vault, &unlock(), token(1)).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(vault.dir()), 0o700);
+    assert_eq!(mode(&root.path().join("a")), 0o700);
+    assert_eq!(mode(&vault.file()), 0o600);
+    assert_eq!(mode(&vault.prev_file()), 0o600);
+    assert_eq!(mode(&vault.lock_file()), 0o600);
+    // Only the vault, its previous generation and the lock file remain.
+    let mut names: Vec<String> = std::fs::read_dir(vault.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["factorcat.lock", "factorcat.vault", "factorcat.vault.prev"]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// processes
+
+/// Re-runs this test binary as a child that runs [`child_main`].
+fn child(mode: &str, dir: &Path) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "child_main",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(CHILD_ENV, mode)
+    .env("FACTORCAT_TEST_DIR", dir)
+    .stdout(Stdio::piped());
+    cmd
+}
+
+/// Not a test: the body of child processes. Modes:
+/// * `add:N` — add N tokens (forever if N is 0), printing `COMMITTED <id>`
+///   after each update returns;
+/// * `create` — create a vault with keyring and passphrase slots;
+/// * `read` — read the vault (passphrase from FACTORCAT_PASSPHRASE, key
+///   cache as FACTORCAT_NO_KEY_CACHE says) and print `RESULT ok <n>` or
+///   `RESULT <code> <message>`;
+/// * `id` — print `RESULT <vault id>`.
+#[test]
+fn child_main() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let dir = PathBuf::from(std::env::var_os("FACTORCAT_TEST_DIR").unwrap());
+    // `read` follows FACTORCAT_NO_KEY_CACHE like the real program; the
+    // other modes never touch the cache.
+    let vault = match mode.as_str() {
+        "read" => Vault::at(&dir),
+        _ => Vault::at(&dir).with_key_cache(false),
+    };
+    if let Some(count) = mode.strip_prefix("add:") {
+        let count: usize = count.parse().unwrap();
+        let mut n = 0;
+        while count == 0 || n < count {
+            let t = token(n);
+            let id = t.id;
+            add(&vault, &unlock(), t).unwrap();
+            println!("COMMITTED {id}");
+            n += 1;
+        }
+    } else if mode == "create" {
+        let opts = CreateOptions {
+            keyring: true,
+            passphrase: Some(Zeroizing::new(PASS.to_string())),
+        };
+        vault.create_with_kdf(&opts, FAST).unwrap();
+        add(&vault, &unlock(), token(1)).unwrap();
+        println!("RESULT created");
+    } else if mode == "id" {
+        println!("RESULT {}", vault.id().unwrap());
+    } else if mode == "read" {
+        match vault.read(&Unlock::from_env()) {
+            Ok(data) => println!("RESULT ok {}", data.tokens.len()),
+            Err(e) => println!("RESULT {} {e}", e.code()),
+        }
+    } else {
+        panic!("unknown child mode {mode}");
+    }
+}
+
+fn committed_ids(line: &str) -> Option<Uuid> {
+    line.strip_prefix("COMMITTED ")
+        .map(|id| Uuid::parse_str(id.trim()).unwrap())
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let (_root, vault) = pass_vault();
+    let children: Vec<_> = (0..4)
+        .map(|_| child("add:25", vault.dir()).spawn().unwrap())
+        .collect();
+    let mut expected = BTreeSet::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "child failed: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        expected.extend(text.lines().filter_map(committed_ids));
+    }
+    assert_eq!(expected.len(), 100);
+    let found: BTreeSet<Uuid> = ids(&vault.read(&unlock()).unwrap()).into_iter().collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn killed_writers_never_break_the_vault() {
+    let (_root, vault) = pass_vault();
+    let mut rng = rand::thread_rng();
+    let mut committed = BTreeSet::new();
+    let mut interrupted_writes = 0;
+    for round in 0..40 {
+        let mut c = child("add:0", vault.dir()).spawn().unwrap();
+        let stdout = c.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(id) = committed_ids(&line) {
+                    let _ = tx.send(id);
+                }
+            }
+        });
+        // Wait for a random number of commits, then kill at a random moment
+        // within the next write.
+        let wait_for = rng.gen_range(0..4);
+        for _ in 0..wait_for {
+            let id = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("child made no progress");
+            committed.insert(id);
+        }
+        std::thread::sleep(Duration::from_micros(rng.gen_range(0..6000)));
+        c.kill().unwrap();
+        let status = c.wait().unwrap();
+        reader.join().unwrap();
+        committed.extend(rx.try_iter());
+        assert!(!status.success(), "round {round}: child exited by itself");
+        let data = vault
+            .read(&unlock())
+            .unwrap_or_else(|e| panic!("round {round}: vault does not open: {e}"));
+        let found: BTreeSet<Uuid> = ids(&data).into_iter().collect();
+        let missing: Vec<_> = committed.difference(&found).collect();
+        assert!(missing.is_empty(), "round {round}: lost {missing:?}");
+        // A temporary file left behind shows the kill landed mid-write.
+        let leftovers = std::fs::read_dir(vault.dir())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp.")
+            })
+            .count();
+        interrupted_writes += usize::from(leftovers > 0);
+    }
+    eprintln!("{interrupted_writes} of 40 kills interrupted a write");
+    assert!(!committed.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// keyring
+
+/// True when keyring tests should run; panics with instructions when they
+/// cannot run and were not explicitly skipped.
+fn keyring_tests_enabled() -> bool {
+    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
+        return false;
+    }
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "DBUS_SESSION_BUS_ADDRESS is unset, so the keyring tests cannot reach a Secret \
+         Service. Run the tests through scripts/test.sh (it starts a private D-Bus session \
+         with an unlocked gnome-keyring), or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip them."
+    );
+    true
+}
+
+/// Deletes a vault's keyring entry and cached key when dropped.
+struct KeyringCleanup(String);
+
+impl Drop for KeyringCleanup {
+    fn drop(&mut self) {
+        let _ = keystore::keyring_delete(&self.0);
+        keystore::cache_drop(&self.0);
+    }
+}
+
+#[test]
+fn keyring_slot_with_real_secret_service() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path()).with_key_cache(false);
+    let opts = CreateOptions {
+        keyring: true,
+        passphrase: None,
+    };
+    vault.create(&opts).unwrap();
+    let id = vault.id().unwrap().to_string();
+    let _cleanup = KeyringCleanup(id.clone());
+    assert_eq!(
+        vault.status(),
+        VaultStatus::Present {
+            has_keyring_slot: true,
+            has_passphrase_slot: false
+        }
+    );
+    // No passphrase anywhere: the keyring alone unlocks.
+    let none = Unlock::default();
+    let t = token(1);
+    add(&vault, &none, t.clone()).unwrap();
+    assert_eq!(vault.read(&none).unwrap().tokens, vec![t.clone()]);
+    assert_eq!(keystore::keyring_get(&id).unwrap().expose().len(), 32);
+
+    // Kernel key cache: filled by a keyring unlock, used, and a wrong cached
+    // key is dropped and replaced by the slot path.
+    let cached = Vault::at(root.path()).with_key_cache(true);
+    keystore::cache_drop(&id);
+    assert_eq!(cached.read(&none).unwrap().tokens.len(), 1);
+    if let Some(master) = keystore::cache_get(&id) {
+        keystore::cache_put(&id, &Key::random());
+        assert_eq!(cached.read(&none).unwrap().tokens.len(), 1);
+        let again = keystore::cache_get(&id).expect("cache refilled after a stale key");
+        assert_eq!(again.expose(), master.expose());
+        cached.forget_cached_key().unwrap();
+        assert!(keystore::cache_get(&id).is_none());
+    }
+
+    // A keyring entry that does not match, then none at all.
+    keystore::keyring_set(&id, &Key::random()).unwrap();
+    assert_eq!(code(vault.read(&none)), "keyring_mismatch");
+    keystore::keyring_delete(&id).unwrap();
+    let err = vault.read(&none).unwrap_err();
+    assert_eq!(err.code(), "keyring_entry_missing");
+    assert!(err.to_string().contains("FACTORCAT_PASSPHRASE"));
+    // Removing the last slot is refused even when the key is gone.
+    assert_eq!(
+        code(vault.set_passphrase(&none, None)),
+        "keyring_entry_missing"
+    );
+}
+
+#[test]
+fn keyring_and_passphrase_slots() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let vault = Vault::at(root.path()).with_key_cache(false);
+    let opts = CreateOptions {
+        keyring: true,
+        passphrase: None,
+    };
+    vault.create(&opts).unwrap();
+    let id = vault.id().unwrap().to_string();
+    let _cleanup = KeyringCleanup(id.clone());
+    // Add a passphrase slot through the keyring, then lose the keyring entry.
+    vault
+        .set_passphrase_with_kdf(&Unlock::default(), Some(Zeroizing::new(PASS.into())), FAST)
+        .unwrap();
+    add(&vault, &Unlock::default(), token(1)).unwrap();
+    keystore::keyring_delete(&id).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 1);
+    assert_eq!(
+        code(vault.read(&Unlock::with_passphrase("nope"))),
+        "wrong_passphrase"
+    );
+    assert_eq!(
+        code(vault.read(&Unlock::default())),
+        "keyring_entry_missing"
+    );
+}
+
+/// Runs `script` with bash inside a private D-Bus session with its own
+/// unlocked gnome-keyring, HOME in `home`; returns its stdout.
+fn in_private_session(home: &Path, script: &str) -> String {
+    for tool in [
+        "dbus-run-session",
+        "gnome-keyring-daemon",
+        "dbus-send",
+        "keyctl",
+    ] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "{tool} is missing; install dbus, gnome-keyring and keyutils (scripts/test.sh does), \
+             or set FACTORCAT_SKIP_KEYRING_TESTS=1"
+        );
+    }
+    let out = Command::new("dbus-run-session")
+        .args(["--", "bash", "-euc", script, "bash"])
+        .arg(std::env::current_exe().unwrap())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_RUNTIME_DIR", home.join("run"))
+        .env("FACTORCAT_TEST_DIR", home.join("vault"))
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env_remove("FACTORCAT_PASSPHRASE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The session's stderr (daemon and prompter chatter) only matters on failure.
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "private session failed: {text}\n{errors}"
+    );
+    assert!(
+        text.contains("6 RESULT"),
+        "private session incomplete: {text}\n{errors}"
+    );
+    text
+}
+
+#[test]
+fn locked_or_absent_keyring_gives_actionable_errors_and_passphrase_works() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let script = r#"
+        exe="$1"
+        mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+        printf 'private-session' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+        child() { FACTORCAT_TEST_CHILD="$1" "$exe" --exact child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
+        echo "1 $(child create)"
+        echo "2 $(child read)"
+        # The key cache: unused while FACTORCAT_NO_KEY_CACHE=1, filled by a
+        # keyring unlock otherwise, then removed again.
+        desc="factorcat:$(child id | sed 's/^RESULT //')"
+        cached() { keyctl search @u user "$desc" >/dev/null 2>&1 && echo cached || echo absent; }
+        if keyctl show @u >/dev/null 2>&1; then
+            echo "c1 RESULT $(cached)"
+            echo "c2 $(FACTORCAT_NO_KEY_CACHE= child read)"
+            echo "c3 RESULT $(cached)"
+            keyctl invalidate "$(keyctl search @u user "$desc")"
+        else
+            echo "c1 RESULT absent"; echo "c2 RESULT ok 1"; echo "c3 RESULT no kernel keyring"
+        fi
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+            org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+        echo "3 $(child read)"
+        echo "4 $(FACTORCAT_PASSPHRASE='correct horse battery staple' child read)"
+        echo "5 $(DBUS_SESSION_BUS_ADDRESS="unix:path=$HOME/no-bus-here" child read)"
+        echo "6 $(DBUS_SESSION_BUS_ADDRESS="unix:path=$HOME/no-bus-here" FACTORCAT_PASSPHRASE='correct horse battery staple' child read)"
+    "#;
+    let out = in_private_session(home.path(), script);
+    let line = |n: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{n} RESULT ")))
+            .unwrap_or_else(|| panic!("no result {n} in:\n{out}"))
+            .to_string()
+    };
+    assert_eq!(line("1"), "created");
+    assert_eq!(line("2"), "ok 1");
+    assert_eq!(
+        line("c1"),
+        "absent",
+        "cached despite FACTORCAT_NO_KEY_CACHE=1"
+    );
+    assert_eq!(line("c2"), "ok 1");
+    let c3 = line("c3");
+    assert!(c3 == "cached" || c3 == "no kernel keyring", "{c3}");
+    let locked = line("3");
+    assert!(locked.starts_with("keyring_locked "), "{locked}");
+    assert!(locked.contains("gnome-keyring-daemon --unlock"), "{locked}");
+    assert!(locked.contains("FACTORCAT_PASSPHRASE"), "{locked}");
+    assert_eq!(line("4"), "ok 1");
+    let absent = line("5");
+    assert!(absent.starts_with("keyring_unavailable "), "{absent}");
+    assert!(absent.contains("FACTORCAT_PASSPHRASE"), "{absent}");
+    assert_eq!(line("6"), "ok 1");
+}
