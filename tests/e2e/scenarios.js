@@ -20,6 +20,9 @@ export function seed(world) {
   add('hank@888888888888', '888888888888', 'hank');
   add('gina@777777777777', '777777777777', 'gina');
   add('alice@example-corp', 'example-corp', 'alice');
+  add('jo@123412341234', '123412341234', 'jo', { awsPartition: 'aws-us-gov' });
+  add('jo-commercial@123412341234', '123412341234', 'jo');
+  world.add({ issuer: 'AWS IAM Identity Center', account: 'ivy', secret: randomSecret(), site: 'd-1234567890.awsapps.com' });
   add('ivan@121212121212', '121212121212', 'ivan');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
@@ -112,6 +115,21 @@ export const scenarios = {
     assert.equal(await page.evaluate(() => document.getElementById('account').value), '', 'the page shows no account: the host name says it');
     const fc = await waitFilled(page);
     assertCode(world, 'alice@example-corp', fc);
+    await page.close();
+  },
+
+  async 'GovCloud sign-in → the GovCloud token, never the commercial one of the same account id'(b, world) {
+    const page = await legacySignin(b, { host: '123412341234.signin.amazonaws-us-gov.com', user: 'jo' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'jo@123412341234', fc);
+    await page.close();
+  },
+
+  async 'IAM Identity Center portal: a generic MFA field, the token listed for that portal'(b, world) {
+    const page = await b.newPage('https://d-1234567890.awsapps.com/start/');
+    const fc = await waitFilled(page);
+    assertCode(world, 'ivy', fc);
+    await noDecoyTouched(page);
     await page.close();
   },
 

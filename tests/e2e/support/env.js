@@ -77,7 +77,7 @@ export class World {
       const store = existsSync(this.env.FACTORCAT_FAKE_STORE) ? JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')) : { tokens: [], fills: {} };
       const id = `fake-${store.tokens.length + 1}`;
       store.tokens.push({ id, issuer: t.issuer, account: t.account, secret: t.secret, label: `${t.issuer} (${t.account})`, kind: 'totp', digits: 6, period: 30,
-        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { [/^\d{12}$/.test(t.awsAccount) ? 'account_id' : 'account_alias']: t.awsAccount, user: t.awsUser ?? null, partition: 'aws' } : null, tags: [], pinned: false });
+        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { [/^\d{12}$/.test(t.awsAccount) ? 'account_id' : 'account_alias']: t.awsAccount, user: t.awsUser ?? null, partition: t.awsPartition ?? 'aws' } : null, tags: [], pinned: false });
       writeFileSync(this.env.FACTORCAT_FAKE_STORE, JSON.stringify(store));
       this.ids.set(t.account, id);
       this.secrets = { ...(this.secrets ?? {}), [id]: t.secret };
@@ -86,6 +86,7 @@ export class World {
     const args = ['add', '--issuer', t.issuer, '--account', t.account, '--secret', '-'];
     if (t.awsAccount) args.push('--aws-account', t.awsAccount);
     if (t.awsUser) args.push('--aws-user', t.awsUser);
+    if (t.awsPartition) args.push('--aws-partition', t.awsPartition);
     if (t.site) args.push('--site', t.site);
     this.cli(args, `${t.secret}\n`);
   }
@@ -164,6 +165,7 @@ const ROUTES = [
   [/^\/oauth\/?$/, () => 'aws-new-mfa.html'],
   [/^\/iam\/home$/, () => 'aws-iam-assign-mfa.html'],
   [/^\/sessions\/two-factor\/app$/, () => 'github-2fa.html'],
+  [/^\/start\/?$/, () => 'aws-sso-mfa.html'],
 ];
 
 export function fixtureFor(url) {

@@ -33,14 +33,16 @@ function match(v, req) {
   const u = new URL(req.url);
   if (u.protocol !== 'https:') throw { code: 'insecure_url', message: 'not https' };
   const host = u.hostname;
-  const aws = /^(?:([^.]+)\.)?signin\.aws\.amazon\.com$/.exec(host);
+  const aws = /^(?:([^.]+)\.)?signin\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/.exec(host);
+  const partition = aws && { 'aws.amazon.com': 'aws', 'amazonaws-us-gov.com': 'aws-us-gov', 'amazonaws.cn': 'aws-cn' }[aws[2]];
   let label = aws?.[1] ?? null;
-  if (label && /^[a-z]{2}-[a-z]+-\d$/.test(label)) label = null;
+  if (label && /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(label)) label = null;
   const hint = req.hint ?? {};
   const account = hint.account ?? label;
   const out = [];
   for (const t of v.tokens) {
     if (aws && t.aws) {
+      if ((t.aws.partition ?? 'aws') !== partition) continue;
       if (account && t.aws.account_id !== account && t.aws.account_alias !== account) continue;
       const acc = !!account, usr = !!(hint.user && t.aws.user === hint.user);
       if (hint.user && t.aws.user && t.aws.user !== hint.user) continue;
