@@ -46,7 +46,7 @@ for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios })) {
   test(name, () => run(b, world));
 }
 
-test('popup: host not installed → the exact command to run', async () => {
+test('popup: host not installed → the exact command to run; once installed, no vault → factorcat init', async () => {
   const bare = new World('chromium-bare');
   const other = await launchChromium(bare, { register: false });
   try {
@@ -62,6 +62,12 @@ test('popup: host not installed → the exact command to run', async () => {
       return text === '!' ? other.worker.evaluate((id) => chrome.action.getTitle({ tabId: id }), tabId) : null;
     });
     assert.equal(badge, 'FactorCat: FactorCat is not set up for this browser');
+    // Register the host now: the next request reconnects and finds no vault.
+    bare.registerChromium(other.userDataDir);
+    const again = await other.newPage(`chrome-extension://${other.extensionId}/popup/popup.html`);
+    const next = await again.waitFor(() => (document.body.dataset.ready === 'problem'
+      ? { code: document.getElementById('problem').dataset.code, fix: document.querySelector('#problem code')?.textContent } : null));
+    assert.deepEqual(next, { code: 'vault_missing', fix: 'factorcat init' });
   } finally {
     await other.close();
     bare.cleanup();

@@ -47,7 +47,7 @@ export async function launchChromium(world, { register = true } = {}) {
   const worker = context.serviceWorkers()[0] ?? await context.waitForEvent('serviceworker');
   const extensionId = worker.url().split('/')[2];
   return {
-    kind: 'chromium', context, worker, extensionId,
+    kind: 'chromium', context, worker, extensionId, userDataDir,
     async newPage(url) {
       const p = new Page(await context.newPage(), 'chromium');
       if (url) await p.goto(url);

@@ -60,6 +60,7 @@ function match(v, req) {
 function handle(req) {
   if (req.type === 'hello') return { host: 'factorcat-fake', version: '0', protocol: 1, vault: { state: 'present' } };
   if (FORCED) throw { code: FORCED, message: `forced ${FORCED}` };
+  if (!existsSync(STORE) && req.type !== 'add') throw { code: 'vault_missing', message: 'no vault: run factorcat init' };
   const v = load();
   const find = (id) => { const t = v.tokens.find((x) => x.id === id); if (!t) throw { code: 'unknown_token', message: 'no such token' }; return t; };
   switch (req.type) {
