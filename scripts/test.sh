@@ -35,9 +35,9 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HO
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 export FACTORCAT_TEST_HOME_ROOT="$test_home"
+mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
 HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test_home/run" \
   dbus-run-session -- bash -c '
-    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
     # A non-empty password makes the daemon create and unlock a login keyring
     # without a prompt.
     printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null

@@ -307,7 +307,7 @@ pub enum VaultStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// There is no vault file.
-    #[error("no vault at {}; create one first (or set FACTORCAT_HOME to the directory that holds it)", path.display())]
+    #[error("no vault at {}; the first `factorcat add` creates one (or `factorcat init`); if you have a vault elsewhere, set FACTORCAT_HOME to its directory", path.display())]
     NotFound {
         /// The vault file looked for.
         path: PathBuf,

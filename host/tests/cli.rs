@@ -399,6 +399,8 @@ fn missing_vault_and_wrong_passphrase() {
     );
     assert_eq!(home.ok(&["list", "--json"]).trim(), "[]");
 
+    // A passphrase-only vault, so that the keyring cannot step in.
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
     home.ok(&[
         "add",
         "--issuer",
