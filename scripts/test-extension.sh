@@ -59,9 +59,9 @@ echo "== extension end-to-end tests: $browsers" >&2
 # it looks, and never the person's own.
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
+mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
 HOME="$test_home" XDG_RUNTIME_DIR="$test_home/run" \
   dbus-run-session -- bash -c '
-    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
     printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     exec node --test --test-concurrency=1 --test-timeout=180000 "$@"
   ' bash "${files[@]}"
