@@ -4,9 +4,12 @@
 
 pub mod cli;
 pub mod keystore;
+pub mod native;
 pub mod otpauth;
+pub mod protocol;
 pub mod query;
 pub mod secret;
+pub mod site;
 pub mod token;
 pub mod vault;
 

@@ -5,5 +5,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(caller) = factorcat::native::browser_caller(&args) {
+        std::process::exit(factorcat::native::run_native_host(caller));
+    }
     factorcat::cli::run(args)
 }

@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use crate::token::{Partition, Token};
+use crate::token::{Identity, Partition};
 
 /// Shortest id prefix accepted, so that `factorcat code a` is a substring
 /// search rather than an id look-up.
@@ -36,8 +36,8 @@ pub enum QueryError {
 }
 
 /// One line describing a candidate: `1a2b3c4d  GitHub (octocat)`.
-pub fn candidate_line(token: &Token) -> String {
-    format!("  {}  {}", short_id(&token.id), token.label())
+pub fn candidate_line(token: &impl Identity) -> String {
+    format!("  {}  {}", short_id(&token.id()), token.label())
 }
 
 /// The first eight hex digits of an id, as `list` shows it.
@@ -46,7 +46,7 @@ pub fn short_id(id: &Uuid) -> String {
 }
 
 /// Resolves `query` to the index of exactly one token in `tokens`.
-pub fn resolve(tokens: &[Token], query: &str) -> Result<usize, QueryError> {
+pub fn resolve<T: Identity>(tokens: &[T], query: &str) -> Result<usize, QueryError> {
     let q = query.trim();
     if q.is_empty() {
         return Err(QueryError::NotFound(query.to_string()));
@@ -55,12 +55,13 @@ pub fn resolve(tokens: &[Token], query: &str) -> Result<usize, QueryError> {
     let hex: String = lower.chars().filter(|c| *c != '-').collect();
     let is_hex = hex.len() >= MIN_ID_PREFIX && hex.chars().all(|c| c.is_ascii_hexdigit());
 
-    let steps: [&dyn Fn(&Token) -> bool; 4] = [
-        &|t| Uuid::parse_str(q).is_ok_and(|id| id == t.id),
-        &|t| is_hex && t.id.simple().to_string().starts_with(&hex),
-        &|t| t.account.to_lowercase() == lower || t.issuer.to_lowercase() == lower,
+    let exact_id = Uuid::parse_str(q).ok();
+    let steps: [&dyn Fn(&T) -> bool; 4] = [
+        &|t| exact_id == Some(t.id()),
+        &|t| is_hex && t.id().simple().to_string().starts_with(&hex),
+        &|t| t.account().to_lowercase() == lower || t.issuer().to_lowercase() == lower,
         &|t| {
-            format!("{} {}", t.issuer, t.account)
+            format!("{} {}", t.issuer(), t.account())
                 .to_lowercase()
                 .contains(&lower)
         },
@@ -124,11 +125,11 @@ impl MfaSerial {
 /// and the device name equal to the token's AWS user or account name. When
 /// the account has exactly one token, that token is taken even if its user
 /// is unknown.
-pub fn resolve_mfa_serial(tokens: &[Token], arn: &str) -> Result<usize, QueryError> {
+pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize, QueryError> {
     let serial = MfaSerial::parse(arn).ok_or_else(|| QueryError::NotFound(arn.to_string()))?;
     let in_account: Vec<usize> = (0..tokens.len())
         .filter(|&i| {
-            tokens[i].aws.as_ref().is_some_and(|aws| {
+            tokens[i].aws().is_some_and(|aws| {
                 aws.partition == serial.partition
                     && aws.account_id.as_deref() == Some(serial.account_id.as_str())
             })
@@ -139,8 +140,8 @@ pub fn resolve_mfa_serial(tokens: &[Token], arn: &str) -> Result<usize, QueryErr
         .copied()
         .filter(|&i| {
             let t = &tokens[i];
-            let user = t.aws.as_ref().and_then(|a| a.user.as_deref());
-            user == Some(serial.device.as_str()) || t.account == serial.device
+            let user = t.aws().and_then(|a| a.user.as_deref());
+            user == Some(serial.device.as_str()) || t.account() == serial.device
         })
         .collect();
     let chosen = if by_device.is_empty() {
@@ -162,7 +163,7 @@ pub fn resolve_mfa_serial(tokens: &[Token], arn: &str) -> Result<usize, QueryErr
 mod tests {
     use super::*;
     use crate::secret::Secret;
-    use crate::token::AwsContext;
+    use crate::token::{AwsContext, Token};
 
     fn token(issuer: &str, account: &str) -> Token {
         Token::new(

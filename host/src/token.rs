@@ -316,12 +316,7 @@ impl Token {
 
     /// "Issuer (account)", or whichever of the two is present.
     pub fn label(&self) -> String {
-        match (self.issuer.is_empty(), self.account.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.account),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.account.clone(),
-            (true, true) => self.id.to_string(),
-        }
+        Identity::label(self)
     }
 
     /// Marks the record as changed now (for merges).
@@ -381,6 +376,76 @@ impl Token {
     /// Seconds until the code at `time` expires, for time-based kinds.
     pub fn seconds_left(&self, time: u64) -> Option<u64> {
         self.kind.period().map(|p| p - time % p)
+    }
+}
+
+/// What identifies a token to a person or a query, without its secret:
+/// implemented by full [`Token`]s and by the light [`TokenHead`]s that
+/// look-ups decode from a vault.
+pub trait Identity {
+    /// The stable id.
+    fn id(&self) -> Uuid;
+    /// The issuer (may be empty).
+    fn issuer(&self) -> &str;
+    /// The account name (may be empty).
+    fn account(&self) -> &str;
+    /// The AWS identity, if any.
+    fn aws(&self) -> Option<&AwsContext>;
+    /// "Issuer (account)", or whichever of the two is present.
+    fn label(&self) -> String {
+        match (self.issuer().is_empty(), self.account().is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer(), self.account()),
+            (false, true) => self.issuer().to_string(),
+            (true, false) => self.account().to_string(),
+            (true, true) => self.id().to_string(),
+        }
+    }
+}
+
+impl Identity for Token {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn aws(&self) -> Option<&AwsContext> {
+        self.aws.as_ref()
+    }
+}
+
+/// The identifying fields of a stored token, decoded without the secret or
+/// anything else (see `Vault::read_one`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TokenHead {
+    /// The stable id.
+    pub id: Uuid,
+    /// The issuer.
+    #[serde(default)]
+    pub issuer: String,
+    /// The account name.
+    #[serde(default)]
+    pub account: String,
+    /// The AWS identity.
+    #[serde(default)]
+    pub aws: Option<AwsContext>,
+}
+
+impl Identity for TokenHead {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn aws(&self) -> Option<&AwsContext> {
+        self.aws.as_ref()
     }
 }
 

@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil::{self, io_err};
 use crate::keystore::{self, KEY_LEN, Key, KeyringError};
-use crate::token::{Token, now_unix};
+use crate::token::{Token, TokenHead, now_unix};
 
 /// Name of the vault file inside the vault directory.
 pub const FILE_NAME: &str = "factorcat.vault";
@@ -958,6 +958,55 @@ impl Vault {
         Ok(self.open(&mut bytes, unlock, None)?.data)
     }
 
+    /// Reads the vault and returns the one token that `pick` chooses from
+    /// the tokens' identities ([`TokenHead`]s). Only the chosen record is
+    /// fully decoded, so a look-up in a large vault costs a scan of the
+    /// decrypted text rather than building every token — this is the path
+    /// `factorcat code` takes.
+    pub fn read_one<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    ) -> Result<Token, E> {
+        #[derive(Deserialize)]
+        struct Records<'a> {
+            #[serde(borrow)]
+            tokens: Vec<&'a serde_json::value::RawValue>,
+        }
+        let mut bytes = self.read_snapshot()?;
+        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        let text = &bytes[plain];
+        let records: Records = serde_json::from_slice(text).map_err(|e| self.unparsable(&e))?;
+        let heads = records
+            .tokens
+            .iter()
+            .map(|raw| serde_json::from_str::<TokenHead>(raw.get()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.unparsable(&e))?;
+        let index = pick(&heads)?;
+        let raw = records
+            .tokens
+            .get(index)
+            .ok_or_else(|| VaultError::Corrupt {
+                path: self.file(),
+                reason: "a token was chosen that is not in the vault".into(),
+            })?;
+        Ok(serde_json::from_str::<Token>(raw.get()).map_err(|e| self.unparsable(&e))?)
+    }
+
+    /// The error for decrypted contents that do not parse.
+    fn unparsable(&self, e: &serde_json::Error) -> VaultError {
+        VaultError::Corrupt {
+            path: self.file(),
+            // Position only: serde's message could quote a field value.
+            reason: format!(
+                "the decrypted contents are not a valid token list (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        }
+    }
+
     /// The vault file's bytes, read under the shared lock.
     fn read_snapshot(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let file = self.file();
@@ -1144,15 +1193,7 @@ impl Vault {
     ) -> Result<Opened, VaultError> {
         let (master, header, plain) = self.decrypt(bytes, unlock, known)?;
         let data: VaultData =
-            serde_json::from_slice(&bytes[plain]).map_err(|e| VaultError::Corrupt {
-                path: self.file(),
-                // Position only: serde's message could quote a field value.
-                reason: format!(
-                    "the decrypted contents are not a valid token list (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            })?;
+            serde_json::from_slice(&bytes[plain]).map_err(|e| self.unparsable(&e))?;
         Ok(Opened {
             master,
             id: header.id,

@@ -13,7 +13,7 @@ use super::{CliError, CliResult, unlock};
 use crate::otpauth;
 use crate::query::{self, short_id};
 use crate::secret::Secret;
-use crate::token::{Algorithm, Kind, Partition, STEAM_DIGITS, Token, now_unix};
+use crate::token::{Algorithm, Identity, Kind, Partition, STEAM_DIGITS, Token, now_unix};
 use crate::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 
 /// Runs one parsed subcommand.
@@ -274,7 +274,12 @@ fn same_generator(a: &Token, b: &Token) -> bool {
         && a.kind.period() == b.kind.period()
 }
 
-fn resolve(data: &VaultData, args_query: Option<&str>, serial: Option<&str>) -> CliResult<usize> {
+/// Resolves a query or an AWS MFA serial among `tokens`.
+fn resolve<T: Identity>(
+    tokens: &[T],
+    args_query: Option<&str>,
+    serial: Option<&str>,
+) -> CliResult<usize> {
     Ok(match (args_query, serial) {
         (_, Some(arn)) => {
             if query::MfaSerial::parse(arn).is_none() {
@@ -282,9 +287,9 @@ fn resolve(data: &VaultData, args_query: Option<&str>, serial: Option<&str>) -> 
                     "\"{arn}\" is not an MFA serial; expected arn:aws:iam::<12-digit account>:mfa/<device name>"
                 )));
             }
-            query::resolve_mfa_serial(&data.tokens, arn)?
+            query::resolve_mfa_serial(tokens, arn)?
         }
-        (Some(q), None) => query::resolve(&data.tokens, q)?,
+        (Some(q), None) => query::resolve(tokens, q)?,
         (None, None) => return Err(CliError::Usage("name a token".into())),
     })
 }
@@ -292,9 +297,11 @@ fn resolve(data: &VaultData, args_query: Option<&str>, serial: Option<&str>) -> 
 fn code(args: CodeArgs) -> CliResult {
     let vault = Vault::locate()?;
     let unlock = unlock();
-    let data = vault.read(&unlock)?;
-    let index = resolve(&data, args.query.as_deref(), args.aws_mfa_serial.as_deref())?;
-    let token = &data.tokens[index];
+    // Only the chosen token is decoded: `code` is what scripts call in a
+    // loop, and a large vault must not slow it down.
+    let token = vault.read_one(&unlock, |heads| {
+        resolve(heads, args.query.as_deref(), args.aws_mfa_serial.as_deref())
+    })?;
     let code = match token.kind {
         Kind::Hotp { .. } => {
             if args.time.is_some() {

@@ -1,0 +1,712 @@
+//! Callers, the pinned extension id, the serve loop and every operation
+//! against an in-memory store with a fixed clock.
+
+use std::cell::Cell;
+use std::io::Cursor;
+use std::rc::Rc;
+
+use data_encoding::BASE64;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::protocol::{MAX_REQUEST_BYTES, read_frame, write_frame};
+use crate::secret::Secret;
+use crate::token::{AwsContext, Kind, Partition, Token};
+
+const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+fn os(args: &[&str]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
+#[test]
+fn chromium_id_is_derived_from_the_manifest_key() {
+    let manifest: Value =
+        serde_json::from_str(include_str!("../../../extension/manifest.json")).unwrap();
+    let key = BASE64
+        .decode(manifest["key"].as_str().unwrap().as_bytes())
+        .unwrap();
+    let digest = Sha256::digest(&key);
+    let id: String = digest[..16]
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0x0f])
+        .map(|nibble| char::from(b'a' + nibble))
+        .collect();
+    assert_eq!(id, CHROMIUM_EXTENSION_ID);
+    assert_eq!(
+        manifest["browser_specific_settings"]["gecko"]["id"],
+        FIREFOX_ADDON_ID
+    );
+    assert_eq!(manifest["permissions"], json!(["nativeMessaging"]));
+}
+
+#[test]
+fn callers_by_browser_convention() {
+    let origin = format!("chrome-extension://{CHROMIUM_EXTENSION_ID}/");
+    let c = browser_caller(&os(&["factorcat", &origin])).unwrap();
+    assert_eq!(c.id(), CHROMIUM_EXTENSION_ID);
+    assert!(c.is_allowed_with(""));
+    let c = browser_caller(&os(&[
+        "factorcat.exe",
+        &origin,
+        "--parent-window=0",
+        "--some-future-flag",
+    ]))
+    .unwrap();
+    assert_eq!(c.browser(), "chromium");
+    assert!(c.is_allowed_with(""));
+
+    let c = browser_caller(&os(&[
+        "factorcat",
+        "/home/u/.mozilla/native-messaging-hosts/app.factorcat.json",
+        FIREFOX_ADDON_ID,
+    ]))
+    .unwrap();
+    assert_eq!(c.browser(), "firefox");
+    assert!(c.is_allowed_with(""));
+
+    let foreign = browser_caller(&os(&[
+        "factorcat",
+        "chrome-extension://abcdefghijklmnopabcdefghijklmnop/",
+    ]))
+    .unwrap();
+    assert!(!foreign.is_allowed_with(""));
+    assert!(foreign.is_allowed_with(" x , abcdefghijklmnopabcdefghijklmnop,"));
+    let foreign = browser_caller(&os(&["factorcat", "/m.json", "evil@example.org"])).unwrap();
+    assert!(!foreign.is_allowed_with(CHROMIUM_EXTENSION_ID));
+    let empty = browser_caller(&os(&["factorcat", "chrome-extension:///"])).unwrap();
+    assert!(!empty.is_allowed_with(",,"));
+}
+
+#[test]
+fn command_lines_are_not_callers() {
+    for args in [
+        vec![],
+        vec!["factorcat"],
+        vec!["factorcat", "list"],
+        vec!["factorcat", "code", "github"],
+        vec!["factorcat", "relative.json", "id@x"],
+        vec!["factorcat", "/abs/file.txt", "id@x"],
+        vec!["factorcat", "/abs/m.json", "--flag"],
+        vec!["factorcat", "/abs/m.json", "id@x", "extra"],
+    ] {
+        assert_eq!(browser_caller(&os(&args)), None, "{args:?}");
+    }
+}
+
+fn totp(issuer: &str, account: &str) -> Token {
+    Token::new(issuer, account, Secret::from_base32(SECRET).unwrap())
+}
+
+/// A handler whose clock the test moves.
+fn handler(tokens: Vec<Token>, clock: Rc<Cell<u64>>) -> Handler<MemoryStore> {
+    let data = VaultData {
+        tokens,
+        ..VaultData::default()
+    };
+    Handler::with_clock(MemoryStore::new(data), move || clock.get())
+}
+
+fn call(h: &Handler<MemoryStore>, request: Value) -> Value {
+    serde_json::from_slice(&h.reply(request.to_string().as_bytes())).unwrap()
+}
+
+fn ok(h: &Handler<MemoryStore>, request: Value) -> Value {
+    let reply = call(h, request.clone());
+    assert_eq!(reply["ok"], true, "{request} -> {reply}");
+    assert_eq!(reply["id"], request["id"]);
+    reply
+}
+
+fn err(h: &Handler<MemoryStore>, request: Value) -> String {
+    let reply = call(h, request.clone());
+    assert_eq!(reply["ok"], false, "{request} -> {reply}");
+    assert!(!reply["error"]["message"].as_str().unwrap().is_empty());
+    reply["error"]["code"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn hello_reports_versions_and_vault_state() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let r = ok(&h, json!({"id": 1, "type": "hello", "protocol": 1}));
+    assert_eq!(r["protocol"], 1);
+    assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r["vault"]["state"], "present");
+    assert_eq!(r["capabilities"].as_array().unwrap().len(), 8);
+    let missing = Handler::new(MemoryStore::missing());
+    let r: Value = serde_json::from_slice(&missing.reply(br#"{"id":2,"type":"hello"}"#)).unwrap();
+    assert_eq!(r["vault"]["state"], "missing");
+    let r: Value = serde_json::from_slice(&missing.reply(br#"{"id":3,"type":"list"}"#)).unwrap();
+    assert_eq!(r["error"]["code"], "vault_missing");
+}
+
+#[test]
+fn list_shows_codes_never_secrets_and_pages() {
+    let clock = Rc::new(Cell::new(1_700_000_012));
+    let mut hotp = totp("Bank", "alice");
+    hotp.kind = Kind::Hotp { counter: 7 };
+    let tokens: Vec<Token> = (0..5)
+        .map(|i| totp("GitHub", &format!("user{i}")))
+        .chain([hotp])
+        .collect();
+    let first = tokens[0].clone();
+    let h = handler(tokens, clock.clone());
+    let r = ok(&h, json!({"id": 1, "type": "list", "limit": 4}));
+    assert_eq!(r["total"], 6);
+    assert_eq!(r["next_offset"], 4);
+    let entry = &r["tokens"][0];
+    assert_eq!(entry["code"], first.code_at(1_700_000_012));
+    assert_eq!(entry["seconds_left"], 28);
+    assert_eq!(entry["valid_until"], 1_700_000_040);
+    assert!(entry.get("secret").is_none());
+    let r = ok(&h, json!({"id": 2, "type": "list", "offset": 4}));
+    assert_eq!(r["next_offset"], Value::Null);
+    assert_eq!(r["tokens"][1]["code"], Value::Null);
+    assert_eq!(r["tokens"][1]["counter"], 7);
+    let r = ok(&h, json!({"id": 3, "type": "list", "offset": 99}));
+    assert_eq!(r["tokens"], json!([]));
+    assert!(!r.to_string().contains(SECRET));
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn list_stays_under_one_mebibyte() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut tokens = Vec::new();
+    for i in 0..500 {
+        let mut t = totp(&"I".repeat(500), &format!("{i}{}", "a".repeat(500)));
+        t.sites = (0..64)
+            .map(|j| format!("s{j}.{}.example", "x".repeat(400)))
+            .collect();
+        tokens.push(t);
+    }
+    let h = handler(tokens, clock);
+    let reply = h.reply(br#"{"id":1,"type":"list","limit":500}"#);
+    assert!(
+        reply.len() <= crate::protocol::MAX_REPLY_BYTES,
+        "{}",
+        reply.len()
+    );
+    let r: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(r["ok"], true);
+    let shown = r["tokens"].as_array().unwrap().len();
+    assert!((1..500).contains(&shown));
+    assert_eq!(r["next_offset"], shown);
+}
+
+#[test]
+fn match_ranks_and_flags_autofill() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut alice = totp("Amazon Web Services", "alice-phone@123456789012");
+    alice.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        user: Some("alice".into()),
+        ..AwsContext::default()
+    });
+    let mut bob = alice.clone();
+    bob.id = uuid::Uuid::new_v4();
+    bob.aws.as_mut().unwrap().user = Some("bob".into());
+    let (alice_id, bob_id) = (alice.id, bob.id);
+    let h = handler(vec![alice, bob, totp("GitHub", "alice")], clock);
+    let url = "https://123456789012.signin.aws.amazon.com/console";
+    let r = ok(&h, json!({"id": 1, "type": "match", "url": url}));
+    assert_eq!(r["total"], 2);
+    assert_eq!(r["autofill"], false);
+    assert_eq!(r["aws"]["account"], "123456789012");
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "match", "url": url, "hint": {"user": "bob"}}),
+    );
+    assert_eq!(r["autofill"], true);
+    assert_eq!(r["autofill_token"], json!(bob_id));
+    assert_eq!(r["candidates"][0]["strength"], "account_user");
+    assert_eq!(r["candidates"][1]["token"]["id"], json!(alice_id));
+    assert!(r["candidates"][0]["token"].get("code").is_none());
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 3, "type": "match", "url": "http://github.com/"})
+        ),
+        "insecure_url"
+    );
+    assert_eq!(
+        err(&h, json!({"id": 4, "type": "match", "url": "not a url"})),
+        "invalid_url"
+    );
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn display_code_gives_current_and_next() {
+    let clock = Rc::new(Cell::new(1_700_000_028));
+    let t = totp("GitHub", "alice");
+    let (id, copy) = (t.id, t.clone());
+    let h = handler(vec![t], clock);
+    let r = ok(&h, json!({"id": 1, "type": "code", "token": id}));
+    assert_eq!(r["code"], copy.code_at(1_700_000_010));
+    assert_eq!(r["valid_from"], 1_700_000_010);
+    assert_eq!(r["valid_until"], 1_700_000_040);
+    assert_eq!(r["wait"], 0);
+    assert_eq!(r["next"]["code"], copy.code_at(1_700_000_040));
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn fill_never_hands_out_a_dying_or_reused_code() {
+    let clock = Rc::new(Cell::new(1_700_000_010));
+    let t = totp("GitHub", "alice");
+    let (id, copy) = (t.id, t.clone());
+    let h = handler(vec![t], clock.clone());
+    let fill = json!({"id": 1, "type": "code", "token": id, "for_fill": true});
+
+    // Fresh window: the current code.
+    let r = ok(&h, fill.clone());
+    assert_eq!(r["valid_from"], 1_700_000_010);
+    assert_eq!(r["wait"], 0);
+    assert_eq!(r["code"], copy.code_at(1_700_000_010));
+    assert!(r.get("next").is_none());
+    assert_eq!(h.store().snapshot().unwrap().fills[&id], 1_700_000_010 / 30);
+
+    // Same window again: the next code, valid in 20 s.
+    clock.set(1_700_000_020);
+    let r = ok(&h, fill.clone());
+    assert_eq!(r["valid_from"], 1_700_000_040);
+    assert_eq!(r["wait"], 20);
+    assert_eq!(r["code"], copy.code_at(1_700_000_040));
+
+    // Both spent: wait for the next window.
+    let reply = call(&h, fill.clone());
+    assert_eq!(reply["error"]["code"], "code_already_used");
+    assert_eq!(reply["error"]["retry_after"], 20);
+
+    // Once the clock reaches that window, the one after it.
+    clock.set(1_700_000_041);
+    let r = ok(&h, fill.clone());
+    assert_eq!(r["valid_from"], 1_700_000_070);
+
+    // A window with under 5 s left is skipped.
+    let u = totp("GitLab", "alice");
+    let (uid, ucopy) = (u.id, u.clone());
+    let h = handler(vec![u], clock.clone());
+    clock.set(1_700_000_036);
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "code", "token": uid, "for_fill": true}),
+    );
+    assert_eq!(r["valid_from"], 1_700_000_040);
+    assert_eq!(r["wait"], 4);
+    assert_eq!(r["code"], ucopy.code_at(1_700_000_040));
+}
+
+#[test]
+fn hotp_advances_once_per_code() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut t = totp("Bank", "alice");
+    t.kind = Kind::Hotp { counter: 3 };
+    let (id, copy) = (t.id, t.clone());
+    let h = handler(vec![t], clock);
+    let r = ok(&h, json!({"id": 1, "type": "code", "token": id}));
+    assert_eq!(r["counter"], 3);
+    assert_eq!(r["code"], copy.hotp_code(3));
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "code", "token": id, "for_fill": true}),
+    );
+    assert_eq!(r["counter"], 4);
+    assert_eq!(r["code"], copy.hotp_code(4));
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(stored.tokens[0].kind, Kind::Hotp { counter: 5 });
+    assert_eq!(h.store().writes(), 2);
+    let r = ok(&h, json!({"id": 3, "type": "enroll_codes", "token": id}));
+    assert_eq!(r["codes"][0]["code"], copy.hotp_code(5));
+    assert_eq!(r["codes"][1]["code"], copy.hotp_code(6));
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(stored.tokens[0].kind, Kind::Hotp { counter: 7 });
+}
+
+#[test]
+fn enroll_codes_are_two_consecutive_windows() {
+    let clock = Rc::new(Cell::new(1_700_000_015));
+    let t = totp("Amazon Web Services", "alice");
+    let (id, copy) = (t.id, t.clone());
+    let h = handler(vec![t], clock.clone());
+    let r = ok(&h, json!({"id": 1, "type": "enroll_codes", "token": id}));
+    assert_eq!(r["codes"][0]["code"], copy.code_at(1_700_000_010));
+    assert_eq!(r["codes"][1]["code"], copy.code_at(1_700_000_040));
+    assert_eq!(r["codes"][1]["valid_from"], 1_700_000_040);
+    // Those steps are spent for filling too.
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 2, "type": "code", "token": id, "for_fill": true})
+        ),
+        "code_already_used"
+    );
+}
+
+#[test]
+fn add_update_remove() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let h = handler(vec![], clock);
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "add", "issuer": "Amazon Web Services",
+               "account": "alice-phone@123456789012", "secret": SECRET,
+               "sites": ["HTTPS://Signin.AWS.amazon.com/console"],
+               "aws": {"account": "123456789012", "user": "alice", "partition": "aws-us-gov"},
+               "tags": ["work", " work ", ""], "pinned": true}),
+    );
+    assert!(!r.to_string().contains(SECRET));
+    let token = &r["token"];
+    assert_eq!(token["sites"], json!(["signin.aws.amazon.com"]));
+    assert_eq!(token["tags"], json!(["work"]));
+    assert_eq!(token["aws"]["partition"], "aws-us-gov");
+    assert_eq!(token["aws"]["account_id"], "123456789012");
+    let id = token["id"].clone();
+
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "update", "token": id, "issuer": "AWS", "aws": null, "pinned": false}),
+    );
+    assert_eq!(r["token"]["issuer"], "AWS");
+    assert!(r["token"].get("aws").is_none());
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(stored.tokens[0].aws, None);
+    assert_eq!(
+        stored.tokens[0].secret,
+        Secret::from_base32(SECRET).unwrap()
+    );
+
+    let r = ok(&h, json!({"id": 3, "type": "remove", "token": id}));
+    assert_eq!(r["removed"], id);
+    assert!(h.store().snapshot().unwrap().tokens.is_empty());
+    assert_eq!(
+        err(&h, json!({"id": 4, "type": "remove", "token": id})),
+        "unknown_token"
+    );
+}
+
+#[test]
+fn add_refuses_bad_tokens_without_writing() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let h = handler(vec![], clock);
+    for (request, code) in [
+        (json!({"id": 1, "type": "add"}), "bad_request"),
+        (
+            json!({"id": 1, "type": "add", "secret": "not base32!"}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": "JBSWY3DP"}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "digits": 4}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "digits": 300}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "period": 0}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "kind": "motp"}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "algorithm": "MD5"}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "sites": ["not a host"]}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "aws": {"account_id": "12"}}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "aws": {"partition": "aws-mars"}}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "secret": SECRET, "issuer": "x".repeat(600)}),
+            "invalid_token",
+        ),
+        (
+            json!({"id": 1, "type": "add", "uri": "otpauth://totp/x?secret=JBSWY3DP"}),
+            "invalid_uri",
+        ),
+        (
+            json!({"id": 1, "type": "add", "uri": format!("https://x/?secret={SECRET}")}),
+            "invalid_uri",
+        ),
+        (
+            json!({"id": 1, "type": "add", "uri": format!("otpauth://totp/x?secret={SECRET}&digits=99")}),
+            "invalid_uri",
+        ),
+    ] {
+        let reply = call(&h, request.clone());
+        assert_eq!(reply["error"]["code"], code, "{request}");
+        assert!(!reply.to_string().contains(SECRET), "{reply}");
+    }
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn unknown_tokens_are_errors_without_writes() {
+    let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(0)));
+    let ghost = uuid::Uuid::new_v4();
+    for op in ["code", "enroll_codes", "remove", "update"] {
+        assert_eq!(
+            err(&h, json!({"id": 1, "type": op, "token": ghost})),
+            "unknown_token"
+        );
+    }
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 1, "type": "code", "token": ghost, "for_fill": true})
+        ),
+        "unknown_token"
+    );
+    assert_eq!(h.store().writes(), 0);
+}
+
+fn framed(bodies: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for body in bodies {
+        out.extend((body.len() as u32).to_ne_bytes());
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+fn replies(output: &[u8]) -> Vec<Value> {
+    let mut cursor = Cursor::new(output);
+    let mut out = Vec::new();
+    while let Some(body) = read_frame(&mut cursor).unwrap() {
+        out.push(serde_json::from_slice(&body).unwrap());
+    }
+    out
+}
+
+#[test]
+fn serve_answers_each_request_and_survives_bad_ones() {
+    let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(1_700_000_000)));
+    let input = framed(&[
+        br#"{"id":1,"type":"hello"}"#,
+        b"",
+        b"\xff",
+        b"[1,2",
+        br#"{"id":2,"type":"nope"}"#,
+        br#"{"id":3,"type":"list"}"#,
+    ]);
+    let mut output = Vec::new();
+    assert_eq!(serve(&mut Cursor::new(input), &mut output, &h), 0);
+    let r = replies(&output);
+    let codes: Vec<&str> = r
+        .iter()
+        .map(|v| v["error"]["code"].as_str().unwrap_or("ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "empty_frame",
+            "invalid_utf8",
+            "invalid_json",
+            "unknown_op",
+            "ok"
+        ]
+    );
+    assert_eq!(r[5]["id"], 3);
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn serve_stops_at_an_oversized_length_and_at_truncation() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let mut input = framed(&[br#"{"id":1,"type":"hello"}"#]);
+    input.extend((MAX_REQUEST_BYTES + 1).to_ne_bytes());
+    input.extend(framed(&[br#"{"id":2,"type":"hello"}"#]));
+    let mut output = Vec::new();
+    assert_eq!(serve(&mut Cursor::new(input), &mut output, &h), 1);
+    let r = replies(&output);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[1]["id"], Value::Null);
+    assert_eq!(r[1]["error"]["code"], "frame_too_large");
+
+    let mut input = framed(&[br#"{"id":1,"type":"hello"}"#]);
+    input.extend(100u32.to_ne_bytes());
+    input.extend(b"{\"id\":");
+    let mut output = Vec::new();
+    assert_eq!(serve(&mut Cursor::new(input), &mut output, &h), 0);
+    assert_eq!(replies(&output).len(), 1);
+}
+
+#[test]
+fn serve_reports_a_closed_output() {
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let input = framed(&[br#"{"id":1,"type":"hello"}"#]);
+    assert_eq!(serve(&mut Cursor::new(input), &mut Closed, &h), 1);
+    let mut sink = Vec::new();
+    write_frame(&mut sink, b"{}").unwrap();
+}
+
+#[test]
+fn partitions_survive_the_protocol() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut gov = totp("Amazon Web Services", "alice");
+    gov.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        partition: Partition::AwsUsGov,
+        ..AwsContext::default()
+    });
+    let h = handler(vec![gov], clock);
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "match", "url": "https://123456789012.signin.aws.amazon.com/console"}),
+    );
+    assert_eq!(r["total"], 0);
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "match", "url": "https://123456789012.signin.amazonaws-us-gov.com/console"}),
+    );
+    assert_eq!(r["total"], 1);
+    assert_eq!(r["aws"]["partition"], "aws-us-gov");
+}
+
+#[test]
+fn damaged_records_never_crash_the_host() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut zero = totp("Broken", "period");
+    zero.kind = Kind::Totp { period: 0 };
+    let mut wide = totp("Broken", "digits");
+    wide.digits = 42;
+    let (a, b) = (zero.id, wide.id);
+    let h = handler(vec![zero, wide], clock);
+    let r = ok(&h, json!({"id": 1, "type": "list"}));
+    assert_eq!(r["tokens"][0]["invalid"], true);
+    assert_eq!(r["tokens"][1]["code"], Value::Null);
+    for id in [a, b] {
+        for request in [
+            json!({"id": 2, "type": "code", "token": id}),
+            json!({"id": 3, "type": "code", "token": id, "for_fill": true}),
+            json!({"id": 4, "type": "enroll_codes", "token": id}),
+        ] {
+            assert_eq!(err(&h, request), "invalid_token");
+        }
+    }
+    assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn add_from_an_otpauth_uri_with_extra_metadata() {
+    let h = handler(vec![], Rc::new(Cell::new(1_700_000_000)));
+    let uri = format!(
+        "otpauth://totp/Amazon%20Web%20Services:alice-phone%40123456789012?secret={SECRET}&issuer=Amazon%20Web%20Services"
+    );
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "add", "uri": uri, "aws": {"account": "123456789012", "user": "alice"}, "pinned": true}),
+    );
+    assert!(!r.to_string().contains(SECRET));
+    assert_eq!(r["token"]["issuer"], "Amazon Web Services");
+    assert_eq!(r["token"]["account"], "alice-phone@123456789012");
+    assert_eq!(r["token"]["aws"]["user"], "alice");
+    assert_eq!(r["token"]["pinned"], true);
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(
+        stored.tokens[0].secret,
+        Secret::from_base32(SECRET).unwrap()
+    );
+}
+
+mod arbitrary_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn requests() -> impl Strategy<Value = Vec<u8>> {
+        let ops = prop::sample::select(vec![
+            "hello",
+            "list",
+            "match",
+            "code",
+            "enroll_codes",
+            "add",
+            "update",
+            "remove",
+            "other",
+        ]);
+        let values = prop_oneof![
+            Just(json!(null)),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<bool>().prop_map(|b| json!(b)),
+            ".{0,40}".prop_map(|s| json!(s)),
+            Just(json!("https://123456789012.signin.aws.amazon.com/console")),
+            Just(json!({"user": "alice"})),
+            Just(json!(["a", 1])),
+        ];
+        let fields = prop::collection::btree_map(
+            prop::sample::select(vec![
+                "token", "url", "hint", "for_fill", "offset", "limit", "secret", "uri", "issuer",
+                "digits", "kind", "period", "counter", "sites", "aws", "tags", "pinned",
+            ]),
+            values,
+            0..6,
+        );
+        (any::<i64>(), ops, fields, any::<bool>()).prop_map(|(id, op, fields, secret)| {
+            let mut request = serde_json::Map::new();
+            request.insert("id".into(), json!(id));
+            request.insert("type".into(), json!(op));
+            if secret {
+                request.insert("secret".into(), json!(SECRET));
+            }
+            for (k, v) in fields {
+                request.insert(k.to_string(), v);
+            }
+            Value::Object(request).to_string().into_bytes()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any bytes get one well-formed reply, never a panic or a secret.
+        #[test]
+        fn any_bytes_get_a_reply(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(1_700_000_000)));
+            let reply: Value = serde_json::from_slice(&h.reply(&body)).unwrap();
+            prop_assert!(reply["ok"].is_boolean());
+        }
+
+        /// Plausible requests with wrong or odd fields: a reply with the
+        /// same id, under 1 MiB, without the secret.
+        #[test]
+        fn odd_requests_get_a_reply(body in requests()) {
+            let h = handler(vec![totp("GitHub", "a")], Rc::new(Cell::new(1_700_000_000)));
+            let bytes = h.reply(&body);
+            prop_assert!(bytes.len() <= crate::protocol::MAX_REPLY_BYTES);
+            let reply: Value = serde_json::from_slice(&bytes).unwrap();
+            let sent: Value = serde_json::from_slice(&body).unwrap();
+            prop_assert_eq!(&reply["id"], &sent["id"]);
+            let text = String::from_utf8(bytes).unwrap();
+            prop_assert!(!text.contains(SECRET));
+        }
+    }
+}

@@ -1,0 +1,621 @@
+//! The native-messaging wire protocol, version 1 (`docs/protocol.md`):
+//! length-prefixed frames, typed requests, and the reply envelope.
+//!
+//! Nothing here touches the vault; [`crate::native`] runs the operations.
+
+use std::borrow::Cow;
+use std::io::{self, ErrorKind, Read, Write};
+
+use byteorder::{NativeEndian, ReadBytesExt, WriteBytesExt};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::site::Hint;
+
+/// The protocol version this host speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest request body accepted, in bytes (1 MiB).
+pub const MAX_REQUEST_BYTES: u32 = 1 << 20;
+
+/// Largest reply body the browsers accept, in bytes (1 MiB).
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Default page size of `list`.
+pub const DEFAULT_LIST_LIMIT: usize = 100;
+
+/// Largest page size of `list`.
+pub const MAX_LIST_LIMIT: usize = 500;
+
+/// Every operation of protocol version 1, in the order `hello` lists them.
+pub const OPERATIONS: [&str; 8] = [
+    "hello",
+    "list",
+    "match",
+    "code",
+    "enroll_codes",
+    "add",
+    "update",
+    "remove",
+];
+
+/// Every error code this host emits itself, as listed in the append-only
+/// table of `docs/protocol.md` (vault codes are passed through besides).
+pub const ERROR_CODES: [&str; 17] = [
+    "forbidden_caller",
+    "frame_too_large",
+    "empty_frame",
+    "invalid_utf8",
+    "invalid_json",
+    "not_an_object",
+    "bad_request",
+    "unknown_op",
+    "unknown_token",
+    "invalid_url",
+    "insecure_url",
+    "invalid_token",
+    "invalid_uri",
+    "not_supported",
+    "code_already_used",
+    "reply_too_large",
+    "internal",
+];
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The length prefix is over the limit; nothing was read past it.
+    #[error(
+        "the message is {0} bytes long, over the limit of {MAX_REQUEST_BYTES} bytes; send smaller requests (the connection is closed because the stream is no longer aligned)"
+    )]
+    TooLarge(u64),
+    /// Input ended in the middle of a frame.
+    #[error("the input ended in the middle of a message")]
+    Truncated,
+    /// A reply was over the browsers' 1 MiB limit and was not written.
+    #[error("a reply of {0} bytes is over the browsers' limit of {MAX_REPLY_BYTES} bytes")]
+    ReplyTooLarge(usize),
+    /// Reading or writing failed.
+    #[error("the connection to the browser failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Reads one frame: a native-endian `u32` length, then that many bytes.
+///
+/// Returns `Ok(None)` at a clean end of input (no byte of a new frame).
+/// A length over [`MAX_REQUEST_BYTES`] is refused before any allocation.
+/// The body is wiped from memory when dropped, as it may carry a secret.
+pub fn read_frame<R: Read>(input: &mut R) -> Result<Option<Zeroizing<Vec<u8>>>, FrameError> {
+    let mut header = [0u8; 4];
+    let mut filled = 0;
+    while filled < header.len() {
+        match input.read(&mut header[filled..]) {
+            Ok(0) if filled == 0 => return Ok(None),
+            Ok(0) => return Err(FrameError::Truncated),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(FrameError::Io(e)),
+        }
+    }
+    let len = (&header[..]).read_u32::<NativeEndian>()?;
+    if len > MAX_REQUEST_BYTES {
+        return Err(FrameError::TooLarge(len.into()));
+    }
+    let len = len as usize;
+    let mut body = Zeroizing::new(vec![0u8; len]);
+    let mut filled = 0;
+    while filled < len {
+        match input.read(&mut body[filled..]) {
+            Ok(0) => return Err(FrameError::Truncated),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(FrameError::Io(e)),
+        }
+    }
+    Ok(Some(body))
+}
+
+/// Writes one frame (length and body in a single write) and flushes.
+/// Refuses bodies over [`MAX_REPLY_BYTES`].
+pub fn write_frame<W: Write>(output: &mut W, body: &[u8]) -> Result<(), FrameError> {
+    if body.len() > MAX_REPLY_BYTES {
+        return Err(FrameError::ReplyTooLarge(body.len()));
+    }
+    let mut frame = Vec::with_capacity(body.len() + 4);
+    // The length fits: it was checked against 1 MiB above.
+    frame.write_u32::<NativeEndian>(body.len() as u32)?;
+    frame.extend_from_slice(body);
+    output.write_all(&frame)?;
+    output.flush()?;
+    Ok(())
+}
+
+/// An error reply: a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtoError {
+    /// Stable `snake_case` code (the table in `docs/protocol.md`).
+    pub code: Cow<'static, str>,
+    /// What happened and what to do next. Never contains a secret or a code.
+    pub message: String,
+    /// Seconds after which trying again will help, when known.
+    pub retry_after: Option<u64>,
+}
+
+impl ProtoError {
+    /// An error with a code and message.
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        ProtoError {
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `bad_request` with a message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ProtoError::new("bad_request", message)
+    }
+
+    /// `unknown_token` for an id.
+    pub fn unknown_token(id: Uuid) -> Self {
+        ProtoError::new(
+            "unknown_token",
+            format!("no token has the id {id}; call list to see the tokens there are"),
+        )
+    }
+
+    /// `internal`: a bug, never the caller's fault.
+    pub fn internal(what: &str) -> Self {
+        ProtoError::new(
+            "internal",
+            format!("{what}; this is a bug in FactorCat, please report it"),
+        )
+    }
+
+    /// The JSON form: `{"code", "message"[, "retry_after"]}`.
+    pub fn to_json(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("code".into(), Value::from(self.code.as_ref()));
+        error.insert("message".into(), Value::from(self.message.as_str()));
+        if let Some(seconds) = self.retry_after {
+            error.insert("retry_after".into(), Value::from(seconds));
+        }
+        Value::Object(error)
+    }
+}
+
+impl std::fmt::Display for ProtoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ProtoError {}
+
+impl From<FrameError> for ProtoError {
+    fn from(e: FrameError) -> Self {
+        let code = match e {
+            FrameError::TooLarge(_) => "frame_too_large",
+            FrameError::ReplyTooLarge(_) => "reply_too_large",
+            FrameError::Truncated | FrameError::Io(_) => "bad_request",
+        };
+        ProtoError::new(code, e.to_string())
+    }
+}
+
+/// A base32 secret as sent by the extension, wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(pub Zeroizing<String>);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| SecretText(Zeroizing::new(s)))
+    }
+}
+
+/// The AWS context as the extension sends it. `account` may be given instead
+/// of `account_id`/`account_alias`: 12 digits is an id, anything else an alias.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct AwsFields {
+    /// 12-digit account id.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Account alias.
+    #[serde(default)]
+    pub account_alias: Option<String>,
+    /// Either of the two.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// IAM user name, root e-mail or device name.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// `aws` (default), `aws-us-gov` or `aws-cn`.
+    #[serde(default)]
+    pub partition: Option<String>,
+}
+
+/// `add`: a token from an `otpauth://` URI or from fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AddRequest {
+    /// An `otpauth://` URI; when present the token fields below are ignored
+    /// except `sites`, `aws`, `tags` and `pinned`.
+    #[serde(default)]
+    pub uri: Option<SecretText>,
+    /// Issuer name.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Account name at the issuer.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Base32 secret.
+    #[serde(default)]
+    pub secret: Option<SecretText>,
+    /// `SHA1` (default), `SHA256` or `SHA512`.
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// Code length.
+    #[serde(default)]
+    pub digits: Option<u64>,
+    /// `totp` (default), `hotp` or `steam`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// TOTP period in seconds (default 30).
+    #[serde(default)]
+    pub period: Option<u64>,
+    /// HOTP starting counter (default 0).
+    #[serde(default)]
+    pub counter: Option<u64>,
+    /// Sites the token belongs to.
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
+    /// AWS context.
+    #[serde(default)]
+    pub aws: Option<AwsFields>,
+    /// Labels.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Sort first.
+    #[serde(default)]
+    pub pinned: Option<bool>,
+}
+
+/// `update`: metadata changes; absent fields stay as they are.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateRequest {
+    /// The token to change.
+    pub token: Uuid,
+    /// New issuer.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// New account name.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// New sites.
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
+    /// New AWS context: `Some(None)` (JSON `null`) removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub aws: Option<Option<AwsFields>>,
+    /// New tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// New pin state.
+    #[serde(default)]
+    pub pinned: Option<bool>,
+}
+
+/// Distinguishes a field that is present but `null` from an absent one.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A decoded request.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Versions, vault state, capabilities.
+    Hello {
+        /// The newest protocol version the extension speaks.
+        protocol: Option<u64>,
+    },
+    /// Token metadata with current codes, paged.
+    List {
+        /// First token to return.
+        offset: usize,
+        /// Most tokens to return.
+        limit: usize,
+    },
+    /// Tokens for a page.
+    Match {
+        /// The page's URL.
+        url: String,
+        /// What the page shows about the user.
+        hint: Hint,
+    },
+    /// One code.
+    Code {
+        /// The token.
+        token: Uuid,
+        /// Apply the safe-fill rules.
+        for_fill: bool,
+    },
+    /// Two consecutive codes for enrolment.
+    EnrollCodes {
+        /// The token.
+        token: Uuid,
+    },
+    /// Add a token.
+    Add(Box<AddRequest>),
+    /// Change a token's metadata.
+    Update(Box<UpdateRequest>),
+    /// Remove a token.
+    Remove {
+        /// The token.
+        token: Uuid,
+    },
+}
+
+#[derive(Deserialize)]
+struct ListFields {
+    #[serde(default)]
+    offset: Option<u64>,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MatchFields {
+    url: String,
+    #[serde(default)]
+    hint: Option<Hint>,
+}
+
+#[derive(Deserialize)]
+struct TokenFields {
+    token: Uuid,
+    #[serde(default)]
+    for_fill: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct HelloFields {
+    #[serde(default)]
+    protocol: Option<u64>,
+}
+
+/// Fields that `update` refuses: they change codes, not metadata.
+const NOT_METADATA: [&str; 7] = [
+    "secret",
+    "digits",
+    "algorithm",
+    "kind",
+    "period",
+    "counter",
+    "uri",
+];
+
+/// Turns a serde error into a message that names what was expected without
+/// repeating the value that was sent (it could be a secret).
+fn describe(op: &str, e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let safe = if let Some(rest) = text.strip_prefix("missing field ") {
+        format!("the field {rest} is missing")
+    } else if let Some(pos) = text.find(", expected ") {
+        let expected = &text[pos + ", expected ".len()..];
+        let what = if text.starts_with("unknown variant") {
+            "a field has a value that is not allowed"
+        } else if text.starts_with("invalid length") {
+            "a field has the wrong number of elements"
+        } else {
+            "a field has the wrong type or value"
+        };
+        format!("{what}: expected {expected}")
+    } else {
+        "a field has the wrong type or value".to_string()
+    };
+    format!("{op}: {safe}; see docs/protocol.md for the request's fields")
+}
+
+fn fields<'de, T: Deserialize<'de>>(op: &str, value: &'de Value) -> Result<T, ProtoError> {
+    T::deserialize(value).map_err(|e| ProtoError::bad_request(describe(op, &e)))
+}
+
+/// Decodes a request body. Returns the request id (when it could be read)
+/// alongside the request or the error to send back.
+pub fn decode_request(body: &[u8]) -> (Option<i64>, Result<Request, ProtoError>) {
+    if body.is_empty() {
+        return (
+            None,
+            Err(ProtoError::new(
+                "empty_frame",
+                "the message is empty; send a JSON object such as {\"id\":1,\"type\":\"hello\"}",
+            )),
+        );
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return (
+            None,
+            Err(ProtoError::new(
+                "invalid_utf8",
+                "the message is not UTF-8 text; send JSON encoded as UTF-8",
+            )),
+        );
+    };
+    // serde_json refuses nesting deeper than 128 levels, so hostile input
+    // cannot exhaust the stack.
+    let parsed: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let why = if e.to_string().contains("recursion limit") {
+                "it nests deeper than 128 levels".to_string()
+            } else {
+                format!("line {} column {}", e.line(), e.column())
+            };
+            return (
+                None,
+                Err(ProtoError::new(
+                    "invalid_json",
+                    format!(
+                        "the message is not valid JSON ({why}); send one JSON object per message"
+                    ),
+                )),
+            );
+        }
+    };
+    let guard = Zeroizing::new(ValueGuard(parsed));
+    let value = &guard.0;
+    let Value::Object(object) = value else {
+        return (
+            None,
+            Err(ProtoError::new(
+                "not_an_object",
+                "the message must be a JSON object with \"id\" and \"type\"",
+            )),
+        );
+    };
+    let id = match object.get("id") {
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    let Some(id) = id else {
+        return (
+            None,
+            Err(ProtoError::bad_request(
+                "the request needs an integer \"id\" (echoed in the reply)",
+            )),
+        );
+    };
+    let op = match object.get("type") {
+        Some(Value::String(op)) => op.as_str(),
+        _ => {
+            return (
+                Some(id),
+                Err(ProtoError::bad_request(
+                    "the request needs a string \"type\" naming the operation",
+                )),
+            );
+        }
+    };
+    (Some(id), decode_op(op, value, object))
+}
+
+fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Request, ProtoError> {
+    match op {
+        "hello" => {
+            let f: HelloFields = fields(op, value)?;
+            Ok(Request::Hello {
+                protocol: f.protocol,
+            })
+        }
+        "list" => {
+            let f: ListFields = fields(op, value)?;
+            let limit = f.limit.unwrap_or(DEFAULT_LIST_LIMIT as u64);
+            if limit == 0 {
+                return Err(ProtoError::bad_request(
+                    "list: limit must be at least 1 (the default is 100)",
+                ));
+            }
+            Ok(Request::List {
+                offset: usize::try_from(f.offset.unwrap_or(0)).unwrap_or(usize::MAX),
+                limit: usize::try_from(limit)
+                    .unwrap_or(MAX_LIST_LIMIT)
+                    .min(MAX_LIST_LIMIT),
+            })
+        }
+        "match" => {
+            let f: MatchFields = fields(op, value)?;
+            Ok(Request::Match {
+                url: f.url,
+                hint: f.hint.unwrap_or_default(),
+            })
+        }
+        "code" => {
+            let f: TokenFields = fields(op, value)?;
+            Ok(Request::Code {
+                token: f.token,
+                for_fill: f.for_fill.unwrap_or(false),
+            })
+        }
+        "enroll_codes" => {
+            let f: TokenFields = fields(op, value)?;
+            Ok(Request::EnrollCodes { token: f.token })
+        }
+        "add" => Ok(Request::Add(Box::new(fields(op, value)?))),
+        "update" => {
+            if let Some(key) = NOT_METADATA.iter().find(|k| object.contains_key(**k)) {
+                return Err(ProtoError::bad_request(format!(
+                    "update changes metadata only (issuer, account, sites, aws, tags, pinned); \"{key}\" cannot be changed: remove the token and add it again"
+                )));
+            }
+            Ok(Request::Update(Box::new(fields(op, value)?)))
+        }
+        "remove" => {
+            let f: TokenFields = fields(op, value)?;
+            Ok(Request::Remove { token: f.token })
+        }
+        _ => {
+            // The name is not repeated: it is whatever the caller sent.
+            Err(ProtoError::new(
+                "unknown_op",
+                format!(
+                    "that operation does not exist in protocol version {PROTOCOL_VERSION}; the operations are {}",
+                    OPERATIONS.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Wipes the strings of a JSON tree when dropped (a request may carry a
+/// secret).
+struct ValueGuard(Value);
+
+impl zeroize::Zeroize for ValueGuard {
+    fn zeroize(&mut self) {
+        fn wipe(v: &mut Value) {
+            match v {
+                Value::String(s) => s.zeroize(),
+                Value::Array(a) => a.iter_mut().for_each(wipe),
+                Value::Object(o) => o.values_mut().for_each(wipe),
+                _ => {}
+            }
+        }
+        wipe(&mut self.0);
+    }
+}
+
+/// A success reply: `{"id", "ok": true, ...fields}`.
+pub fn success(id: i64, fields: Map<String, Value>) -> Vec<u8> {
+    let mut reply = Map::new();
+    reply.insert("id".into(), Value::from(id));
+    reply.insert("ok".into(), Value::Bool(true));
+    for (k, v) in fields {
+        if k != "id" && k != "ok" {
+            reply.insert(k, v);
+        }
+    }
+    serde_json::to_vec(&Value::Object(reply)).unwrap_or_default()
+}
+
+/// A failure reply: `{"id", "ok": false, "error": {...}}`.
+pub fn failure(id: Option<i64>, error: &ProtoError) -> Vec<u8> {
+    let mut reply = Map::new();
+    reply.insert("id".into(), id.map(Value::from).unwrap_or(Value::Null));
+    reply.insert("ok".into(), Value::Bool(false));
+    reply.insert("error".into(), error.to_json());
+    serde_json::to_vec(&Value::Object(reply)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,566 @@
+//! Site matching: the AWS matrix (ids, aliases, users, regions, partitions,
+//! ambiguity), well-known issuers, and a corpus of lookalike pages.
+
+use super::*;
+use crate::secret::Secret;
+
+fn token(name: &str, issuer: &str, account: &str, sites: &[&str]) -> Token {
+    let secret = Secret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let mut t = Token::new(issuer, account, secret);
+    t.tags = vec![name.to_string()];
+    t.sites = sites.iter().map(|s| s.to_string()).collect();
+    t
+}
+
+fn aws(
+    name: &str,
+    id: Option<&str>,
+    alias: Option<&str>,
+    user: Option<&str>,
+    partition: Partition,
+) -> Token {
+    let mut t = token(name, "Amazon Web Services", &format!("{name}-device"), &[]);
+    t.aws = Some(AwsContext {
+        account_id: id.map(str::to_string),
+        account_alias: alias.map(str::to_string),
+        user: user.map(str::to_string),
+        partition,
+    });
+    t
+}
+
+/// A vault with a bit of everything; tokens are named by their first tag.
+fn vault() -> Vec<Token> {
+    vec![
+        token("github", "GitHub", "alice", &[]),
+        token(
+            "github-work",
+            "Work GitHub",
+            "alice",
+            &["github.example.com"],
+        ),
+        token("google", "Google", "alice@gmail.com", &[]),
+        token(
+            "amazon-retail",
+            "Amazon",
+            "alice@example.com",
+            &["amazon.com"],
+        ),
+        token(
+            "sso",
+            "Identity Center",
+            "alice",
+            &["d-1234567890.awsapps.com"],
+        ),
+        token("pages", "Pages", "alice", &["github.io"]),
+        aws(
+            "a-alice",
+            Some("123456789012"),
+            Some("example-corp"),
+            Some("alice"),
+            Partition::Aws,
+        ),
+        aws(
+            "a-bob",
+            Some("123456789012"),
+            None,
+            Some("bob"),
+            Partition::Aws,
+        ),
+        aws(
+            "b-alice",
+            Some("210987654321"),
+            None,
+            Some("alice"),
+            Partition::Aws,
+        ),
+        aws(
+            "other",
+            None,
+            Some("other-corp"),
+            Some("carol"),
+            Partition::Aws,
+        ),
+        aws(
+            "gov-alice",
+            Some("123456789012"),
+            None,
+            Some("alice"),
+            Partition::AwsUsGov,
+        ),
+        aws(
+            "cn-alice",
+            Some("123456789012"),
+            None,
+            Some("alice"),
+            Partition::AwsCn,
+        ),
+    ]
+}
+
+fn hint(account: Option<&str>, user: Option<&str>) -> Hint {
+    Hint {
+        account: account.map(str::to_string),
+        user: user.map(str::to_string),
+        email: None,
+    }
+}
+
+/// Names and strengths of the candidates, plus the autofill name.
+fn run(tokens: &[Token], url: &str, hint: &Hint) -> (Vec<(String, Strength)>, Option<String>) {
+    let result = match_url(tokens, url, hint).unwrap();
+    let name = |id: Uuid| {
+        tokens
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.tags[0].clone())
+            .unwrap()
+    };
+    let names = result
+        .candidates
+        .iter()
+        .map(|c| (name(c.id), c.strength))
+        .collect();
+    (names, result.autofill().map(name))
+}
+
+fn names(list: &[(&str, Strength)]) -> Vec<(String, Strength)> {
+    list.iter().map(|(n, s)| (n.to_string(), *s)).collect()
+}
+
+use Strength::{Account, AccountUser, Site, User};
+
+#[test]
+fn account_id_subdomain_picks_that_account_and_needs_a_user_to_autofill() {
+    let v = vault();
+    let url = "https://123456789012.signin.aws.amazon.com/console";
+    let (got, auto) = run(&v, url, &Hint::default());
+    assert_eq!(
+        got,
+        names(&[("a-alice", Account), ("a-bob", Account), ("other", Site)])
+    );
+    assert_eq!(auto, None);
+
+    let (got, auto) = run(&v, url, &hint(None, Some("alice")));
+    assert_eq!(got[0], ("a-alice".to_string(), AccountUser));
+    assert_eq!(auto.as_deref(), Some("a-alice"));
+}
+
+#[test]
+fn alias_subdomain_matches_the_alias_and_rules_out_other_aliases() {
+    let v = vault();
+    let url = "https://example-corp.signin.aws.amazon.com/console";
+    let (got, auto) = run(&v, url, &Hint::default());
+    assert_eq!(
+        got,
+        names(&[("a-alice", Account), ("a-bob", Site), ("b-alice", Site)])
+    );
+    assert_eq!(auto.as_deref(), Some("a-alice"));
+}
+
+#[test]
+fn region_subdomain_is_not_an_account() {
+    let page = aws_page("us-east-1.signin.aws.amazon.com").unwrap();
+    assert_eq!(page.account, None);
+    assert_eq!(page.region.as_deref(), Some("us-east-1"));
+    let page = aws_page("us-gov-west-1.signin.amazonaws-us-gov.com").unwrap();
+    assert_eq!((page.account, page.partition), (None, Partition::AwsUsGov));
+    let page = aws_page("cn-north-1.signin.amazonaws.cn").unwrap();
+    assert_eq!((page.account, page.partition), (None, Partition::AwsCn));
+
+    let v = vault();
+    let url = "https://us-east-1.signin.aws.amazon.com/oauth?client_id=arn%3Aaws%3Asignin%3A%3A%3Aconsole%2Fcanvas&response_type=code";
+    let (got, auto) = run(&v, url, &Hint::default());
+    assert_eq!(
+        got,
+        names(&[
+            ("a-alice", Site),
+            ("a-bob", Site),
+            ("b-alice", Site),
+            ("other", Site)
+        ])
+    );
+    assert_eq!(auto, None);
+}
+
+#[test]
+fn hints_choose_among_allowed_tokens_on_the_regional_page() {
+    let v = vault();
+    let url = "https://eu-north-1.signin.aws.amazon.com/oauth";
+    let (got, auto) = run(&v, url, &hint(Some("123456789012"), Some("alice")));
+    assert_eq!(
+        got,
+        names(&[
+            ("a-alice", AccountUser),
+            ("a-bob", Account),
+            ("other", Site)
+        ])
+    );
+    assert_eq!(auto.as_deref(), Some("a-alice"));
+
+    let (got, auto) = run(&v, url, &hint(Some("210987654321"), None));
+    assert_eq!(got, names(&[("b-alice", Account), ("other", Site)]));
+    assert_eq!(auto.as_deref(), Some("b-alice"));
+
+    // A user alone narrows but two accounts still share the name.
+    let (got, auto) = run(&v, url, &hint(None, Some("ALICE")));
+    assert_eq!(
+        &got[..2],
+        &names(&[("a-alice", User), ("b-alice", User)])[..]
+    );
+    assert_eq!(auto, None);
+}
+
+#[test]
+fn hints_never_add_tokens() {
+    let v = vault();
+    // The GitHub token's user is alice, but it does not belong on AWS.
+    let (got, _) = run(
+        &v,
+        "https://us-east-1.signin.aws.amazon.com/oauth",
+        &hint(Some("123456789012"), Some("alice")),
+    );
+    assert!(got.iter().all(|(n, _)| n != "github" && n != "gov-alice"));
+    // A hint for an account with no token leaves nothing safe to fill.
+    let (got, auto) = run(
+        &v,
+        "https://123456789012.signin.aws.amazon.com/console",
+        &hint(Some("999999999999"), None),
+    );
+    assert_eq!(got, names(&[("other", Site)]));
+    assert_eq!(auto, None, "an unknown account is never filled blindly");
+}
+
+#[test]
+fn partitions_never_share_tokens() {
+    let v = vault();
+    for (url, only) in [
+        (
+            "https://123456789012.signin.amazonaws-us-gov.com/console",
+            "gov-alice",
+        ),
+        (
+            "https://us-gov-west-1.signin.amazonaws-us-gov.com/oauth",
+            "gov-alice",
+        ),
+        ("https://signin.amazonaws-us-gov.com/", "gov-alice"),
+        (
+            "https://123456789012.signin.amazonaws.cn/console",
+            "cn-alice",
+        ),
+        ("https://cn-north-1.signin.amazonaws.cn/oauth", "cn-alice"),
+    ] {
+        let (got, auto) = run(&v, url, &hint(Some("123456789012"), Some("alice")));
+        assert_eq!(got.len(), 1, "{url}: {got:?}");
+        assert_eq!(got[0].0, only, "{url}");
+        assert_eq!(auto.as_deref(), Some(only), "{url}");
+    }
+    let (got, _) = run(
+        &v,
+        "https://123456789012.signin.aws.amazon.com/console",
+        &hint(None, Some("alice")),
+    );
+    assert!(
+        got.iter()
+            .all(|(n, _)| !n.starts_with("gov") && !n.starts_with("cn"))
+    );
+}
+
+#[test]
+fn aws_device_name_and_account_in_the_label_count_without_a_context() {
+    // A token imported from an AWS QR code before anyone set its context.
+    let mut t = token(
+        "plain",
+        "Amazon Web Services",
+        "alice-phone@123456789012",
+        &[],
+    );
+    t.aws = None;
+    let other = token(
+        "other",
+        "Amazon Web Services",
+        "bob-phone@210987654321",
+        &[],
+    );
+    let v = vec![t, other];
+    let url = "https://123456789012.signin.aws.amazon.com/console";
+    let (got, auto) = run(&v, url, &Hint::default());
+    assert_eq!(got, names(&[("plain", Account)]));
+    assert_eq!(auto.as_deref(), Some("plain"));
+    let (got, _) = run(
+        &v,
+        "https://us-east-1.signin.aws.amazon.com/oauth",
+        &hint(None, Some("alice-phone")),
+    );
+    assert_eq!(got[0], ("plain".to_string(), User));
+    // The issuer default is the commercial partition only.
+    let (got, _) = run(&v, "https://signin.amazonaws.cn/", &Hint::default());
+    assert!(got.is_empty());
+}
+
+#[test]
+fn root_user_email_hint() {
+    let mut root = aws("root", Some("123456789012"), None, None, Partition::Aws);
+    root.account = "root@example.com".into();
+    let v = vec![root, vault().remove(7)];
+    let h = Hint {
+        email: Some("Root@Example.com".into()),
+        ..Hint::default()
+    };
+    let (got, auto) = run(&v, "https://signin.aws.amazon.com/signin?x=1", &h);
+    assert_eq!(got, names(&[("root", User), ("a-bob", Site)]));
+    assert_eq!(auto.as_deref(), Some("root"));
+}
+
+#[test]
+fn identity_center_needs_an_explicit_site() {
+    let v = vault();
+    let (got, auto) = run(
+        &v,
+        "https://d-1234567890.awsapps.com/start/#/",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("sso", Site)]));
+    assert_eq!(auto.as_deref(), Some("sso"));
+    let page = aws_page("d-1234567890.awsapps.com").unwrap();
+    assert_eq!(page.service, AwsService::IdentityCenter);
+    let (got, _) = run(
+        &v,
+        "https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=x",
+        &Hint::default(),
+    );
+    assert!(got.is_empty());
+    let (got, _) = run(
+        &v,
+        "https://d-0000000000.awsapps.com/start",
+        &Hint::default(),
+    );
+    assert!(got.is_empty());
+}
+
+#[test]
+fn amazon_retail_stays_off_aws_sign_in() {
+    let v = vault();
+    let (got, _) = run(&v, "https://www.amazon.com/ap/mfa", &Hint::default());
+    assert_eq!(got, names(&[("amazon-retail", Site)]));
+    let (got, _) = run(&v, "https://signin.aws.amazon.com/signin", &Hint::default());
+    assert!(got.iter().all(|(n, _)| n != "amazon-retail"), "{got:?}");
+}
+
+#[test]
+fn well_known_issuers_and_explicit_sites() {
+    let v = vault();
+    let (got, auto) = run(
+        &v,
+        "https://github.com/sessions/two-factor/app",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("github", Site)]));
+    assert_eq!(auto.as_deref(), Some("github"));
+    let (got, _) = run(&v, "https://GitHub.com./login", &Hint::default());
+    assert_eq!(got, names(&[("github", Site)]));
+    let (got, _) = run(&v, "https://github.example.com/login", &Hint::default());
+    assert_eq!(got, names(&[("github-work", Site)]));
+    let (got, _) = run(
+        &v,
+        "https://accounts.google.com/v3/signin/challenge/totp",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("google", Site)]));
+    // Google's default site is accounts.google.com, not all of google.com.
+    let (got, _) = run(&v, "https://mail.google.com/", &Hint::default());
+    assert!(got.is_empty());
+}
+
+#[test]
+fn user_hint_ranks_generic_sites_and_pins_break_ties() {
+    let mut a = token("a", "GitHub", "alice", &[]);
+    let b = token("b", "GitHub", "bob", &[]);
+    let mut c = token("c", "GitHub", "carol", &[]);
+    c.pinned = true;
+    a.pinned = false;
+    let v = vec![a, b, c];
+    let (got, auto) = run(&v, "https://github.com/", &Hint::default());
+    assert_eq!(got, names(&[("c", Site), ("a", Site), ("b", Site)]));
+    assert_eq!(auto, None);
+    let (got, auto) = run(&v, "https://github.com/", &hint(None, Some("bob")));
+    assert_eq!(got[0], ("b".to_string(), User));
+    assert_eq!(auto.as_deref(), Some("b"));
+}
+
+#[test]
+fn lookalike_corpus_matches_nothing() {
+    let v = vault();
+    let corpus = include_str!("../../tests/data/lookalikes.txt");
+    let mut checked = 0;
+    for line in corpus.lines() {
+        let url = line.trim();
+        if url.is_empty() || url.starts_with('#') {
+            continue;
+        }
+        let result = match_url(&v, url, &hint(Some("123456789012"), Some("alice")));
+        match result {
+            Ok(r) => assert!(r.candidates.is_empty(), "{url} matched {:?}", r.candidates),
+            Err(e) => panic!("{url}: {e}"),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} lookalikes");
+}
+
+#[test]
+fn bad_urls_are_errors_not_panics() {
+    let v = vault();
+    let h = Hint::default();
+    assert_eq!(
+        match_url(&v, "http://github.com/", &h).unwrap_err().code(),
+        "insecure_url"
+    );
+    assert_eq!(
+        match_url(&v, "javascript:alert(1)", &h).unwrap_err().code(),
+        "insecure_url"
+    );
+    for bad in [
+        "",
+        "github.com",
+        "https://",
+        "https://[::1",
+        "::::",
+        "\u{0}",
+    ] {
+        let err = match_url(&v, bad, &h).unwrap_err();
+        assert_eq!(err.code(), "invalid_url", "{bad:?}");
+    }
+    let long = format!("https://{}.example/", "a".repeat(100_000));
+    let _ = match_url(&v, &long, &h);
+}
+
+#[test]
+fn ip_hosts_match_only_exact_sites() {
+    let t = token("ip", "Router", "admin", &["192.168.1.1"]);
+    let v = vec![t];
+    let (got, _) = run(&v, "https://192.168.1.1/login", &Hint::default());
+    assert_eq!(got, names(&[("ip", Site)]));
+    let (got, _) = run(&v, "https://192.168.1.2/login", &Hint::default());
+    assert!(got.is_empty());
+}
+
+#[test]
+fn registrable_domains_from_the_bundled_list() {
+    assert_eq!(
+        registrable_domain("a.b.example.co.uk"),
+        Some("example.co.uk")
+    );
+    assert_eq!(
+        registrable_domain("123456789012.signin.aws.amazon.com"),
+        Some("amazon.com")
+    );
+    assert_eq!(
+        registrable_domain("someone.github.io"),
+        Some("someone.github.io")
+    );
+    assert_eq!(registrable_domain("github.io"), None);
+    assert_eq!(registrable_domain("co.uk"), None);
+    assert_eq!(registrable_domain("127.0.0.1"), None);
+    assert!(PSL_DATE.trim().len() == 10, "PSL date {PSL_DATE:?}");
+}
+
+#[test]
+fn regions_and_aliases() {
+    for r in [
+        "us-east-1",
+        "ap-southeast-2",
+        "us-gov-west-1",
+        "cn-northwest-1",
+        "il-central-1",
+    ] {
+        assert!(is_region(r), "{r}");
+    }
+    for r in [
+        "example-corp",
+        "123456789012",
+        "us-east",
+        "east-1",
+        "us-east-1a",
+        "u-east-1",
+    ] {
+        assert!(!is_region(r), "{r}");
+    }
+    assert!(is_account_alias("example-corp"));
+    assert!(!is_account_alias("123456789012"));
+    assert!(!is_account_alias("Example"));
+    assert!(!is_account_alias("-x-"));
+    assert!(aws_page("a.b.signin.aws.amazon.com").is_none());
+    assert!(aws_page("Bad_Label.signin.aws.amazon.com").is_none());
+}
+
+#[test]
+fn sites_are_normalized() {
+    assert_eq!(normalize_site("GitHub.com").unwrap(), "github.com");
+    assert_eq!(
+        normalize_site("https://GitHub.com/login?x=1").unwrap(),
+        "github.com"
+    );
+    assert_eq!(normalize_site(" example.com. ").unwrap(), "example.com");
+    assert_eq!(
+        normalize_site("bücher.example").unwrap(),
+        "xn--bcher-kva.example"
+    );
+    for bad in [
+        "",
+        "localhost",
+        "https://user@github.com",
+        "a b.com",
+        "http://",
+    ] {
+        assert!(normalize_site(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn issuer_table_is_well_formed() {
+    assert!(issuers().len() >= 10);
+    for entry in issuers() {
+        assert!(!entry.sites.is_empty(), "{}", entry.issuer);
+        for site in &entry.sites {
+            assert_eq!(&normalize_site(site).unwrap(), site);
+            assert!(
+                registrable_domain(site).is_some(),
+                "{site} is a public suffix"
+            );
+        }
+    }
+    assert_eq!(issuer_sites("github"), ["github.com".to_string()]);
+    assert_eq!(issuer_sites("aws"), ["signin.aws.amazon.com".to_string()]);
+    assert!(issuer_sites("Nobody").is_empty());
+}
+
+#[test]
+fn ten_thousand_tokens_match_quickly() {
+    let mut v = Vec::new();
+    for i in 0..10_000u32 {
+        let mut t = token("n", "Service", &format!("user{i}"), &[]);
+        t.sites = vec![format!("site{i}.example.com")];
+        if i % 10 == 0 {
+            t = aws(
+                "a",
+                Some(&format!("{:012}", i)),
+                None,
+                Some("alice"),
+                Partition::Aws,
+            );
+        }
+        v.push(t);
+    }
+    let url = "https://000000000100.signin.aws.amazon.com/console";
+    let _ = match_url(&v, url, &Hint::default()).unwrap();
+    let start = std::time::Instant::now();
+    let rounds = 20;
+    for _ in 0..rounds {
+        let r = match_url(&v, url, &hint(None, Some("alice"))).unwrap();
+        assert_eq!(r.autofill(), Some(v[100].id));
+    }
+    let each = start.elapsed() / rounds;
+    // Generous for unoptimised test builds; the bench measures release.
+    assert!(each.as_millis() < 250, "{each:?} per match");
+}
