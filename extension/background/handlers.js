@@ -68,6 +68,23 @@ export function makeHandlers({ api, host }) {
     return host.request('match', Object.keys(hint).length ? { url, hint } : { url });
   }
 
+  // The last match per tab, for a short while: the page-load and
+  // credentials-step messages ask early, so that when the MFA field appears
+  // only the code is left to fetch. Never a code: those are fetched when
+  // filling, and spent by it.
+  const MATCH_TTL_MS = 30 * 1000;
+  const recent = new Map();
+  function cachedMatch(tabId, url, hint) {
+    const key = `${url}\n${HINT_KEYS.map((k) => hint[k] ?? '').join('\n')}`;
+    const hit = recent.get(tabId);
+    if (hit && hit.key === key && Date.now() - hit.at < MATCH_TTL_MS) return hit.promise;
+    const promise = match(url, hint);
+    recent.set(tabId, { key, at: Date.now(), promise });
+    promise.catch(() => { if (recent.get(tabId)?.promise === promise) recent.delete(tabId); });
+    return promise;
+  }
+  const forgetMatches = () => recent.clear();
+
   async function codeForFill(token) {
     const c = await host.request('code', { token, for_fill: true });
     const waitMs = c.wait > 0 ? Math.max(0, c.valid_from * 1000 - Date.now()) : 0;
@@ -91,7 +108,7 @@ export function makeHandlers({ api, host }) {
     // A page of a known site loaded: badge, and start the host early.
     async 'page-seen'(msg, sender) {
       try {
-        const r = await match(sender.url, await hintFor(sender, msg.hint));
+        const r = await cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint));
         await setBadge(sender.tab.id, r.total);
         return { ok: true, total: r.total };
       } catch (err) {
@@ -106,6 +123,8 @@ export function makeHandlers({ api, host }) {
       if (!Object.keys(hint).length) return { ok: true };
       const key = memoryKey(sender.tab.id);
       await api.storage.session.set({ [key]: { hint, partition: awsPartition(sender.url), at: Date.now() } });
+      // The MFA step often follows on this same page: ask the host now.
+      if (ruleFor(sender.url)?.auto) cachedMatch(sender.tab.id, sender.url, await hintFor(sender, {})).catch(() => {});
       return { ok: true };
     },
 
@@ -114,7 +133,7 @@ export function makeHandlers({ api, host }) {
       try {
         const rule = ruleFor(sender.url);
         if (!rule?.auto) return { ok: true, action: 'none' };
-        const [r, opts] = await Promise.all([match(sender.url, await hintFor(sender, msg.hint)), getOptions(api)]);
+        const [r, opts] = await Promise.all([cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint)), getOptions(api)]);
         await setBadge(sender.tab.id, r.total);
         if (!r.total) return { ok: true, action: 'none' };
         if (r.autofill && opts.autofill) {
@@ -164,6 +183,7 @@ export function makeHandlers({ api, host }) {
           else req.aws.account_alias = account;
         }
         const added = await host.request('add', req);
+        forgetMatches();
         const codes = await host.request('enroll_codes', { token: added.token.id });
         return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };
       } catch (err) {
@@ -244,6 +264,7 @@ export function makeHandlers({ api, host }) {
         const uri = String(msg.uri ?? '').trim();
         if (!uri.startsWith('otpauth://')) return { ok: false, error: { code: 'invalid_uri', title: 'Not an otpauth link', message: 'Paste a link that starts with otpauth://' } };
         const r = await host.request('add', { uri });
+        forgetMatches();
         return { ok: true, token: publicToken(r.token) };
       } catch (err) {
         return fail(err);
@@ -253,6 +274,7 @@ export function makeHandlers({ api, host }) {
     async remove(msg) {
       try {
         const r = await host.request('remove', { token: String(msg.token) });
+        forgetMatches();
         return { ok: true, removed: r.removed };
       } catch (err) {
         return fail(err);

@@ -92,7 +92,7 @@ test('popup: keyring locked (stand-in host) → what to do', async () => {
 test('fill latency (MFA field shown → code in it)', async () => {
   const legacy = await measureLatency(b, world, 'legacy');
   const react = await measureLatency(b, world, 'new');
-  const line = `chromium fill latency: legacy median ${median(legacy).toFixed(1)} ms (${legacy.map((x) => x.toFixed(1)).join(', ')}); new UI median ${median(react).toFixed(1)} ms (${react.map((x) => x.toFixed(1)).join(', ')})`;
+  const line = `chromium fill latency (${world.fake ? 'stand-in host' : `factorcat host, ${world.vaultKind} vault`}): legacy median ${median(legacy).toFixed(1)} ms (${legacy.map((x) => x.toFixed(1)).join(', ')}); new UI median ${median(react).toFixed(1)} ms (${react.map((x) => x.toFixed(1)).join(', ')})`;
   console.log(line);
   assert.ok(median(legacy) < 2000 && median(react) < 2000, line);
 });

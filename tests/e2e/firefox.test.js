@@ -32,7 +32,7 @@ for (const [name, run] of Object.entries(scenarios)) {
 test('fill latency (MFA field shown → code in it)', async () => {
   const legacy = await measureLatency(b, world, 'legacy');
   const react = await measureLatency(b, world, 'new');
-  const line = `firefox fill latency: legacy median ${median(legacy).toFixed(1)} ms (${legacy.map((x) => x.toFixed(1)).join(', ')}); new UI median ${median(react).toFixed(1)} ms (${react.map((x) => x.toFixed(1)).join(', ')})`;
+  const line = `firefox fill latency (${world.fake ? 'stand-in host' : `factorcat host, ${world.vaultKind} vault`}): legacy median ${median(legacy).toFixed(1)} ms (${legacy.map((x) => x.toFixed(1)).join(', ')}); new UI median ${median(react).toFixed(1)} ms (${react.map((x) => x.toFixed(1)).join(', ')})`;
   console.log(line);
   assert.ok(median(legacy) < 2000 && median(react) < 2000, line);
 });

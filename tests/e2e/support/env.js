@@ -44,14 +44,13 @@ export class World {
     this.dir = mkdtempSync(join(tmpdir(), `factorcat-e2e-${name}-`));
     this.home = join(this.dir, 'vault');
     mkdirSync(this.home);
-    // A passphrase-only vault: no Secret Service needed, and the browser
-    // hands the variable to the host it starts.
-    this.env = {
-      FACTORCAT_HOME: this.home,
-      FACTORCAT_PASSPHRASE: 'e2e-passphrase-not-secret',
-      FACTORCAT_NO_KEY_CACHE: '1',
-      ...env,
-    };
+    // The vault's key in the Secret Service (keyring), as people use it,
+    // when the tests run in a D-Bus session that has one
+    // (scripts/test-extension.sh starts one); otherwise passphrase-only.
+    // Browsers hand their environment to the host they start.
+    this.vaultKind = process.env.FACTORCAT_E2E_VAULT ?? (process.env.DBUS_SESSION_BUS_ADDRESS ? 'keyring' : 'passphrase');
+    this.env = { FACTORCAT_HOME: this.home, ...env };
+    if (this.vaultKind === 'passphrase') this.env.FACTORCAT_PASSPHRASE = 'e2e-passphrase-not-secret';
     if (fake) this.env.FACTORCAT_FAKE_STORE = join(this.home, 'fake.json');
     this.bin = fake ? FAKE : hostBinary();
     this.ids = new Map();
@@ -68,7 +67,7 @@ export class World {
 
   init() {
     if (this.fake) return;
-    this.cli(['init', '--no-keyring', '--passphrase']);
+    this.cli(this.vaultKind === 'passphrase' ? ['init', '--no-keyring', '--passphrase'] : ['init']);
   }
 
   // token: {issuer, account, secret, awsAccount?, awsUser?, site?}
