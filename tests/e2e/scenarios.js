@@ -19,6 +19,7 @@ export function seed(world) {
   add('erin@444444444444', '444444444444', 'erin');
   add('hank@888888888888', '888888888888', 'hank');
   add('gina@777777777777', '777777777777', 'gina');
+  add('kim@121212121299', '121212121299', 'kim');
   add('alice@example-corp', 'example-corp', 'alice');
   add('jo@123412341234', '123412341234', 'jo', { awsPartition: 'aws-us-gov' });
   add('jo-commercial@123412341234', '123412341234', 'jo');
@@ -207,13 +208,24 @@ export const scenarios = {
     await page.close();
   },
 
+  async 'the MFA page in a frame of another site → nothing filled'(b, world) {
+    const inner = 'https://us-east-1.signin.aws.amazon.com/oauth?shows=account,user&account=4444-4444-4444&user=erin';
+    const page = await b.newPage(`https://portal.example/embed?src=${encodeURIComponent(inner)}`);
+    await page.waitFor(() => window.__frame.shown || null);
+    const control = await legacySignin(b, { account: '555555555502', user: 'lat' });
+    assertCode(world, 'lat2@555555555502', await waitFilled(control));
+    await control.close();
+    assert.equal(await page.evaluate(() => window.__frame.filled), null, 'the framed field stayed empty');
+    await page.close();
+  },
+
   async 'lookalike host and plain http → nothing filled'(b, world) {
     const look = await legacySignin(b, { host: '111111111111.signin.aws.amazon.com.evil.example', user: 'alice' });
     const http = await b.newPage('http://111111111111.signin.aws.amazon.com/console');
     await http.type('#username', 'alice');
     await http.click('#signin_button');
     await http.waitFor(() => window.__fc.shownAt !== null);
-    await assertLeftAlone(b, world, look, { account: '555555555502', user: 'lat', token: 'lat2@555555555502' });
+    await assertLeftAlone(b, world, look, { account: '121212121299', user: 'kim', token: 'kim@121212121299' });
     assert.equal(await http.evaluate(() => document.getElementById('mfacode').value), '');
     await look.close();
     await http.close();

@@ -165,6 +165,7 @@ const ROUTES = [
   [/^\/iam\/home$/, () => 'aws-iam-assign-mfa.html'],
   [/^\/sessions\/two-factor\/app$/, () => 'github-2fa.html'],
   [/^\/start\/?$/, () => 'aws-sso-mfa.html'],
+  [/^\/embed$/, () => 'embeds-aws-signin.html'],
 ];
 
 export function fixtureFor(url) {
