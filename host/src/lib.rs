@@ -3,6 +3,8 @@
 //! the command-line tool and the browser's native-messaging host.
 
 pub mod cli;
+pub mod doctor;
+pub mod install;
 pub mod keystore;
 pub mod native;
 pub mod otpauth;

@@ -419,7 +419,7 @@ impl Identity for Token {
 
 /// The identifying fields of a stored token, decoded without the secret or
 /// anything else (see `Vault::read_one`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenHead {
     /// The stable id.
     pub id: Uuid,
@@ -430,8 +430,20 @@ pub struct TokenHead {
     #[serde(default)]
     pub account: String,
     /// The AWS identity.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsContext>,
+}
+
+impl TokenHead {
+    /// The identity of `token`.
+    pub fn of(token: &Token) -> TokenHead {
+        TokenHead {
+            id: token.id,
+            issuer: token.issuer.clone(),
+            account: token.account.clone(),
+            aws: token.aws.clone(),
+        }
+    }
 }
 
 impl Identity for TokenHead {

@@ -777,6 +777,54 @@ impl io::Write for CountingWriter {
 /// body nonce. The plaintext is written straight into the output buffer,
 /// sized exactly beforehand so that no reallocation leaves a stray copy of
 /// it on the heap, and encrypted there.
+/// The first line of the body: everything but the token records, plus an
+/// index of the tokens' identities in record order (see `docs/vault.md`).
+#[derive(Serialize, Deserialize)]
+struct BodyHead<I> {
+    #[serde(default)]
+    tombstones: Vec<Tombstone>,
+    #[serde(default)]
+    fills: BTreeMap<Uuid, u64>,
+    index: I,
+}
+
+/// Skips the index when the full records are read anyway.
+#[derive(Deserialize)]
+struct SkippedIndex(serde::de::IgnoredAny);
+
+/// Writes the body: the head line, then one compact JSON token per line.
+/// serde_json escapes control characters inside strings, so a record never
+/// contains a raw line feed.
+fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Result<()> {
+    let index: Vec<TokenHead> = data.tokens.iter().map(TokenHead::of).collect();
+    let head = BodyHead {
+        tombstones: data.tombstones.clone(),
+        fills: data.fills.clone(),
+        index,
+    };
+    serde_json::to_writer(&mut out, &head)?;
+    for token in &data.tokens {
+        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut out, token)?;
+    }
+    Ok(())
+}
+
+/// Splits the body into its head line and its record lines.
+fn body_lines(text: &[u8]) -> (&[u8], impl Iterator<Item = &[u8]>) {
+    let head_end = memchr::memchr(b'\n', text).unwrap_or(text.len());
+    let rest = text.get(head_end + 1..).unwrap_or_default();
+    let records = memchr::memchr_iter(b'\n', rest)
+        .chain(std::iter::once(rest.len()))
+        .scan(0, move |start, end| {
+            let line = &rest[*start..end];
+            *start = end + 1;
+            Some(line)
+        })
+        .filter(|line| !line.is_empty());
+    (&text[..head_end], records)
+}
+
 fn encode(
     path: &Path,
     id: Uuid,
@@ -798,16 +846,18 @@ fn encode(
         reason: format!("cannot encode the vault: {reason}"),
     };
     let header = serde_json::to_vec(&repr).map_err(|e| encode_failed(e.to_string()))?;
-    let mut counter = CountingWriter(0);
-    serde_json::to_writer(&mut counter, data).map_err(|e| encode_failed(e.to_string()))?;
     let body = MAGIC.len() + header.len() + 1 + CHECK_HEX_LEN + 1;
+    // Measure first, so the buffer that holds plaintext never reallocates
+    // (which would leave an unwiped copy behind).
+    let mut counter = CountingWriter(0);
+    write_body(&mut counter, data).map_err(|e| encode_failed(e.to_string()))?;
     let mut out = Zeroizing::new(Vec::with_capacity(body + counter.0 + TAG_LEN));
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header);
     out.push(b'\n');
     out.extend_from_slice(header_check(&header).as_bytes());
     out.push(b'\n');
-    serde_json::to_writer(&mut *out, data).map_err(|e| encode_failed(e.to_string()))?;
+    write_body(&mut *out, data).map_err(|e| encode_failed(e.to_string()))?;
     let tag = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
         .encrypt_in_place_detached(XNonce::from_slice(&nonce), &header, &mut out[body..])
         .map_err(|_| encode_failed("encryption failed".into()))?;
@@ -968,30 +1018,42 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<Token, E> {
-        #[derive(Deserialize)]
-        struct Records<'a> {
-            #[serde(borrow)]
-            tokens: Vec<&'a serde_json::value::RawValue>,
-        }
         let mut bytes = self.read_snapshot()?;
         let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
-        let text = &bytes[plain];
-        let records: Records = serde_json::from_slice(text).map_err(|e| self.unparsable(&e))?;
-        let heads = records
-            .tokens
-            .iter()
-            .map(|raw| serde_json::from_str::<TokenHead>(raw.get()))
+        let (head, mut records) = body_lines(&bytes[plain]);
+        let head: BodyHead<Vec<TokenHead>> =
+            serde_json::from_slice(head).map_err(|e| self.unparsable(&e))?;
+        let index = pick(&head.index)?;
+        let record = records.nth(index).ok_or_else(|| self.inconsistent())?;
+        let token: Token = serde_json::from_slice(record).map_err(|e| self.unparsable(&e))?;
+        if token.id != head.index[index].id {
+            return Err(self.inconsistent().into());
+        }
+        Ok(token)
+    }
+
+    /// Parses a whole decrypted body.
+    fn parse_body(&self, text: &[u8]) -> Result<VaultData, VaultError> {
+        let (head, records) = body_lines(text);
+        let head: BodyHead<SkippedIndex> =
+            serde_json::from_slice(head).map_err(|e| self.unparsable(&e))?;
+        let tokens = records
+            .map(serde_json::from_slice::<Token>)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.unparsable(&e))?;
-        let index = pick(&heads)?;
-        let raw = records
-            .tokens
-            .get(index)
-            .ok_or_else(|| VaultError::Corrupt {
-                path: self.file(),
-                reason: "a token was chosen that is not in the vault".into(),
-            })?;
-        Ok(serde_json::from_str::<Token>(raw.get()).map_err(|e| self.unparsable(&e))?)
+        Ok(VaultData {
+            tokens,
+            tombstones: head.tombstones,
+            fills: head.fills,
+        })
+    }
+
+    /// The error for a body whose index and records disagree.
+    fn inconsistent(&self) -> VaultError {
+        VaultError::Corrupt {
+            path: self.file(),
+            reason: "the token index does not match the token records".into(),
+        }
     }
 
     /// The error for decrypted contents that do not parse.
@@ -1192,8 +1254,7 @@ impl Vault {
         known: Option<&Key>,
     ) -> Result<Opened, VaultError> {
         let (master, header, plain) = self.decrypt(bytes, unlock, known)?;
-        let data: VaultData =
-            serde_json::from_slice(&bytes[plain]).map_err(|e| self.unparsable(&e))?;
+        let data = self.parse_body(&bytes[plain])?;
         Ok(Opened {
             master,
             id: header.id,

@@ -465,3 +465,48 @@ fn keyring_vault_works_end_to_end() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "94287082\n");
 }
+
+#[test]
+fn match_shows_the_decision_the_browser_gets() {
+    let home = Home::with_passphrase();
+    for (user, secret) in [("alice", "JBSWY3DPEHPK3PXP"), ("bob", "JBSWY3DPEHPK3PXQ")] {
+        home.ok(&[
+            "add",
+            "--issuer",
+            "Amazon Web Services",
+            "--account",
+            user,
+            "--secret",
+            secret,
+            "--aws-account",
+            "123456789012",
+            "--aws-user",
+            user,
+        ]);
+    }
+    let decision = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["match", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&home.ok(&all)).unwrap()
+    };
+    let both = decision(&["https://123456789012.signin.aws.amazon.com/console"]);
+    assert_eq!(both["candidates"].as_array().unwrap().len(), 2);
+    assert!(
+        both["autofill"].is_null(),
+        "two users in one account: the person chooses"
+    );
+    let bob = decision(&[
+        "https://signin.aws.amazon.com/signin",
+        "--account",
+        "123456789012",
+        "--user",
+        "bob",
+    ]);
+    assert_eq!(bob["candidates"][0]["account"], "bob");
+    assert_eq!(bob["autofill"], bob["candidates"][0]["id"]);
+    let out = home.run(&["match", "https://signin.aws.amazon.com.evil.example/"]);
+    assert_eq!(out.status.code(), Some(3), "a lookalike gets nothing");
+    let out = home.run(&["match", "http://signin.aws.amazon.com/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("https"));
+}

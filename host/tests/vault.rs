@@ -113,6 +113,31 @@ fn round_trip() {
 }
 
 #[test]
+fn read_one_decodes_just_the_chosen_record() {
+    let (_root, vault) = pass_vault();
+    let mut tokens: Vec<Token> = (0..5).map(token).collect();
+    // Line feeds and quotes in names must not split or break a record.
+    tokens[3].issuer = "Multi\nLine \"Issuer\"".into();
+    tokens[3].account = "a\r\nb".into();
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    for (i, expected) in tokens.iter().enumerate() {
+        let got = vault
+            .read_one(&unlock(), |heads| {
+                assert_eq!(heads.len(), 5);
+                assert_eq!(heads[i].issuer, expected.issuer);
+                Ok::<_, VaultError>(i)
+            })
+            .unwrap();
+        assert_eq!(&got, expected);
+    }
+    assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
+    let chosen_past_the_end = vault.read_one(&unlock(), |_| Ok::<_, VaultError>(9));
+    assert_eq!(code(chosen_past_the_end), "vault_corrupt");
+}
+
+#[test]
 fn failed_update_writes_nothing() {
     let (_root, vault) = pass_vault();
     add(&vault, &unlock(), token(1)).unwrap();

@@ -31,6 +31,8 @@ pub enum Command {
     Code(CodeArgs),
     /// List tokens (never their secrets).
     List(ListArgs),
+    /// Show which tokens the page at a URL gets, and whether one would be auto-filled.
+    Match(MatchArgs),
     /// Show one token's details (never its secret).
     Show(ShowArgs),
     /// Rename a token or change its sites, AWS context, tags or pin.
@@ -42,6 +44,12 @@ pub enum Command {
     Passphrase(PassphraseArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Register factorcat as the native-messaging host of the browsers found (or named).
+    Install(crate::install::InstallArgs),
+    /// Remove FactorCat's native-messaging manifests (nothing else is touched).
+    Uninstall(crate::install::UninstallArgs),
+    /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// `factorcat init`.
@@ -156,6 +164,25 @@ pub struct CodeArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Print one JSON array, an object per token.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `factorcat match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The page's address, as the browser shows it (https only).
+    pub url: String,
+    /// AWS account id or alias the page names (the extension's hint).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// IAM user name the page names.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// E-mail address the page names (AWS root sign-in).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -298,6 +325,15 @@ mod tests {
                 "arn:aws:iam::123456789012:mfa/me",
             ],
             vec!["factorcat", "list", "--json"],
+            vec![
+                "factorcat",
+                "match",
+                "https://signin.aws.amazon.com/",
+                "--account",
+                "prod",
+                "--user",
+                "alice",
+            ],
         ] {
             Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
         }

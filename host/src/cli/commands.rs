@@ -6,13 +6,14 @@ use zeroize::Zeroizing;
 
 use super::args::{
     AddArgs, AlgorithmArg, AwsArgs, CodeArgs, Command, CompletionsArgs, EditArgs, InitArgs,
-    ListArgs, PartitionArg, PassphraseArgs, RemoveArgs, ShowArgs,
+    ListArgs, MatchArgs, PartitionArg, PassphraseArgs, RemoveArgs, ShowArgs,
 };
 use super::output::{details, display_order, table, token_json};
 use super::{CliError, CliResult, unlock};
 use crate::otpauth;
 use crate::query::{self, short_id};
 use crate::secret::Secret;
+use crate::site::{self, Hint, Strength};
 use crate::token::{Algorithm, Identity, Kind, Partition, STEAM_DIGITS, Token, now_unix};
 use crate::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 
@@ -23,11 +24,15 @@ pub fn dispatch(command: Command) -> CliResult {
         Command::Add(a) => add(a),
         Command::Code(a) => code(a),
         Command::List(a) => list(a),
+        Command::Match(a) => match_page(a),
         Command::Show(a) => show(a),
         Command::Edit(a) => edit(a),
         Command::Remove(a) => remove(a),
         Command::Passphrase(a) => passphrase(a),
         Command::Completions(a) => completions(a),
+        Command::Install(a) => Ok(crate::install::run_install(&a)?),
+        Command::Uninstall(a) => Ok(crate::install::run_uninstall(&a)?),
+        Command::Doctor(a) => Ok(crate::doctor::run(&a)?),
     }
 }
 
@@ -181,15 +186,9 @@ fn apply_aws(token: &mut Token, args: &AwsArgs) {
     token.aws = Some(aws);
 }
 
-/// Lower-cases and trims a site; refuses URLs and blanks.
-fn normalize_site(site: &str) -> CliResult<String> {
-    let s = site.trim().trim_end_matches('.').to_ascii_lowercase();
-    if s.is_empty() || s.contains("://") || s.contains('/') || s.contains(char::is_whitespace) {
-        return Err(CliError::Usage(format!(
-            "\"{site}\" is not a site; give a hostname or domain such as github.com"
-        )));
-    }
-    Ok(s)
+/// A site as the vault keeps it (lower-case ASCII host), or a usage error.
+fn normalize_site(text: &str) -> CliResult<String> {
+    site::normalize_site(text).map_err(|e| CliError::Usage(format!("\"{text}\": {e}")))
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -362,6 +361,98 @@ fn list(args: ListArgs) -> CliResult {
     say(table(&ordered))
 }
 
+fn strength_name(strength: Strength) -> &'static str {
+    match strength {
+        Strength::AccountUser => "account + user",
+        Strength::Account => "account",
+        Strength::User => "user",
+        Strength::Site => "site",
+    }
+}
+
+/// `factorcat match`: the same decision the browser extension gets.
+fn match_page(args: MatchArgs) -> CliResult {
+    let vault = Vault::locate()?;
+    let data = if vault.exists() {
+        vault.read(&unlock())?
+    } else {
+        VaultData::default()
+    };
+    let hint = Hint {
+        account: args.account,
+        user: args.user,
+        email: args.email,
+    };
+    let result = site::match_url(&data.tokens, &args.url, &hint)
+        .map_err(|e| CliError::Usage(format!("nothing is offered for \"{}\": {e}", args.url)))?;
+    let autofill = result.autofill();
+    if args.json {
+        let candidates: Vec<_> = result
+            .candidates
+            .iter()
+            .map(|c| {
+                let mut obj = token_json(&data.tokens[c.index]);
+                obj["strength"] = serde_json::json!(c.strength);
+                obj
+            })
+            .collect();
+        let out = serde_json::json!({
+            "host": result.host,
+            "site": result.site,
+            "aws": result.aws.as_ref().map(|a| serde_json::json!({
+                "partition": a.partition.as_str(),
+                "account": a.account,
+                "region": a.region,
+            })),
+            "candidates": candidates,
+            "autofill": autofill,
+        });
+        say(format!("{out}\n"))?;
+    } else {
+        let mut text = format!("page: {}", result.host);
+        if let Some(aws) = &result.aws {
+            text.push_str(&format!(
+                " (AWS sign-in, partition {}",
+                aws.partition.as_str()
+            ));
+            if let Some(account) = &aws.account {
+                text.push_str(&format!(", account {account}"));
+            }
+            text.push(')');
+        }
+        text.push('\n');
+        for c in &result.candidates {
+            let token = &data.tokens[c.index];
+            let mark = if autofill == Some(c.id) {
+                "fill"
+            } else {
+                "    "
+            };
+            text.push_str(&format!(
+                "{mark}  {}  {}  [{}]\n",
+                short_id(&c.id),
+                token.label(),
+                strength_name(c.strength)
+            ));
+        }
+        text.push_str(&match (autofill, result.candidates.len()) {
+            (_, 0) => "no token belongs to this page\n".to_string(),
+            (Some(_), _) => "auto-fill: yes, exactly one token matches\n".to_string(),
+            (None, _) => format!(
+                "auto-fill: no, the person chooses (needs one token matching at least by {})\n",
+                strength_name(result.autofill_needs)
+            ),
+        });
+        say(text)?;
+    }
+    if result.candidates.is_empty() {
+        return Err(CliError::Query(query::QueryError::NotFound(
+            args.url.clone(),
+        )));
+    }
+    Ok(())
+}
+
 fn show(args: ShowArgs) -> CliResult {
     let data = Vault::locate()?.read(&unlock())?;
     let token = &data.tokens[query::resolve(&data.tokens, &args.query)?];
@@ -487,7 +578,11 @@ mod tests {
     #[test]
     fn sites_are_normalized_or_refused() {
         assert_eq!(normalize_site(" GitHub.com. ").unwrap(), "github.com");
-        for bad in ["", "https://github.com", "github.com/login", "git hub.com"] {
+        assert_eq!(
+            normalize_site("https://github.com/login").unwrap(),
+            "github.com"
+        );
+        for bad in ["", "git hub.com", "localhost"] {
             assert!(normalize_site(bad).is_err(), "{bad:?}");
         }
     }

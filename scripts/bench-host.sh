@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Whole-process round trip as a browser's first request: start the host the
+# way Chromium does, `hello`, `match` on an AWS sign-in URL, end of input,
+# exit — on a 1,000-token keyring vault, against `oathtool --totp`.
+# Needs: hyperfine, oathtool, gnome-keyring, dbus, python3.
+# Usage: scripts/bench-host.sh [TOKENS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tokens=${1:-1000}
+cargo build --release --locked -p factorcat --bin factorcat --example fill_vault
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$work/frames" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "wb") as out:
+    for msg in ({"id": 1, "type": "hello"},
+                {"id": 2, "type": "match", "url": "https://123456789012.signin.aws.amazon.com/oauth",
+                 "hint": {"user": "user7@example.com"}}):
+        body = json.dumps(msg).encode()
+        out.write(struct.pack("=I", len(body)) + body)
+PY
+id=$(sed -n 's/.*CHROMIUM_EXTENSION_ID: &str = "\([a-p]*\)".*/\1/p' host/src/native.rs)
+export HOME="$work" FACTORCAT_HOME="$work/vault" XDG_RUNTIME_DIR="$work/run" FRAMES="$work/frames" ORIGIN="chrome-extension://$id/"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+dbus-run-session -- bash -c '
+  printf bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  target/release/examples/fill_vault "$1"
+  bin=target/release/factorcat
+  replies=$($bin "$ORIGIN" <"$FRAMES" | tail -c +5 | tr -d "\0" | grep -c "\"ok\":true" || true)
+  [ "$replies" -ge 1 ] || { echo "the host did not answer" >&2; exit 1; }
+  hyperfine --warmup 20 --runs 300 \
+    "oathtool --totp -d 6 3132333435363738393031323334353637383930" \
+    "$bin $ORIGIN <$FRAMES >/dev/null"
+' bash "$tokens" 2> >(grep -v "Failed to set fd limit" >&2)
