@@ -33,7 +33,7 @@ const RULE_FOR = [
   // Never on anything but https.
   ['http://signin.aws.amazon.com/signin', null],
   ['http://123456789012.signin.aws.amazon.com/console', null],
-  ['file:///tmp/aws.html', null],
+  ['file:///home/me/aws.html', null],
   ['not a url', null],
 ];
 
