@@ -20,6 +20,7 @@ export function seed(world) {
   add('hank@888888888888', '888888888888', 'hank');
   add('gina@777777777777', '777777777777', 'gina');
   add('kim@121212121299', '121212121299', 'kim');
+  add('root-account-mfa-device@999988887777', '999988887777', 'root@example.com');
   add('alice@example-corp', 'example-corp', 'alice');
   add('jo@123412341234', '123412341234', 'jo', { awsPartition: 'aws-us-gov' });
   add('jo-commercial@123412341234', '123412341234', 'jo');
@@ -158,6 +159,19 @@ export const scenarios = {
     assert.equal(state, `state: ${fc.value}`);
     assert.equal(await page.evaluate(() => document.getElementById('feedback').value), '');
     await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'root user: e-mail, password, then the regional MFA page → the root token'(b, world) {
+    const page = await b.newPage('https://signin.aws.amazon.com/signin/root');
+    await page.type('#resolving_input', 'Root@Example.com');
+    await page.click('#next_button');
+    await page.waitFor(() => document.getElementById('password') || null);
+    await page.type('#password', 'hunter2');
+    await page.click('#signin_button');
+    await page.waitFor(() => location.pathname === '/oauth' && window.__fc && window.__fc.shownAt !== null);
+    const fc = await waitFilled(page);
+    assertCode(world, 'root-account-mfa-device@999988887777', fc);
     await page.close();
   },
 

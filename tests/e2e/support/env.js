@@ -166,6 +166,7 @@ const ROUTES = [
   [/^\/sessions\/two-factor\/app$/, () => 'github-2fa.html'],
   [/^\/start\/?$/, () => 'aws-sso-mfa.html'],
   [/^\/embed$/, () => 'embeds-aws-signin.html'],
+  [/^\/signin\/root$/, () => 'aws-root-signin.html'],
 ];
 
 export function fixtureFor(url) {
