@@ -37,7 +37,8 @@ function match(v, req) {
   const partition = aws && { 'aws.amazon.com': 'aws', 'amazonaws-us-gov.com': 'aws-us-gov', 'amazonaws.cn': 'aws-cn' }[aws[2]];
   let label = aws?.[1] ?? null;
   if (label && /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(label)) label = null;
-  const hint = req.hint ?? {};
+  const hint = { ...(req.hint ?? {}) };
+  hint.user = hint.user ?? hint.email;
   const account = hint.account ?? label;
   const out = [];
   for (const t of v.tokens) {
