@@ -33,6 +33,24 @@
     return out;
   }
 
+  // The page's own "Show secret key" control, pressed for the person when
+  // they asked to add the token, then the secret once it shows.
+  async function revealSecret(doc, cfg) {
+    const found = findSecret(doc, cfg.secretPattern);
+    if (found) return found;
+    const want = cfg.showSecret.toLowerCase();
+    const control = Array.from(doc.querySelectorAll('button, a, [role="button"]'))
+      .find((el) => text(el).toLowerCase() === want && isShown(el));
+    if (!control) return null;
+    control.click();
+    return new Promise((resolve) => {
+      const done = (v) => { observer.disconnect(); clearTimeout(timer); resolve(v); };
+      const observer = new MutationObserver(() => { const s = findSecret(doc, cfg.secretPattern); if (s) done(s); });
+      observer.observe(doc.body, { childList: true, subtree: true, attributes: true, characterData: true });
+      const timer = setTimeout(() => done(findSecret(doc, cfg.secretPattern)), 3000);
+    });
+  }
+
   function start(rule) {
     const cfg = rule.enroll;
     let host = null;
@@ -49,8 +67,8 @@
         if (!e.isTrusted || done) return;
         const code1 = findByLabel(document, cfg.code1);
         const code2 = findByLabel(document, cfg.code2);
-        const secret = findSecret(document, cfg.secretPattern);
-        if (!code1 || !code2 || !secret) { status.textContent = 'Show the secret key first.'; return; }
+        const secret = await revealSecret(document, cfg);
+        if (!code1 || !code2 || !secret) { status.textContent = 'FactorCat could not read the secret key: press "Show secret key", then try again.'; return; }
         const deviceField = findByLabel(document, cfg.deviceName);
         const ctx = readContext(document, location);
         button.disabled = true;
@@ -99,5 +117,5 @@
     check();
   }
 
-  FactorCat.enroll = Object.freeze({ start, findSecret, readContext });
+  FactorCat.enroll = Object.freeze({ start, findSecret, readContext, revealSecret });
 })();

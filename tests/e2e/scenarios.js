@@ -78,7 +78,7 @@ export const scenarios = {
     const page = await b.newPage(`https://us-east-1.console.aws.amazon.com/iam/home?secret=${secret}#/users/details/frank?section=security_credentials`);
     await page.type('#device-name', 'frank-phone');
     await page.click('#next');
-    await page.click('#show-secret');
+    // One click: FactorCat presses "Show secret key" itself.
     const box = await page.waitFor(() => {
       const host = document.querySelector('factorcat-enroll');
       if (!host) return null;

@@ -55,3 +55,11 @@ test('enrolment secret: only a shown base32 string', () => {
   w.document.querySelector('div').hidden = false;
   assert.equal(w.FactorCat.enroll.findSecret(w.document, pattern), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
 });
+
+test('enrolment: "Show secret key" is pressed for the person, then the secret read', async () => {
+  const w = page('<button id="show" type="button">Show secret key</button><div id="box" hidden><span>JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP</span></div>',
+    'https://us-east-1.console.aws.amazon.com/iam/home');
+  w.document.getElementById('show').addEventListener('click', () => { w.document.getElementById('box').hidden = false; });
+  const cfg = w.FactorCat.siteRules.rules.find((r) => r.id === 'aws-enroll').enroll;
+  assert.equal(await w.FactorCat.enroll.revealSecret(w.document, cfg), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+});
