@@ -109,3 +109,11 @@ test('manifest: one file for Chromium and Firefox', () => {
   assert.ok(manifest.key.startsWith('MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA19IwUXownb3vEbT'));
   assert.ok(manifest.permissions.includes('nativeMessaging'));
 });
+
+test('every manifest permission is explained in docs/extension.md', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../docs/extension.md', import.meta.url), 'utf8');
+  const table = doc.slice(doc.indexOf('## Permissions'));
+  for (const p of manifest.permissions) assert.ok(table.includes(`| \`${p}\` |`), `${p} is not explained`);
+  assert.ok(table.includes('| host permissions |'));
+});
