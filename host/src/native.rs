@@ -12,7 +12,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use ops::{Handler, MAX_MATCH_CANDIDATES, MIN_FILL_SECONDS};
-pub use store::{MemoryStore, Store, VaultData, VaultState, VaultStore};
+pub use store::{
+    MemoryStore, READ_CACHE_MAX_AGE, Store, Tokens, VaultData, VaultState, VaultStore,
+};
 
 use crate::protocol::{FrameError, ProtoError, failure, read_frame, write_frame};
 

@@ -18,17 +18,19 @@
 use std::cmp::Reverse;
 use std::sync::OnceLock;
 
-use publicsuffix::{List, Psl};
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 use uuid::Uuid;
 
-use crate::token::{AwsContext, Partition, Token};
+use crate::token::{AwsContext, Partition, Token, TokenSites};
 
 /// The date of the bundled Public Suffix List (`scripts/update-psl.sh`
 /// refreshes it).
 pub const PSL_DATE: &str = include_str!("data/public_suffix_list.version");
 
+/// The bundled list itself: `build.rs` compiles it into the trie of
+/// [`psl`]; the tests parse it with the `publicsuffix` crate as an oracle.
+#[cfg(test)]
 const PSL_TEXT: &str = include_str!("data/public_suffix_list.dat");
 const ISSUERS_JSON: &str = include_str!("data/issuers.json");
 
@@ -66,6 +68,65 @@ impl SiteError {
             SiteError::Insecure(_) => "insecure_url",
             SiteError::InvalidSite => "invalid_token",
         }
+    }
+}
+
+/// What matching reads of a token: implemented by full [`Token`]s and by
+/// [`TokenSites`], the lighter records decoded without secrets.
+pub trait Matchable {
+    /// The token's id.
+    fn id(&self) -> Uuid;
+    /// The issuer.
+    fn issuer(&self) -> &str;
+    /// The account name.
+    fn account(&self) -> &str;
+    /// The sites the token belongs to.
+    fn sites(&self) -> &[String];
+    /// The AWS identity.
+    fn aws(&self) -> Option<&AwsContext>;
+    /// Whether the token is pinned.
+    fn pinned(&self) -> bool;
+}
+
+impl Matchable for Token {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn sites(&self) -> &[String] {
+        &self.sites
+    }
+    fn aws(&self) -> Option<&AwsContext> {
+        self.aws.as_ref()
+    }
+    fn pinned(&self) -> bool {
+        self.pinned
+    }
+}
+
+impl Matchable for TokenSites {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn sites(&self) -> &[String] {
+        &self.sites
+    }
+    fn aws(&self) -> Option<&AwsContext> {
+        self.aws.as_ref()
+    }
+    fn pinned(&self) -> bool {
+        self.pinned
     }
 }
 
@@ -173,20 +234,8 @@ pub fn registrable_domain(host: &str) -> Option<&str> {
     if host.parse::<std::net::IpAddr>().is_ok() {
         return None;
     }
-    let domain = psl().domain(host.as_bytes())?;
-    let len = domain.as_bytes().len();
+    let len = psl::domain(host.as_bytes())?.len();
     host.get(host.len() - len..)
-}
-
-/// Parses the bundled list once per process (a few milliseconds), on first
-/// use.
-fn psl() -> &'static List {
-    static LIST: OnceLock<List> = OnceLock::new();
-    LIST.get_or_init(|| {
-        // The list is compiled in and covered by tests; should it ever fail
-        // to parse, an empty list still gives safe (exact-host) matching.
-        PSL_TEXT.parse().unwrap_or_else(|_| List::default())
-    })
 }
 
 /// Turns what people type as a site (`GitHub.com`, `https://github.com/login`,
@@ -398,14 +447,14 @@ enum Agree {
 
 /// The token's account id and alias: from its AWS context, or else from the
 /// part after the last `@` of its account name (`device@123456789012`).
-fn token_accounts(token: &Token) -> (Option<&str>, Option<&str>) {
-    if let Some(ctx) = &token.aws
+fn token_accounts(token: &impl Matchable) -> (Option<&str>, Option<&str>) {
+    if let Some(ctx) = token.aws()
         && (ctx.account_id.is_some() || ctx.account_alias.is_some())
     {
         return (ctx.account_id.as_deref(), ctx.account_alias.as_deref());
     }
     match token
-        .account
+        .account()
         .rsplit_once('@')
         .map(|(_, after)| after.trim())
     {
@@ -431,13 +480,13 @@ fn agree_account(wanted: &str, token: (Option<&str>, Option<&str>)) -> Agree {
 
 /// Whether a hinted user or e-mail names the token's user: its AWS user, its
 /// account name, or the part of its account name before `@`.
-fn user_agrees(token: &Token, hints: &[String]) -> bool {
+fn user_agrees(token: &impl Matchable, hints: &[String]) -> bool {
     if hints.is_empty() {
         return false;
     }
-    let account = token.account.trim();
+    let account = token.account().trim();
     let names = [
-        token.aws.as_ref().and_then(|a| a.user.as_deref()),
+        token.aws().and_then(|a| a.user.as_deref()),
         Some(account),
         account.rsplit_once('@').map(|(before, _)| before),
     ];
@@ -450,20 +499,20 @@ fn user_agrees(token: &Token, hints: &[String]) -> bool {
 }
 
 /// The strength of one token on the page, or `None` if it does not belong.
-fn judge(token: &Token, page: &Page<'_>) -> Option<Strength> {
+fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     let issuer_default = || {
-        token.sites.is_empty()
+        token.sites().is_empty()
             && page.default_issuers.iter().any(|e| {
                 e.names()
-                    .any(|n| n.eq_ignore_ascii_case(token.issuer.trim()))
+                    .any(|n| n.eq_ignore_ascii_case(token.issuer().trim()))
             })
     };
-    let explicit = || token.sites.iter().any(|s| covers(s, page));
+    let explicit = || token.sites().iter().any(|s| covers(s, page));
 
     let Some(aws) = &page.aws else {
         // Not an AWS sign-in host: AWS MFA devices never show up here
         // unless the person listed the site themselves.
-        let allowed = explicit() || (token.aws.is_none() && issuer_default());
+        let allowed = explicit() || (token.aws().is_none() && issuer_default());
         return allowed.then(|| {
             if user_agrees(token, &page.hint_users) {
                 Strength::User
@@ -474,13 +523,13 @@ fn judge(token: &Token, page: &Page<'_>) -> Option<Strength> {
     };
 
     // An AWS sign-in host: tokens of another partition never match.
-    if let Some(ctx) = &token.aws
+    if let Some(ctx) = token.aws()
         && ctx.partition != aws.partition
     {
         return None;
     }
     let allowed = match aws.service {
-        AwsService::Console => token.aws.is_some() || explicit() || issuer_default(),
+        AwsService::Console => token.aws().is_some() || explicit() || issuer_default(),
         AwsService::IdentityCenter => explicit(),
     };
     if !allowed {
@@ -508,7 +557,11 @@ fn judge(token: &Token, page: &Page<'_>) -> Option<Strength> {
 ///
 /// Fails only when the URL cannot be used: it does not parse, has no host,
 /// or is not `https`. Never looks at secrets.
-pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult, SiteError> {
+pub fn match_url<T: Matchable>(
+    tokens: &[T],
+    url: &str,
+    hint: &Hint,
+) -> Result<MatchResult, SiteError> {
     let parsed = Url::parse(url.trim()).map_err(|e| SiteError::InvalidUrl(e.to_string()))?;
     if parsed.scheme() != "https" {
         let scheme: String = parsed.scheme().chars().take(32).collect();
@@ -563,13 +616,13 @@ pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult
         .enumerate()
         .filter_map(|(index, token)| {
             judge(token, &page).map(|strength| Candidate {
-                id: token.id,
+                id: token.id(),
                 index,
                 strength,
             })
         })
         .collect();
-    candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned, c.index));
+    candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned(), c.index));
     let account_named = page.aws.is_some() && !page.accounts.is_empty();
     let aws = page.aws;
     Ok(MatchResult {
@@ -585,5 +638,6 @@ pub fn match_url(tokens: &[Token], url: &str, hint: &Hint) -> Result<MatchResult
     })
 }
 
+mod psl;
 #[cfg(test)]
 mod tests;

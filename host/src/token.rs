@@ -434,6 +434,44 @@ pub struct TokenHead {
     pub aws: Option<AwsContext>,
 }
 
+/// The fields of a stored token that site matching reads (see
+/// `crate::site::match_url`), decoded without the secret or anything else
+/// (see `Vault::read_matching`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TokenSites {
+    /// The stable id.
+    pub id: Uuid,
+    /// The issuer.
+    #[serde(default)]
+    pub issuer: String,
+    /// The account name.
+    #[serde(default)]
+    pub account: String,
+    /// The sites.
+    #[serde(default)]
+    pub sites: Vec<String>,
+    /// The AWS identity.
+    #[serde(default)]
+    pub aws: Option<AwsContext>,
+    /// Whether the token is pinned.
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+impl TokenSites {
+    /// The matching fields of `token`.
+    pub fn of(token: &Token) -> TokenSites {
+        TokenSites {
+            id: token.id,
+            issuer: token.issuer.clone(),
+            account: token.account.clone(),
+            sites: token.sites.clone(),
+            aws: token.aws.clone(),
+            pinned: token.pinned,
+        }
+    }
+}
+
 impl TokenHead {
     /// The identity of `token`.
     pub fn of(token: &Token) -> TokenHead {

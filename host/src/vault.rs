@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil::{self, io_err};
 use crate::keystore::{self, KEY_LEN, Key, KeyringError};
-use crate::token::{Token, TokenHead, now_unix};
+use crate::token::{Token, TokenHead, TokenSites, now_unix};
 
 /// Name of the vault file inside the vault directory.
 pub const FILE_NAME: &str = "factorcat.vault";
@@ -810,14 +810,17 @@ fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Result<()> {
     Ok(())
 }
 
-/// Splits the body into its head line and its record lines.
-fn body_lines(text: &[u8]) -> (&[u8], impl Iterator<Item = &[u8]>) {
-    let head_end = memchr::memchr(b'\n', text).unwrap_or(text.len());
+/// Splits the body into its head line and its record lines. The body is
+/// checked to be UTF-8 once, as a whole (cheaper than string by string), so
+/// records are parsed with `serde_json::from_str`.
+fn body_lines(text: &str) -> (&str, impl Iterator<Item = &str>) {
+    let head_end = memchr::memchr(b'\n', text.as_bytes()).unwrap_or(text.len());
     let rest = text.get(head_end + 1..).unwrap_or_default();
-    let records = memchr::memchr_iter(b'\n', rest)
+    let records = memchr::memchr_iter(b'\n', rest.as_bytes())
         .chain(std::iter::once(rest.len()))
         .scan(0, move |start, end| {
-            let line = &rest[*start..end];
+            // Line feeds are ASCII, so these are character boundaries.
+            let line = rest.get(*start..end).unwrap_or_default();
             *start = end + 1;
             Some(line)
         })
@@ -1020,31 +1023,76 @@ impl Vault {
     ) -> Result<Token, E> {
         let mut bytes = self.read_snapshot()?;
         let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
-        let (head, mut records) = body_lines(&bytes[plain]);
+        let (head, mut records) = body_lines(self.utf8(&bytes[plain])?);
         let head: BodyHead<Vec<TokenHead>> =
-            serde_json::from_slice(head).map_err(|e| self.unparsable(&e))?;
+            serde_json::from_str(head).map_err(|e| self.unparsable(&e))?;
         let index = pick(&head.index)?;
         let record = records.nth(index).ok_or_else(|| self.inconsistent())?;
-        let token: Token = serde_json::from_slice(record).map_err(|e| self.unparsable(&e))?;
+        let token: Token = serde_json::from_str(record).map_err(|e| self.unparsable(&e))?;
         if token.id != head.index[index].id {
             return Err(self.inconsistent().into());
         }
         Ok(token)
     }
 
+    /// Reads the vault for site matching: `pick` sees every token's
+    /// matching fields ([`TokenSites`], decoded without secrets) and returns
+    /// the positions of the tokens it wants; those alone are fully decoded
+    /// and returned, in `pick`'s order. Cheaper than [`Vault::read`] on a
+    /// large vault.
+    pub fn read_matching<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        pick: impl FnOnce(&[TokenSites]) -> Result<Vec<usize>, E>,
+    ) -> Result<Vec<Token>, E> {
+        let mut bytes = self.read_snapshot()?;
+        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        let (_, records) = body_lines(self.utf8(&bytes[plain])?);
+        let records: Vec<&str> = records.collect();
+        // Sized up front: growing by doubling would touch (and fault in)
+        // about twice the memory.
+        let mut light = Vec::with_capacity(records.len());
+        for record in &records {
+            light
+                .push(serde_json::from_str::<TokenSites>(record).map_err(|e| self.unparsable(&e))?);
+        }
+        let picked = pick(&light)?;
+        let mut tokens = Vec::with_capacity(picked.len());
+        for index in picked {
+            let record = records.get(index).ok_or_else(|| self.inconsistent())?;
+            let token: Token = serde_json::from_str(record).map_err(|e| self.unparsable(&e))?;
+            if token.id != light[index].id {
+                return Err(self.inconsistent().into());
+            }
+            tokens.push(token);
+        }
+        Ok(tokens)
+    }
+
     /// Parses a whole decrypted body.
     fn parse_body(&self, text: &[u8]) -> Result<VaultData, VaultError> {
-        let (head, records) = body_lines(text);
+        let (head, records) = body_lines(self.utf8(text)?);
         let head: BodyHead<SkippedIndex> =
-            serde_json::from_slice(head).map_err(|e| self.unparsable(&e))?;
+            serde_json::from_str(head).map_err(|e| self.unparsable(&e))?;
         let tokens = records
-            .map(serde_json::from_slice::<Token>)
+            .map(serde_json::from_str::<Token>)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.unparsable(&e))?;
         Ok(VaultData {
             tokens,
             tombstones: head.tombstones,
             fills: head.fills,
+        })
+    }
+
+    /// The decrypted body as text.
+    fn utf8<'t>(&self, text: &'t [u8]) -> Result<&'t str, VaultError> {
+        std::str::from_utf8(text).map_err(|e| VaultError::Corrupt {
+            path: self.file(),
+            reason: format!(
+                "the decrypted contents are not UTF-8 text (byte {})",
+                e.valid_up_to()
+            ),
         })
     }
 
@@ -1178,7 +1226,7 @@ impl Vault {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return VaultStatus::Missing,
             _ => {}
         }
-        let parsed = self.read_bytes().and_then(|bytes| {
+        let parsed = self.read_head().and_then(|bytes| {
             parse(&file, &bytes).map(|p| {
                 (
                     p.header.keyring_slot().is_some(),
@@ -1213,8 +1261,20 @@ impl Vault {
     /// The whole vault file, in a buffer that is wiped on drop (the body is
     /// decrypted in place).
     fn read_bytes(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let (path, mut file, len) = self.open_file()?;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
+        file.by_ref()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_err(&path, e))?;
+        Ok(bytes)
+    }
+
+    /// Opens the vault file and checks its size; returns its path, the
+    /// open file and its length.
+    fn open_file(&self) -> Result<(PathBuf, File, u64), VaultError> {
         let path = self.file();
-        let mut file = File::open(&path).map_err(|e| match e.kind() {
+        let file = File::open(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => VaultError::NotFound { path: path.clone() },
             _ => io_err(&path, e),
         })?;
@@ -1225,9 +1285,18 @@ impl Vault {
                 reason: format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
             });
         }
-        let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
-        file.by_ref()
-            .take(MAX_FILE_BYTES + 1)
+        Ok((path, file, len))
+    }
+
+    /// The start of the vault file: as much as [`parse`] looks at (the
+    /// longest header, its check line and a tag's worth of ciphertext), so
+    /// that it gives the same answer as on the whole file. The body is
+    /// ciphertext; nothing read here is secret.
+    fn read_head(&self) -> Result<Vec<u8>, VaultError> {
+        const HEAD_BYTES: usize = MAGIC.len() + MAX_HEADER_BYTES + 1 + CHECK_HEX_LEN + 1 + TAG_LEN;
+        let (path, file, len) = self.open_file()?;
+        let mut bytes = Vec::with_capacity((len as usize).min(HEAD_BYTES) + 1);
+        file.take(HEAD_BYTES as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| io_err(&path, e))?;
         Ok(bytes)

@@ -509,6 +509,65 @@ mod with_vault {
         }
     }
 
+    /// The CLI, as another process, with the same vault.
+    fn cli(home: &Path, args: &[&str]) {
+        let out = Command::new(env!("CARGO_BIN_EXE_factorcat"))
+            .args(args)
+            .env("FACTORCAT_HOME", home)
+            .env("FACTORCAT_PASSPHRASE", PASSPHRASE)
+            .env("FACTORCAT_NO_KEY_CACHE", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "factorcat {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn one_connection_sees_writes_by_other_processes() {
+        let (home, _) = seeded();
+        let mut host = open(Browser::Chromium, home.path());
+        let page = json!({"id": 1, "type": "match", "url": "https://login.example.org/2fa"});
+        // `list` keeps the decrypted contents; the matches after it use them.
+        assert_eq!(host.request(&json!({"id": 2, "type": "list"}))["total"], 4);
+        let r = host.request(&page);
+        assert_eq!(r["total"], 0, "{r}");
+        assert_eq!(host.request(&page)["total"], 0);
+
+        cli(
+            home.path(),
+            &[
+                "add",
+                "--issuer",
+                "Example",
+                "--account",
+                "bob",
+                "--secret",
+                "JBSWY3DPEHPK3PXP",
+                "--site",
+                "example.org",
+            ],
+        );
+        let r = host.request(&page);
+        assert_eq!(r["total"], 1, "the new token is offered at once: {r}");
+        let id = r["candidates"][0]["token"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(host.request(&json!({"id": 3, "type": "list"}))["total"], 5);
+        assert_eq!(host.request(&page)["total"], 1);
+
+        cli(home.path(), &["remove", "--yes", &id]);
+        let r = host.request(&page);
+        assert_eq!(r["total"], 0, "the removed token is gone at once: {r}");
+        assert_eq!(host.request(&json!({"id": 4, "type": "list"}))["total"], 4);
+        let (status, _, _) = host.finish();
+        assert!(status.success());
+    }
+
     #[test]
     fn every_operation_over_both_conventions_and_no_secret_in_any_reply() {
         for browser in [Browser::Chromium, Browser::Firefox] {

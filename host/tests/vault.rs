@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
-use factorcat::token::Token;
+use factorcat::token::{Token, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
@@ -135,6 +135,35 @@ fn read_one_decodes_just_the_chosen_record() {
     assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
     let chosen_past_the_end = vault.read_one(&unlock(), |_| Ok::<_, VaultError>(9));
     assert_eq!(code(chosen_past_the_end), "vault_corrupt");
+}
+
+#[test]
+fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
+    let (_root, vault) = pass_vault();
+    let mut tokens: Vec<Token> = (0..6).map(token).collect();
+    tokens[1].sites = vec!["example.org".into(), "login.example.net".into()];
+    tokens[2].pinned = true;
+    tokens[4].account = "a\r\nb \"quoted\"".into();
+    tokens[4].tags = vec!["work".into()];
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    let picked = vault
+        .read_matching(&unlock(), |all| {
+            assert_eq!(all.len(), 6);
+            for (light, full) in all.iter().zip(&tokens) {
+                assert_eq!(light, &TokenSites::of(full));
+            }
+            Ok::<_, VaultError>(vec![4, 1])
+        })
+        .unwrap();
+    assert_eq!(picked, vec![tokens[4].clone(), tokens[1].clone()]);
+    let past_the_end = vault.read_matching(&unlock(), |_| Ok::<_, VaultError>(vec![6]));
+    assert_eq!(code(past_the_end), "vault_corrupt");
+    let wrong = vault.read_matching(&Unlock::with_passphrase("wrong"), |_| {
+        Ok::<_, VaultError>(vec![])
+    });
+    assert_ne!(code(wrong), "ok");
 }
 
 #[test]
@@ -351,6 +380,37 @@ fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
         prev,
         "{what}: .prev rewritten"
     );
+}
+
+#[test]
+fn status_reads_the_head_only_and_agrees_with_the_whole_file() {
+    let (_root, vault) = pass_vault();
+    // A body well past the longest possible header.
+    vault
+        .update(&unlock(), |data| {
+            for n in 0..400 {
+                data.insert(token(n));
+            }
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    let good = std::fs::read(vault.file()).unwrap();
+    assert!(good.len() > 100 * 1024, "{} bytes", good.len());
+    let header_end = good.iter().position(|&b| b == b'{').unwrap() + 1024;
+    let mut lengths: BTreeSet<usize> = (0..header_end.min(good.len())).step_by(7).collect();
+    lengths.extend((good.len() - 2048..=good.len()).step_by(97));
+    lengths.extend([good.len() / 2, 70 * 1024, good.len()]);
+    for len in lengths {
+        std::fs::write(vault.file(), &good[..len]).unwrap();
+        let whole = vault.id();
+        match vault.status() {
+            VaultStatus::Present { .. } => assert!(whole.is_ok(), "truncated to {len}"),
+            VaultStatus::Unreadable { .. } => assert!(whole.is_err(), "truncated to {len}"),
+            VaultStatus::Missing => panic!("missing at {len}"),
+        }
+    }
+    std::fs::write(vault.file(), &good).unwrap();
+    assert!(matches!(vault.status(), VaultStatus::Present { .. }));
 }
 
 #[test]

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::log;
-use super::store::{Store, VaultData, VaultState};
+use super::store::{Store, Tokens, VaultData, VaultState};
 use crate::protocol::{
     AddRequest, AwsFields, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
     ProtoError, Request, SecretText, UpdateRequest, decode_request, failure, success,
@@ -152,16 +152,30 @@ impl<S: Store> Handler<S> {
     }
 
     fn match_page(&self, url: &str, hint: &Hint) -> Result<Map<String, Value>, ProtoError> {
-        let data = self.store.read()?;
-        let result = site::match_url(&data.tokens, url, hint)
+        let mut outcome = None;
+        let picked = self.store.read_matching(|tokens| {
+            let result = match tokens {
+                Tokens::Full(tokens) => site::match_url(tokens, url, hint),
+                Tokens::Sites(tokens) => site::match_url(tokens, url, hint),
+            }
             .map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+            let shown = result
+                .candidates
+                .iter()
+                .take(MAX_MATCH_CANDIDATES)
+                .map(|c| c.index)
+                .collect();
+            outcome = Some(result);
+            Ok(shown)
+        })?;
+        let result = outcome.ok_or_else(|| ProtoError::new("internal", "matching did not run"))?;
         let autofill = result.autofill();
         let candidates: Vec<Value> = result
             .candidates
             .iter()
-            .take(MAX_MATCH_CANDIDATES)
-            .map(|c| {
-                let mut token = summary(&data.tokens[c.index]);
+            .zip(&picked)
+            .map(|(c, token)| {
+                let mut token = summary(token);
                 if value_len(&token) > MAX_REPLY_BYTES / (4 * MAX_MATCH_CANDIDATES) {
                     trim(&mut token);
                 }

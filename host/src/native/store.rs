@@ -2,8 +2,11 @@
 //! store for tests, and the adapter to the encrypted vault.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::protocol::ProtoError;
+use crate::token::{Token, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
 
@@ -31,13 +34,52 @@ pub enum VaultState {
 pub trait Store {
     /// The vault's state, cheaply and without unlocking.
     fn state(&self) -> VaultState;
-    /// The decrypted vault contents.
-    fn read(&self) -> Result<VaultData, ProtoError>;
+    /// The decrypted vault contents (shared: a store may hand out the same
+    /// copy to several requests while the vault is unchanged).
+    fn read(&self) -> Result<Rc<VaultData>, ProtoError>;
+    /// For site matching: runs `pick` on the tokens and returns the full
+    /// tokens at the positions it picks, in its order. A store may give
+    /// `pick` only the tokens' matching fields ([`Tokens::Sites`]), which
+    /// decode faster than whole tokens.
+    fn read_matching(
+        &self,
+        pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+    ) -> Result<Vec<Token>, ProtoError> {
+        let data = self.read()?;
+        pick_from(&data, pick)
+    }
+
     /// Runs `f` on the contents and saves them if `f` returns `Ok`.
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError>;
+}
+
+/// What [`Store::read_matching`] shows its `pick`: all of every token, or
+/// only what matching reads. Both are in vault order.
+#[derive(Debug, Clone, Copy)]
+pub enum Tokens<'a> {
+    /// Whole tokens.
+    Full(&'a [Token]),
+    /// The matching fields of each token.
+    Sites(&'a [TokenSites]),
+}
+
+/// [`Store::read_matching`] over contents at hand.
+fn pick_from(
+    data: &VaultData,
+    pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+) -> Result<Vec<Token>, ProtoError> {
+    pick(Tokens::Full(&data.tokens))?
+        .into_iter()
+        .map(|i| {
+            data.tokens
+                .get(i)
+                .cloned()
+                .ok_or_else(|| ProtoError::new("internal", "a picked token does not exist"))
+        })
+        .collect()
 }
 
 /// Tokens held in memory: for tests, benchmarks and embedding. Counts its
@@ -91,15 +133,15 @@ impl Store for MemoryStore {
         }
     }
 
-    fn read(&self) -> Result<VaultData, ProtoError> {
-        self.data.borrow().clone().ok_or_else(missing)
+    fn read(&self) -> Result<Rc<VaultData>, ProtoError> {
+        self.data.borrow().clone().map(Rc::new).ok_or_else(missing)
     }
 
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
-        let mut copy = self.read()?;
+        let mut copy = self.data.borrow().clone().ok_or_else(missing)?;
         let result = f(&mut copy)?;
         *self.data.borrow_mut() = Some(copy);
         self.writes.set(self.writes.get() + 1);
@@ -107,36 +149,118 @@ impl Store for MemoryStore {
     }
 }
 
+/// How long [`VaultStore`] reuses decrypted contents at most, even when the
+/// file is unchanged: within this time a connection's requests share one
+/// decryption; after it, the vault is unlocked afresh, so a key taken away
+/// (keyring entry deleted, key cache dropped) stops being used soon.
+pub const READ_CACHE_MAX_AGE: Duration = Duration::from_secs(10);
+
 /// The encrypted vault, as the browser-started host uses it: located like
 /// the CLI does (`FACTORCAT_HOME` or the platform data directory), unlocked
 /// with the OS keyring or `FACTORCAT_PASSPHRASE`, and never by prompting
 /// (stdin carries the protocol).
+///
+/// One store serves one connection. Reads keep the decrypted contents and
+/// reuse them while the vault file is the same file as when they were read
+/// (device, inode, size, modification and change times; every write
+/// replaces the file by rename, so any write by any process changes this),
+/// for at most [`READ_CACHE_MAX_AGE`]. Writes always go through
+/// [`Vault::update`], which re-reads under the exclusive lock.
 pub struct VaultStore {
     vault: Result<Vault, ProtoError>,
     unlock: Unlock,
+    cache: RefCell<Option<Cached>>,
+}
+
+/// Decrypted contents and the file they came from.
+struct Cached {
+    stamp: FileStamp,
+    read_at: Instant,
+    data: Rc<VaultData>,
+}
+
+/// What identifies one generation of the vault file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path`, or `None` where it cannot be told
+    /// (then nothing is cached).
+    #[cfg(unix)]
+    fn of(path: &std::path::Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_path: &std::path::Path) -> Option<FileStamp> {
+        None
+    }
 }
 
 impl VaultStore {
     /// Finds the vault the way the CLI does.
     pub fn locate() -> Self {
-        VaultStore::new(Vault::locate().map_err(ProtoError::from))
+        VaultStore::new(
+            Vault::locate().map_err(ProtoError::from),
+            Unlock::from_env(),
+        )
     }
 
     /// Uses a given vault.
     pub fn at(vault: Vault) -> Self {
-        VaultStore::new(Ok(vault))
+        VaultStore::new(Ok(vault), Unlock::from_env())
     }
 
-    fn new(vault: Result<Vault, ProtoError>) -> Self {
+    /// Uses a given vault with a given way to unlock it (never a prompt).
+    pub fn with_unlock(vault: Vault, unlock: Unlock) -> Self {
+        VaultStore::new(Ok(vault), unlock)
+    }
+
+    fn new(vault: Result<Vault, ProtoError>, unlock: Unlock) -> Self {
         let unlock = Unlock {
             prompt: None,
-            ..Unlock::from_env()
+            ..unlock
         };
-        VaultStore { vault, unlock }
+        VaultStore {
+            vault,
+            unlock,
+            cache: RefCell::new(None),
+        }
     }
 
     fn vault(&self) -> Result<&Vault, ProtoError> {
         self.vault.as_ref().map_err(Clone::clone)
+    }
+
+    /// The kept contents, if they are still those of the file with `stamp`
+    /// and young enough; otherwise drops them.
+    fn cached(&self, stamp: Option<&FileStamp>) -> Option<Rc<VaultData>> {
+        let mut cache = self.cache.borrow_mut();
+        match (&*cache, stamp) {
+            (Some(cached), Some(stamp))
+                if cached.stamp == *stamp && cached.read_at.elapsed() < READ_CACHE_MAX_AGE =>
+            {
+                Some(Rc::clone(&cached.data))
+            }
+            _ => {
+                *cache = None;
+                None
+            }
+        }
     }
 }
 
@@ -172,14 +296,116 @@ impl Store for VaultStore {
         }
     }
 
-    fn read(&self) -> Result<VaultData, ProtoError> {
-        Ok(self.vault()?.read(&self.unlock)?)
+    fn read(&self) -> Result<Rc<VaultData>, ProtoError> {
+        let vault = self.vault()?;
+        // The stamp is taken before reading: should a write land in between,
+        // the newer contents are kept under the older stamp, and the next
+        // read reads again (never the other way round).
+        let stamp = FileStamp::of(&vault.file());
+        if let Some(data) = self.cached(stamp.as_ref()) {
+            return Ok(data);
+        }
+        let data = Rc::new(vault.read(&self.unlock)?);
+        if let Some(stamp) = stamp {
+            *self.cache.borrow_mut() = Some(Cached {
+                stamp,
+                read_at: Instant::now(),
+                data: Rc::clone(&data),
+            });
+        }
+        Ok(data)
+    }
+
+    fn read_matching(
+        &self,
+        pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
+    ) -> Result<Vec<Token>, ProtoError> {
+        let vault = self.vault()?;
+        let stamp = FileStamp::of(&vault.file());
+        match self.cached(stamp.as_ref()) {
+            Some(data) => pick_from(&data, pick),
+            None => vault.read_matching(&self.unlock, |sites| pick(Tokens::Sites(sites))),
+        }
     }
 
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
+        *self.cache.borrow_mut() = None;
         self.vault()?.update(&self.unlock, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use zeroize::Zeroizing;
+
+    use super::{Store, VaultStore};
+    use crate::secret::Secret;
+    use crate::token::Token;
+    use crate::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
+
+    const PASSPHRASE: &str = "correct horse battery staple";
+
+    fn vault(dir: &std::path::Path) -> Vault {
+        Vault::at(dir).with_key_cache(false)
+    }
+
+    fn add(vault: &Vault, account: &str) {
+        let token = Token::new(
+            "Example",
+            account,
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        );
+        vault
+            .update(&Unlock::with_passphrase(PASSPHRASE), |d: &mut VaultData| {
+                d.insert(token);
+                Ok::<_, VaultError>(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn reads_share_one_decryption_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = CreateOptions {
+            keyring: false,
+            passphrase: Some(Zeroizing::new(PASSPHRASE.to_string())),
+        };
+        let cheap = KdfParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        vault(dir.path()).create_with_kdf(&options, cheap).unwrap();
+        add(&vault(dir.path()), "alice");
+
+        let store = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
+        let first = store.read().unwrap();
+        let again = store.read().unwrap();
+        assert!(Rc::ptr_eq(&first, &again), "the unchanged vault is reused");
+        assert_eq!(again.tokens.len(), 1);
+
+        // Another handle (as another process would) writes the vault.
+        add(&vault(dir.path()), "bob");
+        let after = store.read().unwrap();
+        assert!(!Rc::ptr_eq(&first, &after));
+        assert_eq!(after.tokens.len(), 2);
+
+        // A write through the store itself drops its copy too.
+        store
+            .update(|d| {
+                d.tokens.clear();
+                Ok(())
+            })
+            .unwrap();
+        assert!(store.read().unwrap().tokens.is_empty());
+
+        // A vault that disappears is not answered from the copy.
+        std::fs::remove_file(vault(dir.path()).file()).unwrap();
+        assert!(store.read().is_err());
     }
 }

@@ -409,6 +409,38 @@ fn lookalike_corpus_matches_nothing() {
 }
 
 #[test]
+fn light_records_match_exactly_like_full_tokens() {
+    let full = vault();
+    let light: Vec<TokenSites> = full.iter().map(TokenSites::of).collect();
+    let corpus = include_str!("../../tests/data/lookalikes.txt");
+    let urls = corpus
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .chain([
+            "https://github.com/login",
+            "https://gist.github.com/",
+            "https://github.example.com/",
+            "https://signin.aws.amazon.com/",
+            "https://123456789012.signin.aws.amazon.com/oauth",
+            "https://us-east-1.signin.aws.amazon.com/",
+            "https://signin.amazonaws-us-gov.com/",
+            "https://d-1234567890.awsapps.com/start",
+            "http://github.com/",
+        ]);
+    let hints = [
+        Hint::default(),
+        hint(Some("123456789012"), Some("alice")),
+        hint(None, Some("bob")),
+    ];
+    for url in urls {
+        for h in &hints {
+            assert_eq!(match_url(&full, url, h), match_url(&light, url, h), "{url}");
+        }
+    }
+}
+
+#[test]
 fn bad_urls_are_errors_not_panics() {
     let v = vault();
     let h = Hint::default();
