@@ -58,12 +58,23 @@ pub fn resolve<T: Identity>(tokens: &[T], query: &str) -> Result<usize, QueryErr
     let exact_id = Uuid::parse_str(q).ok();
     let steps: [&dyn Fn(&T) -> bool; 4] = [
         &|t| exact_id == Some(t.id()),
-        &|t| is_hex && t.id().simple().to_string().starts_with(&hex),
-        &|t| t.account().to_lowercase() == lower || t.issuer().to_lowercase() == lower,
         &|t| {
-            format!("{} {}", t.issuer(), t.account())
-                .to_lowercase()
-                .contains(&lower)
+            // A stack buffer: this runs once per token.
+            let mut buf = [0u8; 32];
+            is_hex
+                && t.id()
+                    .simple()
+                    .encode_lower(&mut buf)
+                    .starts_with(hex.as_str())
+        },
+        &|t| same_text(t.account(), &lower) || same_text(t.issuer(), &lower),
+        &|t| {
+            if lower.contains(' ') {
+                // The query may span the issuer and the account.
+                contains_text(&format!("{} {}", t.issuer(), t.account()), &lower)
+            } else {
+                contains_text(t.issuer(), &lower) || contains_text(t.account(), &lower)
+            }
         },
     ];
     for step in steps {
@@ -80,6 +91,30 @@ pub fn resolve<T: Identity>(tokens: &[T], query: &str) -> Result<usize, QueryErr
         }
     }
     Err(QueryError::NotFound(q.to_string()))
+}
+
+/// `text` equals `lower` (already lower-cased) ignoring case; allocates
+/// only for non-ASCII text.
+fn same_text(text: &str, lower: &str) -> bool {
+    if text.is_ascii() {
+        text.eq_ignore_ascii_case(lower)
+    } else {
+        text.to_lowercase() == lower
+    }
+}
+
+/// `text` contains `lower` (already lower-cased) ignoring case; allocates
+/// only for non-ASCII text.
+fn contains_text(text: &str, lower: &str) -> bool {
+    if text.is_ascii() && lower.is_ascii() {
+        lower.is_empty()
+            || text
+                .as_bytes()
+                .windows(lower.len())
+                .any(|w| w.eq_ignore_ascii_case(lower.as_bytes()))
+    } else {
+        text.to_lowercase().contains(lower)
+    }
 }
 
 /// An AWS virtual MFA device serial, `arn:<partition>:iam::<account>:mfa/<path/name>`.
@@ -213,6 +248,16 @@ mod tests {
             resolve(&t, "Amazon Web Services"),
             Err(QueryError::Ambiguous { .. })
         ));
+    }
+
+    #[test]
+    fn substrings_span_issuer_and_account_and_ignore_case_beyond_ascii() {
+        let mut t = tokens();
+        t.push(token("Übersee Bank", "Jürgen"));
+        assert_eq!(resolve(&t, "hub octo"), Ok(0));
+        assert_eq!(resolve(&t, "ÜBERSEE"), Ok(4));
+        assert_eq!(resolve(&t, "bank jÜr"), Ok(4));
+        assert_eq!(resolve(&t, "JÜRGEN"), Ok(4));
     }
 
     #[test]

@@ -319,6 +319,36 @@ impl Token {
         Identity::label(self)
     }
 
+    /// Everything about the token except its secret, as the JSON object
+    /// that `factorcat list --json`, `show --json` and the native host's
+    /// replies use: `id`, `issuer`, `account`, `label`, `kind`, `algorithm`,
+    /// `digits`, `period` (time-based) or `counter` (HOTP), `sites`, `tags`,
+    /// `pinned`, `created`, `updated`, and `aws` when set.
+    pub fn metadata(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let mut map = serde_json::Map::new();
+        map.insert("id".into(), json!(self.id));
+        map.insert("issuer".into(), json!(self.issuer));
+        map.insert("account".into(), json!(self.account));
+        map.insert("label".into(), json!(self.label()));
+        map.insert("kind".into(), json!(self.kind.name()));
+        map.insert("algorithm".into(), json!(self.algorithm.as_str()));
+        map.insert("digits".into(), json!(self.digits));
+        match self.kind {
+            Kind::Hotp { counter } => map.insert("counter".into(), json!(counter)),
+            _ => map.insert("period".into(), json!(self.kind.period())),
+        };
+        map.insert("sites".into(), json!(self.sites));
+        map.insert("tags".into(), json!(self.tags));
+        map.insert("pinned".into(), json!(self.pinned));
+        map.insert("created".into(), json!(self.created));
+        map.insert("updated".into(), json!(self.updated));
+        if let Some(aws) = &self.aws {
+            map.insert("aws".into(), json!(aws));
+        }
+        map
+    }
+
     /// Marks the record as changed now (for merges).
     pub fn touch(&mut self) {
         self.updated = now_unix().max(self.updated);

@@ -526,6 +526,83 @@ mod with_vault {
         );
     }
 
+    /// A base32 secret unique to `n`, for tokens added concurrently.
+    fn numbered_secret(n: u32) -> String {
+        data_encoding::BASE32_NOPAD.encode(&[n.to_be_bytes().as_slice(), &[0x42; 16]].concat())
+    }
+
+    #[test]
+    fn two_hosts_and_the_cli_writing_at_once_lose_nothing() {
+        const EACH: u32 = 12;
+        let (home, seeded) = seeded();
+        let hotp = seeded[3].id;
+        let home_path = home.path().to_path_buf();
+        let hosts: Vec<_> = [Browser::Chromium, Browser::Firefox]
+            .into_iter()
+            .enumerate()
+            .map(|(h, browser)| {
+                let home = home_path.clone();
+                std::thread::spawn(move || {
+                    let mut host = open(browser, &home);
+                    let mut codes = Vec::new();
+                    for i in 0..EACH {
+                        let n = (h as u32 + 1) * 1000 + i;
+                        let r = host.request(&json!({"id": n, "type": "add",
+                            "issuer": format!("Host{h}"), "account": format!("t{i}"),
+                            "secret": numbered_secret(n)}));
+                        assert_eq!(r["ok"], true, "{r}");
+                        let r = host.request(&json!({"id": n, "type": "code", "token": hotp}));
+                        assert_eq!(r["ok"], true, "{r}");
+                        codes.push(r["code"].as_str().unwrap().to_string());
+                    }
+                    let (status, _, _) = host.finish();
+                    assert!(status.success());
+                    codes
+                })
+            })
+            .collect();
+        for i in 0..EACH {
+            let secret = numbered_secret(i);
+            cli(
+                home.path(),
+                &[
+                    "add",
+                    "--issuer",
+                    "Cli",
+                    "--account",
+                    &format!("t{i}"),
+                    "--secret",
+                    &secret,
+                ],
+            );
+        }
+        let mut codes: Vec<String> = hosts.into_iter().flat_map(|h| h.join().unwrap()).collect();
+
+        let data = stored(home.path());
+        assert_eq!(
+            data.tokens.len(),
+            4 + 3 * EACH as usize,
+            "every committed token is there"
+        );
+        for prefix in ["Host0", "Host1", "Cli"] {
+            let n = data.tokens.iter().filter(|t| t.issuer == prefix).count();
+            assert_eq!(n, EACH as usize, "{prefix}");
+        }
+        let bank = data.get(hotp).unwrap();
+        assert_eq!(
+            bank.kind,
+            Kind::Hotp {
+                counter: 2 * EACH as u64
+            },
+            "one advance per code handed out"
+        );
+        // Every counter value was handed out exactly once.
+        let mut expected: Vec<String> = (0..2 * EACH as u64).map(|c| bank.hotp_code(c)).collect();
+        codes.sort();
+        expected.sort();
+        assert_eq!(codes, expected);
+    }
+
     #[test]
     fn one_connection_sees_writes_by_other_processes() {
         let (home, _) = seeded();

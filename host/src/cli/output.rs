@@ -1,40 +1,14 @@
 //! What the CLI prints about tokens: a table for people, JSON for scripts.
 //! Neither ever contains a secret.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::query::short_id;
 use crate::token::{Kind, Token};
 
 /// The JSON object for one token: metadata only, never the secret.
 pub fn token_json(token: &Token) -> Value {
-    let mut obj = json!({
-        "id": token.id,
-        "issuer": token.issuer,
-        "account": token.account,
-        "kind": token.kind.name(),
-        "algorithm": token.algorithm.as_str(),
-        "digits": token.digits,
-        "sites": token.sites,
-        "tags": token.tags,
-        "pinned": token.pinned,
-        "created": token.created,
-        "updated": token.updated,
-    });
-    match token.kind {
-        Kind::Totp { period } => obj["period"] = json!(period),
-        Kind::Steam => obj["period"] = json!(30),
-        Kind::Hotp { counter } => obj["counter"] = json!(counter),
-    }
-    if let Some(aws) = &token.aws {
-        obj["aws"] = json!({
-            "account_id": aws.account_id,
-            "account_alias": aws.account_alias,
-            "user": aws.user,
-            "partition": aws.partition.as_str(),
-        });
-    }
-    obj
+    Value::Object(token.metadata())
 }
 
 /// Tokens in the order people see them: pinned first, then by issuer and

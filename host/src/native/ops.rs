@@ -352,32 +352,7 @@ fn value_len(map: &Map<String, Value>) -> usize {
 
 /// Token metadata for replies. Never the secret.
 pub(crate) fn summary(token: &Token) -> Map<String, Value> {
-    let mut map = object(json!({
-        "id": token.id,
-        "issuer": token.issuer,
-        "account": token.account,
-        "label": token.label(),
-        "kind": token.kind.name(),
-        "algorithm": token.algorithm.as_str(),
-        "digits": token.digits,
-        "sites": token.sites,
-        "tags": token.tags,
-        "pinned": token.pinned,
-        "created": token.created,
-        "updated": token.updated,
-    }));
-    match token.kind {
-        Kind::Hotp { counter } => {
-            map.insert("counter".into(), json!(counter));
-        }
-        _ => {
-            map.insert("period".into(), json!(token.kind.period()));
-        }
-    }
-    if let Some(aws) = &token.aws {
-        map.insert("aws".into(), json!(aws));
-    }
-    map
+    token.metadata()
 }
 
 /// Drops long lists so one token cannot fill a reply; marks the entry.
