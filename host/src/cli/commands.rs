@@ -10,6 +10,7 @@ use super::args::{
 };
 use super::output::{details, display_order, table, token_json};
 use super::{CliError, CliResult, unlock};
+use crate::import::same_generator;
 use crate::otpauth;
 use crate::query::{self, short_id};
 use crate::secret::Secret;
@@ -262,15 +263,6 @@ fn add(args: AddArgs) -> CliResult {
         Ok(())
     })?;
     say(format!("added {} {label}\n", short_id(&id)))
-}
-
-/// Two tokens produce the same codes: same secret and parameters.
-fn same_generator(a: &Token, b: &Token) -> bool {
-    a.secret == b.secret
-        && a.algorithm == b.algorithm
-        && a.digits == b.digits
-        && a.kind.name() == b.kind.name()
-        && a.kind.period() == b.kind.period()
 }
 
 /// Resolves a query or an AWS MFA serial among `tokens`.
