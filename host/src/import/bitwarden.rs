@@ -1,18 +1,126 @@
-//! Importer stub: replaced by the real reader.
+//! Bitwarden JSON exports (unencrypted).
+//!
+//! The export is {`encrypted`: false, `folders`, `items`}; an item with a
+//! `login.totp` is a token. The key is an `otpauth://` URI, `steam://SECRET`
+//! or a bare base32 secret (TOTP, SHA-1, 6 digits, 30 s). The item `name`
+//! is the issuer when the URI gives none, `login.username` the account when
+//! the URI gives none, and the hosts of `login.uris[].uri` become sites.
+//! Items without a key are skipped silently; positions in entry errors are
+//! 1-based item positions.
+//!
+//! Bitwarden itself computes every key as TOTP; an `otpauth://hotp` URI is
+//! kept as HOTP with the URI's counter (the next to use), as the issuing
+//! service meant.
+//!
+//! Encrypted exports (`encrypted: true`, account-restricted or
+//! password-protected) are refused as unsupported: export the unencrypted
+//! JSON instead.
 
-use super::{ImportError, Imported};
+use serde_json::Value;
+
+use super::common::{self, Fields};
+use super::{Format, ImportError, Imported};
+use crate::token::{MAX_TEXT_LEN, Token};
+
+const FORMAT: Format = Format::Bitwarden;
+
+/// Most sites taken from one item.
+const MAX_SITES: usize = 32;
 
 /// Whether `bytes` look like this format.
-pub(crate) fn detect(_bytes: &[u8]) -> bool {
-    false
+pub(crate) fn detect(bytes: &[u8]) -> bool {
+    let Some(Value::Object(root)) = common::json(bytes) else {
+        return false;
+    };
+    let encrypted = root.get("encrypted").is_some_and(Value::is_boolean);
+    encrypted
+        && (root.get("items").is_some_and(Value::is_array)
+            || root.contains_key("encKeyValidation_DO_NOT_EDIT"))
 }
 
 /// Reads the whole file.
-pub(crate) fn parse(_bytes: &[u8], _password: Option<&str>) -> Result<Imported, ImportError> {
-    Err(ImportError::Unsupported {
-        format: FORMAT,
-        what: "this format".into(),
-    })
+pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, ImportError> {
+    let root = common::json_or_damaged(bytes, FORMAT)?;
+    let Value::Object(root) = &root else {
+        return Err(common::damaged(FORMAT, "it is not a JSON object"));
+    };
+    if root.get("encrypted").and_then(Value::as_bool) == Some(true) {
+        return Err(ImportError::Unsupported {
+            format: FORMAT,
+            what: "an encrypted export (in Bitwarden, export the vault again as \
+                   \".json\" rather than \".json (Encrypted)\", import it, then delete \
+                   that file)"
+                .into(),
+        });
+    }
+    let items = match root.get("items") {
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(common::damaged(FORMAT, "\"items\" is not a list")),
+        None => return Err(common::damaged(FORMAT, "it has no \"items\" list")),
+    };
+    common::check_count(FORMAT, items.len())?;
+    let mut out = Imported::default();
+    for (index, item) in items.iter().enumerate() {
+        match read_item(item) {
+            Ok(Some(token)) => out.tokens.push(token),
+            Ok(None) => {}
+            Err((label, reason)) => {
+                out.failures
+                    .push(common::entry_error(index + 1, label, reason))
+            }
+        }
+    }
+    Ok(out)
 }
 
-const FORMAT: super::Format = super::Format::Bitwarden;
+type EntryFailure = (Option<String>, String);
+
+fn read_item(item: &Value) -> Result<Option<Token>, EntryFailure> {
+    let fields = Fields::of(item).map_err(|e| (None, e))?;
+    let name = fields.text("name").map_err(|e| (None, e))?;
+    let login = fields
+        .object("login")
+        .map_err(|e| (common::label(&name, ""), e))?;
+    let Some(login) = login else {
+        return Ok(None);
+    };
+    let username = login
+        .text("username")
+        .map_err(|e| (common::label(&name, ""), e))?;
+    let label = common::label(&name, &username);
+    let key = login.str("totp").map_err(|e| (label.clone(), e))?;
+    let Some(key) = key.filter(|k| !k.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut token =
+        common::token_from_key(key, &name, &username).map_err(|e| (label.clone(), e))?;
+    for site in sites(&login) {
+        if !token.sites.contains(&site) {
+            token.sites.push(site);
+        }
+    }
+    common::finish(token).map(Some).map_err(|e| (label, e))
+}
+
+fn sites(login: &Fields<'_>) -> Vec<String> {
+    let Some(Value::Array(uris)) = login.0.get("uris") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for uri in uris.iter().take(MAX_SITES) {
+        let Some(text) = uri.get("uri").and_then(Value::as_str) else {
+            continue;
+        };
+        let text = text.trim();
+        let parsed = url::Url::parse(text)
+            .or_else(|_| url::Url::parse(&format!("https://{text}")))
+            .ok();
+        if let Some(host) = parsed.as_ref().and_then(|u| u.host_str()) {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            if !host.is_empty() && host.len() <= MAX_TEXT_LEN && !out.contains(&host) {
+                out.push(host);
+            }
+        }
+    }
+    out
+}

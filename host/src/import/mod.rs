@@ -17,6 +17,7 @@ mod aegis;
 mod andotp;
 mod authenticator;
 mod bitwarden;
+mod common;
 mod freeotp;
 mod proton;
 mod text;
