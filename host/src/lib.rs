@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod doctor;
+pub mod export;
 pub mod import;
 pub mod install;
 pub mod keystore;

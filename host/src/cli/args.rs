@@ -50,6 +50,8 @@ pub enum Command {
     Uninstall(crate::install::UninstallArgs),
     /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
     Doctor(crate::doctor::DoctorArgs),
+    /// Write every token, secrets included, as an encrypted backup (or --plaintext).
+    Export(super::export_cmd::ExportArgs),
 }
 
 /// `factorcat init`.

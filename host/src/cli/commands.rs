@@ -34,6 +34,7 @@ pub fn dispatch(command: Command) -> CliResult {
         Command::Install(a) => Ok(crate::install::run_install(&a)?),
         Command::Uninstall(a) => Ok(crate::install::run_uninstall(&a)?),
         Command::Doctor(a) => Ok(crate::doctor::run(&a)?),
+        Command::Export(a) => super::export_cmd::run(a),
     }
 }
 

@@ -18,6 +18,7 @@ mod andotp;
 mod authenticator;
 mod bitwarden;
 mod common;
+pub(crate) mod factorcat;
 mod freeotp;
 mod proton;
 mod text;
@@ -46,11 +47,15 @@ pub enum Format {
     FreeOtpPlus,
     /// Proton Authenticator export.
     ProtonAuthenticator,
+    /// FactorCat's own backup (`factorcat export`), plain or encrypted;
+    /// keeps token ids (see `docs/backup.md`).
+    FactorCat,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
+        Format::FactorCat,
         Format::Aegis,
         Format::TwoFas,
         Format::AndOtp,
@@ -72,6 +77,7 @@ impl Format {
             Format::Bitwarden => "bitwarden",
             Format::FreeOtpPlus => "freeotp-plus",
             Format::ProtonAuthenticator => "proton",
+            Format::FactorCat => "factorcat",
         }
     }
 
@@ -114,7 +120,8 @@ impl fmt::Display for EntryError {
 /// What one file yielded.
 #[derive(Debug, Default)]
 pub struct Imported {
-    /// Tokens read, validated (`Token::validate`), with fresh ids, in file order.
+    /// Tokens read, validated (`Token::validate`), with fresh ids (except
+    /// [`Format::FactorCat`] backups, which keep theirs), in file order.
     pub tokens: Vec<Token>,
     /// Entries that could not be read.
     pub failures: Vec<EntryError>,
@@ -199,6 +206,7 @@ fn detector(format: Format) -> fn(&[u8]) -> bool {
         Format::Bitwarden => bitwarden::detect,
         Format::FreeOtpPlus => freeotp::detect,
         Format::ProtonAuthenticator => proton::detect,
+        Format::FactorCat => factorcat::detect,
     }
 }
 
@@ -212,6 +220,7 @@ fn reader(format: Format) -> fn(&[u8], Option<&str>) -> Result<Imported, ImportE
         Format::Bitwarden => bitwarden::parse,
         Format::FreeOtpPlus => freeotp::parse,
         Format::ProtonAuthenticator => proton::parse,
+        Format::FactorCat => factorcat::parse,
     }
 }
 

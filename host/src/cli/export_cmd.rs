@@ -1,0 +1,189 @@
+//! `factorcat export`: every token, with its secret, to a file or standard
+//! output. Encrypted unless `--plaintext`; files are created 0600 and never
+//! overwritten without `--force`.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use zeroize::Zeroizing;
+
+use super::{CliError, CliResult, unlock};
+use crate::export::{self, ExportFormat, Protection};
+use crate::vault::Vault;
+
+/// Environment variable holding the export passphrase, for scripts.
+pub const ENV_EXPORT_PASSPHRASE: &str = "FACTORCAT_EXPORT_PASSPHRASE";
+
+/// `factorcat export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Factorcat)]
+    pub format: FormatArg,
+    /// Write the secrets unencrypted (required for otpauth).
+    #[arg(long)]
+    pub plaintext: bool,
+    /// Write to FILE (created with mode 0600) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+/// Export formats on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// FactorCat's backup format (docs/backup.md); `factorcat import` reads it.
+    Factorcat,
+    /// An Aegis vault file Aegis can import.
+    Aegis,
+    /// One otpauth:// URI per line (needs --plaintext).
+    Otpauth,
+}
+
+impl FormatArg {
+    fn format(self) -> ExportFormat {
+        match self {
+            FormatArg::Factorcat => ExportFormat::FactorCat,
+            FormatArg::Aegis => ExportFormat::Aegis,
+            FormatArg::Otpauth => ExportFormat::Otpauth,
+        }
+    }
+}
+
+fn io_err(what: String) -> impl FnOnce(io::Error) -> CliError {
+    move |source| CliError::Io { what, source }
+}
+
+/// The export passphrase: the environment's, else asked twice on a terminal.
+fn export_passphrase() -> CliResult<Zeroizing<String>> {
+    if let Ok(value) = std::env::var(ENV_EXPORT_PASSPHRASE) {
+        if value.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{ENV_EXPORT_PASSPHRASE} is set but empty; set it to the passphrase or unset it"
+            )));
+        }
+        return Ok(Zeroizing::new(value));
+    }
+    if !io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "an export passphrase is needed; set {ENV_EXPORT_PASSPHRASE} or run this in a terminal"
+        )));
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(io_err("reading the passphrase".into()))
+    };
+    let first = ask("Passphrase for the export: ")?;
+    let second = ask("Repeat it: ")?;
+    if first.is_empty() || *first != *second {
+        return Err(CliError::Usage(
+            "the passphrases were empty or did not match; nothing was exported".into(),
+        ));
+    }
+    Ok(first)
+}
+
+/// Runs `factorcat export`.
+pub fn run(args: ExportArgs) -> CliResult {
+    let format = args.format.format();
+    // Decide everything that can be refused before unlocking anything.
+    if format == ExportFormat::Otpauth && !args.plaintext {
+        return Err(CliError::Usage(
+            "the otpauth format cannot be encrypted; add --plaintext to write the secrets in the clear, or use --format factorcat or aegis".into(),
+        ));
+    }
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    if to_terminal && !args.plaintext {
+        return Err(CliError::Usage(
+            "an encrypted backup is not for a terminal; use -o FILE or redirect standard output to a file".into(),
+        ));
+    }
+    if let Some(path) = &args.output
+        && !args.force
+        && path.exists()
+    {
+        return Err(CliError::Usage(format!(
+            "{} already exists; choose another name or add --force to replace it",
+            path.display()
+        )));
+    }
+
+    let protection = if args.plaintext {
+        eprintln!(
+            "factorcat: WARNING: --plaintext writes every secret UNENCRYPTED. Anyone who reads {} can copy all your second factors. Delete it as soon as it has served its purpose.",
+            args.output
+                .as_deref()
+                .map_or("the output".to_string(), |p| p.display().to_string())
+        );
+        if to_terminal {
+            eprintln!(
+                "factorcat: WARNING: the secrets are going to this terminal (and its scrollback)."
+            );
+        }
+        Protection::Plaintext
+    } else {
+        Protection::Passphrase(export_passphrase()?)
+    };
+
+    let data = Vault::locate()?.read(&unlock())?;
+    let bytes = export::export(&data.tokens, format, &protection)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    match &args.output {
+        Some(path) => write_file(path, &bytes, args.force)?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(io_err("writing to standard output".into()))?;
+        }
+    }
+    eprintln!(
+        "factorcat: exported {} token{} as {format}{}",
+        data.tokens.len(),
+        if data.tokens.len() == 1 { "" } else { "s" },
+        if args.plaintext {
+            " (plaintext)"
+        } else {
+            " (encrypted)"
+        }
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a 0600 temporary file in the same
+/// directory, then renames it into place (refusing an existing file unless
+/// `force`).
+fn write_file(path: &Path, bytes: &[u8], force: bool) -> CliResult {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let shown = path.display().to_string();
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(io_err(format!("creating a file in {}", dir.display())))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(io_err(format!("writing {shown}")))?;
+    let persisted = if force {
+        temp.persist(path)
+    } else {
+        temp.persist_noclobber(path)
+    };
+    persisted.map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            CliError::Usage(format!(
+                "{shown} already exists; choose another name or add --force to replace it"
+            ))
+        } else {
+            CliError::Io {
+                what: format!("writing {shown}"),
+                source: e.error,
+            }
+        }
+    })?;
+    Ok(())
+}
