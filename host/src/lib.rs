@@ -11,6 +11,7 @@ pub mod keystore;
 pub mod native;
 pub mod otpauth;
 pub mod protocol;
+pub mod qr;
 pub mod query;
 pub mod secret;
 pub mod site;

@@ -30,7 +30,7 @@ pub const DEFAULT_LIST_LIMIT: usize = 100;
 pub const MAX_LIST_LIMIT: usize = 500;
 
 /// Every operation of protocol version 1, in the order `hello` lists them.
-pub const OPERATIONS: [&str; 8] = [
+pub const OPERATIONS: [&str; 9] = [
     "hello",
     "list",
     "match",
@@ -39,11 +39,16 @@ pub const OPERATIONS: [&str; 8] = [
     "add",
     "update",
     "remove",
+    "decode_qr",
 ];
+
+/// Largest image `decode_qr` accepts once base64-decoded (8 MiB; a request
+/// frame is at most 1 MiB anyway).
+pub const MAX_QR_IMAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Every error code this host emits itself, as listed in the append-only
 /// table of `docs/protocol.md` (vault codes are passed through besides).
-pub const ERROR_CODES: [&str; 17] = [
+pub const ERROR_CODES: [&str; 23] = [
     "forbidden_caller",
     "frame_too_large",
     "empty_frame",
@@ -61,6 +66,12 @@ pub const ERROR_CODES: [&str; 17] = [
     "code_already_used",
     "reply_too_large",
     "internal",
+    "qr_not_found",
+    "qr_unreadable",
+    "qr_image_too_large",
+    "qr_image_unsupported",
+    "qr_image_damaged",
+    "qr_no_tokens",
 ];
 
 /// Why a frame could not be read or written.
@@ -364,6 +375,78 @@ pub enum Request {
         /// The token.
         token: Uuid,
     },
+    /// Read the QR codes of an image; optionally add their tokens.
+    DecodeQr {
+        /// The image bytes (PNG or JPEG), base64-decoded.
+        image: QrImage,
+        /// Add the tokens found (one vault write).
+        add: bool,
+    },
+}
+
+/// An image sent to `decode_qr`: its codes may hold secrets, so it is wiped
+/// when dropped and `Debug` shows only its size.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QrImage(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for QrImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "QrImage({} bytes)", self.0.len())
+    }
+}
+
+#[derive(Deserialize)]
+struct DecodeQrFields {
+    image: SecretText,
+    #[serde(default)]
+    add: Option<bool>,
+}
+
+/// Reads `decode_qr`'s `image`: base64 (standard or URL-safe, padding
+/// optional) or a `data:` URL with base64 content.
+fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
+    let text = text.trim();
+    let data = match text.get(..5) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("data:") => {
+            let (head, data) = text.split_once(',').ok_or_else(|| {
+                ProtoError::bad_request("decode_qr: the data: URL has no comma before its data")
+            })?;
+            if !head.to_ascii_lowercase().ends_with(";base64") {
+                return Err(ProtoError::bad_request(
+                    "decode_qr: the data: URL must be base64-encoded (data:image/png;base64,…)",
+                ));
+            }
+            data
+        }
+        _ => text,
+    };
+    if data.len() / 4 * 3 > MAX_QR_IMAGE_BYTES {
+        return Err(ProtoError::new(
+            "qr_image_too_large",
+            format!(
+                "decode_qr: the image is larger than {} MiB; send a screenshot of the QR code",
+                MAX_QR_IMAGE_BYTES >> 20
+            ),
+        ));
+    }
+    let cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(
+        data.bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+            .map(|b| match b {
+                b'-' => b'+',
+                b'_' => b'/',
+                b => b,
+            })
+            .collect(),
+    );
+    data_encoding::BASE64_NOPAD
+        .decode(&cleaned)
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            ProtoError::bad_request(
+                "decode_qr: image must be base64 (or a data: URL) of a PNG or JPEG file",
+            )
+        })
 }
 
 #[derive(Deserialize)]
@@ -563,6 +646,13 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
         "remove" => {
             let f: TokenFields = fields(op, value)?;
             Ok(Request::Remove { token: f.token })
+        }
+        "decode_qr" => {
+            let f: DecodeQrFields = fields(op, value)?;
+            Ok(Request::DecodeQr {
+                image: QrImage(qr_image(&f.image.0)?),
+                add: f.add.unwrap_or(false),
+            })
         }
         _ => {
             // The name is not repeated: it is whatever the caller sent.

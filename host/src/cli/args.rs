@@ -25,8 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Create the vault (done automatically by the first `add`).
     Init(InitArgs),
-    /// Add a token from an otpauth:// URI or from its fields.
+    /// Add a token from an otpauth:// URI, from its fields, or from a QR code image.
     Add(AddArgs),
+    /// Import every token of another authenticator's export (all or nothing unless --skip-bad).
+    Import(ImportArgs),
     /// Print the current code of one token, and nothing else, on stdout.
     Code(CodeArgs),
     /// List tokens (never their secrets).
@@ -103,8 +105,14 @@ pub struct AwsArgs {
 
 /// `factorcat add`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret", "qr"])))]
 pub struct AddArgs {
+    /// A PNG or JPEG image: every otpauth:// and otpauth-migration:// QR code in it is added.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = [
+        "uri", "issuer", "account", "secret", "algorithm", "digits", "period", "hotp", "counter",
+        "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition",
+    ])]
+    pub qr: Option<PathBuf>,
     /// An otpauth:// URI ("-" reads it from standard input, keeping it out of shell history).
     pub uri: Option<String>,
     /// Issuer, e.g. GitHub.
@@ -146,6 +154,26 @@ pub struct AddArgs {
     /// AWS context.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// `factorcat import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file (its format is recognised from its content).
+    pub file: PathBuf,
+    /// The export's format: auto, otpauth, aegis, 2fas, andotp, authenticator, bitwarden, freeotp-plus or proton.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub format: String,
+    /// Read the backup's password from the first line of this file (else
+    /// FACTORCAT_IMPORT_PASSWORD, else asked when needed).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Show what would be imported; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the readable entries even when some cannot be read.
+    #[arg(long)]
+    pub skip_bad: bool,
 }
 
 /// `factorcat code`.
@@ -327,6 +355,19 @@ mod tests {
                 "arn:aws:iam::123456789012:mfa/me",
             ],
             vec!["factorcat", "list", "--json"],
+            vec!["factorcat", "add", "--qr", "codes.png"],
+            vec!["factorcat", "import", "export.txt"],
+            vec![
+                "factorcat",
+                "import",
+                "backup.json",
+                "--format",
+                "aegis",
+                "--password-file",
+                "pw.txt",
+                "--dry-run",
+                "--skip-bad",
+            ],
             vec![
                 "factorcat",
                 "match",
@@ -363,6 +404,15 @@ mod tests {
                 "6",
             ],
             vec!["factorcat", "code"],
+            vec![
+                "factorcat",
+                "add",
+                "--qr",
+                "a.png",
+                "otpauth://totp/x?secret=A",
+            ],
+            vec!["factorcat", "add", "--qr", "a.png", "--issuer", "I"],
+            vec!["factorcat", "import"],
             vec!["factorcat", "edit", "x", "--pin", "--unpin"],
         ] {
             assert!(

@@ -22,7 +22,11 @@ use crate::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 pub fn dispatch(command: Command) -> CliResult {
     match command {
         Command::Init(a) => init(a),
-        Command::Add(a) => add(a),
+        Command::Add(a) => match a.qr {
+            Some(image) => super::import_cmd::add_qr(&image),
+            None => add(a),
+        },
+        Command::Import(a) => super::import_cmd::import(&a),
         Command::Code(a) => code(a),
         Command::List(a) => list(a),
         Command::Match(a) => match_page(a),
@@ -38,14 +42,14 @@ pub fn dispatch(command: Command) -> CliResult {
     }
 }
 
-fn io_err(what: &str) -> impl FnOnce(io::Error) -> CliError + '_ {
+pub(super) fn io_err(what: &str) -> impl FnOnce(io::Error) -> CliError + '_ {
     move |source| CliError::Io {
         what: what.to_string(),
         source,
     }
 }
 
-fn say(text: impl std::fmt::Display) -> CliResult {
+pub(super) fn say(text: impl std::fmt::Display) -> CliResult {
     let mut out = io::stdout().lock();
     write!(out, "{text}")
         .and_then(|()| out.flush())
@@ -119,7 +123,7 @@ fn init(args: InitArgs) -> CliResult {
 /// Opens the vault for a write, creating it on first use: keyring slot,
 /// plus a passphrase slot when `FACTORCAT_PASSPHRASE` is set. Without a
 /// reachable keyring, the passphrase alone protects it.
-fn vault_for_writing() -> CliResult<Vault> {
+pub(super) fn vault_for_writing() -> CliResult<Vault> {
     let vault = Vault::locate()?;
     if vault.exists() {
         return Ok(vault);

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod export_cmd;
+mod import_cmd;
 mod output;
 
 use std::ffi::OsString;
@@ -15,7 +16,9 @@ use zeroize::Zeroizing;
 
 pub use args::Cli;
 
+use crate::import::ImportError;
 use crate::otpauth::OtpauthError;
+use crate::qr::QrError;
 use crate::query::QueryError;
 use crate::secret::SecretError;
 use crate::token::ParamError;
@@ -73,6 +76,17 @@ pub enum CliError {
     /// A request the person must change.
     #[error("{0}")]
     Usage(String),
+    /// An export file that cannot be read as a whole.
+    #[error("{0}")]
+    Import(#[from] ImportError),
+    /// An image without a readable QR code.
+    #[error("{0}")]
+    Qr(#[from] QrError),
+    /// Entries of an export that could not be read (listed before this).
+    #[error(
+        "{0} of the entries could not be read (listed above); nothing was imported. Correct them, or pass --skip-bad to import the others"
+    )]
+    BadEntries(usize),
 }
 
 impl CliError {
@@ -93,6 +107,10 @@ impl CliError {
             CliError::Query(QueryError::Ambiguous { .. }) => exit::AMBIGUOUS,
             CliError::Uri(_) | CliError::Secret(_) | CliError::Params(_) => exit::INVALID_TOKEN,
             CliError::Usage(_) => exit::USAGE,
+            CliError::Import(ImportError::PasswordRequired(_) | ImportError::WrongPassword(_)) => {
+                exit::LOCKED
+            }
+            CliError::Import(_) | CliError::Qr(_) | CliError::BadEntries(_) => exit::INVALID_TOKEN,
             CliError::Io { .. } => exit::FAILURE,
         }
     }

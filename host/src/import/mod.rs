@@ -20,6 +20,7 @@ mod bitwarden;
 mod common;
 pub(crate) mod factorcat;
 mod freeotp;
+mod migration;
 mod proton;
 mod text;
 mod twofas;

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::log;
 use super::store::{Store, Tokens, VaultData, VaultState};
+use crate::import::{Imported, same_generator};
 use crate::protocol::{
     AddRequest, AwsFields, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
     ProtoError, Request, SecretText, UpdateRequest, decode_request, failure, success,
@@ -93,6 +94,7 @@ impl<S: Store> Handler<S> {
             Request::Add(add) => self.add(*add),
             Request::Update(update) => self.update(*update),
             Request::Remove { token } => self.remove(token),
+            Request::DecodeQr { image, add } => self.decode_qr(&image.0, add),
         }
     }
 
@@ -324,6 +326,96 @@ impl<S: Store> Handler<S> {
     }
 }
 
+/// The tokens of `tokens` that no token of `existing` (nor an earlier one
+/// of `tokens`) duplicates, by position.
+fn fresh_positions(existing: &[Token], tokens: &[Token]) -> Vec<bool> {
+    let mut fresh: Vec<bool> = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        let twin = existing.iter().any(|t| same_generator(t, token))
+            || tokens[..i]
+                .iter()
+                .zip(&fresh)
+                .any(|(t, new)| *new && same_generator(t, token));
+        fresh.push(!twin);
+    }
+    fresh
+}
+
+impl<S: Store> Handler<S> {
+    /// `decode_qr`: lists the tokens of an image's QR codes (never their
+    /// secrets) and, with `add`, stores the new ones in one write.
+    fn decode_qr(&self, image: &[u8], add: bool) -> Result<Map<String, Value>, ProtoError> {
+        let payloads =
+            crate::qr::decode_image(image).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+        let (imported, ignored) = crate::qr::tokens_from_payloads(&payloads);
+        let Imported { tokens, failures } = imported.map_err(|_| {
+            ProtoError::new(
+                "qr_no_tokens",
+                "the image's QR codes hold no otpauth:// or otpauth-migration:// link; scan the code the site or app shows for setting up an authenticator",
+            )
+        })?;
+        // Duplicates are judged against the vault when it can be read; a
+        // listing works without a vault.
+        let existing = match self.store.read() {
+            Ok(data) => data.tokens.clone(),
+            Err(e) if add && e.code != "vault_missing" => return Err(e),
+            Err(_) => Vec::new(),
+        };
+        let mut fresh = fresh_positions(&existing, &tokens);
+        let mut added = Vec::new();
+        if add && fresh.iter().any(|f| *f) {
+            let chosen = tokens.clone();
+            let (ids, now_fresh) = self.store.update(move |data| {
+                let fresh = fresh_positions(&data.tokens, &chosen);
+                let mut ids = Vec::new();
+                for (token, new) in chosen.into_iter().zip(&fresh) {
+                    if *new {
+                        ids.push(token.id);
+                        data.insert(token);
+                    }
+                }
+                Ok((ids, fresh))
+            })?;
+            added = ids;
+            fresh = now_fresh;
+        }
+        let listed: Vec<Value> = tokens
+            .iter()
+            .zip(&fresh)
+            .enumerate()
+            .map(|(index, (token, new))| {
+                let mut entry = object(json!({
+                    "index": index,
+                    "issuer": token.issuer,
+                    "account": token.account,
+                    "label": token.label(),
+                    "kind": token.kind.name(),
+                    "duplicate": !new,
+                }));
+                if let Some(aws) = &token.aws {
+                    entry.insert("aws".into(), json!(aws));
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        let failed: Vec<Value> = failures
+            .iter()
+            .map(|f| json!({"code": f.position, "label": f.label, "reason": f.reason}))
+            .collect();
+        let mut reply = object(json!({
+            "codes_found": payloads.len(),
+            "tokens": listed,
+            "duplicates": fresh.iter().filter(|f| !**f).count(),
+            "failures": failed,
+            "ignored_codes": ignored,
+        }));
+        if add {
+            reply.insert("added".into(), json!(added));
+        }
+        Ok(reply)
+    }
+}
+
 fn op_name(request: &Request) -> &'static str {
     match request {
         Request::Hello { .. } => "hello",
@@ -334,6 +426,7 @@ fn op_name(request: &Request) -> &'static str {
         Request::Add(_) => "add",
         Request::Update(_) => "update",
         Request::Remove { .. } => "remove",
+        Request::DecodeQr { .. } => "decode_qr",
     }
 }
 

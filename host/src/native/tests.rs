@@ -133,7 +133,7 @@ fn hello_reports_versions_and_vault_state() {
     assert_eq!(r["protocol"], 1);
     assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(r["vault"]["state"], "present");
-    assert_eq!(r["capabilities"].as_array().unwrap().len(), 8);
+    assert_eq!(r["capabilities"].as_array().unwrap().len(), 9);
     let missing = Handler::new(MemoryStore::missing());
     let r: Value = serde_json::from_slice(&missing.reply(br#"{"id":2,"type":"hello"}"#)).unwrap();
     assert_eq!(r["vault"]["state"], "missing");
@@ -709,4 +709,139 @@ mod arbitrary_input {
             prop_assert!(!text.contains(SECRET));
         }
     }
+}
+
+/// A PNG of QR codes for `texts`, side by side, 4 pixels per module.
+fn qr_png(texts: &[&str]) -> Vec<u8> {
+    use image::{GrayImage, Luma};
+    let codes: Vec<qrcode::QrCode> = texts
+        .iter()
+        .map(|t| qrcode::QrCode::new(t.as_bytes()).unwrap())
+        .collect();
+    let sides: Vec<u32> = codes.iter().map(|c| (c.width() as u32 + 8) * 4).collect();
+    let mut picture = GrayImage::from_pixel(
+        sides.iter().sum::<u32>().max(1),
+        sides.iter().copied().max().unwrap_or(64),
+        Luma([255]),
+    );
+    let mut left = 0;
+    for (code, side) in codes.iter().zip(&sides) {
+        let width = code.width() as u32;
+        let colors = code.to_colors();
+        for y in 0..width * 4 {
+            for x in 0..width * 4 {
+                if colors[((y / 4) * width + x / 4) as usize] == qrcode::Color::Dark {
+                    picture.put_pixel(left + 16 + x, 16 + y, Luma([0]));
+                }
+            }
+        }
+        left += side;
+    }
+    let mut out = Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn decode_qr_lists_without_secrets_and_adds_once() {
+    let h = handler(vec![totp("GitHub", "octocat")], Rc::new(Cell::new(0)));
+    let aws = "otpauth://totp/Amazon%20Web%20Services:alice@123456789012?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Amazon%20Web%20Services";
+    let png = qr_png(&[
+        &format!("otpauth://totp/GitHub:octocat?secret={SECRET}"),
+        aws,
+    ]);
+    let image = BASE64.encode(&png);
+
+    let r = ok(&h, json!({"id": 1, "type": "decode_qr", "image": image}));
+    assert_eq!(r["codes_found"], 2, "{r}");
+    assert_eq!(r["duplicates"], 1);
+    assert!(r.get("added").is_none());
+    let tokens = r["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2, "{r}");
+    let aws_entry = tokens
+        .iter()
+        .find(|t| t["issuer"] == "Amazon Web Services")
+        .unwrap();
+    assert_eq!(aws_entry["aws"]["account_id"], "123456789012");
+    assert_eq!(aws_entry["duplicate"], false);
+    assert_eq!(h.store().writes(), 0);
+    let text = r.to_string();
+    assert!(
+        !text.contains(SECRET) && !text.contains("GEZDGNBV") && !text.contains("secret"),
+        "{text}"
+    );
+
+    let data_url = format!("data:image/png;base64,{image}");
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "decode_qr", "image": data_url, "add": true}),
+    );
+    assert_eq!(r["added"].as_array().unwrap().len(), 1);
+    assert_eq!(h.store().writes(), 1);
+    assert!(!r.to_string().contains(SECRET));
+    let r = ok(
+        &h,
+        json!({"id": 3, "type": "decode_qr", "image": image, "add": true}),
+    );
+    assert_eq!(r["added"], json!([]));
+    assert_eq!(r["duplicates"], 2);
+    assert_eq!(h.store().writes(), 1);
+    assert_eq!(h.store().snapshot().unwrap().tokens.len(), 2);
+}
+
+#[test]
+fn decode_qr_refusals() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let blank = {
+        let mut out = Cursor::new(Vec::new());
+        image::GrayImage::from_pixel(40, 40, image::Luma([255]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        BASE64.encode(&out.into_inner())
+    };
+    assert_eq!(
+        err(&h, json!({"id": 1, "type": "decode_qr", "image": blank})),
+        "qr_not_found"
+    );
+    let site = BASE64.encode(&qr_png(&["https://example.com/"]));
+    assert_eq!(
+        err(&h, json!({"id": 2, "type": "decode_qr", "image": site})),
+        "qr_no_tokens"
+    );
+    assert_eq!(
+        err(&h, json!({"id": 3, "type": "decode_qr", "image": "***"})),
+        "bad_request"
+    );
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 4, "type": "decode_qr", "image": BASE64.encode(b"GIF89a")})
+        ),
+        "qr_image_unsupported"
+    );
+    assert_eq!(
+        err(&h, json!({"id": 5, "type": "decode_qr"})),
+        "bad_request"
+    );
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 6, "type": "decode_qr", "image": "data:image/png,abc"})
+        ),
+        "bad_request"
+    );
+    let huge = "A".repeat(crate::protocol::MAX_QR_IMAGE_BYTES / 3 * 4 + 8);
+    assert_eq!(
+        err(&h, json!({"id": 7, "type": "decode_qr", "image": huge})),
+        "qr_image_too_large"
+    );
+    // A bad token link in a code is listed as a failure, not added.
+    let bad = BASE64.encode(&qr_png(&["otpauth://totp/Bad:me?secret=AAAA"]));
+    let r = ok(
+        &h,
+        json!({"id": 8, "type": "decode_qr", "image": bad, "add": true}),
+    );
+    assert_eq!(r["failures"][0]["code"], 1);
+    assert_eq!(r["added"], json!([]));
+    assert_eq!(h.store().writes(), 0);
 }

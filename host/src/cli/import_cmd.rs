@@ -1,0 +1,216 @@
+//! `factorcat import` and `factorcat add --qr`: many tokens at once, read
+//! completely first, then written to the vault in one update.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::args::ImportArgs;
+use super::commands::{io_err, say, vault_for_writing};
+use super::{CliError, CliResult, unlock};
+use crate::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
+use crate::qr;
+use crate::query::short_id;
+use crate::token::Token;
+use crate::vault::{Vault, VaultData, VaultError};
+
+/// Environment variable with the export's password, for scripts.
+pub const ENV_IMPORT_PASSWORD: &str = "FACTORCAT_IMPORT_PASSWORD";
+
+/// Longest password file read.
+const MAX_PASSWORD_FILE: u64 = 64 * 1024;
+
+/// Reads at most `cap` bytes of `path`; more is `too_large`.
+fn read_capped(path: &Path, cap: usize, too_large: CliError) -> CliResult<Vec<u8>> {
+    let what = format!("reading {}", path.display());
+    let file = File::open(path).map_err(io_err(&what))?;
+    let mut bytes = Vec::new();
+    file.take(cap as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(&what))?;
+    if bytes.len() > cap {
+        return Err(too_large);
+    }
+    Ok(bytes)
+}
+
+/// The first line of the password file, without its line end.
+fn password_from_file(path: &Path) -> CliResult<Zeroizing<String>> {
+    let what = format!("reading the password file {}", path.display());
+    let file = File::open(path).map_err(io_err(&what))?;
+    let mut text = Zeroizing::new(String::new());
+    file.take(MAX_PASSWORD_FILE)
+        .read_to_string(&mut text)
+        .map_err(io_err(&what))?;
+    let line = text.split('\n').next().unwrap_or_default();
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.is_empty() {
+        return Err(CliError::Usage(format!(
+            "the password file {} is empty; put the password on its first line",
+            path.display()
+        )));
+    }
+    Ok(Zeroizing::new(line.to_string()))
+}
+
+/// `factorcat import FILE`.
+pub(super) fn import(args: &ImportArgs) -> CliResult {
+    let format = match args.format.trim() {
+        f if f.eq_ignore_ascii_case("auto") => None,
+        name => Some(Format::from_name(name).ok_or_else(|| {
+            CliError::Usage(format!(
+                "unknown format {name:?}; use auto or one of: {}",
+                Format::ALL.map(Format::name).join(", ")
+            ))
+        })?),
+    };
+    let bytes = read_capped(
+        &args.file,
+        MAX_IMPORT_BYTES,
+        CliError::Import(ImportError::TooLarge),
+    )?;
+    let mut password = match &args.password_file {
+        Some(path) => Some(password_from_file(path)?),
+        None => std::env::var(ENV_IMPORT_PASSWORD).ok().map(Zeroizing::new),
+    };
+    let (format, imported) = loop {
+        match import::parse(&bytes, format, password.as_deref().map(String::as_str)) {
+            Err(ImportError::PasswordRequired(f))
+                if password.is_none() && io::stdin().is_terminal() =>
+            {
+                let typed = rpassword::prompt_password(format!("Password of the {f} backup: "))
+                    .map_err(io_err("reading the password"))?;
+                password = Some(Zeroizing::new(typed));
+            }
+            other => break other?,
+        }
+    };
+    eprintln!("Reading {} as {format}", args.file.display());
+    apply(imported, args.skip_bad, args.dry_run)
+}
+
+/// `factorcat add --qr IMAGE`: every token link in the picture.
+pub(super) fn add_qr(path: &Path) -> CliResult {
+    let bytes = read_capped(
+        path,
+        qr::MAX_IMAGE_BYTES,
+        CliError::Qr(qr::QrError::TooLarge),
+    )?;
+    let payloads = qr::decode_image(&bytes)?;
+    let (imported, ignored) = qr::tokens_from_payloads(&payloads);
+    for position in &ignored {
+        eprintln!("QR code {position} is not a token link; ignored");
+    }
+    let imported = imported.map_err(|_| {
+        CliError::Usage(
+            "none of the image's QR codes is an otpauth:// or otpauth-migration:// link".into(),
+        )
+    })?;
+    apply(imported, false, false)
+}
+
+/// Splits `tokens` into new ones and duplicates of `existing` or of an
+/// earlier new one.
+fn without_duplicates(existing: &[Token], tokens: Vec<Token>) -> (Vec<Token>, usize) {
+    let mut fresh: Vec<Token> = Vec::with_capacity(tokens.len());
+    let mut duplicates = 0;
+    for token in tokens {
+        let twin = existing
+            .iter()
+            .chain(fresh.iter())
+            .any(|t| import::same_generator(t, &token));
+        if twin {
+            duplicates += 1;
+        } else {
+            fresh.push(token);
+        }
+    }
+    (fresh, duplicates)
+}
+
+fn list_failures(failures: &[EntryError]) {
+    for failure in failures {
+        eprintln!("  {failure}");
+    }
+}
+
+/// Why the update closure wrote nothing.
+enum Skip {
+    Vault(VaultError),
+    NothingNew(usize),
+}
+
+impl From<VaultError> for Skip {
+    fn from(e: VaultError) -> Skip {
+        Skip::Vault(e)
+    }
+}
+
+/// Decides and writes: all-or-nothing unless `skip_bad`; duplicates
+/// skipped; one vault update, none when nothing is new or on a dry run.
+fn apply(imported: Imported, skip_bad: bool, dry_run: bool) -> CliResult {
+    let Imported { tokens, failures } = imported;
+    if !failures.is_empty() {
+        if !skip_bad {
+            eprintln!("These entries could not be read:");
+            list_failures(&failures);
+            return Err(CliError::BadEntries(failures.len()));
+        }
+        eprintln!("Skipped, could not be read:");
+        list_failures(&failures);
+    }
+    let failed = failures.len();
+    let vault = Vault::locate()?;
+    let mut report = String::new();
+    if dry_run {
+        let existing = if vault.exists() && !tokens.is_empty() {
+            vault.read(&unlock())?.tokens
+        } else {
+            Vec::new()
+        };
+        let (fresh, duplicates) = without_duplicates(&existing, tokens);
+        for token in &fresh {
+            let _ = writeln!(report, "would import {}", token.label());
+        }
+        let _ = writeln!(
+            report,
+            "dry run: would import {}, duplicates skipped {duplicates}, failed {failed}; nothing was written",
+            fresh.len()
+        );
+        return say(report);
+    }
+    if tokens.is_empty() {
+        return say(format!(
+            "imported 0, duplicates skipped 0, failed {failed}\n"
+        ));
+    }
+    let vault = vault_for_writing()?;
+    let outcome = vault.update(&unlock(), |data: &mut VaultData| {
+        let (fresh, duplicates) = without_duplicates(&data.tokens, tokens);
+        if fresh.is_empty() {
+            return Err(Skip::NothingNew(duplicates));
+        }
+        let added: Vec<(uuid::Uuid, String)> = fresh.iter().map(|t| (t.id, t.label())).collect();
+        for token in fresh {
+            data.insert(token);
+        }
+        Ok((added, duplicates))
+    });
+    let (added, duplicates) = match outcome {
+        Ok(done) => done,
+        Err(Skip::NothingNew(duplicates)) => (Vec::new(), duplicates),
+        Err(Skip::Vault(e)) => return Err(e.into()),
+    };
+    for (id, label) in &added {
+        let _ = writeln!(report, "imported {} {label}", short_id(id));
+    }
+    let _ = writeln!(
+        report,
+        "imported {}, duplicates skipped {duplicates}, failed {failed}",
+        added.len()
+    );
+    say(report)
+}
