@@ -1,0 +1,315 @@
+// What the background does for each allowed message. Content scripts get
+// only what their own page needs, for the URL the browser reports for them.
+import { errorInfo } from './errors.js';
+import { getOptions, setOptions } from './options.js';
+
+const { ruleFor, awsPartition } = globalThis.FactorCat.siteRules;
+
+const MEMORY_MS = 15 * 60 * 1000;
+const HINT_KEYS = ['account', 'user', 'email'];
+
+function cleanHint(h) {
+  const out = {};
+  for (const k of HINT_KEYS) {
+    const v = h?.[k];
+    if (typeof v === 'string' && v.trim() && v.length <= 256) out[k] = v.trim();
+  }
+  return out;
+}
+
+function fail(err) {
+  return { ok: false, error: errorInfo(err) };
+}
+
+// Token fields a page or the popup may see (never a secret: the host has none to give).
+function publicToken(t) {
+  return {
+    id: t.id, issuer: t.issuer, account: t.account, label: t.label, kind: t.kind,
+    digits: t.digits, period: t.period, sites: t.sites ?? [], aws: t.aws ?? null, pinned: !!t.pinned,
+  };
+}
+
+export function makeHandlers({ api, host }) {
+  const memoryKey = (tabId) => `signin:${tabId}`;
+
+  // The hint for the host: what the page shows, completed by what this tab
+  // showed at the credentials step, when that was in the same partition.
+  async function hintFor(sender, pageHint) {
+    const hint = cleanHint(pageHint);
+    const key = memoryKey(sender.tab.id);
+    const mem = (await api.storage.session.get(key))[key];
+    if (!mem || mem.partition !== awsPartition(sender.url) || Date.now() - mem.at > MEMORY_MS) return hint;
+    if (hint.account && mem.hint.account && hint.account !== mem.hint.account) return hint;
+    return { ...mem.hint, ...hint };
+  }
+
+  async function setBadge(tabId, total) {
+    const text = total > 0 ? String(Math.min(total, 99)) : '';
+    try {
+      await api.action.setBadgeText({ tabId, text });
+      await api.action.setTitle({ tabId, title: total > 0 ? `FactorCat: ${total} token${total > 1 ? 's' : ''} for this page` : 'FactorCat' });
+      if (total > 0) await api.action.setBadgeBackgroundColor({ tabId, color: '#0972d3' });
+    } catch { /* the tab may be gone */ }
+  }
+
+  // A problem the person must fix (host not installed, keyring locked…)
+  // shows as "!" on the toolbar button; the popup says what to do.
+  async function setBadgeProblem(tabId, err) {
+    const info = errorInfo(err);
+    if (['host_timeout', 'host_exited'].includes(info.code)) return;
+    try {
+      await api.action.setBadgeText({ tabId, text: '!' });
+      await api.action.setBadgeBackgroundColor({ tabId, color: '#d91515' });
+      await api.action.setTitle({ tabId, title: `FactorCat: ${info.title}` });
+    } catch { /* the tab may be gone */ }
+  }
+
+  async function match(url, hint) {
+    return host.request('match', Object.keys(hint).length ? { url, hint } : { url });
+  }
+
+  // The last match per tab, for a short while: the page-load and
+  // credentials-step messages ask early, so that when the MFA field appears
+  // only the code is left to fetch. Never a code: those are fetched when
+  // filling, and spent by it.
+  const MATCH_TTL_MS = 30 * 1000;
+  const recent = new Map();
+  function cachedMatch(tabId, url, hint) {
+    const key = `${url}\n${HINT_KEYS.map((k) => hint[k] ?? '').join('\n')}`;
+    const hit = recent.get(tabId);
+    if (hit && hit.key === key && Date.now() - hit.at < MATCH_TTL_MS) return hit.promise;
+    const promise = match(url, hint);
+    recent.set(tabId, { key, at: Date.now(), promise });
+    promise.catch(() => { if (recent.get(tabId)?.promise === promise) recent.delete(tabId); });
+    return promise;
+  }
+  const forgetMatches = () => recent.clear();
+
+  async function codeForFill(token) {
+    const c = await host.request('code', { token, for_fill: true });
+    const waitMs = c.wait > 0 ? Math.max(0, c.valid_from * 1000 - Date.now()) : 0;
+    return { code: c.code, waitMs };
+  }
+
+  async function listAll() {
+    const tokens = [];
+    let offset = 0;
+    let now = null;
+    for (let pages = 0; offset != null && pages < 100; pages++) {
+      const r = await host.request('list', { offset, limit: 500 });
+      now = r.now;
+      tokens.push(...r.tokens);
+      offset = r.next_offset;
+    }
+    return { now, tokens };
+  }
+
+  const content = {
+    // A page of a known site loaded: badge, and start the host early.
+    async 'page-seen'(msg, sender) {
+      try {
+        const r = await cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint));
+        await setBadge(sender.tab.id, r.total);
+        return { ok: true, total: r.total };
+      } catch (err) {
+        await setBadgeProblem(sender.tab.id, err);
+        return fail(err);
+      }
+    },
+
+    // The credentials step showed who is signing in.
+    async 'signin-seen'(msg, sender) {
+      const hint = cleanHint(msg.hint);
+      if (!Object.keys(hint).length) return { ok: true };
+      const key = memoryKey(sender.tab.id);
+      await api.storage.session.set({ [key]: { hint, partition: awsPartition(sender.url), at: Date.now() } });
+      // The MFA step often follows on this same page: ask the host now.
+      if (ruleFor(sender.url)?.auto) cachedMatch(sender.tab.id, sender.url, await hintFor(sender, {})).catch(() => {});
+      return { ok: true };
+    },
+
+    // The MFA field appeared: fill, offer a choice, or nothing.
+    async 'mfa-field'(msg, sender) {
+      try {
+        const rule = ruleFor(sender.url);
+        if (!rule?.auto) return { ok: true, action: 'none' };
+        const [r, opts] = await Promise.all([cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint)), getOptions(api)]);
+        await setBadge(sender.tab.id, r.total);
+        if (!r.total) return { ok: true, action: 'none' };
+        if (r.autofill && opts.autofill) {
+          const c = await codeForFill(r.autofill_token);
+          return { ok: true, action: 'fill', ...c, autoSubmit: opts.autoSubmit };
+        }
+        return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
+      } catch (err) {
+        await setBadgeProblem(sender.tab.id, err);
+        return fail(err);
+      }
+    },
+
+    // The person picked a token in the chooser: only one of this page's.
+    async 'fill-choice'(msg, sender) {
+      try {
+        if (typeof msg.token !== 'string') return { ok: false, error: { code: 'bad_request', message: 'No token.' } };
+        const r = await match(sender.url, await hintFor(sender, msg.hint));
+        if (!r.candidates.some((c) => c.token.id === msg.token)) {
+          return { ok: false, error: { code: 'not_for_this_page', message: 'That token does not belong to this page.' } };
+        }
+        const [c, opts] = await Promise.all([codeForFill(msg.token), getOptions(api)]);
+        return { ok: true, ...c, autoSubmit: opts.autoSubmit };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // "Add to FactorCat" on the IAM console's assign-MFA wizard.
+    async enroll(msg, sender) {
+      try {
+        if (ruleFor(sender.url)?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
+        const secret = String(msg.secret ?? '').replace(/\s+/g, '').toUpperCase();
+        if (!/^[A-Z2-7]{16,128}=*$/.test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
+        const account = typeof msg.account === 'string' && /^(\d{12}|[a-z0-9-]{3,63})$/.test(msg.account) ? msg.account : null;
+        const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
+        const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
+        const partition = awsPartition(sender.url) ?? 'aws';
+        const req = {
+          issuer: 'Amazon Web Services',
+          account: account ? `${device}@${account}` : device,
+          secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
+        };
+        if (account) {
+          req.aws = { partition, ...(user ? { user } : {}) };
+          if (/^\d{12}$/.test(account)) req.aws.account_id = account;
+          else req.aws.account_alias = account;
+        }
+        const added = await host.request('add', req);
+        forgetMatches();
+        const codes = await host.request('enroll_codes', { token: added.token.id });
+        return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+  };
+
+  // The toolbar popup and the options page.
+  const extension = {
+    async status() {
+      try {
+        const r = await host.request('hello', { protocol: 1 });
+        return { ok: true, version: r.version, vault: r.vault, capabilities: r.capabilities };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    async list() {
+      try {
+        const { now, tokens } = await listAll();
+        return {
+          ok: true, now,
+          tokens: tokens.map((t) => ({ ...publicToken(t), code: t.code, validUntil: t.valid_until, secondsLeft: t.seconds_left })),
+        };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // What the popup needs about a tab: which tokens fit it, and whether it
+    // shows a code field right now.
+    async 'tab-info'(msg) {
+      try {
+        const tab = await api.tabs.get(msg.tabId);
+        const url = tab?.url ?? '';
+        if (!url.startsWith('https://')) return { ok: true, url, matches: [], field: false };
+        const hint = await hintFor({ tab, url }, {});
+        const [r, probe] = await Promise.all([
+          match(url, hint).catch(() => ({ candidates: [], total: 0 })),
+          probeTab(tab.id),
+        ]);
+        await setBadge(tab.id, r.total);
+        return { ok: true, url, host: r.host, matches: r.candidates.map((c) => c.token.id), field: probe.field };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // The person clicked a token in the popup: fill it if the tab shows a
+    // code field, otherwise say so (the popup then copies the code).
+    async 'fill-tab'(msg) {
+      try {
+        const probe = await probeTab(msg.tabId);
+        if (!probe.field) return { ok: true, filled: false };
+        const c = await codeForFill(msg.token);
+        if (c.waitMs > 0) await new Promise((r) => setTimeout(r, c.waitMs));
+        const r = await api.tabs.sendMessage(msg.tabId, { type: 'fill', code: c.code }, { frameId: 0 });
+        return { ok: true, filled: !!r?.filled };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // A code to copy (HOTP tokens show none in the list: asking spends one).
+    async code(msg) {
+      try {
+        const r = await host.request('code', { token: String(msg.token) });
+        return { ok: true, code: r.code };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    async add(msg) {
+      try {
+        const uri = String(msg.uri ?? '').trim();
+        if (!uri.startsWith('otpauth://')) return { ok: false, error: { code: 'invalid_uri', title: 'Not an otpauth link', message: 'Paste a link that starts with otpauth://' } };
+        const r = await host.request('add', { uri });
+        forgetMatches();
+        return { ok: true, token: publicToken(r.token) };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    async remove(msg) {
+      try {
+        const r = await host.request('remove', { token: String(msg.token) });
+        forgetMatches();
+        return { ok: true, removed: r.removed };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    async 'options-get'() {
+      return { ok: true, options: await getOptions(api) };
+    },
+
+    async 'options-set'(msg) {
+      return { ok: true, options: await setOptions(api, msg.options) };
+    },
+  };
+
+  // Does the tab's top frame show a code field? Injects the content
+  // scripts first on pages that don't declare them (activeTab).
+  async function probeTab(tabId) {
+    const ask = () => api.tabs.sendMessage(tabId, { type: 'probe' }, { frameId: 0 });
+    try {
+      return (await ask()) ?? { field: false };
+    } catch {
+      try {
+        await api.scripting.executeScript({ target: { tabId }, files: CONTENT_FILES });
+        return (await ask()) ?? { field: false };
+      } catch {
+        return { field: false };
+      }
+    }
+  }
+
+  return { content, extension };
+}
+
+export const CONTENT_FILES = [
+  'shared/ext.js', 'shared/dom.js', 'shared/site-rules.js',
+  'content/fields.js', 'content/chooser.js', 'content/autofill.js', 'content/enroll.js', 'content/main.js',
+];

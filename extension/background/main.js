@@ -1,0 +1,28 @@
+// The background (service worker in Chromium, event page in Firefox).
+import '../shared/ext.js';
+import '../shared/site-rules.js';
+import { NativeHost } from './native.js';
+import { makeRouter } from './router.js';
+import { makeHandlers } from './handlers.js';
+
+const { api } = globalThis.FactorCat.ext;
+
+const host = new NativeHost((name) => api.runtime.connectNative(name));
+const handlers = makeHandlers({ api, host });
+const route = makeRouter(handlers, {
+  extensionOrigin: api.runtime.getURL(''),
+  ownId: api.runtime.id,
+});
+
+// sendResponse + `return true` works in every supported browser; a
+// returned promise does not in older Chromium.
+api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  const answer = route(msg, sender);
+  if (!answer) return false;
+  answer.then(sendResponse, (err) => sendResponse({ ok: false, error: { code: 'internal', message: String(err?.message ?? err) } }));
+  return true;
+});
+
+api.tabs.onRemoved.addListener((tabId) => {
+  api.storage.session.remove(`signin:${tabId}`).catch(() => {});
+});

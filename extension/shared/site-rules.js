@@ -1,0 +1,157 @@
+// Per-site rules as data: where FactorCat looks for a code field, how it
+// reads which account is signing in, and whether it may fill without the
+// person asking. Loaded as a classic script by content scripts and imported
+// for its side effect by the background and the popup, so it only assigns
+// to the shared namespace.
+//
+// Host patterns: "example.com" is that host only; "*.example.com" is any
+// host below it (not the bare domain). Only https pages ever match.
+(() => {
+  const FactorCat = (globalThis.FactorCat ??= {});
+  if (FactorCat.siteRules) return;
+
+  const AWS_SIGNIN_HOSTS = [
+    'signin.aws.amazon.com', '*.signin.aws.amazon.com',
+    'signin.amazonaws-us-gov.com', '*.signin.amazonaws-us-gov.com',
+    'signin.amazonaws.cn', '*.signin.amazonaws.cn',
+    '*.signin.aws', '*.awsapps.com',
+  ];
+
+  const rules = [
+    {
+      id: 'aws-signin',
+      label: 'AWS sign-in',
+      hosts: AWS_SIGNIN_HOSTS,
+      // Fill as soon as the field appears when the host says exactly one
+      // token fits; otherwise offer a chooser anchored to the field.
+      auto: true,
+      fields: [
+        'input#mfacode',                 // legacy AngularJS sign-in
+        'input#mfaCode',                 // new React sign-in (2024)
+        'input[name="mfaCode"]',
+        'input#wdc_mfacode',             // Identity Center, older
+        'input[autocomplete="one-time-code"]',
+      ],
+      // Identity Center pages carry little markup of their own: fall back to
+      // the generic heuristics there, still only for a field that looks
+      // like a code field.
+      generic: true,
+      submit: [
+        'a#submitMfa_button', 'button#submitMfa_button', 'button#mfa_submit_button',
+        'button[data-testid="mfa-submit-button"]',
+      ],
+      // Where the page shows who is signing in. Inputs are read by value,
+      // text nodes by the pattern given.
+      who: {
+        account: ['input#account', 'input[name="account"]'],
+        user: ['input#username', 'input[name="username"]'],
+        // The first step asks for an account id/alias (IAM) or an e-mail (root).
+        accountOrEmail: ['input#resolving_input'],
+        // Text shown with the MFA step, e.g. "Account ID: 1234-5678-9012".
+        text: ['#mfa_container', '#mfa_form', 'form', 'main', '#__next'],
+      },
+      // Clicking these (or submitting the form) remembers what was typed, for
+      // the MFA step that may come on another (regional) host.
+      capture: ['#signin_button', '#next_button', 'button[type="submit"]'],
+    },
+    {
+      id: 'aws-enroll',
+      label: 'AWS console (assign MFA device)',
+      hosts: [
+        'console.aws.amazon.com', '*.console.aws.amazon.com',
+        'console.amazonaws-us-gov.com', '*.console.amazonaws-us-gov.com',
+        'console.amazonaws.cn', '*.console.amazonaws.cn',
+      ],
+      auto: false,
+      fields: [],
+      enroll: {
+        code1: 'MFA code 1',
+        code2: 'MFA code 2',
+        showSecret: 'Show secret key',
+        deviceName: 'Device name',
+        // A base32 secret as AWS shows it (64 characters today; accept 16+).
+        secretPattern: '^[A-Z2-7]{16,128}=*$',
+      },
+    },
+    { id: 'github', label: 'GitHub', hosts: ['github.com'], auto: false,
+      fields: ['input#app_totp', 'input#otp[name="otp"]'] },
+    { id: 'gitlab', label: 'GitLab', hosts: ['gitlab.com'], auto: false,
+      fields: ['input#user_otp_attempt'] },
+    { id: 'google', label: 'Google', hosts: ['accounts.google.com'], auto: false,
+      fields: ['input#totpPin'] },
+    { id: 'microsoft', label: 'Microsoft', hosts: ['login.microsoftonline.com', 'login.live.com'], auto: false,
+      fields: ['input#idTxtBx_SAOTCC_OTC'] },
+    { id: 'cloudflare', label: 'Cloudflare', hosts: ['dash.cloudflare.com'], auto: false,
+      fields: ['input#twofactor_token'] },
+    // Any other https page: only a field that says it wants a one-time code,
+    // and only when the person asks (toolbar popup).
+    { id: 'generic', label: 'This page', hosts: ['*'], auto: false,
+      fields: ['input[autocomplete="one-time-code"]'], generic: true },
+  ];
+
+  // The content scripts that the manifest declares must cover the rules'
+  // hosts; tests compare the two.
+  function hostMatches(pattern, host) {
+    if (pattern === '*') return true;
+    if (pattern.startsWith('*.')) {
+      const base = pattern.slice(2);
+      return host.endsWith('.' + base) && host.length > base.length + 1;
+    }
+    return host === pattern;
+  }
+
+  // The rule for a URL, or null. Never for anything but https.
+  function ruleFor(url) {
+    let u;
+    try { u = new URL(url); } catch { return null; }
+    if (u.protocol !== 'https:') return null;
+    const host = u.hostname.toLowerCase().replace(/\.$/, '');
+    return rules.find((r) => r.hosts.some((p) => hostMatches(p, host))) ?? null;
+  }
+
+  // AWS regions as they appear as the first label of a sign-in host.
+  const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+  const ACCOUNT_ID = /^\d{12}$/;
+  const ALIAS = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/;
+
+  // The account id or alias a sign-in host names (`123456789012.signin…`),
+  // or null for the bare host and regional hosts.
+  function accountFromHost(url) {
+    let u;
+    try { u = new URL(url); } catch { return null; }
+    const host = u.hostname.toLowerCase();
+    const m = /^([^.]+)\.signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/.exec(host);
+    if (!m) return null;
+    const label = m[1];
+    if (REGION.test(label)) return null;
+    return ACCOUNT_ID.test(label) || ALIAS.test(label) ? label : null;
+  }
+
+  // The AWS partition of a sign-in or console host; hints carried from one
+  // page to the next never cross partitions.
+  function awsPartition(url) {
+    let host;
+    try { host = new URL(url).hostname.toLowerCase(); } catch { return null; }
+    if (/(^|\.)amazonaws-us-gov\.com$/.test(host)) return 'aws-us-gov';
+    if (/(^|\.)amazonaws\.cn$/.test(host)) return 'aws-cn';
+    if (/(^|\.)(aws\.amazon\.com|signin\.aws|awsapps\.com)$/.test(host)) return 'aws';
+    return null;
+  }
+
+  // Normalises what a person typed in an account box: "1234-5678-9012" is
+  // an account id; an alias is lower-cased; an e-mail is reported as such.
+  function classifyAccountInput(value) {
+    const v = String(value ?? '').trim();
+    if (!v) return {};
+    if (v.includes('@')) return { email: v.toLowerCase() };
+    const digits = v.replace(/[\s-]/g, '');
+    if (ACCOUNT_ID.test(digits)) return { account: digits };
+    const alias = v.toLowerCase();
+    return ALIAS.test(alias) ? { account: alias } : {};
+  }
+
+  FactorCat.siteRules = Object.freeze({
+    rules, ruleFor, hostMatches, accountFromHost, awsPartition, classifyAccountInput,
+    AWS_SIGNIN_HOSTS, REGION, ACCOUNT_ID,
+  });
+})();

@@ -1,0 +1,265 @@
+// The end-to-end scenarios, run in each browser by chromium.test.js and
+// firefox.test.js. Each gets a fresh page; all waits are for conditions in
+// the page, never fixed sleeps.
+import assert from 'node:assert/strict';
+import { randomSecret } from './support/env.js';
+
+const AWS = 'Amazon Web Services';
+
+// The vault every scenario runs against. Each token is filled by one
+// scenario only: the host never hands out the same code twice for filling.
+export function seed(world) {
+  world.init();
+  const add = (account, awsAccount, awsUser, extra = {}) => world.add({ issuer: AWS, account, secret: randomSecret(), awsAccount, awsUser, ...extra });
+  add('alice@111111111111', '111111111111', 'alice');
+  add('bob@111111111111', '111111111111', 'bob');
+  add('alice@222222222222', '222222222222', 'alice');
+  add('carol@333333333333', '333333333333', 'carol');
+  add('dave@333333333333', '333333333333', 'dave');
+  add('erin@444444444444', '444444444444', 'erin');
+  add('hank@888888888888', '888888888888', 'hank');
+  add('gina@777777777777', '777777777777', 'gina');
+  add('kim@121212121299', '121212121299', 'kim');
+  add('root-account-mfa-device@999988887777', '999988887777', 'root@example.com');
+  add('alice@example-corp', 'example-corp', 'alice');
+  add('jo@123412341234', '123412341234', 'jo', { awsPartition: 'aws-us-gov' });
+  add('jo-commercial@123412341234', '123412341234', 'jo');
+  world.add({ issuer: 'AWS IAM Identity Center', account: 'ivy', secret: randomSecret(), site: 'd-1234567890.awsapps.com' });
+  add('ivan@121212121212', '121212121212', 'ivan');
+  for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
+  for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
+  world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
+}
+
+export const LATENCY_RUNS = 5;
+
+// What the page recorded: the value that arrived in the code field, when
+// (wall clock, for the code check) and how long after the field appeared.
+export async function waitFilled(page, timeout = 40000) {
+  return page.waitFor(() => (window.__fc && window.__fc.filledAt !== null ? window.__fc : null), undefined, timeout);
+}
+
+export function assertCode(world, account, fc) {
+  const t = Math.floor(fc.filledWall / 1000);
+  const expected = world.codeAt(account, t);
+  assert.equal(fc.value, expected, `the code of ${account} at ${t}`);
+}
+
+async function noDecoyTouched(page) {
+  assert.equal(await page.evaluate(() => window.__fc.decoyTouched ?? null), null, 'a decoy field received input');
+}
+
+// Legacy sign-in at an account URL: type the user, sign in, MFA appears.
+export async function legacySignin(b, { account, user, host, query = '' }) {
+  const page = await b.newPage(`https://${host ?? `${account}.signin.aws.amazon.com`}/console${query}`);
+  if (user) await page.type('#username', user);
+  await page.type('#password', 'hunter2');
+  await page.click('#signin_button');
+  await page.waitFor(() => window.__fc.shownAt !== null);
+  return page;
+}
+
+// A page the extension must leave alone, checked against a control page
+// that it fills: by the time the control is filled, the other page has
+// had the same chance.
+async function assertLeftAlone(b, world, page, control) {
+  const c = await legacySignin(b, control);
+  const fc = await waitFilled(c);
+  assertCode(world, control.token, fc);
+  const left = await page.evaluate(() => ({ value: document.querySelector('#mfacode, #mfaCode').value, fc: window.__fc }));
+  assert.equal(left.value, '', 'the field stayed empty');
+  assert.equal(left.fc.filledAt, null);
+  await c.close();
+}
+
+export const scenarios = {
+  async 'enrolment wizard: "Add to FactorCat" stores the token and fills MFA code 1 and 2'(b, world) {
+    const secret = randomSecret();
+    const page = await b.newPage(`https://us-east-1.console.aws.amazon.com/iam/home?secret=${secret}#/users/details/frank?section=security_credentials`);
+    await page.type('#device-name', 'frank-phone');
+    await page.click('#next');
+    // One click: FactorCat presses "Show secret key" itself.
+    const box = await page.waitFor(() => {
+      const host = document.querySelector('factorcat-enroll');
+      if (!host) return null;
+      const r = host.getBoundingClientRect();
+      return r.width > 0 ? { x: r.left + 12, y: r.top + r.height / 2 } : null;
+    });
+    await page.clickAt(box.x, box.y);
+    const codes = await page.waitFor(() => (window.__fc['mfa-code-1'] && window.__fc['mfa-code-2']
+      ? { one: window.__fc['mfa-code-1'], two: window.__fc['mfa-code-2'], at: Date.now() } : null));
+    const added = world.list().find((t) => t.account === 'frank-phone@123456789012');
+    assert.ok(added, 'the token is in the vault as frank-phone@123456789012');
+    assert.equal(added.aws?.account_id, '123456789012');
+    assert.equal(added.aws?.user, 'frank');
+    world.ids.set(added.account, added.id);
+    world.secrets = { ...(world.secrets ?? {}), [added.id]: secret };
+    // Two consecutive codes: now and the next step, or the two after that
+    // when fewer than 5 seconds were left.
+    const t = Math.floor(codes.at / 1000);
+    const pairs = [[t, t + 30], [t - 30, t], [t + 30, t + 60]].map(([x, y]) => [world.codeAt(added.account, x), world.codeAt(added.account, y)]);
+    assert.ok(pairs.some(([x, y]) => x === codes.one && y === codes.two), `consecutive codes of the new token: ${codes.one} ${codes.two}`);
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'legacy UI: account URL + user → that user\'s code'(b, world) {
+    const page = await legacySignin(b, { account: '111111111111', user: 'alice' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'alice@111111111111', fc);
+    assert.equal(await page.evaluate(() => document.getElementById('password').value), 'hunter2', 'password untouched');
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'alias URL: example-corp.signin… → the token stored with that alias'(b, world) {
+    const page = await legacySignin(b, { host: 'example-corp.signin.aws.amazon.com', user: 'alice' });
+    assert.equal(await page.evaluate(() => document.getElementById('account').value), '', 'the page shows no account: the host name says it');
+    const fc = await waitFilled(page);
+    assertCode(world, 'alice@example-corp', fc);
+    await page.close();
+  },
+
+  async 'GovCloud sign-in → the GovCloud token, never the commercial one of the same account id'(b, world) {
+    const page = await legacySignin(b, { host: '123412341234.signin.amazonaws-us-gov.com', user: 'jo' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'jo@123412341234', fc);
+    await page.close();
+  },
+
+  async 'IAM Identity Center portal: a generic MFA field, the token listed for that portal'(b, world) {
+    const page = await b.newPage('https://d-1234567890.awsapps.com/start/');
+    const fc = await waitFilled(page);
+    assertCode(world, 'ivy', fc);
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'legacy UI: same account, other user → the other token'(b, world) {
+    const page = await legacySignin(b, { account: '111111111111', user: 'bob' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'bob@111111111111', fc);
+    await page.close();
+  },
+
+  async 'new UI: credentials step, then the regional /oauth MFA page (React field)'(b, world) {
+    const page = await b.newPage('https://222222222222.signin.aws.amazon.com/signin');
+    await page.type('#username', 'alice');
+    await page.type('#password', 'hunter2');
+    await page.click('#signin_button');
+    await page.waitFor(() => location.pathname === '/oauth' && window.__fc && window.__fc.shownAt !== null);
+    assert.match(page.url(), /^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth\?/);
+    const fc = await waitFilled(page);
+    assertCode(world, 'alice@222222222222', fc);
+    // The controlled input kept the value: the page's own state has it.
+    const state = await page.waitFor(() => {
+      const s = document.getElementById('state').textContent;
+      return s && !document.querySelector('[data-testid="mfa-submit-button"]').disabled ? s : null;
+    });
+    assert.equal(state, `state: ${fc.value}`);
+    assert.equal(await page.evaluate(() => document.getElementById('feedback').value), '');
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'root user: e-mail, password, then the regional MFA page → the root token'(b, world) {
+    const page = await b.newPage('https://signin.aws.amazon.com/signin/root');
+    await page.type('#resolving_input', 'Root@Example.com');
+    await page.click('#next_button');
+    await page.waitFor(() => document.getElementById('password') || null);
+    await page.type('#password', 'hunter2');
+    await page.click('#signin_button');
+    await page.waitFor(() => location.pathname === '/oauth' && window.__fc && window.__fc.shownAt !== null);
+    const fc = await waitFilled(page);
+    assertCode(world, 'root-account-mfa-device@999988887777', fc);
+    await page.close();
+  },
+
+  async 'new UI: the MFA page itself shows account and user'(b, world) {
+    const page = await b.newPage('https://us-east-1.signin.aws.amazon.com/oauth?shows=account,user&account=4444-4444-4444&user=erin');
+    const fc = await waitFilled(page);
+    assertCode(world, 'erin@444444444444', fc);
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'several users of one account, no user known → chooser, keyboard pick fills'(b, world) {
+    const page = await legacySignin(b, { account: '333333333333' });
+    const count = await page.waitFor(() => document.querySelector('factorcat-chooser')?.getAttribute('data-count') ?? null);
+    // carol and dave first (their account matches), then tokens whose
+    // account is known only by an alias (which may be this account).
+    assert.ok(Number(count) >= 2, `${count} choices`);
+    assert.equal(await page.evaluate(() => document.getElementById('mfacode').value), '', 'nothing filled before the choice');
+    await page.focus('#mfacode');
+    await page.press('ArrowDown');
+    await page.press('Enter');
+    const fc = await waitFilled(page);
+    const t = Math.floor(fc.filledWall / 1000);
+    const carol = world.codeAt('carol@333333333333', t);
+    const dave = world.codeAt('dave@333333333333', t);
+    assert.ok([carol, dave].includes(fc.value), `${fc.value} is carol's ${carol} or dave's ${dave}`);
+    assert.equal(await page.evaluate(() => document.querySelector('factorcat-chooser')), null, 'chooser closed');
+    await page.close();
+  },
+
+  async 'a code AWS rejected is not filled again: the fresh field gets the next code'(b, world) {
+    const page = await legacySignin(b, { account: '888888888888', user: 'hank', query: '?reject=1' });
+    const first = await waitFilled(page);
+    assertCode(world, 'hank@888888888888', first);
+    await page.click('#submitMfa_button');
+    // The page shows a new, empty field; the host hands out the next step
+    // (FactorCat waits until it is valid), never the rejected code.
+    const fills = await page.waitFor(() => (window.__fc.fills.length >= 2 ? window.__fc.fills : null), undefined, 45000);
+    assert.notEqual(fills[1].value, fills[0].value);
+    assert.equal(fills[1].value, world.codeAt('hank@888888888888', Math.floor(fills[1].wall / 1000)));
+    assert.equal(fills.length, 2);
+    await page.close();
+  },
+
+  async 'no token for the account → nothing filled'(b, world) {
+    const page = await legacySignin(b, { account: '999999999999', user: 'alice' });
+    await assertLeftAlone(b, world, page, { account: '555555555501', user: 'lat', token: 'lat1@555555555501' });
+    await page.close();
+  },
+
+  async 'the MFA page in a frame of another site → nothing filled'(b, world) {
+    const inner = 'https://us-east-1.signin.aws.amazon.com/oauth?shows=account,user&account=4444-4444-4444&user=erin';
+    const page = await b.newPage(`https://portal.example/embed?src=${encodeURIComponent(inner)}`);
+    await page.waitFor(() => window.__frame.shown || null);
+    const control = await legacySignin(b, { account: '555555555502', user: 'lat' });
+    assertCode(world, 'lat2@555555555502', await waitFilled(control));
+    await control.close();
+    assert.equal(await page.evaluate(() => window.__frame.filled), null, 'the framed field stayed empty');
+    await page.close();
+  },
+
+  async 'lookalike host and plain http → nothing filled'(b, world) {
+    const look = await legacySignin(b, { host: '111111111111.signin.aws.amazon.com.evil.example', user: 'alice' });
+    const http = await b.newPage('http://111111111111.signin.aws.amazon.com/console');
+    await http.type('#username', 'alice');
+    await http.click('#signin_button');
+    await http.waitFor(() => window.__fc.shownAt !== null);
+    await assertLeftAlone(b, world, look, { account: '121212121299', user: 'kim', token: 'kim@121212121299' });
+    assert.equal(await http.evaluate(() => document.getElementById('mfacode').value), '');
+    await look.close();
+    await http.close();
+  },
+};
+
+// Time from the MFA field appearing to the code being in it, measured in
+// the page (performance.now), over several sign-ins with their own tokens.
+export async function measureLatency(b, world, ui) {
+  const out = [];
+  for (let i = 1; i <= LATENCY_RUNS; i++) {
+    // Skip two runs above: those tokens served as controls.
+    if (ui === 'legacy' && i <= 2) continue;
+    let page;
+    if (ui === 'legacy') page = await legacySignin(b, { account: `55555555550${i}`, user: 'lat' });
+    else page = await b.newPage(`https://us-east-1.signin.aws.amazon.com/oauth?shows=account,user&account=66666666660${i}&user=latn`);
+    const fc = await waitFilled(page);
+    assertCode(world, ui === 'legacy' ? `lat${i}@55555555550${i}` : `latn${i}@66666666660${i}`, fc);
+    out.push(fc.filledAt - fc.shownAt);
+    await page.close();
+  }
+  return out;
+}

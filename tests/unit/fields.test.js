@@ -1,0 +1,61 @@
+// Field detection as a table: page snippet and URL → the id of the field
+// FactorCat would fill, or null. Decoys (search boxes, feedback dialogs,
+// password fields) must never be chosen.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { page } from './load.js';
+
+const AWS = 'https://us-east-1.signin.aws.amazon.com/oauth?client_id=x';
+const SSO = 'https://us-east-1.signin.aws/platform/d-1234567890/login';
+
+const CASES = [
+  // [name, url, html, expected id or null]
+  ['legacy mfacode', AWS, '<input id="account" value="123456789012"><input id="mfacode" name="mfacode" type="text">', 'mfacode'],
+  ['new UI mfaCode', AWS, '<input id="mfaCode" name="mfaCode" placeholder="Enter code">', 'mfaCode'],
+  ['new UI by name only', AWS, '<input id="r-17" name="mfaCode">', 'r-17'],
+  ['no MFA step yet', AWS, '<input id="account"><input id="username"><input id="password" type="password">', null],
+  ['MFA block hidden', AWS, '<div style="display:none"><input id="mfacode"></div>', null],
+  ['MFA block hidden attribute', AWS, '<div hidden><input id="mfacode"></div>', null],
+  ['MFA field disabled', AWS, '<input id="mfacode" disabled>', null],
+  ['password field named like mfa', AWS, '<input id="mfacode" type="password">', null],
+  ['hidden input', AWS, '<input id="mfacode" type="hidden">', null],
+  ['feedback dialog and search box only', AWS,
+    '<input type="search" id="q"><div role="dialog"><p>Feedback for AWS Sign-in</p><textarea id="fb"></textarea><input id="code" name="code"></div>', null],
+  ['feedback dialog next to the field', AWS,
+    '<div role="dialog"><textarea id="fb"></textarea><input id="ref-code" autocomplete="one-time-code"></div><input id="mfaCode" name="mfaCode">', 'mfaCode'],
+  ['SSO legacy', SSO, '<form id="mfa_form"><input id="wdc_mfacode"></form>', 'wdc_mfacode'],
+  ['SSO generic one-time-code', SSO, '<input id="awsui-input-0" autocomplete="one-time-code">', 'awsui-input-0'],
+  ['SSO generic by label', SSO, '<label for="awsui-input-0">MFA code</label><input id="awsui-input-0" inputmode="numeric" maxlength="6">', 'awsui-input-0'],
+  ['SSO username field is no code field', SSO, '<label for="awsui-input-0">Username</label><input id="awsui-input-0">', null],
+  ['SSO search with numeric mode', SSO, '<input id="search" type="search" inputmode="numeric" maxlength="6">', null],
+  ['GitHub', 'https://github.com/sessions/two-factor/app',
+    '<input id="query" name="q"><input id="app_totp" name="app_otp" autocomplete="off" inputmode="numeric" placeholder="XXXXXX">', 'app_totp'],
+  ['GitHub without 2FA form', 'https://github.com/', '<input id="query" name="q" placeholder="Search">', null],
+  ['GitLab', 'https://gitlab.com/users/sign_in', '<input id="user_otp_attempt" name="user[otp_attempt]" autocomplete="off" inputmode="numeric">', 'user_otp_attempt'],
+  ['Google', 'https://accounts.google.com/v3/signin/challenge/totp', '<input id="totpPin" name="totpPin" type="tel">', 'totpPin'],
+  ['Microsoft', 'https://login.microsoftonline.com/common/login', '<input id="idTxtBx_SAOTCC_OTC" name="otc">', 'idTxtBx_SAOTCC_OTC'],
+  ['Cloudflare', 'https://dash.cloudflare.com/two-factor', '<input id="twofactor_token">', 'twofactor_token'],
+  ['generic one-time-code', 'https://example.org/2fa', '<input id="q" type="search"><input id="otp" autocomplete="one-time-code">', 'otp'],
+  ['generic one-time-code in a dialog', 'https://example.org/2fa', '<dialog open><input id="otp" autocomplete="one-time-code"></dialog>', null],
+  ['generic page without a hint', 'https://example.org/2fa', '<input id="code" name="code">', null],
+  ['generic e-mail code box', 'https://example.org/', '<input id="email" autocomplete="one-time-code email">', null],
+];
+
+for (const [name, url, html, want] of CASES) {
+  test(`field: ${name}`, () => {
+    const w = page(html, url);
+    const { ruleFor } = w.FactorCat.siteRules;
+    const el = w.FactorCat.fields.findCodeField(w.document, ruleFor(url));
+    assert.equal(el?.id ?? null, want);
+  });
+}
+
+test('field: found by label text (enrolment wizard)', () => {
+  const w = page(`<div><label for="a">MFA code 1</label><input id="a"></div>
+    <div><label for="b">MFA  code 2 </label><input id="b"></div>
+    <label>Device name <input id="dev"></label>`, 'https://us-east-1.console.aws.amazon.com/iam/home');
+  const { findByLabel } = w.FactorCat.fields;
+  assert.equal(findByLabel(w.document, 'MFA code 1').id, 'a');
+  assert.equal(findByLabel(w.document, 'MFA code 2').id, 'b');
+  assert.equal(findByLabel(w.document, 'MFA code 3'), null);
+});
