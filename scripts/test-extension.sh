@@ -43,11 +43,12 @@ node --test tests/unit/*.test.js
 echo "== build the host" >&2
 cargo build -p factorcat --locked --quiet
 export FACTORCAT_BIN="$PWD/target/debug/factorcat"
-# Until the binary serves native messaging, the end-to-end tests run against
-# the stand-in host (tests/e2e/support/fake-host.mjs), and say so.
-if [ -z "${FACTORCAT_E2E_HOST:-}" ] && ! node tests/e2e/support/probe-host.mjs "$FACTORCAT_BIN"; then
-  echo "WARNING: $FACTORCAT_BIN does not answer as a native host yet: e2e tests use the stand-in host" >&2
-  export FACTORCAT_E2E_HOST=fake
+# The end-to-end tests drive the real host; if the built binary does not
+# answer a native-messaging `hello`, that is a failure, not a reason to test
+# against something else.
+if ! node tests/e2e/support/probe-host.mjs "$FACTORCAT_BIN"; then
+  echo "error: $FACTORCAT_BIN does not answer as a native-messaging host" >&2
+  exit 1
 fi
 
 files=()

@@ -43,3 +43,6 @@ HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test
     printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     exec cargo test --workspace --locked "$@"
   ' bash "$@" 2> >(grep -v "Failed to set fd limit" >&2)
+
+echo "== browser extension: unit tests, then end to end in Chromium and Firefox ESR" >&2
+scripts/test-extension.sh
