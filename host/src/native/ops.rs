@@ -432,8 +432,8 @@ impl<S: Store> Handler<S> {
         drop(password);
         let (format, Imported { tokens, failures }) = parsed.map_err(import_error)?;
         let budget = MAX_REPLY_BYTES - REPLY_MARGIN;
-        let (failed, failed_omitted) = failure_list(&failures, "position", budget / 2);
         if !failures.is_empty() && !skip_bad {
+            let (failed, failed_omitted) = failure_list(&failures, "position", budget / 2);
             let count = failures.len();
             let entries = if count == 1 { "entry" } else { "entries" };
             let mut error = ProtoError::new(
@@ -450,8 +450,13 @@ impl<S: Store> Handler<S> {
             return Err(error);
         }
         let (fresh, added) = self.store_fresh(&tokens, !dry_run, true)?;
+        // Nothing may fail once the vault is written: the ids come first,
+        // the failures and the listing share what room is left. (A 1 MiB
+        // file holds too few tokens for the ids alone to fill a reply.)
+        let left = budget.saturating_sub(json!(added).to_string().len());
+        let (failed, failed_omitted) = failure_list(&failures, "position", left / 2);
         let used: usize = failed.iter().map(|v| v.to_string().len() + 1).sum();
-        let (listed, listed_omitted) = listing(&tokens, &fresh, budget.saturating_sub(used));
+        let (listed, listed_omitted) = listing(&tokens, &fresh, left.saturating_sub(used));
         let new = fresh.iter().filter(|f| **f).count();
         let mut reply = object(json!({
             "format": format.name(),

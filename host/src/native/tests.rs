@@ -1134,3 +1134,50 @@ fn import_never_replaces_a_stored_token_with_the_same_id() {
     assert_eq!(r["duplicates"], 1);
     assert_eq!(h.store().writes(), 1);
 }
+
+#[test]
+fn import_replies_stay_under_one_mebibyte() {
+    // Many short entries with long names, half of them unreadable: the
+    // listing is cut to fit and says how much is missing, and the import
+    // itself is complete.
+    let mut text = String::new();
+    for i in 0..2400u32 {
+        let secret =
+            data_encoding::BASE32_NOPAD.encode(&[i.to_be_bytes(), [7; 4], [9; 4]].concat());
+        let name = "N".repeat(300);
+        if i % 2 == 0 {
+            text.push_str(&format!("otpauth://totp/{name}:{i}?secret={secret}\n"));
+        } else {
+            text.push_str(&format!("otpauth://totp/{name}:{i}?secret=AAAA\n"));
+        }
+    }
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let mut request = import_request(1, text.as_bytes());
+    request["skip_bad"] = json!(true);
+    let body = h.reply(request.to_string().as_bytes());
+    assert!(body.len() <= crate::protocol::MAX_REPLY_BYTES);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["ok"], true, "{}", &r.to_string()[..200]);
+    assert_eq!(r["imported"], 1200);
+    assert_eq!(r["added"].as_array().unwrap().len(), 1200);
+    let listed = r["tokens"].as_array().unwrap().len();
+    let omitted = r["tokens_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(listed + omitted, 1200);
+    let failed = r["failed"].as_array().unwrap().len();
+    let failed_omitted = r["failed_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(failed + failed_omitted, 1200);
+    assert!(
+        omitted + failed_omitted > 0,
+        "the test should overflow a reply"
+    );
+    assert_eq!(h.store().writes(), 1);
+
+    let body = h.reply(import_request(2, text.as_bytes()).to_string().as_bytes());
+    assert!(body.len() <= crate::protocol::MAX_REPLY_BYTES);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["error"]["code"], "import_bad_entries");
+    let shown = r["error"]["failures"].as_array().unwrap().len();
+    let left_out = r["error"]["failures_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(shown + left_out, 1200);
+    assert_eq!(h.store().writes(), 1);
+}
