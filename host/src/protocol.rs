@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::import::Format;
 use crate::site::Hint;
 
 /// The protocol version this host speaks.
@@ -30,7 +31,7 @@ pub const DEFAULT_LIST_LIMIT: usize = 100;
 pub const MAX_LIST_LIMIT: usize = 500;
 
 /// Every operation of protocol version 1, in the order `hello` lists them.
-pub const OPERATIONS: [&str; 9] = [
+pub const OPERATIONS: [&str; 10] = [
     "hello",
     "list",
     "match",
@@ -40,7 +41,12 @@ pub const OPERATIONS: [&str; 9] = [
     "update",
     "remove",
     "decode_qr",
+    "import",
 ];
+
+/// Largest file `import` accepts once base64-decoded (1 MiB; a request frame
+/// is at most 1 MiB, so in practice about 750 KiB of file).
+pub const MAX_IMPORT_FILE_BYTES: usize = 1 << 20;
 
 /// Largest image `decode_qr` accepts once base64-decoded (8 MiB; a request
 /// frame is at most 1 MiB anyway).
@@ -48,7 +54,7 @@ pub const MAX_QR_IMAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Every error code this host emits itself, as listed in the append-only
 /// table of `docs/protocol.md` (vault codes are passed through besides).
-pub const ERROR_CODES: [&str; 23] = [
+pub const ERROR_CODES: [&str; 30] = [
     "forbidden_caller",
     "frame_too_large",
     "empty_frame",
@@ -72,6 +78,13 @@ pub const ERROR_CODES: [&str; 23] = [
     "qr_image_unsupported",
     "qr_image_damaged",
     "qr_no_tokens",
+    "unknown_format",
+    "password_required",
+    "wrong_password",
+    "import_damaged",
+    "import_unsupported",
+    "import_too_large",
+    "import_bad_entries",
 ];
 
 /// Why a frame could not be read or written.
@@ -152,6 +165,9 @@ pub struct ProtoError {
     pub message: String,
     /// Seconds after which trying again will help, when known.
     pub retry_after: Option<u64>,
+    /// Further fields of the error object for programs (such as `import`'s
+    /// `failures`). Never a secret.
+    pub details: Map<String, Value>,
 }
 
 impl ProtoError {
@@ -161,7 +177,15 @@ impl ProtoError {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            details: Map::new(),
         }
+    }
+
+    /// Adds a field to the error object (`code`, `message` and
+    /// `retry_after` are not replaced).
+    pub fn with_detail(mut self, key: &str, value: Value) -> Self {
+        self.details.insert(key.to_string(), value);
+        self
     }
 
     /// `bad_request` with a message.
@@ -185,9 +209,9 @@ impl ProtoError {
         )
     }
 
-    /// The JSON form: `{"code", "message"[, "retry_after"]}`.
+    /// The JSON form: `{"code", "message"[, "retry_after"], ...details}`.
     pub fn to_json(&self) -> Value {
-        let mut error = Map::new();
+        let mut error = self.details.clone();
         error.insert("code".into(), Value::from(self.code.as_ref()));
         error.insert("message".into(), Value::from(self.message.as_str()));
         if let Some(seconds) = self.retry_after {
@@ -378,20 +402,64 @@ pub enum Request {
     /// Read the QR codes of an image; optionally add their tokens.
     DecodeQr {
         /// The image bytes (PNG or JPEG), base64-decoded.
-        image: QrImage,
+        image: FileBytes,
         /// Add the tokens found (one vault write).
         add: bool,
     },
+    /// Read an authenticator export and add its tokens.
+    Import(Box<ImportRequest>),
 }
 
-/// An image sent to `decode_qr`: its codes may hold secrets, so it is wiped
-/// when dropped and `Debug` shows only its size.
-#[derive(Clone, PartialEq, Eq)]
-pub struct QrImage(pub Zeroizing<Vec<u8>>);
+/// `import`: a file the person chose, with how to read it.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The file's bytes, base64-decoded.
+    pub file: FileBytes,
+    /// The format to read it as; `None` detects it.
+    pub format: Option<Format>,
+    /// The export's password; an empty one counts as none.
+    pub password: Option<SecretText>,
+    /// Import the readable entries when some are not.
+    pub skip_bad: bool,
+    /// Report what would be imported; write nothing.
+    pub dry_run: bool,
+}
 
-impl std::fmt::Debug for QrImage {
+/// A file sent by the extension (an image or an export): it may hold
+/// secrets, so it is wiped when dropped and `Debug` shows only its size.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileBytes(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for FileBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "QrImage({} bytes)", self.0.len())
+        write!(f, "FileBytes({} bytes)", self.0.len())
+    }
+}
+
+#[derive(Deserialize)]
+struct ImportFields {
+    file: SecretText,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    password: Option<SecretText>,
+    #[serde(default)]
+    skip_bad: Option<bool>,
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// Reads `import`'s `format`: absent or `auto` detects the format.
+fn import_format(name: Option<&str>) -> Result<Option<Format>, ProtoError> {
+    match name.map(str::trim) {
+        None => Ok(None),
+        Some(name) if name.eq_ignore_ascii_case("auto") => Ok(None),
+        Some(name) => Format::from_name(name).map(Some).ok_or_else(|| {
+            ProtoError::bad_request(format!(
+                "import: format must be auto or one of: {}",
+                Format::ALL.map(Format::name).join(", ")
+            ))
+        }),
     }
 }
 
@@ -402,32 +470,34 @@ struct DecodeQrFields {
     add: Option<bool>,
 }
 
-/// Reads `decode_qr`'s `image`: base64 (standard or URL-safe, padding
-/// optional) or a `data:` URL with base64 content.
-fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
+/// Reads a file sent as text: base64 (standard or URL-safe, padding
+/// optional) or a `data:` URL with base64 content. `op` and `field` name the
+/// request's field in messages; more than `max` bytes once decoded is
+/// `too_large`, refused before decoding.
+fn base64_file(
+    text: &str,
+    op: &str,
+    field: &str,
+    max: usize,
+    too_large: ProtoError,
+) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
     let text = text.trim();
     let data = match text.get(..5) {
         Some(scheme) if scheme.eq_ignore_ascii_case("data:") => {
             let (head, data) = text.split_once(',').ok_or_else(|| {
-                ProtoError::bad_request("decode_qr: the data: URL has no comma before its data")
+                ProtoError::bad_request(format!("{op}: the data: URL has no comma before its data"))
             })?;
             if !head.to_ascii_lowercase().ends_with(";base64") {
-                return Err(ProtoError::bad_request(
-                    "decode_qr: the data: URL must be base64-encoded (data:image/png;base64,…)",
-                ));
+                return Err(ProtoError::bad_request(format!(
+                    "{op}: the data: URL must be base64-encoded (data:…;base64,…)"
+                )));
             }
             data
         }
         _ => text,
     };
-    if data.len() / 4 * 3 > MAX_QR_IMAGE_BYTES {
-        return Err(ProtoError::new(
-            "qr_image_too_large",
-            format!(
-                "decode_qr: the image is larger than {} MiB; send a screenshot of the QR code",
-                MAX_QR_IMAGE_BYTES >> 20
-            ),
-        ));
+    if data.len() / 4 * 3 > max {
+        return Err(too_large);
     }
     let cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(
         data.bytes()
@@ -439,14 +509,42 @@ fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
             })
             .collect(),
     );
-    data_encoding::BASE64_NOPAD
+    let bytes = data_encoding::BASE64_NOPAD
         .decode(&cleaned)
         .map(Zeroizing::new)
         .map_err(|_| {
-            ProtoError::bad_request(
-                "decode_qr: image must be base64 (or a data: URL) of a PNG or JPEG file",
-            )
-        })
+            ProtoError::bad_request(format!(
+                "{op}: {field} must be base64 (or a data: URL) of the file's bytes"
+            ))
+        })?;
+    if bytes.len() > max {
+        return Err(too_large);
+    }
+    Ok(bytes)
+}
+
+/// Reads `decode_qr`'s `image`.
+fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
+    let too_large = ProtoError::new(
+        "qr_image_too_large",
+        format!(
+            "decode_qr: the image is larger than {} MiB; send a screenshot of the QR code",
+            MAX_QR_IMAGE_BYTES >> 20
+        ),
+    );
+    base64_file(text, "decode_qr", "image", MAX_QR_IMAGE_BYTES, too_large)
+}
+
+/// Reads `import`'s `file`.
+fn import_file(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
+    let too_large = ProtoError::new(
+        "import_too_large",
+        format!(
+            "import: the file is larger than {} MiB, more than the browser can send; import it with the command `factorcat import FILE` instead",
+            MAX_IMPORT_FILE_BYTES >> 20
+        ),
+    );
+    base64_file(text, "import", "file", MAX_IMPORT_FILE_BYTES, too_large)
 }
 
 #[derive(Deserialize)]
@@ -650,9 +748,19 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
         "decode_qr" => {
             let f: DecodeQrFields = fields(op, value)?;
             Ok(Request::DecodeQr {
-                image: QrImage(qr_image(&f.image.0)?),
+                image: FileBytes(qr_image(&f.image.0)?),
                 add: f.add.unwrap_or(false),
             })
+        }
+        "import" => {
+            let f: ImportFields = fields(op, value)?;
+            Ok(Request::Import(Box::new(ImportRequest {
+                file: FileBytes(import_file(&f.file.0)?),
+                format: import_format(f.format.as_deref())?,
+                password: f.password.filter(|p| !p.0.is_empty()),
+                skip_bad: f.skip_bad.unwrap_or(false),
+                dry_run: f.dry_run.unwrap_or(false),
+            })))
         }
         _ => {
             // The name is not repeated: it is whatever the caller sent.

@@ -856,4 +856,110 @@ mod with_vault {
         assert_eq!(r["error"]["code"], "passphrase_required", "{r}");
         assert!(host.finish().0.success());
     }
+
+    /// A file of the import fixtures.
+    fn import_fixture(path: &str) -> Vec<u8> {
+        std::fs::read(data_dir().join("import").join(path)).unwrap()
+    }
+
+    #[test]
+    fn import_through_real_frames_writes_once_and_echoes_no_secret() {
+        use data_encoding::BASE64;
+
+        let (home, _) = seeded();
+        let file = vault_at(home.path()).file();
+        let before = std::fs::read(&file).unwrap();
+        // Two new tokens, a duplicate of the stored GitHub token and a line
+        // that cannot be read.
+        let new_secrets = [
+            "NBSWY3DPO5XXE3DEEBQWCYLBMFQWC2DP",
+            "ONSWG4TFORZWKY3SMV2HGZLDOJSXI43F",
+        ];
+        let list = format!(
+            "otpauth://totp/Example:one?secret={}&issuer=Example\n\
+             otpauth://totp/GitHub:again?secret={}&issuer=GitHub\n\
+             otpauth://totp/Broken:x?secret=not*base32\n\
+             otpauth://totp/Example:two?secret={}&issuer=Example\n",
+            new_secrets[0], SECRETS[1], new_secrets[1]
+        );
+        let list = BASE64.encode(list.as_bytes());
+        let aegis = BASE64.encode(&import_fixture("aegis/encrypted_v3.json"));
+        let password = String::from_utf8(import_fixture("aegis/password.txt")).unwrap();
+        let password = password.trim_end_matches(['\r', '\n']);
+
+        let mut log = Transcript(Vec::new());
+        let mut host = open(Browser::Firefox, home.path());
+        let r = log.ok(&mut host, json!({"id": 1, "type": "hello"}));
+        assert!(
+            r["capabilities"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("import"))
+        );
+
+        let r = log.ok(
+            &mut host,
+            json!({"id": 2, "type": "import", "file": list, "skip_bad": true, "dry_run": true}),
+        );
+        assert_eq!(r["imported"], 2, "{r}");
+        assert_eq!(r["duplicates"], 1);
+        let r = log.call(&mut host, json!({"id": 3, "type": "import", "file": list}));
+        assert_eq!(r["error"]["code"], "import_bad_entries", "{r}");
+        assert_eq!(r["error"]["failures"][0]["position"], 3);
+        let r = log.call(
+            &mut host,
+            json!({"id": 4, "type": "import", "file": aegis, "password": "guess"}),
+        );
+        assert_eq!(r["error"]["code"], "wrong_password", "{r}");
+        assert_eq!(std::fs::read(&file).unwrap(), before, "nothing written yet");
+
+        let r = log.ok(
+            &mut host,
+            json!({"id": 5, "type": "import", "file": list, "skip_bad": true}),
+        );
+        assert_eq!(r["format"], "otpauth");
+        assert_eq!(r["imported"], 2);
+        assert_eq!(r["duplicates"], 1);
+        assert_eq!(r["failed"][0]["position"], 3);
+        let added = r["added"].clone();
+        let r = log.ok(
+            &mut host,
+            json!({"id": 6, "type": "import", "file": aegis, "format": "aegis", "password": password}),
+        );
+        assert_eq!(r["format"], "aegis");
+        let from_aegis = r["imported"].as_u64().unwrap();
+        assert!(from_aegis > 0, "{r}");
+        let r = log.ok(&mut host, json!({"id": 7, "type": "list", "limit": 500}));
+        let (status, rest, stderr) = host.finish();
+        assert!(status.success());
+        assert!(rest.is_empty());
+        log.0.push(stderr);
+
+        let data = stored(home.path());
+        assert_eq!(data.tokens.len() as u64, 4 + 2 + from_aegis);
+        assert_eq!(r["total"], data.tokens.len());
+        for id in added.as_array().unwrap() {
+            assert!(data.tokens.iter().any(|t| json!(t.id) == *id));
+        }
+        // No reply and no log line holds a secret of the vault (the
+        // imported ones included) or the export's password.
+        log.assert_no_secret();
+        for token in &data.tokens {
+            let base32 = token.secret.to_base32();
+            let hex: String = token
+                .secret
+                .expose()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            for text in &log.0 {
+                assert!(!text.contains(base32.as_str()), "a secret leaked: {text}");
+                assert!(!text.contains(&hex), "a secret leaked: {text}");
+            }
+        }
+        for text in &log.0 {
+            assert!(!text.contains(password), "the password leaked: {text}");
+            assert!(!text.contains("otpauth://"), "{text}");
+        }
+    }
 }

@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use super::log;
 use super::store::{Store, Tokens, VaultData, VaultState};
-use crate::import::{Imported, same_generator};
+use crate::import::{EntryError, Format, ImportError, Imported, same_generator};
 use crate::protocol::{
-    AddRequest, AwsFields, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
-    ProtoError, Request, SecretText, UpdateRequest, decode_request, failure, success,
+    AddRequest, AwsFields, ImportRequest, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS,
+    PROTOCOL_VERSION, ProtoError, Request, SecretText, UpdateRequest, decode_request, failure,
+    success,
 };
 use crate::secret::Secret;
 use crate::site::{self, Hint, is_account_alias};
@@ -95,6 +96,7 @@ impl<S: Store> Handler<S> {
             Request::Update(update) => self.update(*update),
             Request::Remove { token } => self.remove(token),
             Request::DecodeQr { image, add } => self.decode_qr(&image.0, add),
+            Request::Import(import) => self.import(*import),
         }
     }
 
@@ -354,54 +356,10 @@ impl<S: Store> Handler<S> {
                 "the image's QR codes hold no otpauth:// or otpauth-migration:// link; scan the code the site or app shows for setting up an authenticator",
             )
         })?;
-        // Duplicates are judged against the vault when it can be read; a
-        // listing works without a vault.
-        let existing = match self.store.read() {
-            Ok(data) => data.tokens.clone(),
-            Err(e) if add && e.code != "vault_missing" => return Err(e),
-            Err(_) => Vec::new(),
-        };
-        let mut fresh = fresh_positions(&existing, &tokens);
-        let mut added = Vec::new();
-        if add && fresh.iter().any(|f| *f) {
-            let chosen = tokens.clone();
-            let (ids, now_fresh) = self.store.update(move |data| {
-                let fresh = fresh_positions(&data.tokens, &chosen);
-                let mut ids = Vec::new();
-                for (token, new) in chosen.into_iter().zip(&fresh) {
-                    if *new {
-                        ids.push(token.id);
-                        data.insert(token);
-                    }
-                }
-                Ok((ids, fresh))
-            })?;
-            added = ids;
-            fresh = now_fresh;
-        }
-        let listed: Vec<Value> = tokens
-            .iter()
-            .zip(&fresh)
-            .enumerate()
-            .map(|(index, (token, new))| {
-                let mut entry = object(json!({
-                    "index": index,
-                    "issuer": token.issuer,
-                    "account": token.account,
-                    "label": token.label(),
-                    "kind": token.kind.name(),
-                    "duplicate": !new,
-                }));
-                if let Some(aws) = &token.aws {
-                    entry.insert("aws".into(), json!(aws));
-                }
-                Value::Object(entry)
-            })
-            .collect();
-        let failed: Vec<Value> = failures
-            .iter()
-            .map(|f| json!({"code": f.position, "label": f.label, "reason": f.reason}))
-            .collect();
+        // A listing works without a vault.
+        let (fresh, added) = self.store_fresh(&tokens, add, add)?;
+        let listed = listing(&tokens, &fresh, usize::MAX).0;
+        let failed = failure_list(&failures, "code", usize::MAX).0;
         let mut reply = object(json!({
             "codes_found": payloads.len(),
             "tokens": listed,
@@ -416,6 +374,189 @@ impl<S: Store> Handler<S> {
     }
 }
 
+impl<S: Store> Handler<S> {
+    /// Which of `tokens` are new (no duplicate in the vault nor earlier in
+    /// `tokens`) and, with `write`, stores the new ones in one update (none
+    /// when nothing is new). Duplicates are judged against the vault when it
+    /// can be read; without `need_vault` a vault that cannot be read counts
+    /// as empty. A stored token is never replaced. Returns the new positions
+    /// and the ids stored.
+    fn store_fresh(
+        &self,
+        tokens: &[Token],
+        write: bool,
+        need_vault: bool,
+    ) -> Result<(Vec<bool>, Vec<Uuid>), ProtoError> {
+        let existing = match self.store.read() {
+            Ok(data) => data.tokens.clone(),
+            Err(e) if need_vault && e.code != "vault_missing" => return Err(e),
+            Err(_) => Vec::new(),
+        };
+        let fresh = fresh_positions(&existing, tokens);
+        if !write || !fresh.iter().any(|f| *f) {
+            return Ok((fresh, Vec::new()));
+        }
+        let chosen = tokens.to_vec();
+        self.store.update(move |data| {
+            let fresh = fresh_positions(&data.tokens, &chosen);
+            let mut ids = Vec::new();
+            for (mut token, new) in chosen.into_iter().zip(&fresh) {
+                if *new {
+                    // A backup keeps its ids; one already taken by a
+                    // different token gets a new id, so that no stored
+                    // token is ever replaced.
+                    if data.get(token.id).is_some() {
+                        token.id = Uuid::new_v4();
+                    }
+                    ids.push(token.id);
+                    data.insert(token);
+                }
+            }
+            Ok((fresh, ids))
+        })
+    }
+
+    /// `import`: reads an export the person chose and stores its new tokens
+    /// in one write. All or nothing unless `skip_bad`; nothing is written on
+    /// a dry run or on any error. The reply lists metadata, never a secret.
+    fn import(&self, request: ImportRequest) -> Result<Map<String, Value>, ProtoError> {
+        let ImportRequest {
+            file,
+            format,
+            password,
+            skip_bad,
+            dry_run,
+        } = request;
+        let parsed = crate::import::parse(&file.0, format, password.as_ref().map(|p| p.0.as_str()));
+        // The password is wiped as soon as the file is read.
+        drop(password);
+        let (format, Imported { tokens, failures }) = parsed.map_err(import_error)?;
+        let budget = MAX_REPLY_BYTES - REPLY_MARGIN;
+        if !failures.is_empty() && !skip_bad {
+            let (failed, failed_omitted) = failure_list(&failures, "position", budget / 2);
+            let count = failures.len();
+            let entries = if count == 1 { "entry" } else { "entries" };
+            let mut error = ProtoError::new(
+                "import_bad_entries",
+                format!(
+                    "{count} {entries} of this {format} file could not be read (listed in failures), so nothing was imported; fix the file, or send the request again with \"skip_bad\": true to import the other entries"
+                ),
+            )
+            .with_detail("format", json!(format.name()))
+            .with_detail("failures", Value::Array(failed));
+            if failed_omitted > 0 {
+                error = error.with_detail("failures_omitted", json!(failed_omitted));
+            }
+            return Err(error);
+        }
+        let (fresh, added) = self.store_fresh(&tokens, !dry_run, true)?;
+        // Nothing may fail once the vault is written: the ids come first,
+        // the failures and the listing share what room is left. (A 1 MiB
+        // file holds too few tokens for the ids alone to fill a reply.)
+        let left = budget.saturating_sub(json!(added).to_string().len());
+        let (failed, failed_omitted) = failure_list(&failures, "position", left / 2);
+        let used: usize = failed.iter().map(|v| v.to_string().len() + 1).sum();
+        let (listed, listed_omitted) = listing(&tokens, &fresh, left.saturating_sub(used));
+        let new = fresh.iter().filter(|f| **f).count();
+        let mut reply = object(json!({
+            "format": format.name(),
+            "dry_run": dry_run,
+            "imported": if dry_run { new } else { added.len() },
+            "added": added,
+            "duplicates": fresh.len() - new,
+            "failed": failed,
+            "tokens": listed,
+        }));
+        if failed_omitted > 0 {
+            reply.insert("failed_omitted".into(), json!(failed_omitted));
+        }
+        if listed_omitted > 0 {
+            reply.insert("tokens_omitted".into(), json!(listed_omitted));
+        }
+        Ok(reply)
+    }
+}
+
+/// An import error as a protocol error, with the same code and a message
+/// that names the request's fields rather than the command line's options.
+fn import_error(e: ImportError) -> ProtoError {
+    let message = match &e {
+        ImportError::UnknownFormat => format!(
+            "the file's format was not recognised; choose the app's export file, or name the format in \"format\" (one of: {})",
+            Format::ALL.map(Format::name).join(", ")
+        ),
+        ImportError::PasswordRequired(f) => format!(
+            "this {f} backup is encrypted; ask for its password and send it in \"password\""
+        ),
+        ImportError::WrongPassword(f) => format!(
+            "the password does not open this {f} backup; check it and try again (nothing was imported)"
+        ),
+        ImportError::TooLarge => format!(
+            "import: the file is larger than {} MiB; this is not an authenticator export",
+            crate::import::MAX_IMPORT_BYTES >> 20
+        ),
+        ImportError::Damaged { .. } | ImportError::Unsupported { .. } => e.to_string(),
+    };
+    ProtoError::new(e.code(), message)
+}
+
+/// Token metadata of a listing (never a secret): position, issuer, account,
+/// label, kind, whether it duplicates a stored token, and the AWS context.
+/// Stops before `budget` bytes; returns the entries and how many were left
+/// out.
+fn listing(tokens: &[Token], fresh: &[bool], budget: usize) -> (Vec<Value>, usize) {
+    let entries = tokens
+        .iter()
+        .zip(fresh)
+        .enumerate()
+        .map(|(index, (token, new))| {
+            let mut entry = object(json!({
+                "index": index,
+                "issuer": token.issuer,
+                "account": token.account,
+                "label": token.label(),
+                "kind": token.kind.name(),
+                "duplicate": !new,
+            }));
+            if let Some(aws) = &token.aws {
+                entry.insert("aws".into(), json!(aws));
+            }
+            Value::Object(entry)
+        });
+    capped(entries, budget)
+}
+
+/// Entries that could not be read, `{key: position, label, reason}` (never
+/// a secret), within `budget` bytes; returns them and how many were left
+/// out.
+fn failure_list(failures: &[EntryError], key: &str, budget: usize) -> (Vec<Value>, usize) {
+    let entries = failures.iter().map(|f| {
+        let mut entry = Map::new();
+        entry.insert(key.into(), json!(f.position));
+        entry.insert("label".into(), json!(f.label));
+        entry.insert("reason".into(), json!(f.reason));
+        Value::Object(entry)
+    });
+    capped(entries, budget)
+}
+
+/// The first values whose JSON fits in `budget` bytes, and how many did
+/// not fit.
+fn capped(values: impl ExactSizeIterator<Item = Value>, budget: usize) -> (Vec<Value>, usize) {
+    let total = values.len();
+    let mut used = 0usize;
+    let mut kept = Vec::new();
+    for value in values {
+        used = used.saturating_add(value.to_string().len() + 1);
+        if used > budget {
+            break;
+        }
+        kept.push(value);
+    }
+    let omitted = total - kept.len();
+    (kept, omitted)
+}
+
 fn op_name(request: &Request) -> &'static str {
     match request {
         Request::Hello { .. } => "hello",
@@ -427,6 +568,7 @@ fn op_name(request: &Request) -> &'static str {
         Request::Update(_) => "update",
         Request::Remove { .. } => "remove",
         Request::DecodeQr { .. } => "decode_qr",
+        Request::Import(_) => "import",
     }
 }
 

@@ -134,7 +134,13 @@ fn hello_reports_versions_and_vault_state() {
     assert_eq!(r["protocol"], 1);
     assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(r["vault"]["state"], "present");
-    assert_eq!(r["capabilities"].as_array().unwrap().len(), 9);
+    assert_eq!(r["capabilities"].as_array().unwrap().len(), 10);
+    assert!(
+        r["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("import"))
+    );
     let missing = Handler::new(MemoryStore::missing());
     let r: Value = serde_json::from_slice(&missing.reply(br#"{"id":2,"type":"hello"}"#)).unwrap();
     assert_eq!(r["vault"]["state"], "missing");
@@ -845,4 +851,334 @@ fn decode_qr_refusals() {
     assert_eq!(r["failures"][0]["code"], 1);
     assert_eq!(r["added"], json!([]));
     assert_eq!(h.store().writes(), 0);
+}
+
+const PLAIN_LIST: &[u8] = include_bytes!("../../tests/data/import/otpauth/plain_list.txt");
+const BAD_ENTRIES: &[u8] = include_bytes!("../../tests/data/import/otpauth/fail_bad_entries.txt");
+const DUPLICATES: &[u8] = include_bytes!("../../tests/data/import/otpauth/duplicates.txt");
+const AEGIS_ENCRYPTED: &[u8] = include_bytes!("../../tests/data/import/aegis/encrypted_v3.json");
+const AEGIS_PASSWORD: &str = include_str!("../../tests/data/import/aegis/password.txt");
+
+fn import_request(id: u64, file: &[u8]) -> Value {
+    json!({"id": id, "type": "import", "file": BASE64.encode(file)})
+}
+
+/// Checks that no secret of `tokens` (base32, lower case, hex) is in `text`.
+fn assert_no_secret_of(tokens: &[Token], text: &str) {
+    for token in tokens {
+        let base32 = token.secret.to_base32();
+        let hex: String = token
+            .secret
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        for needle in [base32.to_string(), base32.to_ascii_lowercase(), hex] {
+            assert!(!text.contains(&needle), "a secret leaked: {text}");
+        }
+    }
+    assert!(!text.contains("otpauth://"), "{text}");
+    assert!(!text.contains("secret="), "{text}");
+}
+
+#[test]
+fn import_a_text_list_without_echoing_secrets() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let (_, expected) = crate::import::parse(PLAIN_LIST, None, None).unwrap();
+    let n = expected.tokens.len();
+    assert!(n >= 2);
+    let r = ok(&h, import_request(1, PLAIN_LIST));
+    assert_eq!(r["format"], "otpauth");
+    assert_eq!(r["dry_run"], false);
+    assert_eq!(r["imported"], n);
+    assert_eq!(r["added"].as_array().unwrap().len(), n);
+    assert_eq!(r["duplicates"], 0);
+    assert_eq!(r["failed"], json!([]));
+    let listed = r["tokens"].as_array().unwrap();
+    assert_eq!(listed.len(), n);
+    for (entry, token) in listed.iter().zip(&expected.tokens) {
+        assert_eq!(entry["issuer"], token.issuer);
+        assert_eq!(entry["account"], token.account);
+        assert_eq!(entry["kind"], token.kind.name());
+        assert_eq!(entry["duplicate"], false);
+        assert!(entry.get("secret").is_none());
+    }
+    assert_eq!(h.store().writes(), 1);
+    let stored = h.store().snapshot().unwrap().tokens;
+    assert_eq!(stored.len(), n);
+    let ids: Vec<String> = stored.iter().map(|t| t.id.to_string()).collect();
+    assert_eq!(r["added"], json!(ids));
+    assert_no_secret_of(&stored, &r.to_string());
+
+    // A data: URL, as FileReader.readAsDataURL gives, works the same way;
+    // everything is a duplicate now and nothing is written.
+    let url = format!("data:text/plain;base64,{}", BASE64.encode(PLAIN_LIST));
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "import", "file": url, "format": "otpauth"}),
+    );
+    assert_eq!(r["imported"], 0);
+    assert_eq!(r["added"], json!([]));
+    assert_eq!(r["duplicates"], n);
+    assert_eq!(h.store().writes(), 1);
+}
+
+#[test]
+fn import_skips_duplicates_in_the_vault_and_in_the_file() {
+    // The vault already holds the file's third token; the file's first two
+    // share one secret.
+    let existing = Token::new(
+        "Mine",
+        "x",
+        Secret::from_base32("AEBAGBAFAYDQQCIKBMGA2DQPCAIREEYU").unwrap(),
+    );
+    let h = handler(vec![existing], Rc::new(Cell::new(0)));
+    let r = ok(&h, import_request(1, DUPLICATES));
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_eq!(r["duplicates"], 2);
+    let flags: Vec<&Value> = r["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["duplicate"])
+        .collect();
+    assert_eq!(flags, [&json!(false), &json!(true), &json!(true)]);
+    assert_eq!(h.store().writes(), 1);
+    let stored = h.store().snapshot().unwrap().tokens;
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1].issuer, "GitHub");
+    assert_no_secret_of(&stored, &r.to_string());
+}
+
+#[test]
+fn import_an_encrypted_backup_with_right_wrong_and_missing_password() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let password = AEGIS_PASSWORD.trim_end_matches(['\r', '\n']);
+    let file = BASE64.encode(AEGIS_ENCRYPTED);
+
+    let wrong = call(
+        &h,
+        json!({"id": 1, "type": "import", "file": file, "password": "not the password"}),
+    );
+    assert_eq!(wrong["error"]["code"], "wrong_password", "{wrong}");
+    assert!(!wrong.to_string().contains("not the password"));
+    assert_eq!(
+        err(&h, json!({"id": 2, "type": "import", "file": file})),
+        "password_required"
+    );
+    assert_eq!(
+        err(
+            &h,
+            json!({"id": 3, "type": "import", "file": file, "password": ""})
+        ),
+        "password_required"
+    );
+    let message = call(&h, json!({"id": 4, "type": "import", "file": file}));
+    assert!(
+        message["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"password\""),
+        "{message}"
+    );
+    assert_eq!(h.store().writes(), 0);
+
+    let r = ok(
+        &h,
+        json!({"id": 5, "type": "import", "file": file, "format": "auto", "password": password}),
+    );
+    assert_eq!(r["format"], "aegis");
+    let (_, expected) = crate::import::parse(AEGIS_ENCRYPTED, None, Some(password)).unwrap();
+    assert_eq!(r["imported"], expected.tokens.len());
+    assert_eq!(h.store().writes(), 1);
+    let text = r.to_string();
+    assert!(!text.contains(password), "{text}");
+    assert_no_secret_of(&h.store().snapshot().unwrap().tokens, &text);
+}
+
+#[test]
+fn import_bad_entries_need_skip_bad() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let (_, expected) = crate::import::parse(BAD_ENTRIES, None, None).unwrap();
+    let bad = expected.failures.len();
+    let good = expected.tokens.len();
+    assert!(bad > 0 && good > 0);
+
+    let r = call(&h, import_request(1, BAD_ENTRIES));
+    assert_eq!(r["ok"], false);
+    let error = &r["error"];
+    assert_eq!(error["code"], "import_bad_entries", "{r}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&bad.to_string()) && message.contains("skip_bad"));
+    assert_eq!(error["format"], "otpauth");
+    let failures = error["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), bad);
+    for (entry, failure) in failures.iter().zip(&expected.failures) {
+        assert_eq!(entry["position"], failure.position);
+        assert_eq!(entry["reason"], failure.reason);
+    }
+    assert_eq!(h.store().writes(), 0);
+    assert!(!r.to_string().contains("GEZDGNBVGY3TQOJQ"), "{r}");
+
+    let mut request = import_request(2, BAD_ENTRIES);
+    request["skip_bad"] = json!(true);
+    let r = ok(&h, request);
+    assert_eq!(r["failed"].as_array().unwrap().len(), bad);
+    assert_eq!(r["failed"][0]["position"], expected.failures[0].position);
+    assert_eq!(
+        r["imported"].as_u64().unwrap() + r["duplicates"].as_u64().unwrap(),
+        good as u64
+    );
+    assert_eq!(h.store().writes(), 1);
+    let stored = h.store().snapshot().unwrap().tokens;
+    assert_no_secret_of(&stored, &r.to_string());
+}
+
+#[test]
+fn import_dry_run_writes_nothing() {
+    let h = handler(vec![totp("Mine", "x")], Rc::new(Cell::new(0)));
+    let (_, expected) = crate::import::parse(PLAIN_LIST, None, None).unwrap();
+    let mut request = import_request(1, PLAIN_LIST);
+    request["dry_run"] = json!(true);
+    let r = ok(&h, request);
+    assert_eq!(r["dry_run"], true);
+    assert_eq!(r["imported"], expected.tokens.len());
+    assert_eq!(r["added"], json!([]));
+    assert_eq!(h.store().writes(), 0);
+    assert_eq!(h.store().snapshot().unwrap().tokens.len(), 1);
+    assert_no_secret_of(&expected.tokens, &r.to_string());
+
+    // Without a vault a dry run still lists; a real import says so.
+    let missing = Handler::new(MemoryStore::missing());
+    let mut request = import_request(2, PLAIN_LIST);
+    request["dry_run"] = json!(true);
+    let r: Value = serde_json::from_slice(&missing.reply(request.to_string().as_bytes())).unwrap();
+    assert_eq!(r["ok"], true, "{r}");
+    let r: Value = serde_json::from_slice(
+        &missing.reply(import_request(3, PLAIN_LIST).to_string().as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(r["error"]["code"], "vault_missing");
+}
+
+#[test]
+fn import_refusals_write_nothing() {
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    assert_eq!(
+        err(&h, json!({"id": 1, "type": "import", "file": "***"})),
+        "bad_request"
+    );
+    assert_eq!(err(&h, json!({"id": 2, "type": "import"})), "bad_request");
+    let huge = "A".repeat(crate::protocol::MAX_IMPORT_FILE_BYTES / 3 * 4 + 8);
+    assert_eq!(
+        err(&h, json!({"id": 3, "type": "import", "file": huge})),
+        "import_too_large"
+    );
+    let mut request = import_request(4, PLAIN_LIST);
+    request["format"] = json!("no-such-app");
+    assert_eq!(err(&h, request), "bad_request");
+    assert_eq!(
+        err(&h, import_request(5, b"\x00\x01 not an export")),
+        "unknown_format"
+    );
+    let mut request = import_request(6, PLAIN_LIST);
+    request["format"] = json!("aegis");
+    assert_eq!(err(&h, request), "import_damaged");
+    let mut request = import_request(7, PLAIN_LIST);
+    request["skip_bad"] = json!("yes");
+    assert_eq!(err(&h, request), "bad_request");
+    assert_eq!(h.store().writes(), 0);
+    for code in [
+        "unknown_format",
+        "password_required",
+        "wrong_password",
+        "import_damaged",
+        "import_too_large",
+        "import_bad_entries",
+    ] {
+        assert!(crate::protocol::ERROR_CODES.contains(&code), "{code}");
+    }
+}
+
+#[test]
+fn import_never_replaces_a_stored_token_with_the_same_id() {
+    use crate::export::{ExportFormat, Protection, export};
+    let stored = totp("GitHub", "alice");
+    // A backup whose token has the stored token's id but another secret.
+    let mut other = Token::new(
+        "Other",
+        "bob",
+        Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(),
+    );
+    other.id = stored.id;
+    let backup = export(
+        std::slice::from_ref(&other),
+        ExportFormat::FactorCat,
+        &Protection::Plaintext,
+    )
+    .unwrap();
+    let h = handler(vec![stored.clone()], Rc::new(Cell::new(0)));
+    let r = ok(&h, import_request(1, &backup));
+    assert_eq!(r["format"], "factorcat");
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_ne!(r["added"][0], json!(stored.id));
+    let tokens = h.store().snapshot().unwrap().tokens;
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0].id, stored.id);
+    assert_eq!(tokens[0].issuer, "GitHub");
+    assert_eq!(tokens[1].issuer, "Other");
+    assert_no_secret_of(&tokens, &r.to_string());
+
+    // The same backup again is all duplicates.
+    let r = ok(&h, import_request(2, &backup));
+    assert_eq!(r["imported"], 0);
+    assert_eq!(r["duplicates"], 1);
+    assert_eq!(h.store().writes(), 1);
+}
+
+#[test]
+fn import_replies_stay_under_one_mebibyte() {
+    // Many short entries with long names, half of them unreadable: the
+    // listing is cut to fit and says how much is missing, and the import
+    // itself is complete.
+    let mut text = String::new();
+    for i in 0..2400u32 {
+        let secret =
+            data_encoding::BASE32_NOPAD.encode(&[i.to_be_bytes(), [7; 4], [9; 4]].concat());
+        let name = "N".repeat(300);
+        if i % 2 == 0 {
+            text.push_str(&format!("otpauth://totp/{name}:{i}?secret={secret}\n"));
+        } else {
+            text.push_str(&format!("otpauth://totp/{name}:{i}?secret=AAAA\n"));
+        }
+    }
+    let h = handler(vec![], Rc::new(Cell::new(0)));
+    let mut request = import_request(1, text.as_bytes());
+    request["skip_bad"] = json!(true);
+    let body = h.reply(request.to_string().as_bytes());
+    assert!(body.len() <= crate::protocol::MAX_REPLY_BYTES);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["ok"], true, "{}", &r.to_string()[..200]);
+    assert_eq!(r["imported"], 1200);
+    assert_eq!(r["added"].as_array().unwrap().len(), 1200);
+    let listed = r["tokens"].as_array().unwrap().len();
+    let omitted = r["tokens_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(listed + omitted, 1200);
+    let failed = r["failed"].as_array().unwrap().len();
+    let failed_omitted = r["failed_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(failed + failed_omitted, 1200);
+    assert!(
+        omitted + failed_omitted > 0,
+        "the test should overflow a reply"
+    );
+    assert_eq!(h.store().writes(), 1);
+
+    let body = h.reply(import_request(2, text.as_bytes()).to_string().as_bytes());
+    assert!(body.len() <= crate::protocol::MAX_REPLY_BYTES);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["error"]["code"], "import_bad_entries");
+    let shown = r["error"]["failures"].as_array().unwrap().len();
+    let left_out = r["error"]["failures_omitted"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(shown + left_out, 1200);
+    assert_eq!(h.store().writes(), 1);
 }
