@@ -124,6 +124,19 @@ impl VaultData {
         }
     }
 
+    /// Adds `token` as a new record and returns the id it is stored under.
+    /// A token whose id is already taken (a backup that keeps its ids,
+    /// imported again after an edit) gets a fresh id, so that adding never
+    /// replaces a stored token.
+    pub fn add_new(&mut self, mut token: Token) -> Uuid {
+        if self.get(token.id).is_some() {
+            token.id = Uuid::new_v4();
+        }
+        let id = token.id;
+        self.insert(token);
+        id
+    }
+
     /// Removes the token with this id, leaving a tombstone and dropping its
     /// fill record. `None` (and no tombstone) if there was no such token.
     pub fn remove(&mut self, id: Uuid) -> Option<Token> {
@@ -1489,6 +1502,20 @@ mod tests {
             "me",
             Secret::from_bytes(vec![n; 20]).unwrap(),
         )
+    }
+
+    #[test]
+    fn add_new_never_replaces_a_stored_token() {
+        let mut data = VaultData::default();
+        let a = token(1);
+        assert_eq!(data.add_new(a.clone()), a.id);
+        let mut same_id = token(2);
+        same_id.id = a.id;
+        let stored_as = data.add_new(same_id);
+        assert_ne!(stored_as, a.id);
+        assert_eq!(data.tokens.len(), 2);
+        assert_eq!(data.get(a.id), Some(&a));
+        assert_eq!(data.get(stored_as).unwrap().issuer, "Issuer 2");
     }
 
     #[test]

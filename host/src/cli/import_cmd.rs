@@ -193,10 +193,13 @@ fn apply(imported: Imported, skip_bad: bool, dry_run: bool) -> CliResult {
         if fresh.is_empty() {
             return Err(Skip::NothingNew(duplicates));
         }
-        let added: Vec<(uuid::Uuid, String)> = fresh.iter().map(|t| (t.id, t.label())).collect();
-        for token in fresh {
-            data.insert(token);
-        }
+        let added: Vec<(uuid::Uuid, String)> = fresh
+            .into_iter()
+            .map(|token| {
+                let label = token.label();
+                (data.add_new(token), label)
+            })
+            .collect();
         Ok((added, duplicates))
     });
     let (added, duplicates) = match outcome {

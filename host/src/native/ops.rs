@@ -400,16 +400,9 @@ impl<S: Store> Handler<S> {
         self.store.update(move |data| {
             let fresh = fresh_positions(&data.tokens, &chosen);
             let mut ids = Vec::new();
-            for (mut token, new) in chosen.into_iter().zip(&fresh) {
+            for (token, new) in chosen.into_iter().zip(&fresh) {
                 if *new {
-                    // A backup keeps its ids; one already taken by a
-                    // different token gets a new id, so that no stored
-                    // token is ever replaced.
-                    if data.get(token.id).is_some() {
-                        token.id = Uuid::new_v4();
-                    }
-                    ids.push(token.id);
-                    data.insert(token);
+                    ids.push(data.add_new(token));
                 }
             }
             Ok((fresh, ids))
