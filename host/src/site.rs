@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 use uuid::Uuid;
 
-use crate::token::{AwsContext, Partition, Token, TokenSites};
+use crate::token::{AwsContext, Identity, Partition, Token, TokenSites};
 
 /// The date of the bundled Public Suffix List (`scripts/update-psl.sh`
 /// refreshes it).
@@ -71,38 +71,19 @@ impl SiteError {
     }
 }
 
-/// What matching reads of a token: implemented by full [`Token`]s and by
-/// [`TokenSites`], the lighter records decoded without secrets.
-pub trait Matchable {
-    /// The token's id.
-    fn id(&self) -> Uuid;
-    /// The issuer.
-    fn issuer(&self) -> &str;
-    /// The account name.
-    fn account(&self) -> &str;
+/// What matching reads of a token beyond its [`Identity`]: implemented by
+/// full [`Token`]s and by [`TokenSites`], the lighter records decoded without
+/// secrets.
+pub trait Matchable: Identity {
     /// The sites the token belongs to.
     fn sites(&self) -> &[String];
-    /// The AWS identity.
-    fn aws(&self) -> Option<&AwsContext>;
     /// Whether the token is pinned.
     fn pinned(&self) -> bool;
 }
 
 impl Matchable for Token {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
     fn sites(&self) -> &[String] {
         &self.sites
-    }
-    fn aws(&self) -> Option<&AwsContext> {
-        self.aws.as_ref()
     }
     fn pinned(&self) -> bool {
         self.pinned
@@ -110,20 +91,8 @@ impl Matchable for Token {
 }
 
 impl Matchable for TokenSites {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
     fn sites(&self) -> &[String] {
         &self.sites
-    }
-    fn aws(&self) -> Option<&AwsContext> {
-        self.aws.as_ref()
     }
     fn pinned(&self) -> bool {
         self.pinned

@@ -432,21 +432,6 @@ pub trait Identity {
     }
 }
 
-impl Identity for Token {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn aws(&self) -> Option<&AwsContext> {
-        self.aws.as_ref()
-    }
-}
-
 /// The identifying fields of a stored token, decoded without the secret or
 /// anything else (see `Vault::read_one`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -514,20 +499,27 @@ impl TokenHead {
     }
 }
 
-impl Identity for TokenHead {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn aws(&self) -> Option<&AwsContext> {
-        self.aws.as_ref()
-    }
+/// `Identity` for records that keep the identity in fields of those names.
+macro_rules! identity_from_fields {
+    ($($record:ty),*) => {$(
+        impl Identity for $record {
+            fn id(&self) -> Uuid {
+                self.id
+            }
+            fn issuer(&self) -> &str {
+                &self.issuer
+            }
+            fn account(&self) -> &str {
+                &self.account
+            }
+            fn aws(&self) -> Option<&AwsContext> {
+                self.aws.as_ref()
+            }
+        }
+    )*};
 }
+
+identity_from_fields!(Token, TokenHead, TokenSites);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {

@@ -77,17 +77,7 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, Im
         return Err(common::damaged(FORMAT, "it is not a list of entries"));
     };
     common::check_count(FORMAT, entries.len())?;
-    let mut out = Imported::default();
-    for (index, value) in entries.iter().enumerate() {
-        match entry(value) {
-            Ok(token) => out.tokens.push(token),
-            Err((label, reason)) => {
-                out.failures
-                    .push(common::entry_error(index + 1, label, reason))
-            }
-        }
-    }
-    Ok(out)
+    Ok(common::read_entries(entries, entry))
 }
 
 fn decrypt(bytes: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {

@@ -7,7 +7,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{EntryError, Format, ImportError};
+use super::{EntryError, Format, ImportError, Imported};
 use crate::otpauth;
 use crate::token::{Algorithm, Token};
 
@@ -155,6 +155,22 @@ pub(crate) fn label(issuer: &str, account: &str) -> Option<String> {
         (true, false) => Some(account),
         (false, false) => Some(format!("{issuer} ({account})")),
     }
+}
+
+/// Reads every entry with `read`, keeping the tokens and, for each entry it
+/// refuses, an entry error with its 1-based position.
+pub(crate) fn read_entries<'a>(
+    entries: impl IntoIterator<Item = &'a Value>,
+    mut read: impl FnMut(&'a Value) -> Result<Token, (Option<String>, String)>,
+) -> Imported {
+    let mut out = Imported::default();
+    for (index, value) in entries.into_iter().enumerate() {
+        match read(value) {
+            Ok(token) => out.tokens.push(token),
+            Err((label, reason)) => out.failures.push(entry_error(index + 1, label, reason)),
+        }
+    }
+    out
 }
 
 /// An entry error at 1-based `position`.

@@ -37,17 +37,7 @@ pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, I
         None => return Err(common::damaged(FORMAT, "it has no \"tokens\" list")),
     };
     common::check_count(FORMAT, tokens.len())?;
-    let mut out = Imported::default();
-    for (index, value) in tokens.iter().enumerate() {
-        match entry(value) {
-            Ok(token) => out.tokens.push(token),
-            Err((label, reason)) => {
-                out.failures
-                    .push(common::entry_error(index + 1, label, reason))
-            }
-        }
-    }
-    Ok(out)
+    Ok(common::read_entries(tokens, entry))
 }
 
 type EntryFailure = (Option<String>, String);

@@ -69,17 +69,7 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, Im
         None => return Err(common::damaged(FORMAT, "it has no \"entries\" list")),
     };
     common::check_count(FORMAT, entries.len())?;
-    let mut out = Imported::default();
-    for (index, value) in entries.iter().enumerate() {
-        match entry(value) {
-            Ok(token) => out.tokens.push(token),
-            Err((label, reason)) => {
-                out.failures
-                    .push(common::entry_error(index + 1, label, reason))
-            }
-        }
-    }
-    Ok(out)
+    Ok(common::read_entries(entries, entry))
 }
 
 fn decrypt(root: &Value, password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {

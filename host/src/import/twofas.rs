@@ -92,17 +92,9 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, Im
     };
     common::check_count(FORMAT, services.len())?;
 
-    let mut out = Imported::default();
-    for (index, value) in services.iter().enumerate() {
-        match service(value, schema) {
-            Ok(token) => out.tokens.push(token),
-            Err((label, reason)) => {
-                out.failures
-                    .push(common::entry_error(index + 1, label, reason))
-            }
-        }
-    }
-    Ok(out)
+    Ok(common::read_entries(services, |value| {
+        service(value, schema)
+    }))
 }
 
 /// The three base64 parts of an encrypted field.
