@@ -28,6 +28,14 @@ if [ "$what" != unit ]; then
   fi
 fi
 
+# Node.js and npm come with the build machines; install Debian's where they
+# do not.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "installing: nodejs npm" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 # node_modules is (re)installed whenever package-lock.json changed.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.factorcat-lock 2>/dev/null)" != "$lock_sum" ]; then
