@@ -64,7 +64,37 @@ const PEOPLE = {
     title: 'Code already used',
     message: 'The current and the next code were both filled already; wait for a fresh one.',
   },
+  // Import of a chosen file (the popup asks for the password itself).
+  import_too_large: {
+    title: 'This file is too large for the browser',
+    message: 'Exports over about 700 KB cannot pass through the browser. Import it in a terminal instead:',
+    fix: 'factorcat import FILE',
+  },
+  unknown_format: {
+    title: 'Unknown file format',
+    message: 'FactorCat did not recognise this file. Choose its format in the list and try again, or check that it is an export of an authenticator.',
+  },
+  import_damaged: {
+    title: 'The file is damaged',
+    message: 'The file is cut short, damaged, or not an export of the chosen format. Export it again and retry.',
+  },
+  // Scanning a QR code on the page.
+  qr_not_found: {
+    title: 'No QR code visible',
+    message: 'No QR code visible — scroll it into view and try again.',
+  },
+  qr_unreadable: {
+    title: 'The QR code could not be read',
+    message: 'A QR code is visible but could not be read. Zoom the page in so the code is larger, then try again.',
+  },
+  qr_no_tokens: {
+    title: 'No token in this QR code',
+    message: 'The QR codes on this page hold no otpauth:// link. Look for the code the site shows for an authenticator app.',
+  },
 };
+
+// Fields some errors carry for programs (import's failures), passed on as is.
+const EXTRA = { failures: 'failures', failures_omitted: 'failuresOmitted', format: 'format' };
 
 // Error with `.info` = {code, title, message, fix?, hostMessage?, retryAfter?}
 export function hostError(e) {
@@ -79,6 +109,7 @@ export function hostError(e) {
   if (e.message && known) info.hostMessage = e.message;
   if (e.retry_after != null) info.retryAfter = e.retry_after;
   if (e.detail) info.detail = e.detail;
+  for (const [from, to] of Object.entries(EXTRA)) if (e[from] != null) info[to] = e[from];
   const err = new Error(info.message);
   err.info = info;
   return err;

@@ -1,6 +1,6 @@
 // What the background does for each allowed message. Content scripts get
 // only what their own page needs, for the URL the browser reports for them.
-import { errorInfo } from './errors.js';
+import { errorInfo, hostError } from './errors.js';
 import { getOptions, setOptions } from './options.js';
 
 const { ruleFor, awsPartition } = globalThis.FactorCat.siteRules;
@@ -27,6 +27,45 @@ function publicToken(t) {
     id: t.id, issuer: t.issuer, account: t.account, label: t.label, kind: t.kind,
     digits: t.digits, period: t.period, sites: t.sites ?? [], aws: t.aws ?? null, pinned: !!t.pinned,
   };
+}
+
+// Request frames to the host are at most 1 MiB; what a page sends for the
+// host to read (a file, an image) must leave room for the envelope.
+export const MAX_UPLOAD_CHARS = 1048576 - 8192;
+// Reading an encrypted export derives its key on purpose slowly (scrypt,
+// PBKDF2), and decoding a screenshot takes a moment: longer timeouts.
+const SLOW_MS = 120000;
+export const IMPORT_FORMATS = ['auto', 'factorcat', 'aegis', '2fas', 'andotp', 'authenticator', 'bitwarden', 'freeotp-plus', 'proton', 'otpauth'];
+
+function badRequest(message) {
+  return { ok: false, error: { code: 'bad_request', title: 'Not possible', message } };
+}
+
+// What was read from a file or a QR code: names only, never a secret.
+function readToken(t) {
+  return { issuer: t.issuer ?? '', account: t.account ?? '', label: t.label ?? '', kind: t.kind ?? 'totp', duplicate: !!t.duplicate };
+}
+
+function readFailure(f) {
+  return { position: f.position ?? f.code ?? null, label: f.label ?? null, reason: String(f.reason ?? '') };
+}
+
+// The import request for the host from a page's message, or an error.
+export function importRequest(msg) {
+  const file = msg?.file;
+  if (typeof file !== 'string' || !file) return { error: 'No file.' };
+  if (file.length > MAX_UPLOAD_CHARS) return { tooLarge: true };
+  const req = { file, dry_run: msg.dryRun !== false };
+  if (msg.format != null) {
+    if (!IMPORT_FORMATS.includes(msg.format)) return { error: 'Unknown format.' };
+    if (msg.format !== 'auto') req.format = msg.format;
+  }
+  if (msg.password != null) {
+    if (typeof msg.password !== 'string' || msg.password.length > 4096) return { error: 'Unusable password.' };
+    if (msg.password) req.password = msg.password;
+  }
+  if (msg.skipBad === true) req.skip_bad = true;
+  return { req };
 }
 
 export function makeHandlers({ api, host }) {
@@ -281,6 +320,62 @@ export function makeHandlers({ api, host }) {
       }
     },
 
+    // Import of a file the person chose (sent as a data: URL): a dry run
+    // unless `dryRun` is false. The password goes to the host and nowhere else.
+    async import(msg) {
+      try {
+        const { req, error, tooLarge } = importRequest(msg);
+        if (tooLarge) throw hostError({ code: 'import_too_large' });
+        if (error) return badRequest(error);
+        const r = await host.request('import', req, { timeoutMs: SLOW_MS });
+        if (!r.dry_run) forgetMatches();
+        return {
+          ok: true, format: r.format, dryRun: !!r.dry_run, imported: r.imported ?? 0, added: (r.added ?? []).length,
+          duplicates: r.duplicates ?? 0, tokens: (r.tokens ?? []).map(readToken), failed: (r.failed ?? []).map(readFailure),
+          tokensOmitted: r.tokens_omitted ?? 0, failedOmitted: r.failed_omitted ?? 0,
+        };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // "Scan QR code on this page": a picture of the visible part of the tab
+    // (activeTab, granted by opening the popup), read by the host. The
+    // picture comes back so that "Add" stores exactly what was shown.
+    async 'scan-tab'(msg) {
+      try {
+        const tab = await api.tabs.get(Number(msg.tabId));
+        if (!tab?.active) return { ok: false, error: { code: 'tab_not_visible', title: 'That tab is not visible', message: 'Switch to the tab that shows the QR code and open FactorCat there.' } };
+        let image;
+        try {
+          image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'png' });
+          // A large screen in PNG can exceed what the host reads: JPEG then.
+          for (const quality of [92, 75]) {
+            if (image.length <= MAX_UPLOAD_CHARS) break;
+            image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'jpeg', quality });
+          }
+        } catch (err) {
+          return { ok: false, error: { code: 'capture_failed', title: 'FactorCat cannot see this page', message: 'Open the FactorCat popup from the toolbar on the page that shows the QR code, then scan. Browser pages (settings, add-on stores) cannot be read.', detail: String(err?.message ?? err) } };
+        }
+        if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
+        return { ...(await decodeQr(image, false)), image };
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
+    // The "Add" after a scan: the same picture again, now stored.
+    async 'decode-qr'(msg) {
+      try {
+        const image = msg.image;
+        if (typeof image !== 'string' || !image.startsWith('data:image/')) return badRequest('No image.');
+        if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
+        return await decodeQr(image, msg.add === true);
+      } catch (err) {
+        return fail(err);
+      }
+    },
+
     async 'options-get'() {
       return { ok: true, options: await getOptions(api) };
     },
@@ -289,6 +384,15 @@ export function makeHandlers({ api, host }) {
       return { ok: true, options: await setOptions(api, msg.options) };
     },
   };
+
+  async function decodeQr(image, add) {
+    const r = await host.request('decode_qr', { image, add }, { timeoutMs: SLOW_MS });
+    if (add) forgetMatches();
+    return {
+      ok: true, codesFound: r.codes_found ?? 0, duplicates: r.duplicates ?? 0, tokens: (r.tokens ?? []).map(readToken),
+      failures: (r.failures ?? []).map(readFailure), ignoredCodes: r.ignored_codes ?? [], added: (r.added ?? []).length,
+    };
+  }
 
   // Does the tab's top frame show a code field? Injects the content
   // scripts first on pages that don't declare them (activeTab).

@@ -1,8 +1,14 @@
 // The toolbar popup: tokens for the active tab first, then the rest; type to
 // search; click (or Enter) fills the page's code field, or copies the code
-// when the page has none.
+// when the page has none. Also: scan a QR code on the page, and (in a tab
+// of its own, ?view=import) import a file.
+import {
+  CLI_IMPORT, tooLargeToImport, tokenLine, failureLine, importSummary, confirmLabel, scanSummary,
+} from './describe.js';
+
 const { api, send } = globalThis.FactorCat.ext;
 const { h, $ } = globalThis.FactorCat.dom;
+const VIEW = new URLSearchParams(location.search).get('view');
 
 const state = { tabId: null, tokens: [], siteIds: [], field: false, query: '', confirming: null, fetchedAt: 0 };
 
@@ -10,14 +16,18 @@ function toast(text) {
   $('#toast').textContent = text;
 }
 
-function showProblem(error) {
-  const box = $('#problem');
-  box.replaceChildren(
+function problemNodes(error) {
+  return [
     h('h3', {}, error.title ?? 'Problem'),
     h('p', {}, error.message ?? ''),
     error.fix ? h('code', {}, error.fix) : null,
     error.fix ? h('button', { type: 'button', class: 'copy', onclick: () => copy(error.fix, 'Command copied') }, 'Copy command') : null,
-  );
+  ];
+}
+
+function showProblem(error) {
+  const box = $('#problem');
+  box.replaceChildren(...problemNodes(error));
   box.dataset.code = error.code ?? '';
   box.hidden = false;
 }
@@ -162,6 +172,214 @@ async function activeTabId() {
   return tab?.id ?? null;
 }
 
+// ---- Scan a QR code on the page -------------------------------------
+
+const scan = { image: null };
+
+function scanState(name, status, found = []) {
+  const panel = $('#scan-panel');
+  panel.hidden = false;
+  panel.dataset.state = name;
+  $('#scan-status').replaceChildren(...[].concat(status).filter((x) => x != null));
+  $('#scan-found').replaceChildren(...found);
+}
+
+function foundList(r) {
+  const items = r.tokens.map((t) => h('li', { class: t.duplicate ? 'dup' : null }, tokenLine(t)));
+  const bad = r.failures.map((f) => h('li', { class: 'bad' }, failureLine(f, 'QR code')));
+  return items.length || bad.length ? [h('ul', {}, ...items, ...bad)] : [];
+}
+
+// Add shows only when something new was found; Close whenever not busy.
+function scanButtons(name) {
+  const canAdd = name === 'found' && !!scan.image;
+  $('#scan-actions').hidden = name === 'busy';
+  $('#scan-add').hidden = !canAdd;
+  $('#scan-cancel').textContent = canAdd ? 'Cancel' : 'Close';
+}
+
+async function startScan() {
+  if (state.tabId == null) return;
+  scan.image = null;
+  delete $('#scan-panel').dataset.code;
+  scanButtons('busy');
+  scanState('busy', 'Looking for a QR code…');
+  const r = await send('scan-tab', { tabId: state.tabId });
+  if (!r.ok) {
+    scanState('error', problemNodes(r.error));
+    $('#scan-panel').dataset.code = r.error.code ?? '';
+    scanButtons('error');
+    return;
+  }
+  const fresh = r.tokens.filter((t) => !t.duplicate).length;
+  if (fresh) scan.image = r.image;
+  scanState('found', scanSummary(r), foundList(r));
+  scanButtons('found');
+  if (fresh) {
+    $('#scan-add').textContent = `Add ${fresh === 1 ? 'it' : `all ${fresh}`}`;
+    $('#scan-add').focus();
+  }
+}
+
+async function addScanned() {
+  if (!scan.image) return;
+  const image = scan.image;
+  scan.image = null;
+  scanButtons('busy');
+  scanState('busy', 'Adding…');
+  const r = await send('decode-qr', { image, add: true });
+  if (!r.ok) { scanState('error', problemNodes(r.error)); scanButtons('error'); return; }
+  scanState('added', scanSummary(r), foundList(r));
+  scanButtons('added');
+  toast(scanSummary(r));
+  await refresh();
+}
+
+function closeScan() {
+  scan.image = null;
+  $('#scan-panel').hidden = true;
+  $('#scan-panel').dataset.state = 'idle';
+}
+
+// ---- Import a file (in a tab of its own) ----------------------------
+// In Firefox the popup closes as soon as a file dialog opens, and a closed
+// popup loses the file: the popup's "Import…" opens this view in a tab, in
+// every browser. The password lives in this page's memory only, from the
+// moment it is typed until the import is done or abandoned.
+
+const imp = { file: null, name: '', password: '', skipBad: false, dry: null };
+
+function importState(name, status = []) {
+  const panel = $('#import-panel');
+  panel.dataset.state = name;
+  $('#import-status').replaceChildren(...[].concat(status).filter((x) => x != null));
+  $('#import-password-form').hidden = name !== 'password';
+  $('#import-actions').hidden = name !== 'preview';
+  if (name !== 'preview') $('#import-preview').replaceChildren();
+}
+
+function forgetImport() {
+  imp.file = null;
+  imp.password = '';
+  imp.skipBad = false;
+  imp.dry = null;
+  $('#import-password').value = '';
+}
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+async function chooseFile() {
+  const file = $('#import-file').files[0];
+  forgetImport();
+  if (!file) { importState('idle'); return; }
+  imp.name = file.name;
+  if (tooLargeToImport(file.size)) {
+    importState('error', problemNodes({
+      code: 'import_too_large', title: 'This file is too large for the browser',
+      message: `${file.name} is over 700 KB, more than can pass between the browser and FactorCat. Import it in a terminal instead:`, fix: CLI_IMPORT,
+    }));
+    return;
+  }
+  importState('busy', `Reading ${file.name}…`);
+  try {
+    imp.file = await readAsDataUrl(file);
+  } catch {
+    importState('error', problemNodes({ title: 'The file could not be read', message: 'The browser could not read this file. Choose it again.' }));
+    return;
+  }
+  await dryRun();
+}
+
+async function dryRun() {
+  if (!imp.file) return;
+  importState('busy', `Checking ${imp.name}…`);
+  const ask = () => send('import', { file: imp.file, format: $('#import-format').value, password: imp.password, skipBad: imp.skipBad, dryRun: true });
+  let r = await ask();
+  // Entries that cannot be read: show the rest, and offer to skip those.
+  if (!r.ok && r.error.code === 'import_bad_entries' && !imp.skipBad) {
+    imp.skipBad = true;
+    r = await ask();
+  }
+  if (r.ok) { showPreview(r); return; }
+  const code = r.error.code;
+  if (code === 'password_required' || code === 'wrong_password') {
+    imp.password = '';
+    importState('password', code === 'wrong_password'
+      ? h('p', { class: 'bad' }, 'That password does not open this export. Check it (capitals, spaces) and try again.')
+      : h('p', {}, 'This export is encrypted. Enter the password you chose when you exported it.'));
+    $('#import-panel').dataset.reason = code;
+    $('#import-password').focus();
+    return;
+  }
+  importState('error', [...problemNodes(r.error), h('p', {}, 'Choose another file, or pick its format in the list.')]);
+  $('#import-panel').dataset.code = code ?? '';
+}
+
+function showPreview(r) {
+  imp.dry = r;
+  importState('preview', h('p', {}, importSummary(r)));
+  const items = r.tokens.map((t) => h('li', { class: t.duplicate ? 'dup' : null }, tokenLine(t)));
+  if (r.tokensOmitted) items.push(h('li', {}, `… and ${r.tokensOmitted} more`));
+  const bad = r.failed.map((f) => h('li', { class: 'bad' }, failureLine(f)));
+  if (r.failedOmitted) bad.push(h('li', { class: 'bad' }, `… and ${r.failedOmitted} more entries that cannot be read`));
+  $('#import-preview').replaceChildren(...[
+    items.length ? h('ul', { 'aria-label': 'Tokens in the file' }, ...items) : null,
+    bad.length ? h('p', {}, 'These entries cannot be read:') : null,
+    bad.length ? h('ul', { 'aria-label': 'Entries that cannot be read' }, ...bad) : null,
+  ].filter(Boolean));
+  const confirm = $('#import-confirm');
+  confirm.textContent = r.imported ? confirmLabel(r) : 'Nothing new to import';
+  confirm.disabled = !r.imported;
+  (r.imported ? confirm : $('#import-cancel')).focus();
+}
+
+async function confirmImport() {
+  if (!imp.file || !imp.dry?.imported) return;
+  importState('busy', 'Importing…');
+  const r = await send('import', { file: imp.file, format: $('#import-format').value, password: imp.password, skipBad: imp.skipBad, dryRun: false });
+  forgetImport();
+  $('#import-file').value = '';
+  if (!r.ok) {
+    importState('error', [...problemNodes(r.error), h('p', {}, 'Nothing was imported. Choose the file again to retry.')]);
+    return;
+  }
+  importState('done', [h('p', {}, importSummary(r)), h('p', {}, 'The tokens are listed below. Choose another file to import more, or close this tab.')]);
+  await refresh();
+}
+
+function cancelImport() {
+  forgetImport();
+  $('#import-file').value = '';
+  importState('idle', 'Nothing was imported.');
+}
+
+function startImportView() {
+  document.body.classList.add('page');
+  document.title = 'FactorCat: import';
+  $('#import-panel').hidden = false;
+  $('#scan').hidden = true;
+  $('#open-import').hidden = true;
+  $('#import-file').addEventListener('change', chooseFile);
+  $('#import-format').addEventListener('change', () => { imp.skipBad = false; dryRun(); });
+  $('#import-password-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    imp.password = $('#import-password').value;
+    $('#import-password').value = '';
+    delete $('#import-panel').dataset.reason;
+    dryRun();
+  });
+  $('#import-confirm').addEventListener('click', confirmImport);
+  $('#import-cancel').addEventListener('click', cancelImport);
+  window.addEventListener('pagehide', forgetImport);
+}
+
 async function start() {
   $('#search').addEventListener('input', (e) => { state.query = e.target.value.trim(); render(); });
   $('#search').addEventListener('keydown', (e) => {
@@ -184,8 +402,17 @@ async function start() {
     await refresh();
   });
   $('#open-options').addEventListener('click', () => api.runtime.openOptionsPage());
+  $('#open-import').addEventListener('click', async () => {
+    await api.tabs.create({ url: api.runtime.getURL('popup/popup.html?view=import') });
+    window.close();
+  });
+  $('#scan').addEventListener('click', startScan);
+  $('#scan-add').addEventListener('click', addScanned);
+  $('#scan-cancel').addEventListener('click', closeScan);
+  if (VIEW === 'import') startImportView();
 
-  state.tabId = await activeTabId();
+  state.tabId = VIEW === 'import' ? null : await activeTabId();
+  $('#scan').hidden = state.tabId == null;
   const [ok, info] = await Promise.all([
     refresh(),
     state.tabId != null ? send('tab-info', { tabId: state.tabId }) : Promise.resolve(null),
@@ -195,7 +422,8 @@ async function start() {
     state.field = info.field;
     render();
   }
-  $('#search').focus();
+  if (VIEW === 'import') $('#import-file').focus();
+  else $('#search').focus();
   document.body.dataset.ready = ok ? 'tokens' : 'problem';
 
   // Countdown; fetch fresh codes when any shown code expires.

@@ -6,6 +6,7 @@ import { World, median } from './support/env.js';
 import { launchChromium } from './support/browsers.js';
 import { scenarios, seed, measureLatency } from './scenarios.js';
 import { popupScenarios } from './popup.js';
+import { importScenarios } from './import.js';
 
 // Polls an async condition (every 50 ms, at most `ms`) until it returns a value.
 async function waitUntil(fn, ms = 10000) {
@@ -42,8 +43,8 @@ test('the extension loads with its pinned id, and the one manifest draws no warn
   await page.close();
 });
 
-for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios })) {
-  test(name, () => run(b, world));
+for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios, ...importScenarios })) {
+  test(name, (t) => run(b, world, t));
 }
 
 test('popup: host not installed → the exact command to run; once installed, no vault → factorcat init', async () => {
