@@ -225,32 +225,9 @@ fn development_ids_from_the_environment() {
 }
 
 /// Decodes the corpus notation shared with the unit tests.
-fn corpus_body(text: &str) -> Vec<u8> {
-    if let Some(n) = text
-        .strip_prefix("<NEST:")
-        .and_then(|r| r.strip_suffix('>'))
-    {
-        let n: usize = n.parse().unwrap();
-        return format!("{}{}", "[".repeat(n), "]".repeat(n)).into_bytes();
-    }
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'x') {
-            let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 4;
-        } else if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'n') {
-            out.push(b'\n');
-            i += 2;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
-}
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::corpus_body;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let text = std::fs::read_to_string(data_dir().join("bad_requests.txt")).unwrap();

@@ -42,7 +42,7 @@ use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{EntryError, ImportError, Imported};
+use super::{ImportError, Imported, common};
 use crate::otpauth;
 use crate::secret::Secret;
 use crate::token::{Algorithm, Kind, STEAM_DIGITS, Token};
@@ -351,19 +351,10 @@ fn read_content(content: &Map<String, Value>) -> Result<Imported, ImportError> {
     }
     let groups = group_names(content)?;
 
-    let mut imported = Imported::default();
-    for (i, entry) in entries.iter().enumerate() {
-        let label = entry.as_object().and_then(entry_label);
-        match read_entry(entry, &groups) {
-            Ok(token) => imported.tokens.push(token),
-            Err(reason) => imported.failures.push(EntryError {
-                position: i + 1,
-                label,
-                reason,
-            }),
-        }
-    }
-    Ok(imported)
+    Ok(common::read_entries(entries, |entry| {
+        read_entry(entry, &groups)
+            .map_err(|reason| (entry.as_object().and_then(entry_label), reason))
+    }))
 }
 
 /// Group UUID → name, from a content-v3 `groups` list.

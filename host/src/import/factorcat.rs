@@ -13,7 +13,7 @@ use data_encoding::BASE64;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{EntryError, ImportError, Imported};
+use super::{ImportError, Imported, common};
 use crate::token::Token;
 use crate::vault::KdfParams;
 
@@ -240,19 +240,11 @@ fn read_tokens(obj: &Map<String, Value>) -> Result<Imported, ImportError> {
             list.len()
         )));
     }
-    let mut imported = Imported::default();
     let mut seen = std::collections::HashSet::new();
-    for (i, value) in list.iter().enumerate() {
-        let label = value.as_object().and_then(|o| {
-            let text = |k: &str| o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-            match (text("issuer"), text("account")) {
-                (Some(i), Some(a)) => Some(format!("{i} ({a})")),
-                (Some(one), None) | (None, Some(one)) => Some(one.to_string()),
-                (None, None) => None,
-            }
-            .map(|l| l.chars().take(80).collect())
-        });
-        let result = serde_json::from_value::<Token>(value.clone())
+    Ok(common::read_entries(list, |value| {
+        let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or_default();
+        let label = common::label(text("issuer"), text("account"));
+        serde_json::from_value::<Token>(value.clone())
             .map_err(|e| redact(&e.to_string()))
             .and_then(|t| t.validate().map(|()| t).map_err(|e| e.to_string()))
             .and_then(normalize_sites)
@@ -262,17 +254,9 @@ fn read_tokens(obj: &Map<String, Value>) -> Result<Imported, ImportError> {
                 } else {
                     Err("the same id appears earlier in the file".to_string())
                 }
-            });
-        match result {
-            Ok(token) => imported.tokens.push(token),
-            Err(reason) => imported.failures.push(EntryError {
-                position: i + 1,
-                label,
-                reason,
-            }),
-        }
-    }
-    Ok(imported)
+            })
+            .map_err(|reason| (label, reason))
+    }))
 }
 
 #[cfg(test)]
