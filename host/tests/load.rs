@@ -165,7 +165,7 @@ impl Seeded {
                 t
             })
             .collect();
-        let fill = (0..12)
+        let fill = (0..32)
             .map(|i| {
                 let mut t = token("Fill", &format!("fill-{i}"), 800 + i);
                 t.sites = vec![format!("fill{i}.example.com")];
@@ -328,8 +328,46 @@ impl Worker {
         }
     }
 
-    fn running(&self, done: u64) -> bool {
-        Instant::now() < self.deadline && done < self.max_ops
+    /// Whether to go on after `done` operations: always through the
+    /// prelude, then until the deadline or the count bound.
+    fn running(&self, done: u64, prelude: &[&str]) -> bool {
+        done < prelude.len() as u64 || (Instant::now() < self.deadline && done < self.max_ops)
+    }
+
+    /// The kind of operation number `done` (from 1): the prelude's first,
+    /// so that every kind runs at least once however slow the machine,
+    /// then drawn from `mix` by weight. An add becomes a remove while the
+    /// worker has many tokens, and anything on its own tokens becomes an
+    /// add while it has none.
+    fn choose(
+        &mut self,
+        prelude: &[&'static str],
+        mix: &[(&'static str, u32)],
+        done: u64,
+    ) -> &'static str {
+        let mut kind = match prelude.get(done as usize - 1) {
+            Some(kind) => *kind,
+            None => {
+                let total: u32 = mix.iter().map(|(_, weight)| weight).sum();
+                let mut roll = self.rng.gen_range(0..total);
+                let mut chosen = mix[0].0;
+                for (kind, weight) in mix {
+                    if roll < *weight {
+                        chosen = kind;
+                        break;
+                    }
+                    roll -= weight;
+                }
+                if chosen == "add" && !self.wants_add() {
+                    chosen = "remove";
+                }
+                chosen
+            }
+        };
+        if matches!(kind, "remove" | "update" | "edit") && self.live.is_empty() {
+            kind = "add";
+        }
+        kind
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -353,12 +391,43 @@ fn check_window(token: &Token, reply: &Value, timing: &Timing) {
     );
 }
 
+/// What a host worker does first, once each.
+const HOST_PRELUDE: &[&str] = &[
+    "add",
+    "add",
+    "add",
+    "update",
+    "remove",
+    "update shared",
+    "fill",
+    "enroll",
+    "hotp code",
+    "totp code",
+    "list",
+    "match",
+    "hello",
+];
+
+/// Then, at random: kinds and weights ("add" stands for add or remove).
+const HOST_MIX: &[(&str, u32)] = &[
+    ("add", 22),
+    ("update", 8),
+    ("update shared", 4),
+    ("fill", 12),
+    ("enroll", 4),
+    ("hotp code", 12),
+    ("totp code", 8),
+    ("list", 12),
+    ("match", 12),
+    ("hello", 6),
+];
+
 fn host_worker(mut w: Worker, browser: Browser, env: Vec<(&'static str, &'static str)>) -> Log {
     let seeded = Arc::clone(&w.seeded);
     let mut host: Option<Host> = None;
     let mut left_in_connection = 0u32;
     let mut done = 0u64;
-    while w.running(done) {
+    while w.running(done, HOST_PRELUDE) {
         if host.is_none() {
             host = Some(Host::start(browser, &w.home, &env));
             w.log.hosts_started += 1;
@@ -367,24 +436,22 @@ fn host_worker(mut w: Worker, browser: Browser, env: Vec<(&'static str, &'static
         let h = host.as_mut().unwrap();
         done += 1;
         let id = done;
-        let roll = w.rng.gen_range(0..100u32);
-        let (kind, request) = match roll {
-            0..=21 => {
-                if w.wants_add() {
-                    let key = w.new_key();
-                    let request = json!({"id": id, "type": "add", "issuer": "Load",
-                        "account": account_of(key), "secret": secret(secret_number(key)),
-                        "sites": [format!("w{}.example.com", w.index)]});
-                    ("add", request)
-                } else {
-                    let (_, token) = *w.pick(&w.live.clone());
-                    (
-                        "remove",
-                        json!({"id": id, "type": "remove", "token": token.unwrap()}),
-                    )
-                }
+        let (kind, request) = match w.choose(HOST_PRELUDE, HOST_MIX, done) {
+            "add" => {
+                let key = w.new_key();
+                let request = json!({"id": id, "type": "add", "issuer": "Load",
+                    "account": account_of(key), "secret": secret(secret_number(key)),
+                    "sites": [format!("w{}.example.com", w.index)]});
+                ("add", request)
             }
-            22..=29 if !w.live.is_empty() => {
+            "remove" => {
+                let (_, token) = *w.pick(&w.live.clone());
+                (
+                    "remove",
+                    json!({"id": id, "type": "remove", "token": token.unwrap()}),
+                )
+            }
+            "update" => {
                 let (_, token) = *w.pick(&w.live.clone());
                 let tags = [format!("v{id}")];
                 (
@@ -392,19 +459,19 @@ fn host_worker(mut w: Worker, browser: Browser, env: Vec<(&'static str, &'static
                     json!({"id": id, "type": "update", "token": token.unwrap(), "tags": tags}),
                 )
             }
-            22..=33 => (
+            "update shared" => (
                 "update shared",
                 json!({"id": id, "type": "update", "token": seeded.shared.id,
                        "tags": [format!("w{}-{id}", w.index)]}),
             ),
-            34..=45 => {
+            "fill" => {
                 let t = w.pick(&seeded.fill).id;
                 (
                     "fill",
                     json!({"id": id, "type": "code", "token": t, "for_fill": true}),
                 )
             }
-            46..=49 => {
+            "enroll" => {
                 let t = if w.rng.gen_bool(0.5) {
                     w.pick(&seeded.hotp).id
                 } else {
@@ -415,16 +482,16 @@ fn host_worker(mut w: Worker, browser: Browser, env: Vec<(&'static str, &'static
                     json!({"id": id, "type": "enroll_codes", "token": t}),
                 )
             }
-            50..=61 => {
+            "hotp code" => {
                 let t = w.pick(&seeded.hotp).id;
                 ("hotp code", json!({"id": id, "type": "code", "token": t}))
             }
-            62..=69 => {
+            "totp code" => {
                 let t = w.pick(&seeded.fill).id;
                 ("totp code", json!({"id": id, "type": "code", "token": t}))
             }
-            70..=81 => ("list", json!({"id": id, "type": "list", "limit": 1000})),
-            82..=93 => {
+            "list" => ("list", json!({"id": id, "type": "list", "limit": 1000})),
+            "match" => {
                 let user = if w.rng.gen_bool(0.5) { "alice" } else { "bob" };
                 (
                     "match",
@@ -460,7 +527,7 @@ fn host_worker(mut w: Worker, browser: Browser, env: Vec<(&'static str, &'static
             }
         }
         left_in_connection -= 1;
-        if left_in_connection == 0 || !w.running(done) {
+        if left_in_connection == 0 || !w.running(done, HOST_PRELUDE) {
             finish_host(&mut w, host.take().unwrap());
         }
     }
@@ -626,37 +693,57 @@ fn record_list(w: &mut Worker, mut keys: Vec<u64>, timing: Timing) {
     w.log.lists.push((keys, timing));
 }
 
+/// What a command-line worker does first, once each.
+const CLI_PRELUDE: &[&str] = &[
+    "add",
+    "add",
+    "add",
+    "edit",
+    "remove",
+    "hotp code",
+    "totp code",
+    "list",
+    "match",
+];
+
+/// Then, at random: kinds and weights ("add" stands for add or remove).
+const CLI_MIX: &[(&str, u32)] = &[
+    ("add", 30),
+    ("edit", 10),
+    ("hotp code", 28),
+    ("totp code", 12),
+    ("list", 18),
+    ("match", 12),
+];
+
 fn cli_worker(mut w: Worker, env: Vec<(&'static str, &'static str)>) -> Log {
     let seeded = Arc::clone(&w.seeded);
     let home = w.home.clone();
     let mut done = 0u64;
-    while w.running(done) {
+    while w.running(done, CLI_PRELUDE) {
         done += 1;
-        let roll = w.rng.gen_range(0..100u32);
         let mut owned = Vec::<String>::new();
-        let kind = match roll {
-            0..=29 => {
-                if w.wants_add() {
-                    let key = w.new_key();
-                    owned.extend([
-                        "add".into(),
-                        "--issuer".into(),
-                        "Load".into(),
-                        "--account".into(),
-                        account_of(key),
-                        "--secret".into(),
-                        secret(secret_number(key)),
-                        "--site".into(),
-                        format!("w{}.example.com", w.index),
-                    ]);
-                    "add"
-                } else {
-                    let (key, _) = *w.pick(&w.live.clone());
-                    owned.extend(["remove".into(), "--yes".into(), account_of(key)]);
-                    "remove"
-                }
+        let kind = w.choose(CLI_PRELUDE, CLI_MIX, done);
+        match kind {
+            "add" => {
+                let key = w.new_key();
+                owned.extend([
+                    "add".into(),
+                    "--issuer".into(),
+                    "Load".into(),
+                    "--account".into(),
+                    account_of(key),
+                    "--secret".into(),
+                    secret(secret_number(key)),
+                    "--site".into(),
+                    format!("w{}.example.com", w.index),
+                ]);
             }
-            30..=39 if !w.live.is_empty() => {
+            "remove" => {
+                let (key, _) = *w.pick(&w.live.clone());
+                owned.extend(["remove".into(), "--yes".into(), account_of(key)]);
+            }
+            "edit" => {
                 let (key, _) = *w.pick(&w.live.clone());
                 let pin = if w.rng.gen_bool(0.5) {
                     "--pin"
@@ -664,22 +751,16 @@ fn cli_worker(mut w: Worker, env: Vec<(&'static str, &'static str)>) -> Log {
                     "--unpin"
                 };
                 owned.extend(["edit".into(), account_of(key), pin.into()]);
-                "edit"
             }
-            30..=57 => {
+            "hotp code" => {
                 let t = w.pick(&seeded.hotp);
                 owned.extend(["code".into(), t.account.clone()]);
-                "hotp code"
             }
-            58..=69 => {
+            "totp code" => {
                 let t = w.pick(&seeded.fill);
                 owned.extend(["code".into(), t.account.clone()]);
-                "totp code"
             }
-            70..=87 => {
-                owned.extend(["list".into(), "--json".into()]);
-                "list"
-            }
+            "list" => owned.extend(["list".into(), "--json".into()]),
             _ => {
                 let user = if w.rng.gen_bool(0.5) { "alice" } else { "bob" };
                 owned.extend([
@@ -689,9 +770,8 @@ fn cli_worker(mut w: Worker, env: Vec<(&'static str, &'static str)>) -> Log {
                     user.into(),
                     "--json".into(),
                 ]);
-                "match"
             }
-        };
+        }
         let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let (out, timing) = Timing::of(|| cli(&home, &args, &env));
         w.log.cli_runs += 1;
