@@ -44,7 +44,7 @@ mod corpus;
 #[path = "support/procs.rs"]
 mod procs;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,9 +83,10 @@ fn seed() -> u64 {
     )
 }
 
-/// A base32 secret unique to `n`. Bytes 5 to 19 are the same in every
-/// secret, so their base32 form, [`secret_marker`], is in the text of every
-/// secret and nowhere else: one substring search finds any leaked secret.
+/// A base32 secret unique to `n`: `n`, then 16 bytes 0x42. The last 15
+/// bytes are three whole base32 groups, the same in every secret, so their
+/// text, [`secret_marker`], is in every secret and nowhere else: looking
+/// for that one substring finds any leaked secret.
 fn secret(n: u32) -> String {
     let mut bytes = n.to_be_bytes().to_vec();
     bytes.extend_from_slice(&[0x42; 16]);
@@ -238,8 +239,8 @@ struct Log {
     pin_updates: Vec<(u64, bool, Timing)>,
     /// Acknowledged updates of the shared token's tags.
     shared_updates: Vec<(String, Timing)>,
-    /// Listings: the worker tokens seen, sorted, and when.
-    lists: Vec<(Vec<u64>, Timing)>,
+    /// Listings: the worker tokens seen, and when.
+    lists: Vec<(BTreeSet<u64>, Timing)>,
     /// HOTP codes handed out: token, counter (hosts say it), code.
     hotp: Vec<(Uuid, Option<u64>, String)>,
     /// TOTP steps handed out for filling: token, step.
@@ -685,12 +686,10 @@ fn check_fill(w: &mut Worker, t: &Token, reply: &Value, timing: &Timing) {
     w.log.fills.push((t.id, from / 30));
 }
 
-fn record_list(w: &mut Worker, mut keys: Vec<u64>, timing: Timing) {
-    keys.sort_unstable();
-    let len = keys.len();
-    keys.dedup();
-    assert_eq!(keys.len(), len, "a token listed twice");
-    w.log.lists.push((keys, timing));
+fn record_list(w: &mut Worker, keys: Vec<u64>, timing: Timing) {
+    let set: BTreeSet<u64> = keys.iter().copied().collect();
+    assert_eq!(set.len(), keys.len(), "a token listed twice");
+    w.log.lists.push((set, timing));
 }
 
 /// What a command-line worker does first, once each.
@@ -1084,7 +1083,7 @@ fn check_run(log: &Log, seeded: &Seeded, data: &VaultData) -> (Vec<String>, RunF
 
     // Listings saw what was acknowledged before them, and nothing removed
     // before or added after.
-    let mut lists: Vec<&(Vec<u64>, Timing)> = log.lists.iter().collect();
+    let mut lists: Vec<&(BTreeSet<u64>, Timing)> = log.lists.iter().collect();
     lists.sort_by_key(|(_, t)| t.sent);
     let failed: HashSet<u64> = log.failed_adds.iter().map(|(k, _)| *k).collect();
     for (keys, timing) in &lists {
@@ -1114,7 +1113,7 @@ fn check_run(log: &Log, seeded: &Seeded, data: &VaultData) -> (Vec<String>, RunF
                     continue;
                 }
             }
-            if keys.binary_search(key).is_err() {
+            if !keys.contains(key) {
                 figures.stale_reads += 1;
                 problems.push(format!(
                     "a listing asked for after {} was acknowledged did not show it",
