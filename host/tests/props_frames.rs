@@ -174,7 +174,7 @@ fn id_field() -> impl Strategy<Value = Option<Value>> {
 /// fields of any shape under the names the operations read.
 fn request() -> impl Strategy<Value = Value> {
     let op = prop_oneof![
-        4 => prop::sample::select(protocol::OPERATIONS.to_vec()).prop_map(|s| Value::from(s)),
+        4 => prop::sample::select(protocol::OPERATIONS.to_vec()).prop_map(Value::from),
         1 => json_value(),
     ];
     (
