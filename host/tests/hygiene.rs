@@ -10,6 +10,7 @@
 //!   characters of it, hex), a passphrase or a code of any of the tokens;
 //!   standard output holds none either, except where it is the command's
 //!   purpose: `code` prints a code, a plaintext `export` the secrets.
+//!   Nothing panics.
 //! * `the_native_host_keeps_secrets_out_of_replies_and_logs` does the same
 //!   for the native-messaging host, spoken to over frames as a browser
 //!   does: every operation, good and bad, malformed frames and requests
@@ -174,6 +175,9 @@ impl Checker {
                     self.leaks.push(format!("{what}: the passphrase {p:?}"));
                 }
             }
+        }
+        if text.contains("panicked at") || text.contains("stack backtrace") {
+            self.leaks.push(format!("{what}: a panic"));
         }
         if allowed == Allowed::Nothing {
             for code in &self.codes {
@@ -1303,6 +1307,11 @@ fn the_checker_finds_what_it_looks_for() {
         ),
         (b32(2).into_bytes(), Allowed::Secrets, 0),
         (b"nothing to see".to_vec(), Allowed::Nothing, 0),
+        (
+            b"thread 'main' panicked at src/x.rs:1:1".to_vec(),
+            Allowed::Secrets,
+            1,
+        ),
     ];
     for (bytes, allowed, expected) in samples {
         let mut c = Checker::new();
