@@ -329,6 +329,22 @@ fn qr_png(text: &str) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A list of links: one good, then broken ones that carry a secret —
+/// among them the typos that leave the secret in the label (`&` or an
+/// encoded `?` instead of `?`), and a bare secret.
+fn bad_list(issuer: &str) -> String {
+    let (good, bad) = (b32(4), b32(5));
+    [
+        format!("otpauth://totp/{issuer}:erin?secret={good}"),
+        format!("otpauth://totp/Broken:x?secret={bad}&digits=99"),
+        format!("otpauth://totp/Typo:x&secret={bad}&issuer=Typo"),
+        format!("otpauth://totp/Typo:x%3Fsecret%3D{bad}"),
+        format!("otpauth://totp/Typo:x/secret={}", bad.to_ascii_lowercase()),
+        bad,
+    ]
+    .join("\n")
+}
+
 /// Flips bytes of the vault's ciphertext (the end of the file).
 fn damage(vault_file: &Path) {
     let mut bytes = std::fs::read(vault_file).unwrap();
@@ -616,16 +632,7 @@ fn every_cli_command_keeps_secrets_out_of_its_output() {
     );
 
     // Imports: bad entries, a wrong password, damaged files.
-    std::fs::write(
-        h.path("list.txt"),
-        format!(
-            "otpauth://totp/Imported:erin?secret={}\notpauth://totp/Broken:x?secret={}&digits=99\n{}\n",
-            b32(4),
-            b32(5),
-            b32(5)
-        ),
-    )
-    .unwrap();
+    std::fs::write(h.path("list.txt"), bad_list("Imported")).unwrap();
     for args in [
         vec!["import", "list.txt", "--dry-run"],
         vec!["import", "list.txt"],
@@ -893,12 +900,7 @@ fn the_native_host_keeps_secrets_out_of_replies_and_logs() {
         &Protection::passphrase(EXPORT_PASSPHRASE),
     )
     .unwrap();
-    let list = format!(
-        "otpauth://totp/Listed:erin?secret={}\notpauth://totp/Broken:x?secret={}&digits=99\n{}\n",
-        b32(4),
-        b32(5),
-        b32(5)
-    );
+    let list = bad_list("Listed");
     let good_png = qr_png(&format!(
         "otpauth://totp/QR:dave?secret={}&issuer=QR",
         b32(3)
