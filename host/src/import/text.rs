@@ -62,7 +62,7 @@ fn line_label(line: &str) -> Option<String> {
         .into_owned();
     // A link with `&` or an encoded `?` where its `?` belongs leaves the
     // query, secret included, in the path: never show that part.
-    if let Some(at) = decoded.to_ascii_lowercase().find("secret") {
+    if let Some(at) = decoded.to_ascii_lowercase().find("secret=") {
         decoded.truncate(at);
         let kept = decoded
             .trim_end_matches(['?', '&', '#', '/', '=', ';', ' '])
