@@ -735,6 +735,16 @@ fn every_cli_command_keeps_secrets_out_of_its_output() {
         assert_eq!(status(&out), 7, "{args:?}");
     }
 
+    // A new vault, made by the command.
+    let out = h
+        .command(&["init", "--no-keyring", "--passphrase"], Some(PASSPHRASE))
+        .env("FACTORCAT_HOME", h.path("fresh"))
+        .output()
+        .unwrap();
+    c.check("init stdout", &out.stdout, Nothing);
+    c.check("init stderr", &out.stderr, Nothing);
+    assert_eq!(status(&out), 0);
+
     // Passphrases: wrong, missing, changed, removal refused.
     let mut wrong = h.command(&["list"], Some(WRONG_PASSPHRASE));
     let out = wrong.output().unwrap();
@@ -1194,6 +1204,22 @@ fn debug_and_error_texts_of_library_types_hold_no_secret() {
             Err(e) => add("ImportError", format!("{e:?} / {e}")),
         }
     }
+    for bytes in [RAW[5].to_vec(), b"\x89PNG\r\n\x1a\n".to_vec()] {
+        add(
+            "QrError",
+            format!("{:?}", factorcat::qr::decode_image(&bytes).err()),
+        );
+    }
+    let payloads = [
+        format!("otpauth://totp/Q:x?secret={}&digits=99", b32(5)),
+        format!("otpauth://totp/Q:x&secret={}", b32(5)),
+        format!("otpauth-migration://offline?data={}", b32(5)),
+        format!("https://example.com/{}", b32(5)),
+    ];
+    add(
+        "QR payloads",
+        format!("{:?}", factorcat::qr::tokens_from_payloads(&payloads)),
+    );
     add(
         "ExportError",
         format!(
