@@ -1363,6 +1363,9 @@ fn secret_holders_wipe_their_memory() {
 
     wipes::<Secret>();
     wipes::<factorcat::keystore::Key>();
+    // The code generator's own copy of the key (totp-rs's `zeroize` feature).
+    wipes::<totp_rs::Totp>();
+    wipes::<totp_rs::Builder>();
     wipes::<Zeroizing<String>>();
     wipes::<Zeroizing<Vec<u8>>>();
     // Public fields and results that carry secrets are `Zeroizing`.
