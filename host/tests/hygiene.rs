@@ -20,12 +20,15 @@
 //!   neither.
 //! * `debug_and_error_texts_of_library_types_hold_no_secret` formats with
 //!   `{:?}` and `{}` every secret-holding type (`Token`, `Secret`, `Unlock`,
-//!   `CreateOptions`, `VaultData`, `Protection`, decoded `Request`s and their
-//!   parts, `Imported`) and every error type built from inputs that carry
-//!   a secret.
+//!   `CreateOptions`, `VaultData`, `Protection`, the parsed command line,
+//!   decoded `Request`s and their parts, `Imported`) and the errors of every
+//!   module (secret, otpauth, vault, import, export, protocol, frames,
+//!   site, QR) built from inputs that carry a secret.
 //! * `secret_holders_wipe_their_memory` asserts at compile time that the
 //!   types holding secrets zeroize on drop (`ZeroizeOnDrop`, or a
 //!   `Zeroizing` wrapper), without reading freed memory.
+//! * `the_checker_finds_what_it_looks_for` shows that the checks above can
+//!   fail: each spelling, a code, a passphrase and a panic are caught.
 
 #[path = "support/strategies.rs"]
 mod strategies;
@@ -855,7 +858,8 @@ impl Host {
 }
 
 /// Sends each body and checks each reply; codes are allowed only in the
-/// replies to the ops in `codes_in`. Returns the replies.
+/// replies to bodies marked `true` (`list`, `code`, `enroll_codes`).
+/// Returns the replies.
 fn converse(c: &mut Checker, host: &mut Host, bodies: &[(Vec<u8>, bool)]) -> Vec<Value> {
     let mut replies = Vec::new();
     for (body, codes_allowed) in bodies {
