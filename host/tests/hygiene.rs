@@ -27,6 +27,10 @@
 //! * `secret_holders_wipe_their_memory` asserts at compile time that the
 //!   types holding secrets zeroize on drop (`ZeroizeOnDrop`, or a
 //!   `Zeroizing` wrapper), without reading freed memory.
+//! * `errors_about_a_link_never_repeat_its_secret` (property): whatever is
+//!   wrong with an `otpauth://` link — bad type or values, the `?` mistyped
+//!   as `&`, `%3F`, `#`, `/` or `;` — neither the parser's error nor an
+//!   import's entry error repeats 16 characters of its secret.
 //! * `the_checker_finds_what_it_looks_for` shows that the checks above can
 //!   fail: each spelling, a code, a passphrase and a panic are caught.
 
@@ -1401,4 +1405,90 @@ fn secret_holders_wipe_their_memory() {
     // A token's only secret is its `Secret`.
     let token = Token::new("I", "a", secret(0));
     let _: &Secret = &token.secret;
+}
+
+/// Every 16-character piece of `secret` in base32, in both cases.
+fn pieces(secret: &[u8]) -> Vec<String> {
+    let text = BASE32_NOPAD.encode(secret);
+    text.as_bytes()
+        .windows(16)
+        .flat_map(|w| {
+            let piece = std::str::from_utf8(w).unwrap();
+            [piece.to_string(), piece.to_ascii_lowercase()]
+        })
+        .collect()
+}
+
+/// A link whose query carries a secret, often broken: a bad type, bad
+/// parameter values, the `?` mistyped as `&`, an encoded `?`, `#`, `/` or
+/// `;`.
+fn broken_link() -> impl proptest::strategy::Strategy<Value = (Vec<u8>, String)> {
+    use proptest::prelude::*;
+    let kind = prop::sample::select(vec!["totp", "hotp", "steam", "TOTP", "yaotp", ""]);
+    let separator =
+        prop::sample::select(vec!["?", "&", "%3F", "%3f", "#", "/", ";", "?x=1&", "??"]);
+    let value = prop_oneof![
+        Just("99".to_string()),
+        Just("MD5".to_string()),
+        Just("6".to_string()),
+        Just("30".to_string()),
+        "[0-9A-Za-z%=&]{0,12}",
+    ];
+    let extra = prop::collection::vec(
+        (
+            prop::sample::select(vec![
+                "digits",
+                "algorithm",
+                "period",
+                "counter",
+                "encoder",
+                "issuer",
+            ]),
+            value,
+        ),
+        0..4,
+    );
+    (
+        prop::collection::vec(any::<u8>(), 10..=40),
+        kind,
+        "[A-Za-z0-9 :@.-]{0,20}",
+        separator,
+        extra,
+        any::<bool>(),
+    )
+        .prop_map(|(secret, kind, label, separator, extra, lower)| {
+            let mut text = BASE32_NOPAD.encode(&secret);
+            if lower {
+                text = text.to_ascii_lowercase();
+            }
+            let mut query = format!("secret={text}");
+            for (name, value) in extra {
+                query = format!("{name}={value}&{query}");
+            }
+            let label = label.replace(' ', "%20");
+            (
+                secret,
+                format!("otpauth://{kind}/{label}{separator}{query}"),
+            )
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(strategies::config(300))]
+
+    /// Whatever is wrong with a link, neither the link parser's error nor
+    /// an import of it as a list repeats 16 characters of its secret.
+    #[test]
+    fn errors_about_a_link_never_repeat_its_secret((secret, uri) in broken_link()) {
+        let pieces = pieces(&secret);
+        let leaks = |text: &str| pieces.iter().any(|p| text.contains(p.as_str()));
+        if let Err(e) = otpauth::parse(&uri) {
+            proptest::prop_assert!(!leaks(&format!("{e} {e:?}")), "{}: {}", uri, e);
+        }
+        if let Ok((_, imported)) = import::parse(format!("{uri}\n").as_bytes(), None, None) {
+            for f in &imported.failures {
+                proptest::prop_assert!(!leaks(&format!("{f} {f:?}")), "{}: {}", uri, f);
+            }
+        }
+    }
 }
