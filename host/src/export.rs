@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::import::factorcat as backup;
 use crate::otpauth;
-use crate::token::{Kind, Token, now_unix};
+use crate::token::{Algorithm, Kind, Token, now_unix};
 use crate::vault::KdfParams;
 
 /// The output formats of `factorcat export`.
@@ -200,9 +200,15 @@ fn aegis_content(tokens: &[Token]) -> Value {
                 Kind::Hotp { counter } => ("hotp", ("counter", counter)),
                 Kind::Steam => ("steam", ("period", 30)),
             };
+            // Steam codes are always HMAC-SHA-1 whatever the record says,
+            // and Aegis refuses a Steam entry with another algorithm.
+            let algo = match t.kind {
+                Kind::Steam => Algorithm::Sha1,
+                _ => t.algorithm,
+            };
             let mut info = json!({
                 "secret": *t.secret.to_base32(),
-                "algo": t.algorithm.as_str(),
+                "algo": algo.as_str(),
                 "digits": t.digits,
             });
             info[extra.0] = Value::from(extra.1);

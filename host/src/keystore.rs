@@ -29,7 +29,7 @@ pub const CACHE_TIMEOUT_SECS: usize = 8 * 60 * 60;
 pub const KEY_LEN: usize = 32;
 
 /// A 256-bit symmetric key. Zeroized on drop; `Debug` prints `Key(<redacted>)`.
-#[derive(Clone)]
+#[derive(Clone, zeroize::ZeroizeOnDrop)]
 pub struct Key(Zeroizing<[u8; KEY_LEN]>);
 
 impl Key {

@@ -50,8 +50,11 @@ use crate::token::{
     Algorithm, AwsContext, Kind, MAX_DIGITS, ParamError, Partition, STEAM_DIGITS, Token,
 };
 
-/// Longest URI accepted, in bytes. Real Key URIs are a few hundred bytes.
-pub const MAX_URI_LEN: usize = 4096;
+/// Longest URI accepted, in bytes. Real Key URIs are a few hundred bytes;
+/// [`emit`] of the largest valid token (512-byte issuer and account, every
+/// byte percent-encoded, the issuer written twice, a 256-byte secret) is
+/// about 5,100, so that every exported link reads back.
+pub const MAX_URI_LEN: usize = 8192;
 
 /// The issuer AWS puts in virtual MFA device QR codes.
 pub const AWS_ISSUER: &str = "Amazon Web Services";

@@ -592,7 +592,8 @@ fn describe(op: &str, e: &serde_json::Error) -> String {
     let text = e.to_string();
     let safe = if let Some(rest) = text.strip_prefix("missing field ") {
         format!("the field {rest} is missing")
-    } else if let Some(pos) = text.find(", expected ") {
+    } else if let Some(pos) = text.rfind(", expected ") {
+        // The last one: a quoted value before it may contain the words too.
         let expected = &text[pos + ", expected ".len()..];
         let what = if text.starts_with("unknown variant") {
             "a field has a value that is not allowed"

@@ -37,7 +37,7 @@ pub enum SecretError {
 }
 
 /// The shared key of a token. Zeroized on drop; prints as `Secret(<redacted>)`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, zeroize::ZeroizeOnDrop)]
 pub struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {

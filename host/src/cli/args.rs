@@ -103,8 +103,8 @@ pub struct AwsArgs {
     pub aws_partition: Option<PartitionArg>,
 }
 
-/// `factorcat add`.
-#[derive(Debug, Args)]
+/// `factorcat add`. `Debug` leaves out the URI and the secret.
+#[derive(Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret", "qr"])))]
 pub struct AddArgs {
     /// A PNG or JPEG image: every otpauth:// and otpauth-migration:// QR code in it is added.
@@ -154,6 +154,29 @@ pub struct AddArgs {
     /// AWS context.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+impl std::fmt::Debug for AddArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AddArgs")
+            .field("qr", &self.qr)
+            .field("uri", &redacted(&self.uri))
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("secret", &redacted(&self.secret))
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field("hotp", &self.hotp)
+            .field("counter", &self.counter)
+            .field("steam", &self.steam)
+            .field("sites", &self.sites)
+            .field("tags", &self.tags)
+            .field("pin", &self.pin)
+            .field("aws", &self.aws)
+            .finish()
+    }
 }
 
 /// `factorcat import`.

@@ -183,10 +183,11 @@ impl ImportError {
 }
 
 /// Two tokens produce the same codes: same secret and parameters. Used to
-/// skip duplicates on import and refuse them on `add`.
+/// skip duplicates on import and refuse them on `add`. The algorithm of a
+/// Steam token is not compared: Steam codes are always HMAC-SHA-1.
 pub fn same_generator(a: &Token, b: &Token) -> bool {
     a.secret == b.secret
-        && a.algorithm == b.algorithm
+        && (a.algorithm == b.algorithm || matches!(a.kind, crate::token::Kind::Steam))
         && a.digits == b.digits
         && a.kind.name() == b.kind.name()
         && a.kind.period() == b.kind.period()

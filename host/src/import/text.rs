@@ -57,9 +57,18 @@ fn line_label(line: &str) -> Option<String> {
     let rest = line.split_once("://")?.1;
     let path = rest.split('?').next()?;
     let label = path.split_once('/')?.1;
-    let decoded = percent_encoding::percent_decode_str(&label.replace('+', " "))
+    let mut decoded = percent_encoding::percent_decode_str(&label.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned();
+    // A link with `&` or an encoded `?` where its `?` belongs leaves the
+    // query, secret included, in the path: never show that part.
+    if let Some(at) = decoded.to_ascii_lowercase().find("secret=") {
+        decoded.truncate(at);
+        let kept = decoded
+            .trim_end_matches(['?', '&', '#', '/', '=', ';', ' '])
+            .len();
+        decoded.truncate(kept);
+    }
     let (issuer, account) = decoded.split_once(':').unwrap_or(("", &decoded));
     migration::label_of(issuer.trim(), account.trim())
 }
@@ -162,6 +171,23 @@ mod tests {
         assert_eq!(got.failures[0].position, 4);
         assert_eq!(got.failures[0].label.as_deref(), Some("Bad (you)"));
         assert!(!got.failures[0].reason.contains("!!"));
+    }
+
+    #[test]
+    fn a_secret_left_in_the_label_is_not_shown() {
+        for line in [
+            "otpauth://totp/Typo:me&secret=JBSWY3DPEHPK3PXPJBSWY3DP&issuer=Typo",
+            "otpauth://totp/Typo:me%3Fsecret%3DJBSWY3DPEHPK3PXPJBSWY3DP",
+            "otpauth://totp/Typo:me/SECRET=JBSWY3DPEHPK3PXPJBSWY3DP",
+        ] {
+            let got = parse(line.as_bytes(), None).unwrap();
+            assert_eq!(got.failures.len(), 1, "{line}");
+            assert_eq!(
+                got.failures[0].label.as_deref(),
+                Some("Typo (me)"),
+                "{line}"
+            );
+        }
     }
 
     #[test]
