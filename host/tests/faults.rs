@@ -1,0 +1,1026 @@
+//! Fault suites: what the vault survives, each fault with its exact outcome.
+//!
+//! * **Kills.** Writers are killed with SIGKILL at random moments, round
+//!   after round: a library writer, the real `factorcat` binary running
+//!   `add`, `remove` and `code` of an HOTP token, and a native-messaging host
+//!   in the middle of `add`, HOTP `code` and fills. After every kill the vault
+//!   opens with every acknowledged token, acknowledged removals stay removed,
+//!   the HOTP counter never goes back nor below the number of codes handed
+//!   out, the last filled time step never goes back, the lock is free, and
+//!   the next write works and clears what the killed writer left behind.
+//!   `FACTORCAT_STRESS_KILLS=N` runs N rounds instead of 40.
+//! * **Garbage.** Random bytes, an empty file, a cut header, another vault's
+//!   file, a directory, and symbolic links where the vault should be: exact
+//!   exit status and error code, nothing ever written over them (not even by
+//!   `add` or `init`), `.prev` untouched, and the recovery of
+//!   `docs/vault.md` §7 works.
+//! * **Full disk.** The vault on a small tmpfs, filled up: writes fail with
+//!   `io_error` (exit 1) naming the cause, no code is handed out without its
+//!   counter or fill record, every file is byte-for-byte as before, no
+//!   temporary file is left, and after space is freed the next write works.
+//! * **Read-only directory.** Reads (`list`, TOTP `code`, `match`, and the
+//!   host's `list`, `match` and `code`) work; writes, HOTP codes and fills are
+//!   refused with `io_error` naming the read-only file system; nothing changes.
+//! * **Keyring gone.** A real gnome-keyring on a bus of the test's own, killed
+//!   and locked under a running host and the CLI: with the kernel key cache
+//!   the vault keeps opening; without it, `keyring_unavailable` or
+//!   `keyring_locked` with their advice (exit 5), the host connection
+//!   answers on, nothing is written, and all works again once the keyring
+//!   is back.
+//!
+//! File-system faults run in a private mount namespace (`unshare`), so a
+//! test that dies leaves no mount behind. Child processes are this test
+//! binary re-run with `FACTORCAT_FAULTS_CHILD` set: [`child_main`] then acts
+//! as the child instead of a test.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use factorcat::secret::Secret;
+use factorcat::token::{Kind, Token};
+use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
+use rand::Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// Cheap Argon2id parameters: tests only.
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
+const PASS: &str = "correct horse battery staple";
+const CHILD_ENV: &str = "FACTORCAT_FAULTS_CHILD";
+const DIR_ENV: &str = "FACTORCAT_FAULTS_DIR";
+const STRESS_ENV: &str = "FACTORCAT_STRESS_KILLS";
+const CHROMIUM_ORIGIN: &str = "chrome-extension://fkkmckeddmomgnfpeohhajmdaoagdlbe/";
+const GITHUB_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const BANK_SECRET: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA";
+const WAIT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------
+// common helpers
+
+fn unlock() -> Unlock {
+    Unlock::with_passphrase(PASS)
+}
+
+fn vault_at(dir: &Path) -> Vault {
+    Vault::at(dir).with_key_cache(false)
+}
+
+/// A new passphrase-only vault in `dir`.
+fn new_vault(dir: &Path) -> Vault {
+    let vault = vault_at(dir);
+    let options = CreateOptions {
+        keyring: false,
+        passphrase: Some(Zeroizing::new(PASS.to_string())),
+    };
+    vault.create_with_kdf(&options, FAST).unwrap();
+    vault
+}
+
+fn put(vault: &Vault, tokens: Vec<Token>) {
+    vault
+        .update(&unlock(), |data: &mut VaultData| {
+            for t in tokens {
+                data.insert(t);
+            }
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+}
+
+/// GitHub (TOTP, site github.com) and Bank (HOTP, counter 0).
+fn github_and_bank() -> (Token, Token) {
+    let mut github = Token::new(
+        "GitHub",
+        "octocat",
+        Secret::from_base32(GITHUB_SECRET).unwrap(),
+    );
+    github.sites = vec!["github.com".into()];
+    let mut bank = Token::new("Bank", "hotp", Secret::from_base32(BANK_SECRET).unwrap());
+    bank.kind = Kind::Hotp { counter: 0 };
+    (github, bank)
+}
+
+/// A base32 secret of its own for each `n`.
+fn numbered_secret(n: u64) -> String {
+    let mut bytes = vec![0xc3; 20];
+    bytes[..8].copy_from_slice(&n.to_be_bytes());
+    data_encoding::BASE32_NOPAD.encode(&bytes)
+}
+
+fn hotp_counter(data: &VaultData, id: Uuid) -> u64 {
+    match data.get(id).expect("the HOTP token").kind {
+        Kind::Hotp { counter } => counter,
+        ref other => panic!("not HOTP: {other:?}"),
+    }
+}
+
+/// The `factorcat` binary with the vault in `home`, unlocking with the
+/// passphrase and without the kernel key cache.
+fn factorcat(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factorcat"));
+    command
+        .env("FACTORCAT_HOME", home)
+        .env("FACTORCAT_PASSPHRASE", PASS)
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env_remove("FACTORCAT_EXTRA_EXTENSION_IDS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// What one CLI run did.
+#[derive(Debug)]
+struct Ran {
+    status: i32,
+    out: String,
+    err: String,
+}
+
+fn ran(output: std::process::Output) -> Ran {
+    Ran {
+        status: output.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn cli(home: &Path, args: &[&str]) -> Ran {
+    ran(factorcat(home).args(args).output().unwrap())
+}
+
+/// Runs the CLI and checks its exit status and that stderr holds `needles`.
+fn cli_fails(home: &Path, args: &[&str], status: i32, needles: &[&str]) -> Ran {
+    let r = cli(home, args);
+    assert_eq!(r.status, status, "factorcat {args:?}: {r:?}");
+    for needle in needles {
+        assert!(
+            r.err.contains(needle),
+            "factorcat {args:?}: {needle:?} not in {r:?}"
+        );
+    }
+    r
+}
+
+fn cli_ok(home: &Path, args: &[&str]) -> Ran {
+    let r = cli(home, args);
+    assert_eq!(r.status, 0, "factorcat {args:?}: {r:?}");
+    r
+}
+
+/// What is at a path, compared before and after a fault.
+#[derive(Debug, PartialEq, Eq, Clone)]
+enum Entry {
+    File(Vec<u8>),
+    Dir(Vec<String>),
+    Link(PathBuf),
+}
+
+/// Every entry of `dir` by name (directories by their names, links by target).
+fn snapshot(dir: &Path) -> BTreeMap<String, Entry> {
+    let mut all = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        let seen = if kind.is_symlink() {
+            Entry::Link(std::fs::read_link(&path).unwrap())
+        } else if kind.is_dir() {
+            let mut names: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            Entry::Dir(names)
+        } else {
+            Entry::File(std::fs::read(&path).unwrap())
+        };
+        all.insert(entry.file_name().to_string_lossy().into_owned(), seen);
+    }
+    all
+}
+
+/// Names of temporary files left in `dir`.
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp."))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// the native host, spoken to in frames
+
+struct Host {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+}
+
+impl Host {
+    /// Starts the real binary as Chromium does, with the vault in `home`;
+    /// `env` entries override (or with `None` remove) variables.
+    fn start(home: &Path, env: &[(&str, Option<&str>)]) -> Host {
+        let mut command = factorcat(home);
+        command
+            .arg(CHROMIUM_ORIGIN)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .current_dir(home.parent().unwrap_or(home));
+        for (key, value) in env {
+            match value {
+                Some(v) => command.env(key, v),
+                None => command.env_remove(key),
+            };
+        }
+        let mut child = command.spawn().unwrap();
+        Host {
+            stdin: child.stdin.take(),
+            stdout: child.stdout.take(),
+            child,
+        }
+    }
+
+    fn request(&mut self, request: &Value) -> Value {
+        assert!(send_frame(self.stdin.as_mut().unwrap(), request));
+        let reply = recv_frame(self.stdout.as_mut().unwrap()).expect("a reply frame");
+        assert_eq!(reply["id"], request["id"], "{reply}");
+        reply
+    }
+
+    /// A request that must fail with `code`; returns the error's message.
+    fn refused(&mut self, request: &Value, code: &str) -> String {
+        let reply = self.request(request);
+        assert_eq!(reply["ok"], false, "{request} -> {reply}");
+        assert_eq!(reply["error"]["code"], code, "{request} -> {reply}");
+        assert!(
+            reply.get("code").is_none(),
+            "a code came with an error: {reply}"
+        );
+        reply["error"]["message"].as_str().unwrap().to_string()
+    }
+
+    fn answers(&mut self, request: &Value) -> Value {
+        let reply = self.request(request);
+        assert_eq!(reply["ok"], true, "{request} -> {reply}");
+        reply
+    }
+
+    /// Closes stdin and waits for a clean exit.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let status = wait_until(&mut self.child, Duration::from_secs(10))
+            .expect("the host exits when its input closes");
+        assert!(status.success(), "host exit: {status}");
+    }
+}
+
+fn send_frame(to: &mut impl Write, request: &Value) -> bool {
+    let body = request.to_string();
+    let mut frame = (body.len() as u32).to_ne_bytes().to_vec();
+    frame.extend_from_slice(body.as_bytes());
+    to.write_all(&frame).and_then(|()| to.flush()).is_ok()
+}
+
+fn recv_frame(from: &mut impl Read) -> Option<Value> {
+    let mut header = [0u8; 4];
+    from.read_exact(&mut header).ok()?;
+    let mut body = vec![0u8; u32::from_ne_bytes(header) as usize];
+    from.read_exact(&mut body).ok()?;
+    Some(serde_json::from_slice(&body).expect("replies are JSON"))
+}
+
+/// Waits for `child` to exit, at most `limit`.
+fn wait_until(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// child processes
+
+/// Re-runs this test binary as a child in `mode` (see [`child_main`]).
+fn child(mode: &str, dir: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(child_args())
+        .env(CHILD_ENV, mode)
+        .env(DIR_ENV, dir)
+        .stdout(Stdio::piped());
+    command
+}
+
+fn child_args() -> [&'static str; 5] {
+    [
+        "--exact",
+        "child_main",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ]
+}
+
+/// Not a test: the body of child processes. Modes:
+/// * `add` — add tokens forever, printing `COMMITTED <account>` after each
+///   update returns;
+/// * `full-disk`, `read-only` — the checks that run inside a private mount
+///   namespace (see the tests of those names);
+/// * `keyring` — the checks that run inside a private D-Bus session.
+///
+/// The namespace modes print `CHILD DONE` at the end, so the parent knows
+/// that every check ran.
+#[test]
+fn child_main() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let dir = PathBuf::from(std::env::var_os(DIR_ENV).unwrap());
+    match mode.as_str() {
+        "add" => {
+            let vault = vault_at(&dir);
+            let mut rng = rand::thread_rng();
+            for n in 0.. {
+                let account = format!("lib-{}-{n}", std::process::id());
+                let secret = Secret::from_bytes(rng.r#gen::<[u8; 20]>().to_vec()).unwrap();
+                put(
+                    &vault,
+                    vec![Token::new("Library", account.as_str(), secret)],
+                );
+                println!("COMMITTED {account}");
+            }
+        }
+        "full-disk" => full_disk_checks(&dir),
+        "read-only" => read_only_checks(&dir),
+        "keyring" => keyring_checks(&dir),
+        other => panic!("unknown child mode {other}"),
+    }
+    println!("CHILD DONE");
+}
+
+/// Runs [`child_main`] in `mode` inside a private mount namespace, after
+/// `setup` (a bash snippet that gets the directory as `$dir`) has run there.
+/// Root uses `unshare --mount`; others a user namespace mapped to root.
+/// Never skips: without a namespace the test fails.
+fn in_mount_namespace(mode: &str, dir: &Path, setup: &str) {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    let script = format!("dir=\"$1\"; shift\n{setup}\nexec \"$@\"");
+    command
+        .args(["--mount", "--propagation", "private", "--", "bash", "-euc"])
+        .arg(script)
+        .arg("bash")
+        .arg(dir)
+        .arg(std::env::current_exe().unwrap())
+        .args(child_args())
+        .env(CHILD_ENV, mode)
+        .env(DIR_ENV, dir);
+    let out = command
+        .output()
+        .expect("unshare (util-linux) must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("CHILD DONE"),
+        "{mode} in a private mount namespace failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+// ---------------------------------------------------------------------------
+// kills
+
+/// What the kill rounds have seen.
+#[derive(Default)]
+struct Tally {
+    kills: BTreeMap<&'static str, usize>,
+    finished_first: usize,
+    interrupted: usize,
+    lost: Vec<String>,
+}
+
+/// The vault under attack and everything acknowledged so far.
+struct KillWorld {
+    _root: tempfile::TempDir,
+    home: PathBuf,
+    vault: Vault,
+    bank: Token,
+    fill: Uuid,
+    /// Accounts acknowledged as added and not removed since.
+    live: BTreeSet<String>,
+    /// Accounts acknowledged as removed.
+    gone: BTreeSet<String>,
+    /// HOTP codes handed out (printed or replied), acknowledged or not.
+    codes_out: u64,
+    /// The HOTP counter the next code must use (as of the last check, plus
+    /// the codes handed out since).
+    counter: u64,
+    /// The last time step handed out for filling.
+    filled: Option<u64>,
+    /// The fill record seen at the last check.
+    fill_seen: u64,
+    serial: u64,
+    cli_time: Duration,
+    host_time: Duration,
+    lib_time: Duration,
+}
+
+/// What a CLI command does when it succeeds.
+enum Effect {
+    Add(String),
+    Remove(String),
+    Code,
+}
+
+impl KillWorld {
+    fn new() -> KillWorld {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("vault");
+        let vault = new_vault(&home);
+        let (mut github, bank) = github_and_bank();
+        github.account = "fill".into();
+        let fill = github.id;
+        put(&vault, vec![github, bank.clone()]);
+        KillWorld {
+            _root: root,
+            home,
+            vault,
+            bank,
+            fill,
+            live: BTreeSet::new(),
+            gone: BTreeSet::new(),
+            codes_out: 0,
+            counter: 0,
+            filled: None,
+            fill_seen: 0,
+            serial: 0,
+            cli_time: Duration::from_millis(10),
+            host_time: Duration::from_millis(5),
+            lib_time: Duration::from_millis(3),
+        }
+    }
+
+    fn next_serial(&mut self) -> u64 {
+        self.serial += 1;
+        self.serial
+    }
+
+    /// A random moment within about one operation of `typical` length.
+    fn moment(rng: &mut impl Rng, typical: Duration) -> Duration {
+        let limit = (typical.as_micros() as u64 * 6 / 5).max(200);
+        Duration::from_micros(rng.gen_range(0..limit))
+    }
+
+    fn learn(average: &mut Duration, sample: Duration) {
+        *average = (*average * 3 + sample) / 4;
+    }
+
+    /// A printed HOTP code: it must be the one for the next counter value.
+    fn code_handed_out(&mut self, code: &str, how: &str) {
+        assert_eq!(
+            code,
+            self.bank.hotp_code(self.counter),
+            "{how}: not the code of counter {}",
+            self.counter
+        );
+        self.counter += 1;
+        self.codes_out += 1;
+    }
+
+    fn applied(&mut self, effect: &Effect, stdout: &str) {
+        match effect {
+            Effect::Add(account) => {
+                assert!(stdout.starts_with("added "), "{stdout}");
+                self.live.insert(account.clone());
+            }
+            Effect::Remove(account) => {
+                assert!(stdout.starts_with("removed "), "{stdout}");
+                self.live.remove(account);
+                self.gone.insert(account.clone());
+            }
+            Effect::Code => self.code_handed_out(stdout.trim(), "factorcat code"),
+        }
+    }
+
+    fn command_for(&mut self, kind: usize) -> Option<(Vec<String>, Effect)> {
+        match kind {
+            1 => {
+                let n = self.next_serial();
+                let account = format!("cli-{n}");
+                let args = ["add", "--issuer", "Cli", "--account", &account, "--secret"]
+                    .into_iter()
+                    .map(String::from)
+                    .chain([numbered_secret(n)])
+                    .collect();
+                Some((args, Effect::Add(account)))
+            }
+            2 => {
+                let account = self.live.iter().next()?.clone();
+                let args = vec!["remove".into(), "--yes".into(), account.clone()];
+                Some((args, Effect::Remove(account)))
+            }
+            _ => Some((vec!["code".into(), "hotp".into()], Effect::Code)),
+        }
+    }
+
+    /// A few commands of `kind` run to completion, then one is killed.
+    fn cli_round(&mut self, kind: usize, rng: &mut impl Rng, tally: &mut Tally) {
+        for _ in 0..rng.gen_range(0..3) {
+            let Some((args, effect)) = self.command_for(kind) else {
+                break;
+            };
+            let started = Instant::now();
+            let r = ran(factorcat(&self.home).args(&args).output().unwrap());
+            Self::learn(&mut self.cli_time, started.elapsed());
+            assert_eq!(r.status, 0, "factorcat {args:?}: {r:?}");
+            self.applied(&effect, &r.out);
+        }
+        if kind == 2 && self.live.is_empty() {
+            // Something to remove.
+            self.cli_round(1, rng, tally);
+        }
+        let Some((args, effect)) = self.command_for(kind) else {
+            return;
+        };
+        let mut process = factorcat(&self.home).args(&args).spawn().unwrap();
+        std::thread::sleep(Self::moment(rng, self.cli_time));
+        if process.try_wait().unwrap().is_none() {
+            let _ = process.kill();
+        }
+        let out = process.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() {
+            tally.finished_first += 1;
+            self.applied(&effect, &stdout);
+            return;
+        }
+        assert_eq!(
+            out.status.signal(),
+            Some(9),
+            "factorcat {args:?} failed by itself: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        *tally
+            .kills
+            .entry(["", "cli add", "cli remove", "cli code"][kind])
+            .or_default() += 1;
+        match effect {
+            // Killed after printing: the code was handed out.
+            Effect::Code if !stdout.trim().is_empty() => {
+                self.code_handed_out(stdout.trim(), "killed factorcat code")
+            }
+            Effect::Code => {}
+            // Either outcome is right for an add or remove that was never
+            // acknowledged; it is no longer asserted either way.
+            Effect::Add(_) => {}
+            Effect::Remove(account) => {
+                self.live.remove(&account);
+            }
+        }
+    }
+
+    /// The library writer: a child adding tokens, killed after a few commits.
+    fn library_round(&mut self, rng: &mut impl Rng, tally: &mut Tally) {
+        let mut process = child("add", &self.home).spawn().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stdout = process.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(account) = line.strip_prefix("COMMITTED ") {
+                    let _ = tx.send((account.to_string(), Instant::now()));
+                }
+            }
+        });
+        let mut last = None;
+        for _ in 0..rng.gen_range(0..4) {
+            let (account, at) = rx.recv_timeout(WAIT).expect("the writer made no progress");
+            if let Some(before) = last {
+                Self::learn(&mut self.lib_time, at - before);
+            }
+            last = Some(at);
+            self.live.insert(account);
+        }
+        std::thread::sleep(Self::moment(rng, self.lib_time));
+        process.kill().unwrap();
+        let status = process.wait().unwrap();
+        reader.join().unwrap();
+        self.live.extend(rx.try_iter().map(|(account, _)| account));
+        assert_eq!(status.signal(), Some(9), "the writer exited by itself");
+        *tally.kills.entry("library").or_default() += 1;
+    }
+
+    /// A native host doing `add`, HOTP `code` and fills in turn, killed after
+    /// a few replies.
+    fn host_round(&mut self, rng: &mut impl Rng, tally: &mut Tally) {
+        let mut host = Host::start(&self.home, &[]);
+        let mut stdin = host.stdin.take().unwrap();
+        let mut stdout = host.stdout.take().unwrap();
+        let base = self.serial;
+        self.serial += 10_000;
+        let (bank, fill) = (self.bank.id, self.fill);
+        let (tx, rx) = mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            for i in 0u64.. {
+                let n = base + i;
+                let request = match i % 3 {
+                    0 => json!({"id": n, "type": "add", "issuer": "Host",
+                                "account": format!("host-{n}"), "secret": numbered_secret(n)}),
+                    1 => json!({"id": n, "type": "code", "token": bank}),
+                    _ => json!({"id": n, "type": "code", "token": fill, "for_fill": true}),
+                };
+                let sent = Instant::now();
+                if !send_frame(&mut stdin, &request) {
+                    break;
+                }
+                let Some(reply) = recv_frame(&mut stdout) else {
+                    break;
+                };
+                if tx.send((request, reply, sent.elapsed())).is_err() {
+                    break;
+                }
+            }
+        });
+        for _ in 0..rng.gen_range(0..5) {
+            let (request, reply, took) = rx.recv_timeout(WAIT).expect("the host made no progress");
+            Self::learn(&mut self.host_time, took);
+            self.host_replied(&request, &reply);
+        }
+        std::thread::sleep(Self::moment(rng, self.host_time));
+        host.child.kill().unwrap();
+        let status = host.child.wait().unwrap();
+        worker.join().unwrap();
+        for (request, reply, _) in rx.try_iter() {
+            self.host_replied(&request, &reply);
+        }
+        assert_eq!(status.signal(), Some(9), "the host exited by itself");
+        *tally.kills.entry("host").or_default() += 1;
+    }
+
+    fn host_replied(&mut self, request: &Value, reply: &Value) {
+        assert_eq!(reply["id"], request["id"], "{reply}");
+        if reply["ok"] != true {
+            // Both the current and the next step were filled already.
+            assert_eq!(
+                reply["error"]["code"], "code_already_used",
+                "{request} -> {reply}"
+            );
+            assert_eq!(request["for_fill"], true, "{request} -> {reply}");
+            return;
+        }
+        match (request["type"].as_str(), reply["kind"].as_str()) {
+            (Some("add"), _) => {
+                self.live
+                    .insert(request["account"].as_str().unwrap().to_string());
+            }
+            (Some("code"), Some("hotp")) => {
+                assert_eq!(reply["counter"], self.counter, "{reply}");
+                self.code_handed_out(reply["code"].as_str().unwrap(), "host code");
+            }
+            (Some("code"), _) => {
+                let step = reply["valid_from"].as_u64().unwrap() / 30;
+                if let Some(last) = self.filled {
+                    assert!(step > last, "time step {step} filled again (last {last})");
+                }
+                self.filled = Some(step);
+            }
+            _ => panic!("unexpected reply {reply} to {request}"),
+        }
+    }
+
+    /// After a kill: everything acknowledged is there, the lock is free, and
+    /// a following write works and sweeps up the killed writer's leftovers.
+    fn check(&mut self, round: usize, tally: &mut Tally) {
+        let data = self
+            .vault
+            .read(&unlock())
+            .unwrap_or_else(|e| panic!("round {round}: the vault does not open: {e}"));
+        let accounts: BTreeSet<&str> = data.tokens.iter().map(|t| t.account.as_str()).collect();
+        for account in &self.live {
+            if !accounts.contains(account.as_str()) {
+                tally.lost.push(format!("round {round}: {account}"));
+            }
+        }
+        for account in &self.gone {
+            assert!(
+                !accounts.contains(account.as_str()),
+                "round {round}: removed {account} is back"
+            );
+        }
+        let counter = hotp_counter(&data, self.bank.id);
+        assert!(
+            counter >= self.counter && counter >= self.codes_out,
+            "round {round}: HOTP counter {counter} is behind (expected at least {}, {} codes handed out)",
+            self.counter,
+            self.codes_out
+        );
+        self.counter = counter;
+        let fill = data.fills.get(&self.fill).copied().unwrap_or(0);
+        assert!(
+            fill >= self.fill_seen && Some(fill) >= self.filled,
+            "round {round}: fill record {fill} went back (seen {}, filled {:?})",
+            self.fill_seen,
+            self.filled
+        );
+        self.fill_seen = fill;
+        tally.interrupted += usize::from(!temp_files(&self.home).is_empty());
+
+        // flock locks die with their process: the lock is free at once.
+        let lock = std::fs::File::options()
+            .write(true)
+            .open(self.vault.lock_file())
+            .unwrap();
+        lock.try_lock()
+            .unwrap_or_else(|e| panic!("round {round}: the vault lock is still held: {e}"));
+        lock.unlock().unwrap();
+        drop(lock);
+
+        let fill_id = self.fill;
+        self.vault
+            .clone()
+            .with_lock_wait(Duration::from_secs(2))
+            .update(&unlock(), |data| {
+                let token = data.get_mut(fill_id).unwrap();
+                token.pinned = !token.pinned;
+                token.touch();
+                Ok::<_, VaultError>(())
+            })
+            .unwrap_or_else(|e| panic!("round {round}: the next write failed: {e}"));
+        let left = temp_files(&self.home);
+        assert!(left.is_empty(), "round {round}: left behind: {left:?}");
+    }
+}
+
+/// Writers killed at random moments never lose an acknowledged token, never
+/// set an HOTP counter or fill record back, and never leave the vault
+/// locked or unwritable.
+#[test]
+fn killed_writers_never_break_the_vault() {
+    let rounds: usize = match std::env::var(STRESS_ENV) {
+        Ok(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("{STRESS_ENV} must be a number")),
+        Err(_) => 40,
+    };
+    let started = Instant::now();
+    let mut world = KillWorld::new();
+    let mut tally = Tally::default();
+    let mut rng = rand::thread_rng();
+    for round in 0..rounds {
+        match round % 5 {
+            0 => world.library_round(&mut rng, &mut tally),
+            4 => world.host_round(&mut rng, &mut tally),
+            kind => world.cli_round(kind, &mut rng, &mut tally),
+        }
+        world.check(round, &mut tally);
+    }
+    let kills: usize = tally.kills.values().sum();
+    eprintln!(
+        "kill rounds: {rounds}, kills: {kills} ({}), finished before the kill: {}, \
+         interrupted writes: {}, tokens lost: {}, acknowledged tokens: {}, HOTP codes: {}, \
+         time: {:.1} s",
+        tally
+            .kills
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        tally.finished_first,
+        tally.interrupted,
+        tally.lost.len(),
+        world.live.len(),
+        world.codes_out,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(tally.lost.is_empty(), "tokens lost: {:?}", tally.lost);
+    assert!(kills >= rounds / 2, "too few kills landed: {kills}");
+}
+
+// ---------------------------------------------------------------------------
+// garbage where the vault should be
+
+/// What takes the vault's place.
+#[derive(Debug, Clone, Copy)]
+enum Garbage {
+    RandomBytes,
+    Empty,
+    CutHeader,
+    OtherVault,
+    Directory,
+    DanglingLink,
+    LinkToVault,
+}
+
+impl Garbage {
+    /// Puts this garbage at `file`; `good` is the vault's own content.
+    fn install(self, file: &Path, good: &[u8], scratch: &Path) {
+        std::fs::remove_file(file).unwrap();
+        match self {
+            Garbage::RandomBytes => {
+                let mut bytes = vec![0u8; 4096];
+                rand::thread_rng().fill(&mut bytes[..]);
+                bytes[0] = b'#';
+                std::fs::write(file, bytes).unwrap();
+            }
+            Garbage::Empty => std::fs::write(file, b"").unwrap(),
+            Garbage::CutHeader => std::fs::write(file, &good[..60]).unwrap(),
+            Garbage::OtherVault => {
+                let other = scratch.join("other");
+                let vault = vault_at(&other);
+                let options = CreateOptions {
+                    keyring: false,
+                    passphrase: Some(Zeroizing::new("another passphrase".to_string())),
+                };
+                vault.create_with_kdf(&options, FAST).unwrap();
+                std::fs::copy(vault.file(), file).unwrap();
+            }
+            Garbage::Directory => {
+                std::fs::create_dir(file).unwrap();
+                std::fs::write(file.join("note"), b"not a vault").unwrap();
+            }
+            Garbage::DanglingLink => {
+                std::os::unix::fs::symlink(scratch.join("nowhere"), file).unwrap()
+            }
+            Garbage::LinkToVault => {
+                let elsewhere = scratch.join("elsewhere.vault");
+                std::fs::write(&elsewhere, good).unwrap();
+                std::os::unix::fs::symlink(&elsewhere, file).unwrap();
+            }
+        }
+    }
+
+    /// The exit status, error code and words of the refusal.
+    fn expected(self) -> (i32, &'static str, &'static [&'static str]) {
+        match self {
+            Garbage::OtherVault => (5, "wrong_passphrase", &["wrong passphrase"]),
+            Garbage::Directory => (7, "vault_corrupt", &["damaged", "a directory", ".prev"]),
+            Garbage::DanglingLink | Garbage::LinkToVault => (
+                7,
+                "vault_corrupt",
+                &["damaged", "a symbolic link", "FACTORCAT_HOME", ".prev"],
+            ),
+            _ => (7, "vault_corrupt", &["damaged", "factorcat.vault.prev"]),
+        }
+    }
+}
+
+/// Whatever replaced the vault gets its exact error from every command and
+/// from the host, is never written over (`add` and `init` included), leaves
+/// `.prev` alone, and copying `.prev` back restores the vault.
+#[test]
+fn garbage_in_place_of_the_vault_is_refused_and_never_replaced() {
+    for garbage in [
+        Garbage::RandomBytes,
+        Garbage::Empty,
+        Garbage::CutHeader,
+        Garbage::OtherVault,
+        Garbage::Directory,
+        Garbage::DanglingLink,
+        Garbage::LinkToVault,
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("vault");
+        let vault = new_vault(&home);
+        let (github, bank) = github_and_bank();
+        put(&vault, vec![github.clone()]);
+        put(&vault, vec![bank.clone()]);
+        let good = std::fs::read(vault.file()).unwrap();
+        let prev = std::fs::read(vault.prev_file()).unwrap();
+        garbage.install(&vault.file(), &good, root.path());
+        let before = snapshot(&home);
+        let scratch_before = snapshot(root.path());
+        let (status, code, words) = garbage.expected();
+        let what = format!("{garbage:?}");
+
+        let secret = numbered_secret(1);
+        for args in [
+            &["list"][..],
+            &["code", "octocat", "--time", "1700000000"],
+            &["code", "hotp"],
+            &["show", "octocat"],
+            &["match", "https://github.com/login"],
+            &[
+                "add",
+                "--issuer",
+                "New",
+                "--account",
+                "new",
+                "--secret",
+                &secret,
+            ],
+            &["edit", "octocat", "--pin"],
+            &["remove", "--yes", "octocat"],
+            &["passphrase", "--remove"],
+        ] {
+            let r = cli_fails(&home, args, status, words);
+            assert!(r.out.is_empty(), "{what}: {args:?} printed {r:?}");
+        }
+        // `init` must not make a new vault over it, with or without keyring.
+        for args in [&["init", "--no-keyring", "--passphrase"][..], &["init"]] {
+            let r = cli_fails(&home, args, 1, &["a vault already exists at"]);
+            assert!(r.err.contains("factorcat.vault"), "{what}: {r:?}");
+        }
+
+        let mut host = Host::start(&home, &[]);
+        let hello = host.answers(&json!({"id": 1, "type": "hello"}));
+        match garbage {
+            Garbage::OtherVault => assert_eq!(hello["vault"]["state"], "present", "{hello}"),
+            _ => {
+                assert_eq!(hello["vault"]["state"], "unreadable", "{what}: {hello}");
+                let reason = hello["vault"]["reason"].as_str().unwrap();
+                assert!(reason.contains(".prev"), "{what}: {reason}");
+            }
+        }
+        let requests = [
+            json!({"id": 2, "type": "list"}),
+            json!({"id": 3, "type": "match", "url": "https://github.com/login"}),
+            json!({"id": 4, "type": "code", "token": github.id, "for_fill": true}),
+            json!({"id": 5, "type": "code", "token": bank.id}),
+            json!({"id": 6, "type": "add", "issuer": "New", "account": "new", "secret": secret}),
+            json!({"id": 7, "type": "remove", "token": github.id}),
+        ];
+        for request in &requests {
+            host.refused(request, code);
+        }
+        host.answers(&json!({"id": 8, "type": "hello"}));
+        host.finish();
+
+        assert_eq!(
+            snapshot(&home),
+            before,
+            "{what}: the vault directory changed"
+        );
+        assert_eq!(
+            snapshot(root.path()),
+            scratch_before,
+            "{what}: outside changed"
+        );
+        assert_eq!(std::fs::read(vault.prev_file()).unwrap(), prev, "{what}");
+
+        // The recovery of docs/vault.md: the previous generation, copied
+        // over the damaged file (moved out of the way first if it is no file).
+        match garbage {
+            Garbage::Directory => std::fs::remove_dir_all(vault.file()).unwrap(),
+            _ => std::fs::remove_file(vault.file()).unwrap(),
+        }
+        std::fs::copy(vault.prev_file(), vault.file()).unwrap();
+        let listed = cli_ok(&home, &["list", "--json"]);
+        let listed: Value = serde_json::from_str(&listed.out).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{what}: {listed}");
+        assert_eq!(listed[0]["account"], "octocat", "{what}: {listed}");
+        cli_ok(
+            &home,
+            &[
+                "add",
+                "--issuer",
+                "New",
+                "--account",
+                "new",
+                "--secret",
+                &secret,
+            ],
+        );
+        let data = vault.read(&unlock()).unwrap();
+        let accounts: Vec<&str> = data.tokens.iter().map(|t| t.account.as_str()).collect();
+        assert_eq!(accounts, ["octocat", "new"], "{what}");
+        assert_eq!(std::fs::read(vault.prev_file()).unwrap(), prev, "{what}");
+    }
+}
+
+fn full_disk_checks(_dir: &Path) {
+    unimplemented!()
+}
+
+fn read_only_checks(_dir: &Path) {
+    unimplemented!()
+}
+
+fn keyring_checks(_dir: &Path) {
+    unimplemented!()
+}
