@@ -1013,12 +1013,238 @@ fn garbage_in_place_of_the_vault_is_refused_and_never_replaced() {
     }
 }
 
-fn full_disk_checks(_dir: &Path) {
-    unimplemented!()
+// ---------------------------------------------------------------------------
+// full disk
+
+/// The vault on a 256 KiB tmpfs in a private mount namespace, filled up.
+#[test]
+fn full_disk_fails_cleanly_and_the_next_write_works() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("small");
+    std::fs::create_dir(&dir).unwrap();
+    in_mount_namespace(
+        "full-disk",
+        &dir,
+        r#"mount -t tmpfs -o size=256k,mode=0700 factorcat-full "$dir""#,
+    );
+    // The tmpfs lived in the namespace only.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
 
-fn read_only_checks(_dir: &Path) {
-    unimplemented!()
+/// Writes 4 KiB blocks to `path` until the disk is full; fails the test if
+/// `limit` bytes fit (then the file system is not the small one).
+fn fill_up(path: &Path, limit: usize) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let block = [0x55u8; 4096];
+    let mut written = 0;
+    loop {
+        match file.write(&block) {
+            Ok(n) => written += n,
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(28), "filling up: {e}");
+                break;
+            }
+        }
+        assert!(
+            written < limit,
+            "{limit} bytes fit: this is not the small tmpfs"
+        );
+    }
+}
+
+const NO_SPACE: [&str; 2] = ["No space left on device", "the disk is not full"];
+
+/// Every write is refused as the disk is full; every read works; nothing
+/// is changed or left behind.
+fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, bank: &Token) {
+    let secret = numbered_secret(7);
+    for args in [
+        &[
+            "add",
+            "--issuer",
+            "New",
+            "--account",
+            "new",
+            "--secret",
+            &secret,
+        ][..],
+        &["edit", "octocat", "--pin"],
+        &["remove", "--yes", "octocat"],
+        // No HOTP code is handed out whose counter could not be saved.
+        &["code", "hotp"],
+    ] {
+        let r = cli_fails(home, args, 1, &NO_SPACE);
+        assert!(r.out.is_empty(), "{args:?}: {r:?}");
+    }
+    let r = cli_ok(home, &["code", "octocat", "--time", "1700000000"]);
+    assert_eq!(r.out, format!("{}\n", github.code_at(1_700_000_000)));
+    assert_eq!(
+        cli_ok(home, &["list", "--json"])
+            .out
+            .matches("\"id\"")
+            .count(),
+        62
+    );
+
+    let mut host = Host::start(home, &[]);
+    assert_eq!(host.answers(&json!({"id": 1, "type": "list"}))["total"], 62);
+    for request in [
+        json!({"id": 2, "type": "code", "token": github.id, "for_fill": true}),
+        json!({"id": 3, "type": "code", "token": bank.id}),
+        json!({"id": 4, "type": "enroll_codes", "token": github.id}),
+        json!({"id": 5, "type": "add", "issuer": "New", "account": "new", "secret": secret}),
+    ] {
+        let message = host.refused(&request, "io_error");
+        assert!(message.contains(NO_SPACE[0]), "{message}");
+    }
+    let r = host.answers(&json!({"id": 6, "type": "code", "token": github.id}));
+    let from = r["valid_from"].as_u64().unwrap();
+    assert_eq!(r["code"], github.code_at(from));
+    host.finish();
+
+    assert_eq!(&snapshot(home), before, "the vault directory changed");
+    assert!(temp_files(home).is_empty());
+}
+
+fn full_disk_checks(dir: &Path) {
+    let home = dir.join("vault");
+    let vault = new_vault(&home);
+    let (github, bank) = github_and_bank();
+    let padding: Vec<Token> = (0..60)
+        .map(|n| {
+            let issuer = format!("Padding {n} {}", "x".repeat(200));
+            Token::new(
+                issuer,
+                format!("pad{n}"),
+                Secret::from_bytes(vec![n as u8; 20]).unwrap(),
+            )
+        })
+        .collect();
+    put(&vault, vec![github.clone(), bank.clone()]);
+    put(&vault, padding);
+    let size = std::fs::metadata(vault.file()).unwrap().len();
+    assert!(
+        size > 12 * 1024,
+        "the vault should span several pages: {size}"
+    );
+    std::fs::write(dir.join("spacer"), [0u8; 8192]).unwrap();
+    fill_up(&dir.join("filler"), 1 << 20);
+    let before = snapshot(&home);
+
+    // Not a byte free.
+    assert_full(&home, &before, &github, &bank);
+    // 8 KiB free: the new file is cut short by ENOSPC mid-write.
+    std::fs::remove_file(dir.join("spacer")).unwrap();
+    assert_full(&home, &before, &github, &bank);
+
+    // Space again: the next write works and keeps the old file as `.prev`.
+    std::fs::remove_file(dir.join("filler")).unwrap();
+    let secret = numbered_secret(7);
+    cli_ok(
+        &home,
+        &[
+            "add",
+            "--issuer",
+            "New",
+            "--account",
+            "new",
+            "--secret",
+            &secret,
+        ],
+    );
+    assert_eq!(
+        Some(&Entry::File(std::fs::read(vault.prev_file()).unwrap())),
+        before.get("factorcat.vault")
+    );
+    let r = cli_ok(&home, &["code", "hotp"]);
+    assert_eq!(r.out, format!("{}\n", bank.hotp_code(0)));
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(data.tokens.len(), 63);
+    assert_eq!(hotp_counter(&data, bank.id), 1);
+    assert!(temp_files(&home).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// read-only vault directory
+
+/// The vault directory bind-mounted read-only in a private mount namespace
+/// (root ignores permission bits, a read-only mount it does not).
+#[test]
+fn read_only_vault_directory_serves_reads_and_refuses_writes() {
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("vault");
+    let vault = new_vault(&home);
+    let (github, bank) = github_and_bank();
+    put(&vault, vec![github]);
+    put(&vault, vec![bank]);
+    let before = snapshot(&home);
+    in_mount_namespace(
+        "read-only",
+        &home,
+        r#"mount --bind "$dir" "$dir"; mount -o remount,bind,ro "$dir""#,
+    );
+    assert_eq!(snapshot(&home), before, "the read-only vault changed");
+}
+
+const READ_ONLY: [&str; 2] = ["Read-only file system", "factorcat.lock"];
+
+fn read_only_checks(home: &Path) {
+    let err = std::fs::write(home.join("probe"), b"x").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ReadOnlyFilesystem, "{err}");
+    let before = snapshot(home);
+    let data = vault_at(home).read(&unlock()).unwrap();
+    let (github, bank) = (data.tokens[0].clone(), data.tokens[1].clone());
+
+    // Reads.
+    let r = cli_ok(home, &["list", "--json"]);
+    assert_eq!(r.out.matches("\"id\"").count(), 2, "{r:?}");
+    let r = cli_ok(home, &["code", "octocat", "--time", "1700000000"]);
+    assert_eq!(r.out, format!("{}\n", github.code_at(1_700_000_000)));
+    let r = cli_ok(home, &["match", "https://github.com/login"]);
+    assert!(r.out.contains("octocat"), "{r:?}");
+    cli_ok(home, &["show", "hotp"]);
+
+    // Writes, and codes that must be recorded before they are handed out.
+    let secret = numbered_secret(3);
+    for args in [
+        &[
+            "add",
+            "--issuer",
+            "New",
+            "--account",
+            "new",
+            "--secret",
+            &secret,
+        ][..],
+        &["edit", "octocat", "--pin"],
+        &["remove", "--yes", "octocat"],
+        &["code", "hotp"],
+    ] {
+        let r = cli_fails(home, args, 1, &READ_ONLY);
+        assert!(r.out.is_empty(), "{args:?}: {r:?}");
+    }
+
+    let mut host = Host::start(home, &[]);
+    let r = host.answers(&json!({"id": 1, "type": "hello"}));
+    assert_eq!(r["vault"]["state"], "present");
+    assert_eq!(host.answers(&json!({"id": 2, "type": "list"}))["total"], 2);
+    let r = host.answers(&json!({"id": 3, "type": "match", "url": "https://github.com/login"}));
+    assert_eq!(r["autofill_token"], json!(github.id), "{r}");
+    let r = host.answers(&json!({"id": 4, "type": "code", "token": github.id}));
+    assert_eq!(r["code"], github.code_at(r["valid_from"].as_u64().unwrap()));
+    for request in [
+        // A fill is recorded so it is never repeated: no record, no code.
+        json!({"id": 5, "type": "code", "token": github.id, "for_fill": true}),
+        json!({"id": 6, "type": "code", "token": bank.id}),
+        json!({"id": 7, "type": "add", "issuer": "New", "account": "new", "secret": secret}),
+        json!({"id": 8, "type": "remove", "token": github.id}),
+    ] {
+        let message = host.refused(&request, "io_error");
+        assert!(message.contains(READ_ONLY[0]), "{message}");
+    }
+    assert_eq!(host.answers(&json!({"id": 9, "type": "list"}))["total"], 2);
+    host.finish();
+    assert_eq!(snapshot(home), before);
 }
 
 fn keyring_checks(_dir: &Path) {
