@@ -345,8 +345,7 @@ fn child_args() -> [&'static str; 5] {
 /// * `add` — add tokens forever, printing `COMMITTED <account>` after each
 ///   update returns;
 /// * `full-disk`, `read-only` — the checks that run inside a private mount
-///   namespace (see the tests of those names);
-/// * `keyring` — the checks that run inside a private D-Bus session.
+///   namespace (see the tests of those names).
 ///
 /// The namespace modes print `CHILD DONE` at the end, so the parent knows
 /// that every check ran.
@@ -372,7 +371,6 @@ fn child_main() {
         }
         "full-disk" => full_disk_checks(&dir),
         "read-only" => read_only_checks(&dir),
-        "keyring" => keyring_checks(&dir),
         other => panic!("unknown child mode {other}"),
     }
     println!("CHILD DONE");
@@ -1247,6 +1245,463 @@ fn read_only_checks(home: &Path) {
     assert_eq!(snapshot(home), before);
 }
 
-fn keyring_checks(_dir: &Path) {
-    unimplemented!()
+// ---------------------------------------------------------------------------
+// the keyring disappearing
+
+/// A D-Bus bus and a gnome-keyring of the test's own: no service files (so
+/// nothing restarts a killed keyring behind the test's back), their own
+/// HOME and XDG directories. Killing them disturbs no other test. Dropping
+/// it stops both and empties the kernel key cache of the vault.
+struct PrivateKeyring {
+    root: tempfile::TempDir,
+    address: String,
+    bus: Child,
+    daemon: Option<Child>,
+    vault_id: Option<String>,
+}
+
+const KEYRING_PASSWORD: &str = "private-keyring";
+const SECRETS_NAME: &str = "org.freedesktop.secrets";
+
+impl PrivateKeyring {
+    fn start() -> PrivateKeyring {
+        let root = tempfile::tempdir().unwrap();
+        for sub in ["home", "data", "run"] {
+            std::fs::create_dir(root.path().join(sub)).unwrap();
+        }
+        std::fs::set_permissions(
+            root.path().join("run"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let socket = root.path().join("bus");
+        let config = format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            socket.display()
+        );
+        let config_file = root.path().join("bus.conf");
+        std::fs::write(&config_file, config).unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config_file.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (package dbus) must be installed");
+        // The address is printed once the bus listens.
+        let mut line = String::new();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("unix:"),
+            "dbus-daemon did not start: {line:?}"
+        );
+        let mut keyring = PrivateKeyring {
+            root,
+            address: line.trim().to_string(),
+            bus,
+            daemon: None,
+            vault_id: None,
+        };
+        keyring.start_daemon();
+        keyring
+    }
+
+    fn env(&self, command: &mut Command) {
+        let dir = self.root.path();
+        command
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env("HOME", dir.join("home"))
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_RUNTIME_DIR", dir.join("run"));
+    }
+
+    fn vault_dir(&self) -> PathBuf {
+        self.root.path().join("vault")
+    }
+
+    /// The CLI on the vault, keyring only (no passphrase), with or without
+    /// the kernel key cache.
+    fn cli(&self, cache: bool, args: &[&str]) -> Ran {
+        let mut command = factorcat(&self.vault_dir());
+        self.env(&mut command);
+        command.env_remove("FACTORCAT_PASSPHRASE").args(args);
+        if cache {
+            command.env_remove("FACTORCAT_NO_KEY_CACHE");
+        }
+        ran(command.output().unwrap())
+    }
+
+    fn host(&self, cache: bool) -> Host {
+        let dir = self.root.path();
+        let home = dir.join("home");
+        let data = dir.join("data");
+        let run = dir.join("run");
+        Host::start(
+            &self.vault_dir(),
+            &[
+                ("FACTORCAT_PASSPHRASE", None),
+                ("FACTORCAT_NO_KEY_CACHE", (!cache).then_some("1")),
+                ("DBUS_SESSION_BUS_ADDRESS", Some(&self.address)),
+                ("HOME", home.to_str()),
+                ("XDG_DATA_HOME", data.to_str()),
+                ("XDG_RUNTIME_DIR", run.to_str()),
+            ],
+        )
+    }
+
+    /// Whether the Secret Service name has an owner on the bus.
+    fn served(&self) -> bool {
+        let mut command = Command::new("dbus-send");
+        self.env(&mut command);
+        let out = command
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+            ])
+            .arg(format!("string:{SECRETS_NAME}"))
+            .output()
+            .expect("dbus-send (package dbus) must be installed");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+
+    fn wait_served(&self, served: bool) {
+        let deadline = Instant::now() + WAIT;
+        while self.served() != served {
+            assert!(
+                Instant::now() < deadline,
+                "the Secret Service never became {served}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts gnome-keyring-daemon and unlocks its login keyring (created
+    /// the first time) with [`KEYRING_PASSWORD`].
+    fn start_daemon(&mut self) {
+        let mut command = Command::new("gnome-keyring-daemon");
+        self.env(&mut command);
+        let mut daemon = command
+            .args(["--foreground", "--components=secrets", "--unlock"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (package gnome-keyring) must be installed");
+        let mut stdin = daemon.stdin.take().unwrap();
+        stdin.write_all(KEYRING_PASSWORD.as_bytes()).unwrap();
+        drop(stdin);
+        self.daemon = Some(daemon);
+        self.wait_served(true);
+    }
+
+    /// SIGKILL to the keyring daemon; returns once the bus has noticed.
+    fn kill_daemon(&mut self) {
+        let mut daemon = self.daemon.take().expect("a running keyring");
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+        self.wait_served(false);
+    }
+
+    /// Locks the login collection, as a screen lock or `secret-tool lock` would.
+    fn lock(&self) {
+        let mut command = Command::new("dbus-send");
+        self.env(&mut command);
+        let out = command
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.daemon.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+        if let Some(id) = &self.vault_id {
+            factorcat::keystore::cache_drop(id);
+        }
+    }
+}
+
+/// Changes the vault file's times (not its bytes), so a running host must
+/// unlock again instead of answering from the contents it keeps.
+fn touch(file: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+}
+
+const UNAVAILABLE: [&str; 3] = [
+    "the OS keyring is unavailable",
+    "gnome-keyring-daemon --start",
+    "FACTORCAT_PASSPHRASE",
+];
+const LOCKED: [&str; 3] = [
+    "the OS keyring is locked",
+    "gnome-keyring-daemon --unlock",
+    "FACTORCAT_PASSPHRASE",
+];
+
+/// Every unlocking request on `host` fails with `code` and its advice, and
+/// the connection still answers.
+fn host_refuses_all(host: &mut Host, ids: &BTreeMap<String, Value>, code: &str, words: &[&str]) {
+    let (github, bank) = (&ids["octocat"], &ids["hotp"]);
+    for request in [
+        json!({"id": 20, "type": "list"}),
+        json!({"id": 21, "type": "match", "url": "https://github.com/login"}),
+        json!({"id": 22, "type": "code", "token": github}),
+        json!({"id": 23, "type": "code", "token": github, "for_fill": true}),
+        json!({"id": 24, "type": "code", "token": bank}),
+        json!({"id": 25, "type": "add", "issuer": "New", "account": "new",
+               "secret": numbered_secret(9)}),
+    ] {
+        let message = host.refused(&request, code);
+        for word in words {
+            assert!(
+                message.contains(word),
+                "{request}: {word:?} not in {message}"
+            );
+        }
+    }
+    let hello = host.answers(&json!({"id": 26, "type": "hello"}));
+    assert_eq!(hello["vault"]["state"], "present", "{hello}");
+}
+
+/// The CLI refuses every command that needs the key with exit status 5.
+fn cli_refuses_all(keyring: &PrivateKeyring, cache: bool, words: &[&str]) {
+    let secret = numbered_secret(9);
+    for args in [
+        &["list"][..],
+        &["code", "octocat"],
+        &["code", "hotp"],
+        &[
+            "add",
+            "--issuer",
+            "New",
+            "--account",
+            "new",
+            "--secret",
+            &secret,
+        ],
+    ] {
+        let r = keyring.cli(cache, args);
+        assert_eq!(r.status, 5, "{args:?}: {r:?}");
+        assert!(r.out.is_empty(), "{args:?}: {r:?}");
+        for word in words {
+            assert!(r.err.contains(word), "{args:?}: {word:?} not in {r:?}");
+        }
+    }
+}
+
+/// An HOTP code from the host: the one for the next counter value.
+fn spent(reply: &Value, bank: &Token, counter: &mut u64) {
+    assert_eq!(reply["counter"], *counter, "{reply}");
+    assert_eq!(reply["code"], bank.hotp_code(*counter), "{reply}");
+    *counter += 1;
+}
+
+/// The keyring killed and locked under a running host and the CLI, with and
+/// without the kernel key cache, and brought back.
+#[test]
+fn keyring_loss_mid_session_is_reported_and_recovered() {
+    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
+        return;
+    }
+    let mut keyring = PrivateKeyring::start();
+    let home = keyring.vault_dir();
+    let file = vault_at(&home).file();
+    let (github, bank) = github_and_bank();
+    let ok = |r: Ran| assert_eq!(r.status, 0, "{r:?}");
+    ok(keyring.cli(false, &["init"]));
+    keyring.vault_id = Some(vault_at(&home).id().unwrap().to_string());
+    let vault_id = keyring.vault_id.clone().unwrap();
+    ok(keyring.cli(
+        false,
+        &[
+            "add",
+            "--issuer",
+            "GitHub",
+            "--account",
+            "octocat",
+            "--secret",
+            GITHUB_SECRET,
+            "--site",
+            "github.com",
+        ],
+    ));
+    ok(keyring.cli(
+        false,
+        &[
+            "add",
+            "--issuer",
+            "Bank",
+            "--account",
+            "hotp",
+            "--secret",
+            BANK_SECRET,
+            "--hotp",
+            "--counter",
+            "0",
+        ],
+    ));
+    assert!(
+        factorcat::keystore::cache_get(&vault_id).is_none(),
+        "cached despite FACTORCAT_NO_KEY_CACHE=1"
+    );
+    let mut counter = 0;
+
+    // Without the key cache: the keyring dies under a running host.
+    let mut host = keyring.host(false);
+    let listed = host.answers(&json!({"id": 1, "type": "list"}));
+    let ids: BTreeMap<String, Value> = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["account"].as_str().unwrap().to_string(), t["id"].clone()))
+        .collect();
+    spent(
+        &host.answers(&json!({"id": 2, "type": "code", "token": ids["hotp"]})),
+        &bank,
+        &mut counter,
+    );
+    let before = std::fs::read(&file).unwrap();
+    keyring.kill_daemon();
+    touch(&file);
+    host_refuses_all(&mut host, &ids, "keyring_unavailable", &UNAVAILABLE);
+    cli_refuses_all(&keyring, false, &UNAVAILABLE);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "written without a key"
+    );
+
+    // It comes back: the same connection works again, no counter was spent.
+    keyring.start_daemon();
+    assert_eq!(host.answers(&json!({"id": 3, "type": "list"}))["total"], 2);
+    spent(
+        &host.answers(&json!({"id": 4, "type": "code", "token": ids["hotp"]})),
+        &bank,
+        &mut counter,
+    );
+
+    // The login collection locked under the host.
+    keyring.lock();
+    touch(&file);
+    let before = std::fs::read(&file).unwrap();
+    host_refuses_all(&mut host, &ids, "keyring_locked", &LOCKED);
+    cli_refuses_all(&keyring, false, &LOCKED);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "written without a key"
+    );
+    // Unlocked again (a restart with the login password, as at a login).
+    keyring.kill_daemon();
+    keyring.start_daemon();
+    spent(
+        &host.answers(&json!({"id": 5, "type": "code", "token": ids["hotp"]})),
+        &bank,
+        &mut counter,
+    );
+    host.finish();
+
+    // With the kernel key cache (the default): documented to keep working
+    // until the cached key expires or is forgotten.
+    let r = keyring.cli(true, &["code", "octocat", "--time", "1700000000"]);
+    assert_eq!(
+        r.out,
+        format!("{}\n", github.code_at(1_700_000_000)),
+        "{r:?}"
+    );
+    let cached = factorcat::keystore::cache_get(&vault_id).is_some();
+    let mut host = keyring.host(true);
+    assert_eq!(host.answers(&json!({"id": 6, "type": "list"}))["total"], 2);
+    keyring.kill_daemon();
+    touch(&file);
+    if cached {
+        assert_eq!(host.answers(&json!({"id": 7, "type": "list"}))["total"], 2);
+        spent(
+            &host.answers(&json!({"id": 8, "type": "code", "token": ids["hotp"]})),
+            &bank,
+            &mut counter,
+        );
+        let r = keyring.cli(true, &["code", "hotp"]);
+        assert_eq!(r.out, format!("{}\n", bank.hotp_code(counter)), "{r:?}");
+        counter += 1;
+        let secret = numbered_secret(10);
+        ok(keyring.cli(
+            true,
+            &[
+                "add",
+                "--issuer",
+                "New",
+                "--account",
+                "cached",
+                "--secret",
+                &secret,
+            ],
+        ));
+        // Without the cache the same vault is refused.
+        cli_refuses_all(&keyring, false, &UNAVAILABLE);
+        // Forgotten, the cached key is gone like the keyring.
+        vault_at(&home).forget_cached_key().unwrap();
+        assert!(factorcat::keystore::cache_get(&vault_id).is_none());
+    } else {
+        eprintln!("no kernel keyring here: the cache case behaves as without it");
+    }
+    touch(&file);
+    let before = std::fs::read(&file).unwrap();
+    host_refuses_all(&mut host, &ids, "keyring_unavailable", &UNAVAILABLE);
+    cli_refuses_all(&keyring, true, &UNAVAILABLE);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "written without a key"
+    );
+
+    keyring.start_daemon();
+    let listed = host.answers(&json!({"id": 9, "type": "list"}));
+    assert_eq!(listed["total"], if cached { 3 } else { 2 });
+    spent(
+        &host.answers(&json!({"id": 10, "type": "code", "token": ids["hotp"]})),
+        &bank,
+        &mut counter,
+    );
+    host.finish();
+    let r = keyring.cli(true, &["code", "hotp"]);
+    assert_eq!(r.out, format!("{}\n", bank.hotp_code(counter)), "{r:?}");
 }
