@@ -26,7 +26,8 @@
 //!   the vault keeps opening; without it, `keyring_unavailable` or
 //!   `keyring_locked` with their advice (exit 5), the host connection
 //!   answers on, nothing is written, and all works again once the keyring
-//!   is back.
+//!   is back. A keyring that lost only the vault's entry gives
+//!   `keyring_entry_missing` (exit 5).
 //!
 //! File-system faults run in a private mount namespace (`unshare`), so a
 //! test that dies leaves no mount behind. Child processes are this test
@@ -65,7 +66,7 @@ const BANK_SECRET: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA";
 const WAIT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------
-// common helpers
+// common pieces
 
 fn unlock() -> Unlock {
     Unlock::with_passphrase(PASS)
@@ -489,10 +490,14 @@ impl KillWorld {
         self.serial
     }
 
-    /// A random moment within about one operation of `typical` length.
+    /// A random moment between 30 % and 120 % of an operation of `typical`
+    /// length: start-up is covered by the early part of the range, and most
+    /// moments fall where a process reads, decrypts and writes (a command
+    /// that finishes first counts as acknowledged, not as a kill).
     fn moment(rng: &mut impl Rng, typical: Duration) -> Duration {
-        let limit = (typical.as_micros() as u64 * 6 / 5).max(200);
-        Duration::from_micros(rng.gen_range(0..limit))
+        let typical = typical.as_micros() as u64;
+        let (low, high) = (typical * 3 / 10, (typical * 6 / 5).max(200));
+        Duration::from_micros(rng.gen_range(low.min(high - 1)..high))
     }
 
     fn learn(average: &mut Duration, sample: Duration) {
@@ -760,13 +765,14 @@ impl KillWorld {
         drop(lock);
 
         // The next write also keeps the vault small, so that long runs do
-        // not slow down as it grows: past 40 tokens, the 20 oldest
-        // acknowledged ones are removed (and stay asserted as removed).
-        let fill_id = self.fill;
-        let prune: Vec<String> = if self.live.len() > 40 {
-            self.live.iter().take(20).cloned().collect()
+        // not slow down as it grows: it drops the tokens of writes that were
+        // never acknowledged (nothing is asserted about them) and, past 40
+        // acknowledged ones, the 20 oldest (asserted as removed from then on).
+        let (fill_id, bank_id) = (self.fill, self.bank.id);
+        let keep: BTreeSet<String> = if self.live.len() > 40 {
+            self.live.iter().skip(20).cloned().collect()
         } else {
-            Vec::new()
+            self.live.clone()
         };
         self.vault
             .clone()
@@ -775,15 +781,15 @@ impl KillWorld {
                 let token = data.get_mut(fill_id).unwrap();
                 token.pinned = !token.pinned;
                 token.touch();
-                data.tokens.retain(|t| !prune.contains(&t.account));
+                data.tokens
+                    .retain(|t| t.id == fill_id || t.id == bank_id || keep.contains(&t.account));
                 data.tombstones.clear();
                 Ok::<_, VaultError>(())
             })
             .unwrap_or_else(|e| panic!("round {round}: the next write failed: {e}"));
-        for account in prune {
-            self.live.remove(&account);
-            self.gone.insert(account);
-        }
+        let pruned: Vec<String> = self.live.difference(&keep).cloned().collect();
+        self.gone.extend(pruned);
+        self.live = keep;
         let left = temp_files(&self.home);
         assert!(left.is_empty(), "round {round}: left behind: {left:?}");
     }
@@ -831,7 +837,9 @@ fn killed_writers_never_break_the_vault() {
         started.elapsed().as_secs_f64()
     );
     assert!(tally.lost.is_empty(), "tokens lost: {:?}", tally.lost);
-    assert!(kills >= rounds / 2, "too few kills landed: {kills}");
+    // Library writers and hosts never stop by themselves: at least their
+    // rounds (two in five) end in a kill.
+    assert!(kills >= rounds * 2 / 5, "too few kills: {kills}");
 }
 
 // ---------------------------------------------------------------------------
