@@ -6,8 +6,9 @@
 //!   in the middle of `add`, HOTP `code` and fills. After every kill the vault
 //!   opens with every acknowledged token, acknowledged removals stay removed,
 //!   the HOTP counter never goes back nor below the number of codes handed
-//!   out, the last filled time step never goes back, the lock is free, and
-//!   the next write works and clears what the killed writer left behind.
+//!   out, the last filled time step never goes back, `.prev` opens, the
+//!   lock is free, and the next write works and clears what the killed
+//!   writer left behind.
 //!   `FACTORCAT_STRESS_KILLS=N` runs N rounds instead of 40.
 //! * **Garbage.** Random bytes, an empty file, a cut header, another vault's
 //!   file, a directory, and symbolic links where the vault should be: exact
@@ -44,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use factorcat::secret::Secret;
 use factorcat::token::{Kind, Token};
-use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
+use factorcat::vault::{CreateOptions, FILE_NAME, KdfParams, Unlock, Vault, VaultData, VaultError};
 use rand::Rng;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -426,7 +427,7 @@ struct Tally {
 
 /// The vault under attack and everything acknowledged so far.
 struct KillWorld {
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
     home: PathBuf,
     vault: Vault,
     bank: Token,
@@ -467,7 +468,7 @@ impl KillWorld {
         let fill = github.id;
         put(&vault, vec![github, bank.clone()]);
         KillWorld {
-            _root: root,
+            root,
             home,
             vault,
             bank,
@@ -753,6 +754,14 @@ impl KillWorld {
         );
         self.fill_seen = fill;
         tally.interrupted += usize::from(!temp_files(&self.home).is_empty());
+
+        // The previous generation, the documented way back, is whole too.
+        let spare = self.root.path().join("prev-check");
+        std::fs::create_dir_all(&spare).unwrap();
+        std::fs::copy(self.vault.prev_file(), spare.join(FILE_NAME)).unwrap();
+        vault_at(&spare)
+            .read(&unlock())
+            .unwrap_or_else(|e| panic!("round {round}: .prev does not open: {e}"));
 
         // flock locks die with their process: the lock is free at once.
         let lock = std::fs::File::options()
