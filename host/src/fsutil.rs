@@ -175,6 +175,10 @@ pub(crate) fn replace_keeping_prev(
                 fs::rename(&copy, &staged).map_err(|e| io_err(&staged, e))?;
             }
             fs::rename(&staged, prev).map_err(|e| io_err(prev, e))?;
+            // If `prev` already was this very file (a writer was killed
+            // between this step and the next), rename(2) succeeds without
+            // doing anything and the staging link stays: drop it.
+            let _ = fs::remove_file(&staged);
         }
         fs::rename(&temp, file).map_err(|e| io_err(file, e))?;
         sync_dir(dir)

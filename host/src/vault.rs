@@ -949,9 +949,11 @@ impl Vault {
         self.dir.join(LOCK_FILE_NAME)
     }
 
-    /// Whether the vault file exists.
+    /// Whether anything is at the vault file's path. A symbolic link (even
+    /// a dangling one) or a directory there counts: it is refused when read,
+    /// and nothing is ever created over it.
     pub fn exists(&self) -> bool {
-        self.file().exists()
+        fs::symlink_metadata(self.file()).is_ok()
     }
 
     fn cache_enabled(&self) -> bool {
@@ -978,12 +980,12 @@ impl Vault {
         kdf.check()
             .map_err(|reason| VaultError::BadKdfParams { reason })?;
         let file = self.file();
-        if file.exists() {
+        if self.exists() {
             return Err(VaultError::AlreadyExists { path: file });
         }
         fsutil::create_private_dir(&self.dir)?;
         let _lock = fsutil::lock(&self.lock_file(), true, self.lock_wait)?;
-        if file.exists() {
+        if self.exists() {
             return Err(VaultError::AlreadyExists { path: file });
         }
         let id = Uuid::new_v4();
@@ -1132,9 +1134,8 @@ impl Vault {
 
     /// The vault file's bytes, read under the shared lock.
     fn read_snapshot(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let file = self.file();
-        if !file.exists() {
-            return Err(VaultError::NotFound { path: file });
+        if !self.exists() {
+            return Err(VaultError::NotFound { path: self.file() });
         }
         // A read-only vault directory (a mounted backup, say) has no lock
         // file to create; reading it unlocked is still safe because writers
@@ -1285,12 +1286,36 @@ impl Vault {
 
     /// Opens the vault file and checks its size; returns its path, the
     /// open file and its length.
+    /// Only a regular file is a vault: a directory or a device is not one,
+    /// and a symbolic link is not followed, because the next write would
+    /// replace the link itself with a file.
     fn open_file(&self) -> Result<(PathBuf, File, u64), VaultError> {
         let path = self.file();
-        let file = File::open(&path).map_err(|e| match e.kind() {
+        let not_found = |e: io::Error| match e.kind() {
             io::ErrorKind::NotFound => VaultError::NotFound { path: path.clone() },
             _ => io_err(&path, e),
-        })?;
+        };
+        let kind = fs::symlink_metadata(&path).map_err(not_found)?.file_type();
+        let refused = if kind.is_symlink() {
+            Some(
+                "it is a symbolic link, which FactorCat does not follow because a write would \
+                 replace the link with a file; put the file itself here, or set FACTORCAT_HOME \
+                 to the directory that holds it",
+            )
+        } else if kind.is_dir() {
+            Some("it is a directory, not a file")
+        } else if !kind.is_file() {
+            Some("it is not a regular file")
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: reason.into(),
+            });
+        }
+        let file = File::open(&path).map_err(not_found)?;
         let len = file.metadata().map_err(|e| io_err(&path, e))?.len();
         if len > MAX_FILE_BYTES {
             return Err(VaultError::Corrupt {

@@ -99,7 +99,7 @@ impl CliError {
                 | "keyring_unavailable"
                 | "wrong_passphrase"
                 | "passphrase_required"
-                | "no_keyring_slot" => exit::LOCKED,
+                | "keyring_entry_missing" => exit::LOCKED,
                 "vault_corrupt" | "vault_version" => exit::VAULT_DAMAGED,
                 _ => exit::FAILURE,
             },
