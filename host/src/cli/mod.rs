@@ -99,7 +99,8 @@ impl CliError {
                 | "keyring_unavailable"
                 | "wrong_passphrase"
                 | "passphrase_required"
-                | "keyring_entry_missing" => exit::LOCKED,
+                | "keyring_entry_missing"
+                | "keyring_mismatch" => exit::LOCKED,
                 "vault_corrupt" | "vault_version" => exit::VAULT_DAMAGED,
                 _ => exit::FAILURE,
             },
