@@ -142,7 +142,8 @@ fn write_temp(dir: &Path, file: &Path, bytes: &[u8]) -> Result<PathBuf, VaultErr
     let written = out.write_all(bytes).and_then(|()| out.sync_all());
     if let Err(e) = written {
         let _ = fs::remove_file(&temp);
-        return Err(io_err(&temp, e));
+        // The temporary file is gone: name the file being written.
+        return Err(io_err(file, e));
     }
     Ok(temp)
 }
