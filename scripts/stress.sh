@@ -45,7 +45,8 @@ case "$suite" in
 esac
 
 need_apt=()
-for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus pkg-config:pkg-config; do
+for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus pkg-config:pkg-config \
+            secret-tool:libsecret-tools keyctl:keyutils; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 dpkg -s libdbus-1-dev >/dev/null 2>&1 || need_apt+=(libdbus-1-dev)
