@@ -361,8 +361,11 @@ fn child_main() {
         "add" => {
             let vault = vault_at(&dir);
             let mut rng = rand::thread_rng();
+            // Process ids come round again in a long run: a random tag keeps
+            // every writer's accounts apart from a removed earlier writer's.
+            let tag: u32 = rng.r#gen();
             for n in 0.. {
-                let account = format!("lib-{}-{n}", std::process::id());
+                let account = format!("lib-{}-{tag:08x}-{n}", std::process::id());
                 let secret = Secret::from_bytes(rng.r#gen::<[u8; 20]>().to_vec()).unwrap();
                 put(
                     &vault,
