@@ -130,7 +130,8 @@ mod tests {
 
     /// Found by fuzzing (`host/fuzz/regressions/import_bitwarden`): a URI
     /// the URL parser refuses was retried with `https://` in front, which
-    /// made `https://d%no.land/login` the site "https".
+    /// made `https://d%no.land/login` the site "https"; a host under another
+    /// scheme was not checked as a domain (`hptps://deno.0X/`).
     #[test]
     fn sites_are_hosts_that_add_accepts() {
         let login = serde_json::json!({"uris": [
@@ -139,11 +140,18 @@ mod tests {
             {"uri": "https://Example.COM./x"},
             {"uri": "androidapp://com.example.app"},
             {"uri": "localhost"},
+            {"uri": "hptps://deno.0X/onldgin"},
+            {"uri": "otherapp://Mixed.Case.example"},
         ]});
         let fields = Fields(login.as_object().unwrap());
         assert_eq!(
             sites(&fields),
-            vec!["deno.com", "example.com", "com.example.app"]
+            vec![
+                "deno.com",
+                "example.com",
+                "com.example.app",
+                "mixed.case.example"
+            ]
         );
     }
 }
