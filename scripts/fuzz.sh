@@ -14,7 +14,8 @@
 #
 # Environment: FUZZ_MAX_LEN (largest input tried, default 65536),
 # FUZZ_TIMEOUT (seconds before one input counts as a hang, default 30),
-# FUZZ_ARGS (more libFuzzer flags).
+# FUZZ_ARGS (more libFuzzer flags), FUZZ_CMIN=1 (minimise each corpus after
+# its run, by edge coverage, as the committed corpora are).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,6 +81,11 @@ for target in "${targets[@]}"; do
     -max_len="${FUZZ_MAX_LEN:-65536}" -timeout="${FUZZ_TIMEOUT:-30}" \
     -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
   took=$(($(date +%s) - start))
+  if [ "${FUZZ_CMIN:-0}" = 1 ] && [ "$status" -eq 0 ]; then
+    cargo +nightly fuzz cmin "$target" "$corpus" -- -close_fd_mask=2 \
+      -max_len="${FUZZ_MAX_LEN:-65536}" -timeout="${FUZZ_TIMEOUT:-30}" \
+      -use_counters=0 >>"$log" 2>&1
+  fi
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
   crashes=$(($(count_files "$artifacts") - before_crashes))
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then

@@ -270,6 +270,13 @@ pub fn request(data: &[u8]) {
             token.validate().is_ok(),
             "a stored token no longer validates"
         );
+        for site in &token.sites {
+            assert_eq!(
+                crate::site::normalize_site(site).as_deref(),
+                Ok(site.as_str()),
+                "a stored site is not one add accepts as it is"
+            );
+        }
     }
     let changed = match &decoded {
         Ok(Request::Remove { token }) => Some(*token),

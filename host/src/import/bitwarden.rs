@@ -128,7 +128,7 @@ fn sites(login: &Fields<'_>) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// Found by fuzzing (`host/fuzz/regressions/import_bitwarden`): a URI
+    /// Found by fuzzing (`host/fuzz/regressions/import_bitwarden/`): a URI
     /// the URL parser refuses was retried with `https://` in front, which
     /// made `https://d%no.land/login` the site "https"; a host under another
     /// scheme was not checked as a domain (`hptps://deno.0X/`).
