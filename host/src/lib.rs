@@ -18,4 +18,7 @@ pub mod site;
 pub mod token;
 pub mod vault;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 mod fsutil;

@@ -225,6 +225,16 @@ pub fn normalize_site(text: &str) -> Result<String, SiteError> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(SiteError::InvalidSite);
     }
+    // Under another scheme (`androidapp://…`) the host is opaque to the URL
+    // parser and not checked as a domain: read it again as an https host,
+    // so that a site is always one that this function accepts again (found
+    // by fuzzing: `hptps://deno.0X/` gave the site `deno.0X`, which
+    // `https://` refuses).
+    let url = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .and_then(|h| Url::parse(&format!("https://{h}/")).ok())
+        .ok_or(SiteError::InvalidSite)?;
     let host = match url.host() {
         Some(Host::Domain(d)) => d.trim_end_matches('.').to_string(),
         Some(Host::Ipv4(ip)) => ip.to_string(),

@@ -64,7 +64,7 @@ pub const ENV_PASSPHRASE: &str = "FACTORCAT_PASSPHRASE";
 pub const ENV_NO_KEY_CACHE: &str = "FACTORCAT_NO_KEY_CACHE";
 
 const NONCE_LEN: usize = 24;
-const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 const WRAPPED_LEN: usize = KEY_LEN + TAG_LEN;
 const SALT_LEN: usize = 32;
 
@@ -478,7 +478,7 @@ impl From<KeyringError> for VaultError {
 // On-disk representation
 
 /// The first line of every vault file.
-const MAGIC: &[u8] = b"factorcat-vault\n";
+pub(crate) const MAGIC: &[u8] = b"factorcat-vault\n";
 /// Longest header line accepted, in bytes.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Length of the check line without its newline (BLAKE2s-256 in hex).
@@ -503,7 +503,7 @@ struct HeaderRepr {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SlotRepr {
+pub(crate) struct SlotRepr {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -521,7 +521,7 @@ struct SlotRepr {
 }
 
 #[derive(Clone)]
-enum Slot {
+pub(crate) enum Slot {
     Keyring {
         nonce: [u8; NONCE_LEN],
         wrapped: [u8; WRAPPED_LEN],
@@ -535,7 +535,7 @@ enum Slot {
 }
 
 impl Slot {
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Slot::Keyring { .. } => "keyring",
             Slot::Passphrase { .. } => "passphrase",
@@ -585,7 +585,7 @@ impl Slot {
         Key::from_slice(&opened)
     }
 
-    fn to_repr(&self) -> SlotRepr {
+    pub(crate) fn to_repr(&self) -> SlotRepr {
         match self {
             Slot::Keyring { nonce, wrapped } => SlotRepr {
                 kind: "keyring".into(),
@@ -668,15 +668,15 @@ fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Strin
         .map_err(|_| format!("{what} is {} bytes, expected {N}", bytes.len()))
 }
 
-fn header_check(header: &[u8]) -> String {
+pub(crate) fn header_check(header: &[u8]) -> String {
     HEXLOWER.encode(&Blake2s256::digest(header))
 }
 
 #[derive(Clone)]
-struct Header {
-    id: Uuid,
-    nonce: [u8; NONCE_LEN],
-    slots: Vec<Slot>,
+pub(crate) struct Header {
+    pub(crate) id: Uuid,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) slots: Vec<Slot>,
 }
 
 impl Header {
@@ -694,15 +694,15 @@ impl Header {
 }
 
 /// A parsed vault file: the header, and where the AAD and body are in its bytes.
-struct Parsed {
-    header: Header,
+pub(crate) struct Parsed {
+    pub(crate) header: Header,
     /// The exact header bytes (the AAD of the body).
-    aad: std::ops::Range<usize>,
+    pub(crate) aad: std::ops::Range<usize>,
     /// Where the ciphertext starts; it runs to the end of the file.
-    body: usize,
+    pub(crate) body: usize,
 }
 
-fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
     let corrupt = |reason: String| VaultError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -793,12 +793,12 @@ impl io::Write for CountingWriter {
 /// The first line of the body: everything but the token records, plus an
 /// index of the tokens' identities in record order (see `docs/vault.md`).
 #[derive(Serialize, Deserialize)]
-struct BodyHead<I> {
+pub(crate) struct BodyHead<I> {
     #[serde(default)]
     tombstones: Vec<Tombstone>,
     #[serde(default)]
     fills: BTreeMap<Uuid, u64>,
-    index: I,
+    pub(crate) index: I,
 }
 
 /// Skips the index when the full records are read anyway.
@@ -808,7 +808,7 @@ struct SkippedIndex(serde::de::IgnoredAny);
 /// Writes the body: the head line, then one compact JSON token per line.
 /// serde_json escapes control characters inside strings, so a record never
 /// contains a raw line feed.
-fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Result<()> {
+pub(crate) fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Result<()> {
     let index: Vec<TokenHead> = data.tokens.iter().map(TokenHead::of).collect();
     let head = BodyHead {
         tombstones: data.tombstones.clone(),
@@ -826,7 +826,7 @@ fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Result<()> {
 /// Splits the body into its head line and its record lines. The body is
 /// checked to be UTF-8 once, as a whole (cheaper than string by string), so
 /// records are parsed with `serde_json::from_str`.
-fn body_lines(text: &str) -> (&str, impl Iterator<Item = &str>) {
+pub(crate) fn body_lines(text: &str) -> (&str, impl Iterator<Item = &str>) {
     let head_end = memchr::memchr(b'\n', text.as_bytes()).unwrap_or(text.len());
     let rest = text.get(head_end + 1..).unwrap_or_default();
     let records = memchr::memchr_iter(b'\n', rest.as_bytes())
@@ -841,7 +841,7 @@ fn body_lines(text: &str) -> (&str, impl Iterator<Item = &str>) {
     (&text[..head_end], records)
 }
 
-fn encode(
+pub(crate) fn encode(
     path: &Path,
     id: Uuid,
     slots: &[Slot],
@@ -1085,7 +1085,7 @@ impl Vault {
     }
 
     /// Parses a whole decrypted body.
-    fn parse_body(&self, text: &[u8]) -> Result<VaultData, VaultError> {
+    pub(crate) fn parse_body(&self, text: &[u8]) -> Result<VaultData, VaultError> {
         let (head, records) = body_lines(self.utf8(text)?);
         let head: BodyHead<SkippedIndex> =
             serde_json::from_str(head).map_err(|e| self.unparsable(&e))?;
@@ -1488,17 +1488,17 @@ fn body_damaged(path: &Path) -> VaultError {
 }
 
 /// The encrypted body of a vault file, decrypted in place.
-struct Body<'a> {
-    nonce: &'a [u8; NONCE_LEN],
-    aad: &'a [u8],
+pub(crate) struct Body<'a> {
+    pub(crate) nonce: &'a [u8; NONCE_LEN],
+    pub(crate) aad: &'a [u8],
     /// Ciphertext and tag; after a successful [`Body::decrypt`], plaintext and tag.
-    bytes: &'a mut [u8],
+    pub(crate) bytes: &'a mut [u8],
 }
 
 impl Body<'_> {
     /// Decrypts with `master`. On failure the bytes are left unchanged, so
     /// another key can be tried.
-    fn decrypt(&mut self, master: &Key) -> bool {
+    pub(crate) fn decrypt(&mut self, master: &Key) -> bool {
         let Some(tag_at) = self.bytes.len().checked_sub(TAG_LEN) else {
             return false;
         };

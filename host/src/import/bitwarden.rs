@@ -111,16 +111,47 @@ fn sites(login: &Fields<'_>) -> Vec<String> {
         let Some(text) = uri.get("uri").and_then(Value::as_str) else {
             continue;
         };
-        let text = text.trim();
-        let parsed = url::Url::parse(text)
-            .or_else(|_| url::Url::parse(&format!("https://{text}")))
-            .ok();
-        if let Some(host) = parsed.as_ref().and_then(|u| u.host_str()) {
-            let host = host.trim_end_matches('.').to_ascii_lowercase();
-            if !host.is_empty() && host.len() <= MAX_TEXT_LEN && !out.contains(&host) {
+        // The host as `factorcat add --site` would store it. A URI that is
+        // not one (a malformed `https://` one once became the site "https")
+        // is left out rather than stored as a site nothing else accepts.
+        if let Ok(host) = crate::site::normalize_site(text) {
+            let host = host.to_ascii_lowercase();
+            if host.len() <= MAX_TEXT_LEN && !out.contains(&host) {
                 out.push(host);
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing (`host/fuzz/regressions/import_bitwarden/`): a URI
+    /// the URL parser refuses was retried with `https://` in front, which
+    /// made `https://d%no.land/login` the site "https"; a host under another
+    /// scheme was not checked as a domain (`hptps://deno.0X/`).
+    #[test]
+    fn sites_are_hosts_that_add_accepts() {
+        let login = serde_json::json!({"uris": [
+            {"uri": "https://d%no.land/login"},
+            {"uri": "deno.com"},
+            {"uri": "https://Example.COM./x"},
+            {"uri": "androidapp://com.example.app"},
+            {"uri": "localhost"},
+            {"uri": "hptps://deno.0X/onldgin"},
+            {"uri": "otherapp://Mixed.Case.example"},
+        ]});
+        let fields = Fields(login.as_object().unwrap());
+        assert_eq!(
+            sites(&fields),
+            vec![
+                "deno.com",
+                "example.com",
+                "com.example.app",
+                "mixed.case.example"
+            ]
+        );
+    }
 }

@@ -35,6 +35,13 @@ pub const MAX_TOKENS: usize = 100_000;
 pub const SALT_LEN: usize = 32;
 /// XChaCha20-Poly1305 nonce length.
 pub const NONCE_LEN: usize = 24;
+/// Most Argon2 memory a backup being imported may ask for (256 MiB; FactorCat
+/// writes 64 MiB). Tighter than the vault's own bound, as the file may come
+/// from anyone.
+pub const MAX_IMPORT_M_KIB: u32 = 256 * 1024;
+/// Most Argon2 work (memory in KiB × passes) a backup being imported may ask
+/// for: about a second, five times what FactorCat writes (65,536 × 3).
+pub const MAX_IMPORT_WORK: u64 = 1 << 20;
 
 /// Whether `bytes` are a FactorCat backup: a JSON object whose `format` is
 /// `factorcat-backup`.
@@ -171,6 +178,17 @@ fn decrypt(
         p: number("p")?,
     };
     params.check().map_err(damaged)?;
+    if params.m_kib > MAX_IMPORT_M_KIB
+        || u64::from(params.m_kib) * u64::from(params.t) > MAX_IMPORT_WORK
+    {
+        return Err(damaged(format!(
+            "Argon2 m={} KiB t={} asks for more than {} MiB or {} KiB·passes of work (FactorCat writes m=65536 t=3); refusing",
+            params.m_kib,
+            params.t,
+            MAX_IMPORT_M_KIB >> 10,
+            MAX_IMPORT_WORK
+        )));
+    }
     let salt = b64_field(kdf, "salt")?;
     if !(16..=64).contains(&salt.len()) {
         return Err(damaged("the salt must be 16 to 64 bytes"));
