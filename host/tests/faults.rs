@@ -1091,9 +1091,10 @@ const NO_SPACE: [&str; 3] = [
     "factorcat.vault: No space",
 ];
 
-/// Every write is refused as the disk is full; every read works; nothing
-/// is changed or left behind.
-fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, bank: &Token) {
+/// Writes through the CLI, and codes that must be recorded before they are
+/// handed out (an HOTP counter), fail with exit 1 and `words` on stderr,
+/// and print nothing.
+fn cli_writes_refused(home: &Path, words: &[&str]) {
     let secret = numbered_secret(7);
     for args in [
         &[
@@ -1107,12 +1108,39 @@ fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, ba
         ][..],
         &["edit", "octocat", "--pin"],
         &["remove", "--yes", "octocat"],
-        // No HOTP code is handed out whose counter could not be saved.
         &["code", "hotp"],
     ] {
-        let r = cli_fails(home, args, 1, &NO_SPACE);
+        let r = cli_fails(home, args, 1, words);
         assert!(r.out.is_empty(), "{args:?}: {r:?}");
     }
+}
+
+/// The host's writes, and the codes it must record before handing them out
+/// (a fill's time step, enrolment codes, an HOTP counter), get `io_error`
+/// whose message holds `word`, and no code.
+fn host_writes_refused(host: &mut Host, github: &Token, bank: &Token, word: &str) {
+    let secret = numbered_secret(7);
+    for (id, request) in [
+        json!({"type": "code", "token": github.id, "for_fill": true}),
+        json!({"type": "code", "token": bank.id}),
+        json!({"type": "enroll_codes", "token": github.id}),
+        json!({"type": "add", "issuer": "New", "account": "new", "secret": secret}),
+        json!({"type": "remove", "token": github.id}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut request = request;
+        request["id"] = json!(100 + id);
+        let message = host.refused(&request, "io_error");
+        assert!(message.contains(word), "{request} -> {message}");
+    }
+}
+
+/// Every write is refused as the disk is full; every read works; nothing
+/// is changed or left behind.
+fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, bank: &Token) {
+    cli_writes_refused(home, &NO_SPACE);
     let r = cli_ok(home, &["code", "octocat", "--time", "1700000000"]);
     assert_eq!(r.out, format!("{}\n", github.code_at(1_700_000_000)));
     assert_eq!(
@@ -1125,15 +1153,7 @@ fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, ba
 
     let mut host = Host::start(home, &[]);
     assert_eq!(host.answers(&json!({"id": 1, "type": "list"}))["total"], 62);
-    for request in [
-        json!({"id": 2, "type": "code", "token": github.id, "for_fill": true}),
-        json!({"id": 3, "type": "code", "token": bank.id}),
-        json!({"id": 4, "type": "enroll_codes", "token": github.id}),
-        json!({"id": 5, "type": "add", "issuer": "New", "account": "new", "secret": secret}),
-    ] {
-        let message = host.refused(&request, "io_error");
-        assert!(message.contains(NO_SPACE[2]), "{message}");
-    }
+    host_writes_refused(&mut host, github, bank, NO_SPACE[2]);
     let r = host.answers(&json!({"id": 6, "type": "code", "token": github.id}));
     let from = r["valid_from"].as_u64().unwrap();
     assert_eq!(r["code"], github.code_at(from));
@@ -1241,25 +1261,7 @@ fn read_only_checks(home: &Path) {
     assert!(r.out.contains("octocat"), "{r:?}");
     cli_ok(home, &["show", "hotp"]);
 
-    // Writes, and codes that must be recorded before they are handed out.
-    let secret = numbered_secret(3);
-    for args in [
-        &[
-            "add",
-            "--issuer",
-            "New",
-            "--account",
-            "new",
-            "--secret",
-            &secret,
-        ][..],
-        &["edit", "octocat", "--pin"],
-        &["remove", "--yes", "octocat"],
-        &["code", "hotp"],
-    ] {
-        let r = cli_fails(home, args, 1, &READ_ONLY);
-        assert!(r.out.is_empty(), "{args:?}: {r:?}");
-    }
+    cli_writes_refused(home, &READ_ONLY);
 
     let mut host = Host::start(home, &[]);
     let r = host.answers(&json!({"id": 1, "type": "hello"}));
@@ -1269,16 +1271,7 @@ fn read_only_checks(home: &Path) {
     assert_eq!(r["autofill_token"], json!(github.id), "{r}");
     let r = host.answers(&json!({"id": 4, "type": "code", "token": github.id}));
     assert_eq!(r["code"], github.code_at(r["valid_from"].as_u64().unwrap()));
-    for request in [
-        // A fill is recorded so it is never repeated: no record, no code.
-        json!({"id": 5, "type": "code", "token": github.id, "for_fill": true}),
-        json!({"id": 6, "type": "code", "token": bank.id}),
-        json!({"id": 7, "type": "add", "issuer": "New", "account": "new", "secret": secret}),
-        json!({"id": 8, "type": "remove", "token": github.id}),
-    ] {
-        let message = host.refused(&request, "io_error");
-        assert!(message.contains(READ_ONLY[0]), "{message}");
-    }
+    host_writes_refused(&mut host, &github, &bank, READ_ONLY[0]);
     assert_eq!(host.answers(&json!({"id": 9, "type": "list"}))["total"], 2);
     host.finish();
     assert_eq!(snapshot(home), before);
