@@ -53,12 +53,7 @@ pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, I
                 .into(),
         });
     }
-    let items = match root.get("items") {
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(common::damaged(FORMAT, "\"items\" is not a list")),
-        None => return Err(common::damaged(FORMAT, "it has no \"items\" list")),
-    };
-    common::check_count(FORMAT, items.len())?;
+    let items = common::entry_list(FORMAT, root.get("items"), "items")?;
     let mut out = Imported::default();
     for (index, item) in items.iter().enumerate() {
         match read_item(item) {

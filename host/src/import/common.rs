@@ -64,6 +64,22 @@ pub(crate) fn check_count(format: Format, count: usize) -> Result<(), ImportErro
     Ok(())
 }
 
+/// The list of entries under `key` (the `value` found there), refused when
+/// it is missing, not a list, or longer than [`MAX_ENTRIES`].
+pub(crate) fn entry_list<'a>(
+    format: Format,
+    value: Option<&'a Value>,
+    key: &str,
+) -> Result<&'a [Value], ImportError> {
+    let list = match value {
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(damaged(format, format!("\"{key}\" is not a list"))),
+        None => return Err(damaged(format, format!("it has no \"{key}\" list"))),
+    };
+    check_count(format, list.len())?;
+    Ok(list)
+}
+
 /// Typed access to one JSON object with messages that name the field.
 pub(crate) struct Fields<'a>(pub &'a Map<String, Value>);
 

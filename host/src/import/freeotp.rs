@@ -31,12 +31,7 @@ pub(crate) fn detect(bytes: &[u8]) -> bool {
 /// Reads the whole file.
 pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, ImportError> {
     let root = common::json_or_damaged(bytes, FORMAT)?;
-    let tokens = match root.get("tokens") {
-        Some(Value::Array(tokens)) => tokens,
-        Some(_) => return Err(common::damaged(FORMAT, "\"tokens\" is not a list")),
-        None => return Err(common::damaged(FORMAT, "it has no \"tokens\" list")),
-    };
-    common::check_count(FORMAT, tokens.len())?;
+    let tokens = common::entry_list(FORMAT, root.get("tokens"), "tokens")?;
     Ok(common::read_entries(tokens, entry))
 }
 

@@ -63,12 +63,7 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, Im
         }
         None => return Err(common::damaged(FORMAT, "it has no version number")),
     }
-    let entries = match root.get("entries") {
-        Some(Value::Array(entries)) => entries,
-        Some(_) => return Err(common::damaged(FORMAT, "\"entries\" is not a list")),
-        None => return Err(common::damaged(FORMAT, "it has no \"entries\" list")),
-    };
-    common::check_count(FORMAT, entries.len())?;
+    let entries = common::entry_list(FORMAT, root.get("entries"), "entries")?;
     Ok(common::read_entries(entries, entry))
 }
 

@@ -67,30 +67,24 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&str>) -> Result<Imported, Im
         .map_err(|e| common::damaged(FORMAT, e))?
         .filter(|s| !s.trim().is_empty());
     let decrypted;
-    let services: &Vec<Value> = match encrypted {
+    let services: &[Value] = match encrypted {
         Some(blob) => {
             let password = password.ok_or(ImportError::PasswordRequired(FORMAT))?;
             let reference = root
                 .blob("reference")
                 .map_err(|e| common::damaged(FORMAT, e))?;
             decrypted = decrypt(blob, reference, password)?;
-            match &decrypted {
-                Value::Array(list) => list,
-                _ => {
-                    return Err(common::damaged(
-                        FORMAT,
-                        "the decrypted services are not a list",
-                    ));
-                }
-            }
+            let Value::Array(list) = &decrypted else {
+                return Err(common::damaged(
+                    FORMAT,
+                    "the decrypted services are not a list",
+                ));
+            };
+            common::check_count(FORMAT, list.len())?;
+            list
         }
-        None => match root.0.get("services") {
-            Some(Value::Array(list)) => list,
-            Some(_) => return Err(common::damaged(FORMAT, "\"services\" is not a list")),
-            None => return Err(common::damaged(FORMAT, "it has no \"services\" list")),
-        },
+        None => common::entry_list(FORMAT, root.0.get("services"), "services")?,
     };
-    common::check_count(FORMAT, services.len())?;
 
     Ok(common::read_entries(services, |value| {
         service(value, schema)

@@ -388,11 +388,12 @@ impl<S: Store> Handler<S> {
         need_vault: bool,
     ) -> Result<(Vec<bool>, Vec<Uuid>), ProtoError> {
         let existing = match self.store.read() {
-            Ok(data) => data.tokens.clone(),
+            Ok(data) => Some(data),
             Err(e) if need_vault && e.code != "vault_missing" => return Err(e),
-            Err(_) => Vec::new(),
+            Err(_) => None,
         };
-        let fresh = fresh_positions(&existing, tokens);
+        let existing = existing.as_ref().map_or(&[][..], |d| &d.tokens[..]);
+        let fresh = fresh_positions(existing, tokens);
         if !write || !fresh.iter().any(|f| *f) {
             return Ok((fresh, Vec::new()));
         }
@@ -754,13 +755,19 @@ fn token_from_fields(add: &AddRequest) -> Result<Token, ProtoError> {
     Ok(token)
 }
 
-fn normalize_sites(sites: &[String]) -> Result<Vec<String>, ProtoError> {
-    if sites.len() > MAX_LIST_ITEMS {
+/// Refuses a list of more than [`MAX_LIST_ITEMS`] `what` (sites, tags).
+fn check_list_len(items: &[String], what: &str) -> Result<(), ProtoError> {
+    if items.len() > MAX_LIST_ITEMS {
         return Err(ProtoError::new(
             "invalid_token",
-            format!("a token can have at most {MAX_LIST_ITEMS} sites; remove some"),
+            format!("a token can have at most {MAX_LIST_ITEMS} {what}; remove some"),
         ));
     }
+    Ok(())
+}
+
+fn normalize_sites(sites: &[String]) -> Result<Vec<String>, ProtoError> {
+    check_list_len(sites, "sites")?;
     let mut out: Vec<String> = Vec::with_capacity(sites.len());
     for site in sites {
         let site = site::normalize_site(site).map_err(invalid)?;
@@ -772,12 +779,7 @@ fn normalize_sites(sites: &[String]) -> Result<Vec<String>, ProtoError> {
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>, ProtoError> {
-    if tags.len() > MAX_LIST_ITEMS {
-        return Err(ProtoError::new(
-            "invalid_token",
-            format!("a token can have at most {MAX_LIST_ITEMS} tags; remove some"),
-        ));
-    }
+    check_list_len(tags, "tags")?;
     let mut out: Vec<String> = Vec::new();
     for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         if !out.iter().any(|o| o == tag) {
