@@ -786,10 +786,6 @@ impl io::Write for CountingWriter {
     }
 }
 
-/// Serializes and encrypts `data` into a complete vault file with a fresh
-/// body nonce. The plaintext is written straight into the output buffer,
-/// sized exactly beforehand so that no reallocation leaves a stray copy of
-/// it on the heap, and encrypted there.
 /// The first line of the body: everything but the token records, plus an
 /// index of the tokens' identities in record order (see `docs/vault.md`).
 #[derive(Serialize, Deserialize)]
@@ -841,6 +837,10 @@ pub(crate) fn body_lines(text: &str) -> (&str, impl Iterator<Item = &str>) {
     (&text[..head_end], records)
 }
 
+/// Serializes and encrypts `data` into a complete vault file with a fresh
+/// body nonce. The plaintext is written straight into the output buffer,
+/// sized exactly beforehand so that no reallocation leaves a stray copy of
+/// it on the heap, and encrypted there.
 pub(crate) fn encode(
     path: &Path,
     id: Uuid,
@@ -1044,7 +1044,7 @@ impl Vault {
         let index = pick(&head.index)?;
         let record = records.nth(index).ok_or_else(|| self.inconsistent())?;
         let token: Token = serde_json::from_str(record).map_err(|e| self.unparsable(&e))?;
-        if token.id != head.index[index].id {
+        if head.index.get(index).map(|h| h.id) != Some(token.id) {
             return Err(self.inconsistent().into());
         }
         Ok(token)
