@@ -259,66 +259,50 @@ impl<'de> Deserialize<'de> for SecretText {
 /// The AWS context as the extension sends it. `account` may be given instead
 /// of `account_id`/`account_alias`: 12 digits is an id, anything else an alias.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct AwsFields {
     /// 12-digit account id.
-    #[serde(default)]
     pub account_id: Option<String>,
     /// Account alias.
-    #[serde(default)]
     pub account_alias: Option<String>,
     /// Either of the two.
-    #[serde(default)]
     pub account: Option<String>,
     /// IAM user name, root e-mail or device name.
-    #[serde(default)]
     pub user: Option<String>,
     /// `aws` (default), `aws-us-gov` or `aws-cn`.
-    #[serde(default)]
     pub partition: Option<String>,
 }
 
 /// `add`: a token from an `otpauth://` URI or from fields.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AddRequest {
     /// An `otpauth://` URI; when present the token fields below are ignored
     /// except `sites`, `aws`, `tags` and `pinned`.
-    #[serde(default)]
     pub uri: Option<SecretText>,
     /// Issuer name.
-    #[serde(default)]
     pub issuer: Option<String>,
     /// Account name at the issuer.
-    #[serde(default)]
     pub account: Option<String>,
     /// Base32 secret.
-    #[serde(default)]
     pub secret: Option<SecretText>,
     /// `SHA1` (default), `SHA256` or `SHA512`.
-    #[serde(default)]
     pub algorithm: Option<String>,
     /// Code length.
-    #[serde(default)]
     pub digits: Option<u64>,
     /// `totp` (default), `hotp` or `steam`.
-    #[serde(default)]
     pub kind: Option<String>,
     /// TOTP period in seconds (default 30).
-    #[serde(default)]
     pub period: Option<u64>,
     /// HOTP starting counter (default 0).
-    #[serde(default)]
     pub counter: Option<u64>,
     /// Sites the token belongs to.
-    #[serde(default)]
     pub sites: Option<Vec<String>>,
     /// AWS context.
-    #[serde(default)]
     pub aws: Option<AwsFields>,
     /// Labels.
-    #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Sort first.
-    #[serde(default)]
     pub pinned: Option<bool>,
 }
 
