@@ -12,7 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::install::manifest::{ExtensionId, FILE_NAME, HOST_NAME};
 use crate::install::table::{Env, Family, Os};
 use crate::install::{
-    self, InstallError, Place, Probe, Selection, Target, flatpak_wrapper_target, registry,
+    self, InstallError, Place, Probe, Selection, Target, flatpak_wrapper_target, is_executable,
+    registry,
 };
 
 /// `factorcat doctor`.
@@ -262,7 +263,10 @@ fn check_target(target: &Target, args: &DoctorArgs) -> Vec<Finding> {
             )];
         }
     };
-    let mut findings = check_manifest(&bytes, target.family);
+    let (mut findings, value) = match serde_json::from_slice(&bytes) {
+        Ok(value) => (check_manifest_value(&value, target.family), value),
+        Err(e) => (vec![not_json(&e)], serde_json::Value::Null),
+    };
     if findings.iter().any(|f| f.level == Level::Problem) {
         for f in &mut findings {
             if f.level == Level::Problem && f.fix.is_none() {
@@ -271,9 +275,6 @@ fn check_target(target: &Target, args: &DoctorArgs) -> Vec<Finding> {
         }
         return findings;
     }
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        return findings;
-    };
     let program = PathBuf::from(value["path"].as_str().unwrap_or_default());
     findings.extend(check_program(
         &program,
@@ -286,14 +287,19 @@ fn check_target(target: &Target, args: &DoctorArgs) -> Vec<Finding> {
 /// Checks a manifest's contents for one family. Problems come without a
 /// fix; the caller adds the reinstall command.
 pub fn check_manifest(bytes: &[u8], family: Family) -> Vec<Finding> {
-    let value: serde_json::Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![problem_without_fix(format!(
-                "the manifest is not valid JSON ({e})"
-            ))];
-        }
-    };
+    match serde_json::from_slice(bytes) {
+        Ok(value) => check_manifest_value(&value, family),
+        Err(e) => vec![not_json(&e)],
+    }
+}
+
+/// The finding for a manifest that does not parse.
+fn not_json(e: &serde_json::Error) -> Finding {
+    problem_without_fix(format!("the manifest is not valid JSON ({e})"))
+}
+
+/// [`check_manifest`] for a manifest already parsed.
+fn check_manifest_value(value: &serde_json::Value, family: Family) -> Vec<Finding> {
     let mut findings = Vec::new();
     let Some(object) = value.as_object() else {
         return vec![problem_without_fix(
@@ -456,17 +462,6 @@ fn check_program(program: &Path, flatpak: bool, reinstall: &str) -> Vec<Finding>
         )),
     }
     findings
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &fs::Metadata) -> bool {
-    true
 }
 
 /// Runs a program and returns its standard output, killing it after

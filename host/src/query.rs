@@ -42,7 +42,8 @@ pub fn candidate_line(token: &impl Identity) -> String {
 
 /// The first eight hex digits of an id, as `list` shows it.
 pub fn short_id(id: &Uuid) -> String {
-    id.simple().to_string()[..8].to_string()
+    let mut buf = [0u8; 32];
+    id.simple().encode_lower(&mut buf)[..8].to_string()
 }
 
 /// Resolves `query` to the index of exactly one token in `tokens`.
@@ -79,18 +80,28 @@ pub fn resolve<T: Identity>(tokens: &[T], query: &str) -> Result<usize, QueryErr
     ];
     for step in steps {
         let found: Vec<usize> = (0..tokens.len()).filter(|&i| step(&tokens[i])).collect();
-        match found.len() {
-            0 => continue,
-            1 => return Ok(found[0]),
-            _ => {
-                return Err(QueryError::Ambiguous {
-                    query: q.to_string(),
-                    candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
-                });
-            }
+        if let Some(index) = one_of(tokens, &found, q)? {
+            return Ok(index);
         }
     }
     Err(QueryError::NotFound(q.to_string()))
+}
+
+/// The single index in `found`, `None` when it is empty, or the ambiguity
+/// listing every candidate when there are several.
+fn one_of<T: Identity>(
+    tokens: &[T],
+    found: &[usize],
+    query: &str,
+) -> Result<Option<usize>, QueryError> {
+    match found {
+        [] => Ok(None),
+        [index] => Ok(Some(*index)),
+        _ => Err(QueryError::Ambiguous {
+            query: query.to_string(),
+            candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
+        }),
+    }
 }
 
 /// `text` equals `lower` (already lower-cased) ignoring case; allocates
@@ -184,14 +195,7 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
     } else {
         by_device
     };
-    match chosen.len() {
-        0 => Err(QueryError::NotFound(arn.to_string())),
-        1 => Ok(chosen[0]),
-        _ => Err(QueryError::Ambiguous {
-            query: arn.to_string(),
-            candidates: chosen.iter().map(|&i| candidate_line(&tokens[i])).collect(),
-        }),
-    }
+    one_of(tokens, &chosen, arn)?.ok_or_else(|| QueryError::NotFound(arn.to_string()))
 }
 
 #[cfg(test)]

@@ -72,43 +72,54 @@ fn stdin_line(what: &str) -> CliResult<Zeroizing<String>> {
     Ok(trimmed)
 }
 
-/// A new passphrase: `FACTORCAT_NEW_PASSPHRASE` (or, when creating a vault,
-/// `FACTORCAT_PASSPHRASE`), else asked twice on the terminal.
-fn new_passphrase(env_names: &[&str]) -> CliResult<Zeroizing<String>> {
-    for name in env_names {
-        if let Ok(value) = std::env::var(name) {
-            if value.is_empty() {
-                return Err(CliError::Usage(format!(
-                    "{name} is set but empty; set it to the passphrase or unset it"
-                )));
-            }
-            return Ok(Zeroizing::new(value));
+/// A new passphrase: the value of `env_name`, else asked twice on the
+/// terminal. `needed` names it when neither is possible ("a new
+/// passphrase"), `prompt` asks for it, and `undone` says what did not happen
+/// when the two answers differ ("changed").
+pub(super) fn new_passphrase(
+    env_name: &str,
+    needed: &str,
+    prompt: &str,
+    undone: &str,
+) -> CliResult<Zeroizing<String>> {
+    if let Ok(value) = std::env::var(env_name) {
+        if value.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{env_name} is set but empty; set it to the passphrase or unset it"
+            )));
         }
+        return Ok(Zeroizing::new(value));
     }
     if !io::stdin().is_terminal() {
         return Err(CliError::Usage(format!(
-            "a new passphrase is needed; set {} or run this in a terminal",
-            env_names[0]
+            "{needed} is needed; set {env_name} or run this in a terminal"
         )));
     }
-    let first = Zeroizing::new(
-        rpassword::prompt_password("New passphrase: ").map_err(io_err("reading the passphrase"))?,
-    );
-    let second = Zeroizing::new(
-        rpassword::prompt_password("Repeat it: ").map_err(io_err("reading the passphrase"))?,
-    );
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(io_err("reading the passphrase"))
+    };
+    let first = ask(prompt)?;
+    let second = ask("Repeat it: ")?;
     if first.is_empty() || *first != *second {
-        return Err(CliError::Usage(
-            "the passphrases were empty or did not match; nothing was changed".into(),
-        ));
+        return Err(CliError::Usage(format!(
+            "the passphrases were empty or did not match; nothing was {undone}"
+        )));
     }
     Ok(first)
+}
+
+/// A new passphrase for the vault's passphrase slot, from `env_name` or the
+/// terminal.
+fn new_vault_passphrase(env_name: &str) -> CliResult<Zeroizing<String>> {
+    new_passphrase(env_name, "a new passphrase", "New passphrase: ", "changed")
 }
 
 fn init(args: InitArgs) -> CliResult {
     let vault = Vault::locate()?;
     let passphrase = if args.passphrase {
-        Some(new_passphrase(&["FACTORCAT_PASSPHRASE"])?)
+        Some(new_vault_passphrase("FACTORCAT_PASSPHRASE")?)
     } else {
         None
     };
@@ -548,7 +559,7 @@ fn passphrase(args: PassphraseArgs) -> CliResult {
         eprintln!("Removed the passphrase slot; the OS keyring alone now unlocks the vault.");
         return Ok(());
     }
-    let new = new_passphrase(&["FACTORCAT_NEW_PASSPHRASE"])?;
+    let new = new_vault_passphrase("FACTORCAT_NEW_PASSPHRASE")?;
     vault.set_passphrase(&unlock, Some(new))?;
     eprintln!("The passphrase slot is set; keep the passphrase somewhere safe.");
     Ok(())

@@ -6,8 +6,8 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use zeroize::Zeroizing;
 
+use super::commands::{io_err, new_passphrase};
 use super::{CliError, CliResult, unlock};
 use crate::export::{self, ExportFormat, Protection};
 use crate::vault::Vault;
@@ -53,40 +53,6 @@ impl FormatArg {
     }
 }
 
-fn io_err(what: String) -> impl FnOnce(io::Error) -> CliError {
-    move |source| CliError::Io { what, source }
-}
-
-/// The export passphrase: the environment's, else asked twice on a terminal.
-fn export_passphrase() -> CliResult<Zeroizing<String>> {
-    if let Ok(value) = std::env::var(ENV_EXPORT_PASSPHRASE) {
-        if value.is_empty() {
-            return Err(CliError::Usage(format!(
-                "{ENV_EXPORT_PASSPHRASE} is set but empty; set it to the passphrase or unset it"
-            )));
-        }
-        return Ok(Zeroizing::new(value));
-    }
-    if !io::stdin().is_terminal() {
-        return Err(CliError::Usage(format!(
-            "an export passphrase is needed; set {ENV_EXPORT_PASSPHRASE} or run this in a terminal"
-        )));
-    }
-    let ask = |prompt: &str| {
-        rpassword::prompt_password(prompt)
-            .map(Zeroizing::new)
-            .map_err(io_err("reading the passphrase".into()))
-    };
-    let first = ask("Passphrase for the export: ")?;
-    let second = ask("Repeat it: ")?;
-    if first.is_empty() || *first != *second {
-        return Err(CliError::Usage(
-            "the passphrases were empty or did not match; nothing was exported".into(),
-        ));
-    }
-    Ok(first)
-}
-
 /// Runs `factorcat export`.
 pub fn run(args: ExportArgs) -> CliResult {
     let format = args.format.format();
@@ -126,7 +92,12 @@ pub fn run(args: ExportArgs) -> CliResult {
         }
         Protection::Plaintext
     } else {
-        Protection::Passphrase(export_passphrase()?)
+        Protection::Passphrase(new_passphrase(
+            ENV_EXPORT_PASSPHRASE,
+            "an export passphrase",
+            "Passphrase for the export: ",
+            "exported",
+        )?)
     };
 
     let data = Vault::locate()?.read(&unlock())?;
@@ -138,7 +109,7 @@ pub fn run(args: ExportArgs) -> CliResult {
             let mut out = io::stdout().lock();
             out.write_all(&bytes)
                 .and_then(|()| out.flush())
-                .map_err(io_err("writing to standard output".into()))?;
+                .map_err(io_err("writing to standard output"))?;
         }
     }
     eprintln!(
@@ -164,10 +135,10 @@ fn write_file(path: &Path, bytes: &[u8], force: bool) -> CliResult {
     };
     let shown = path.display().to_string();
     let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(io_err(format!("creating a file in {}", dir.display())))?;
+        .map_err(io_err(&format!("creating a file in {}", dir.display())))?;
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
-        .map_err(io_err(format!("writing {shown}")))?;
+        .map_err(io_err(&format!("writing {shown}")))?;
     let persisted = if force {
         temp.persist(path)
     } else {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::query::short_id;
-use crate::token::{Kind, Token};
+use crate::token::{AwsContext, Kind, Token};
 
 /// The JSON object for one token: metadata only, never the secret.
 pub fn token_json(token: &Token) -> Value {
@@ -22,20 +22,23 @@ pub fn display_order(tokens: &[Token]) -> Vec<&Token> {
 /// A short description of where a token is used: its sites and AWS account.
 fn whereabouts(token: &Token) -> String {
     let mut parts: Vec<String> = token.sites.clone();
-    if let Some(aws) = &token.aws {
-        let account = [aws.account_alias.as_deref(), aws.account_id.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("/");
-        let user = aws
-            .user
-            .as_deref()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default();
-        parts.push(format!("{}:{user}{account}", aws.partition.as_str()));
-    }
+    parts.extend(token.aws.as_ref().map(aws_whereabouts));
     parts.join(", ")
+}
+
+/// An AWS context in short: `partition:user@alias/id`.
+fn aws_whereabouts(aws: &AwsContext) -> String {
+    let account = [aws.account_alias.as_deref(), aws.account_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("/");
+    let user = aws
+        .user
+        .as_deref()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    format!("{}:{user}{account}", aws.partition.as_str())
 }
 
 /// The human table of `factorcat list`.
@@ -94,14 +97,7 @@ pub fn details(token: &Token) -> String {
         lines.push(format!("sites:     {}", token.sites.join(", ")));
     }
     if let Some(aws) = &token.aws {
-        lines.push(format!(
-            "aws:       {}",
-            whereabouts(&Token {
-                sites: vec![],
-                aws: Some(aws.clone()),
-                ..token.clone()
-            })
-        ));
+        lines.push(format!("aws:       {}", aws_whereabouts(aws)));
     }
     if !token.tags.is_empty() {
         lines.push(format!("tags:      {}", token.tags.join(", ")));

@@ -160,21 +160,20 @@ fn is_gecko_id(text: &str) -> bool {
     }
 }
 
-/// The allow-list of one family: FactorCat's own extension first, then the
-/// extra ids of that family, without repeats.
-pub fn allowed_entries(family: Family, extra: &[ExtensionId]) -> Vec<String> {
-    let mut entries = vec![ExtensionId::own(family).entry()];
+/// The extensions one family allows: FactorCat's own first, then the store
+/// ids and the extra ids of that family, without repeats.
+pub fn allowed_ids(family: Family, extra: &[ExtensionId]) -> Vec<ExtensionId> {
+    let mut ids = vec![ExtensionId::own(family)];
     let store = STORE_CHROMIUM_IDS
         .iter()
         .filter(|_| family == Family::Chromium)
         .map(|id| ExtensionId::Chromium(id.to_string()));
     for id in store.chain(extra.iter().filter(|id| id.family() == family).cloned()) {
-        let entry = id.entry();
-        if !entries.contains(&entry) {
-            entries.push(entry);
+        if !ids.contains(&id) {
+            ids.push(id);
         }
     }
-    entries
+    ids
 }
 
 /// Renders a family's template for a program at `path`, allowing
@@ -187,16 +186,7 @@ pub fn render(
 ) -> Result<String, serde_json::Error> {
     let mut manifest: HostManifest = serde_json::from_str(template(family))?;
     manifest.path = manifest.path.replace("@PATH@", path);
-    let ids: Vec<String> = allowed_entries(family, extra)
-        .into_iter()
-        .map(|entry| match family {
-            Family::Chromium => entry
-                .trim_start_matches("chrome-extension://")
-                .trim_end_matches('/')
-                .to_string(),
-            Family::Firefox => entry,
-        })
-        .collect();
+    let ids = allowed_ids(family, extra);
     let expand = |list: Option<Vec<String>>| {
         list.map(|entries| {
             entries
@@ -204,7 +194,7 @@ pub fn render(
                 .flat_map(|entry| {
                     if entry.contains("@EXTENSION_ID@") {
                         ids.iter()
-                            .map(|id| entry.replace("@EXTENSION_ID@", id))
+                            .map(|id| entry.replace("@EXTENSION_ID@", id.as_str()))
                             .collect()
                     } else {
                         vec![entry]

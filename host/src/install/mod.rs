@@ -298,14 +298,16 @@ pub fn program_on_path(program: &str) -> bool {
     })
 }
 
+/// Whether a file's permissions let it be run (always true off Unix).
 #[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
+pub(crate) fn is_executable(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
+/// Whether a file's permissions let it be run (always true off Unix).
 #[cfg(not(unix))]
-fn is_executable(_meta: &fs::Metadata) -> bool {
+pub(crate) fn is_executable(_meta: &fs::Metadata) -> bool {
     true
 }
 
@@ -558,12 +560,13 @@ impl Outcome {
     }
 }
 
-/// Compares a file with what it should hold.
-fn file_outcome(path: &Path, contents: &str) -> Outcome {
+/// Compares a file with what it should hold; an update also hands back
+/// what the file held.
+fn file_outcome(path: &Path, contents: &str) -> (Outcome, Option<Vec<u8>>) {
     match fs::read(path) {
-        Ok(existing) if existing == contents.as_bytes() => Outcome::Unchanged,
-        Ok(_) => Outcome::Updated,
-        Err(_) => Outcome::Created,
+        Ok(existing) if existing == contents.as_bytes() => (Outcome::Unchanged, None),
+        Ok(existing) => (Outcome::Updated, Some(existing)),
+        Err(_) => (Outcome::Created, None),
     }
 }
 
@@ -775,9 +778,8 @@ pub fn install(
                     contents,
                     executable,
                 } => {
-                    let outcome = file_outcome(path, contents);
-                    if outcome == Outcome::Updated {
-                        let old = fs::read(path).unwrap_or_default();
+                    let (outcome, old) = file_outcome(path, contents);
+                    if let Some(old) = old {
                         dropped.extend(dropped_entries(&old, contents));
                     }
                     if outcome != Outcome::Unchanged && !args.dry_run {

@@ -481,7 +481,7 @@ pub fn canonical_name(os: Os, name: &str) -> Option<&'static str> {
         .iter()
         .find(|(alias, _)| *alias == lower)
         .map_or(lower.as_str(), |(_, to)| to);
-    names_for(os).into_iter().find(|n| *n == lookup)
+    rows_for(os).find(|r| r.name == lookup).map(|r| r.name)
 }
 
 /// The rows of one browser name on `os` (its normal install first, then
