@@ -204,26 +204,6 @@ pub fn distinct_ids(mut tokens: Vec<Token>) -> Vec<Token> {
     tokens
 }
 
-/// Every spelling of a secret that must never be found where it does not
-/// belong: base32 upper and lower case, with and without padding, and hex
-/// in both cases. (The raw bytes are checked separately.)
-pub fn secret_spellings(secret: &Secret) -> Vec<String> {
-    let bytes = secret.expose();
-    let nopad = data_encoding::BASE32_NOPAD.encode(bytes);
-    let pad = data_encoding::BASE32.encode(bytes);
-    let hex = data_encoding::HEXLOWER.encode(bytes);
-    let mut out = vec![
-        nopad.to_ascii_lowercase(),
-        pad.to_ascii_lowercase(),
-        hex.to_ascii_uppercase(),
-        nopad,
-        pad,
-        hex,
-    ];
-    out.dedup();
-    out
-}
-
 /// Whether `haystack` contains `needle` as a byte string.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
