@@ -34,6 +34,8 @@
 //! * `the_checker_finds_what_it_looks_for` shows that the checks above can
 //!   fail: each spelling, a code, a passphrase and a panic are caught.
 
+#[path = "support/piped.rs"]
+mod piped;
 #[path = "support/secrets.rs"]
 mod secrets;
 #[path = "support/strategies.rs"]
@@ -278,21 +280,7 @@ fn run(
     }
     let output = match input {
         None => command.output().unwrap(),
-        Some(text) => {
-            let mut child = command
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-            child.wait_with_output().unwrap()
-        }
+        Some(text) => piped::output_with_stdin(&mut command, text.as_bytes()),
     };
     let label = args.join(" ");
     checker.check(
