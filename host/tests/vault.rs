@@ -618,11 +618,9 @@ impl Drop for KeyringCleanup {
     }
 }
 
-#[test]
-fn keyring_slot_with_real_secret_service() {
-    if !keyring_tests_enabled() {
-        return;
-    }
+/// A new vault with a keyring slot only (key cache off), its id, and the
+/// cleanup of its keyring entry.
+fn keyring_only_vault() -> (tempfile::TempDir, Vault, String, KeyringCleanup) {
     let root = tempfile::tempdir().unwrap();
     let vault = Vault::at(root.path()).with_key_cache(false);
     let opts = CreateOptions {
@@ -631,7 +629,16 @@ fn keyring_slot_with_real_secret_service() {
     };
     vault.create(&opts).unwrap();
     let id = vault.id().unwrap().to_string();
-    let _cleanup = KeyringCleanup(id.clone());
+    let cleanup = KeyringCleanup(id.clone());
+    (root, vault, id, cleanup)
+}
+
+#[test]
+fn keyring_slot_with_real_secret_service() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let (root, vault, id, _cleanup) = keyring_only_vault();
     assert_eq!(
         vault.status(),
         VaultStatus::Present {
@@ -679,15 +686,7 @@ fn keyring_and_passphrase_slots() {
     if !keyring_tests_enabled() {
         return;
     }
-    let root = tempfile::tempdir().unwrap();
-    let vault = Vault::at(root.path()).with_key_cache(false);
-    let opts = CreateOptions {
-        keyring: true,
-        passphrase: None,
-    };
-    vault.create(&opts).unwrap();
-    let id = vault.id().unwrap().to_string();
-    let _cleanup = KeyringCleanup(id.clone());
+    let (_root, vault, id, _cleanup) = keyring_only_vault();
     // Add a passphrase slot through the keyring, then lose the keyring entry.
     vault
         .set_passphrase_with_kdf(&Unlock::default(), Some(Zeroizing::new(PASS.into())), FAST)
