@@ -95,10 +95,15 @@ pub fn alias() -> impl Strategy<Value = String> {
 
 /// An AWS context with any of its fields.
 pub fn aws() -> impl Strategy<Value = AwsContext> {
+    aws_with(any_text())
+}
+
+/// [`aws`] with the user from `text`.
+pub fn aws_with(text: impl Strategy<Value = String>) -> impl Strategy<Value = AwsContext> {
     (
         prop::option::of("[0-9]{12}"),
         prop::option::of(alias()),
-        prop::option::of(any_text()),
+        prop::option::of(text),
         partition(),
     )
         .prop_map(|(account_id, account_alias, user, partition)| AwsContext {
@@ -141,18 +146,7 @@ pub fn token() -> impl Strategy<Value = Token> {
 
 /// [`token`] with issuer, account, AWS user and tags from `text`.
 pub fn token_with(text: impl Strategy<Value = String> + Clone) -> impl Strategy<Value = Token> {
-    let aws = (
-        prop::option::of("[0-9]{12}"),
-        prop::option::of(alias()),
-        prop::option::of(text.clone()),
-        partition(),
-    )
-        .prop_map(|(account_id, account_alias, user, partition)| AwsContext {
-            account_id,
-            account_alias,
-            user,
-            partition,
-        });
+    let aws = aws_with(text.clone());
     let head = (
         any::<u128>(),
         text.clone(),
