@@ -90,6 +90,13 @@ impl Home {
         self.dir.path()
     }
 
+    /// Where Firefox looks for FactorCat's manifest in this home.
+    fn firefox_manifest(&self) -> PathBuf {
+        self.path()
+            .join(".mozilla/native-messaging-hosts")
+            .join(MANIFEST)
+    }
+
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(binary());
         cmd.args(args)
@@ -271,12 +278,7 @@ fn extension_ids_go_to_their_own_family() {
             "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
         ])
     );
-    let firefox = read_json(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-    );
+    let firefox = read_json(&home.firefox_manifest());
     assert_eq!(
         firefox["allowed_extensions"],
         json!([FIREFOX_ID, "beta@factorcat.app"])
@@ -500,10 +502,7 @@ fn installed_manifests_start_a_host_that_serves_the_extension_they_allow() {
     assert_eq!(reply["ok"], true, "{reply}");
     assert_eq!(reply["host"], "factorcat", "{reply}");
 
-    let manifest = home
-        .path()
-        .join(".mozilla/native-messaging-hosts")
-        .join(MANIFEST);
+    let manifest = home.firefox_manifest();
     let firefox = read_json(&manifest);
     let addon = firefox["allowed_extensions"][0].as_str().unwrap();
     let manifest_arg = manifest.display().to_string();
@@ -619,14 +618,7 @@ fn a_browser_on_path_counts_as_found() {
     }
     let out = ok(&home.run(&["install"]));
     assert!(out.contains("firefox on PATH"), "{out}");
-    assert_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        true,
-        &[],
-    );
+    assert_manifest(&home.firefox_manifest(), true, &[]);
 }
 
 #[test]
@@ -748,15 +740,9 @@ fn doctor_catches_a_missing_program() {
 fn doctor_catches_a_program_that_is_not_factorcat() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "firefox"]));
-    edit_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        |v| {
-            v["path"] = json!("/bin/true");
-        },
-    );
+    edit_manifest(&home.firefox_manifest(), |v| {
+        v["path"] = json!("/bin/true");
+    });
     let (code, out) = doctor(&home, &["--browser", "firefox"]);
     assert_ne!(code, Some(0), "{out}");
     assert!(
@@ -794,15 +780,9 @@ fn doctor_catches_a_wrong_extension_id() {
 fn doctor_catches_a_chromium_manifest_where_firefox_looks() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "firefox"]));
-    edit_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        |v| {
-            v["allowed_origins"] = json!([format!("chrome-extension://{CHROMIUM_ID}/")]);
-        },
-    );
+    edit_manifest(&home.firefox_manifest(), |v| {
+        v["allowed_origins"] = json!([format!("chrome-extension://{CHROMIUM_ID}/")]);
+    });
     let (code, out) = doctor(&home, &[]);
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains("Firefox refuses it"), "{out}");
