@@ -9,11 +9,15 @@
 //! - doctor: what it catches, and a clean bill of health
 #![cfg(target_os = "linux")]
 
+#[path = "support/keyring.rs"]
+mod keyring;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
+use keyring::{KeyringCleanup, keyring_tests_enabled};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -804,30 +808,6 @@ fn doctor_catches_a_browser_without_manifest_and_broken_json() {
     );
     assert!(out.contains("not valid JSON"), "{out}");
     assert!(out.contains("2 problem(s) found"), "{out}");
-}
-
-/// True when keyring tests should run: they need the Secret Service of the
-/// surrounding D-Bus session (scripts/test.sh provides one).
-fn keyring_tests_enabled() -> bool {
-    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
-        return false;
-    }
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "DBUS_SESSION_BUS_ADDRESS is unset, so this test cannot reach a Secret Service. Run the tests \
-         through scripts/test.sh, or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip it."
-    );
-    true
-}
-
-/// Deletes a vault's keyring entry and cached key when dropped.
-struct KeyringCleanup(String);
-
-impl Drop for KeyringCleanup {
-    fn drop(&mut self) {
-        let _ = factorcat::keystore::keyring_delete(&self.0);
-        factorcat::keystore::cache_drop(&self.0);
-    }
 }
 
 #[test]
