@@ -4,7 +4,9 @@
 //! keyring; `keyring_vault_works_end_to_end` uses the real Secret Service
 //! that the test script starts.
 
-use std::io::Write;
+#[path = "support/piped.rs"]
+mod piped;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -50,20 +52,7 @@ impl Home {
     }
 
     fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        piped::output_with_stdin(&mut self.command(args), input.as_bytes())
     }
 
     fn ok(&self, args: &[&str]) -> String {

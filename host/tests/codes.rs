@@ -21,6 +21,9 @@
 //!   `23456789BCDFGHJKMNPQRTVWXY` five times, dividing by 26 each time; this
 //!   reproduces the KeePassXC and Bitwarden codes above.)
 
+#[path = "support/secrets.rs"]
+mod secrets;
+
 use factorcat::secret::Secret;
 use factorcat::token::{Algorithm, Kind, Token};
 use proptest::prelude::*;
@@ -296,10 +299,6 @@ mod oathtool {
         }
     }
 
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
     /// Runs oathtool and returns its codes, one per line.
     fn run(args: &[String]) -> Vec<String> {
         let out = Command::new("oathtool")
@@ -391,7 +390,7 @@ mod oathtool {
                 args.push(format!("--now=@{time}"));
                 (token(&seed, algorithm, digits, Kind::Totp { period }), time)
             };
-            args.push(hex(&seed));
+            args.push(secrets::hex(&seed));
             let expected = run(&args);
             assert_eq!(expected.len() as u64, WINDOW + 1, "oathtool {args:?}");
             for (i, code) in expected.iter().enumerate() {

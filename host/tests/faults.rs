@@ -119,6 +119,19 @@ fn numbered_secret(n: u64) -> String {
     data_encoding::BASE32_NOPAD.encode(&bytes)
 }
 
+/// The command line's arguments adding the token `New: new` with `secret`.
+fn add_new(secret: &str) -> [&str; 7] {
+    [
+        "add",
+        "--issuer",
+        "New",
+        "--account",
+        "new",
+        "--secret",
+        secret,
+    ]
+}
+
 fn hotp_counter(data: &VaultData, id: Uuid) -> u64 {
     match data.get(id).expect("the HOTP token").kind {
         Kind::Hotp { counter } => counter,
@@ -957,15 +970,7 @@ fn garbage_in_place_of_the_vault_is_refused_and_never_replaced() {
             &["code", "hotp"],
             &["show", "octocat"],
             &["match", "https://github.com/login"],
-            &[
-                "add",
-                "--issuer",
-                "New",
-                "--account",
-                "new",
-                "--secret",
-                &secret,
-            ],
+            &add_new(&secret),
             &["edit", "octocat", "--pin"],
             &["remove", "--yes", "octocat"],
             &["passphrase", "--remove"],
@@ -1026,18 +1031,7 @@ fn garbage_in_place_of_the_vault_is_refused_and_never_replaced() {
         let listed: Value = serde_json::from_str(&listed.out).unwrap();
         assert_eq!(listed.as_array().unwrap().len(), 1, "{what}: {listed}");
         assert_eq!(listed[0]["account"], "octocat", "{what}: {listed}");
-        cli_ok(
-            &home,
-            &[
-                "add",
-                "--issuer",
-                "New",
-                "--account",
-                "new",
-                "--secret",
-                &secret,
-            ],
-        );
+        cli_ok(&home, &add_new(&secret));
         let data = vault.read(&unlock()).unwrap();
         let accounts: Vec<&str> = data.tokens.iter().map(|t| t.account.as_str()).collect();
         assert_eq!(accounts, ["octocat", "new"], "{what}");
@@ -1097,15 +1091,7 @@ const NO_SPACE: [&str; 3] = [
 fn cli_writes_refused(home: &Path, words: &[&str]) {
     let secret = numbered_secret(7);
     for args in [
-        &[
-            "add",
-            "--issuer",
-            "New",
-            "--account",
-            "new",
-            "--secret",
-            &secret,
-        ][..],
+        &add_new(&secret)[..],
         &["edit", "octocat", "--pin"],
         &["remove", "--yes", "octocat"],
         &["code", "hotp"],
@@ -1197,18 +1183,7 @@ fn full_disk_checks(dir: &Path) {
     // Space again: the next write works and keeps the old file as `.prev`.
     std::fs::remove_file(dir.join("filler")).unwrap();
     let secret = numbered_secret(7);
-    cli_ok(
-        &home,
-        &[
-            "add",
-            "--issuer",
-            "New",
-            "--account",
-            "new",
-            "--secret",
-            &secret,
-        ],
-    );
+    cli_ok(&home, &add_new(&secret));
     assert_eq!(
         Some(&Entry::File(std::fs::read(vault.prev_file()).unwrap())),
         before.get("factorcat.vault")
@@ -1540,15 +1515,7 @@ fn cli_refuses_all(keyring: &PrivateKeyring, cache: bool, words: &[&str]) {
         &["list"][..],
         &["code", "octocat"],
         &["code", "hotp"],
-        &[
-            "add",
-            "--issuer",
-            "New",
-            "--account",
-            "new",
-            "--secret",
-            &secret,
-        ],
+        &add_new(&secret),
     ] {
         let r = keyring.cli(cache, args);
         assert_eq!(r.status, 5, "{args:?}: {r:?}");

@@ -34,6 +34,10 @@
 //! * `the_checker_finds_what_it_looks_for` shows that the checks above can
 //!   fail: each spelling, a code, a passphrase and a panic are caught.
 
+#[path = "support/piped.rs"]
+mod piped;
+#[path = "support/secrets.rs"]
+mod secrets;
 #[path = "support/strategies.rs"]
 mod strategies;
 
@@ -42,7 +46,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use data_encoding::{BASE32, BASE32_NOPAD, BASE64, HEXLOWER};
+use data_encoding::{BASE32, BASE32_NOPAD, BASE64};
 use factorcat::export::{self, ExportFormat, Protection};
 use factorcat::import;
 use factorcat::otpauth;
@@ -94,16 +98,10 @@ fn b32(n: usize) -> String {
 fn forbidden_texts() -> Vec<String> {
     let mut out: Vec<String> = PASSWORDS.iter().map(|p| p.to_string()).collect();
     for raw in RAW {
-        let nopad = BASE32_NOPAD.encode(raw);
-        for piece in nopad.as_bytes().windows(16) {
-            let piece = std::str::from_utf8(piece).unwrap();
-            out.push(piece.to_string());
-            out.push(piece.to_ascii_lowercase());
-        }
-        out.push(BASE32.encode(raw));
-        out.push(BASE32.encode(raw).to_ascii_lowercase());
-        out.push(HEXLOWER.encode(raw));
-        out.push(HEXLOWER.encode(raw).to_ascii_uppercase());
+        out.extend(pieces(raw));
+        out.extend(secrets::secret_spellings(
+            &Secret::from_bytes(raw.to_vec()).unwrap(),
+        ));
     }
     out
 }
@@ -282,21 +280,7 @@ fn run(
     }
     let output = match input {
         None => command.output().unwrap(),
-        Some(text) => {
-            let mut child = command
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-            child.wait_with_output().unwrap()
-        }
+        Some(text) => piped::output_with_stdin(&mut command, text.as_bytes()),
     };
     let label = args.join(" ");
     checker.check(
@@ -1323,7 +1307,7 @@ fn the_checker_finds_what_it_looks_for() {
         ),
         (b32(2)[7..23].to_string().into_bytes(), Allowed::Nothing, 1),
         (
-            HEXLOWER.encode(RAW[2]).to_ascii_uppercase().into_bytes(),
+            secrets::hex(RAW[2]).to_ascii_uppercase().into_bytes(),
             Allowed::Nothing,
             1,
         ),

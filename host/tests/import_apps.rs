@@ -78,6 +78,34 @@ mod harness {
         }
     }
 
+    /// Reading encrypted `name` with a wrong password, then with none.
+    pub fn wrong_then_missing_password(format: Format, dir: &str, name: &str) {
+        let e = error(format, dir, name, Some("wrong"));
+        assert_eq!(e.code(), "wrong_password");
+        let e = error(format, dir, name, None);
+        assert_eq!(e.code(), "password_required");
+    }
+
+    /// The secrets of the bad-entries fixtures, which no message may show.
+    pub const BAD_ENTRY_SECRETS: [&str; 2] = ["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"];
+
+    /// Reads a bad-entries fixture: its one good token is the first of
+    /// `expected.json`, and its failures are at `positions`.
+    pub fn bad_entries(
+        format: Format,
+        dir: &str,
+        name: &str,
+        positions: &[usize],
+    ) -> (Imported, Vec<(usize, Option<String>, String)>) {
+        let imported = import(format, dir, name, None);
+        let want: Vec<_> = expected(dir, "expected.json").into_iter().take(1).collect();
+        check_tokens(&imported, &want);
+        let failures = failures(&imported);
+        let got: Vec<usize> = failures.iter().map(|f| f.0).collect();
+        assert_eq!(got, positions);
+        (imported, failures)
+    }
+
     /// Every token read exactly as expected, in order, with the expected codes.
     pub fn check(imported: &Imported, expected: &[Expected]) {
         assert!(
@@ -213,12 +241,12 @@ mod twofas {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(Format::TwoFas, DIR, "plain_v4_bad_entries.2fas", None);
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4, 5, 6]);
+        let (imported, failures) = bad_entries(
+            Format::TwoFas,
+            DIR,
+            "plain_v4_bad_entries.2fas",
+            &[2, 3, 4, 5, 6],
+        );
         assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
         assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
         assert!(failures[1].2.contains("MD5"), "{}", failures[1].2);
@@ -233,7 +261,7 @@ mod twofas {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+        no_secret_shown(&shown, &BAD_ENTRY_SECRETS);
     }
 }
 
@@ -256,10 +284,7 @@ mod andotp {
         let password = password(DIR);
         let imported = import(Format::AndOtp, DIR, "encrypted.json.aes", Some(&password));
         check(&imported, &expected(DIR, "expected.json"));
-        let e = error(Format::AndOtp, DIR, "encrypted.json.aes", Some("wrong"));
-        assert_eq!(e.code(), "wrong_password");
-        let e = error(Format::AndOtp, DIR, "encrypted.json.aes", None);
-        assert_eq!(e.code(), "password_required");
+        wrong_then_missing_password(Format::AndOtp, DIR, "encrypted.json.aes");
     }
 
     #[test]
@@ -293,19 +318,15 @@ mod andotp {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(Format::AndOtp, DIR, "plain_bad_entries.json", None);
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4, 5]);
+        let (imported, failures) =
+            bad_entries(Format::AndOtp, DIR, "plain_bad_entries.json", &[2, 3, 4, 5]);
         assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
         assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
         assert!(failures[1].2.contains("MOTP"), "{}", failures[1].2);
         assert!(failures[2].2.contains("period"), "{}", failures[2].2);
         assert_eq!(failures[3].1, None);
         let shown = format!("{imported:?} {failures:?}");
-        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+        no_secret_shown(&shown, &BAD_ENTRY_SECRETS);
     }
 }
 
@@ -335,10 +356,7 @@ mod authenticator {
         let want = expected(DIR, "expected.json");
         let imported = import(F, DIR, "encrypted_legacy.json", Some(&password));
         check(&imported, &want);
-        let e = error(F, DIR, "encrypted_legacy.json", Some("wrong"));
-        assert_eq!(e.code(), "wrong_password");
-        let e = error(F, DIR, "encrypted_legacy.json", None);
-        assert_eq!(e.code(), "password_required");
+        wrong_then_missing_password(F, DIR, "encrypted_legacy.json");
     }
 
     #[test]
@@ -359,19 +377,14 @@ mod authenticator {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(F, DIR, "plain_bad_entries.json", None);
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4, 5]);
+        let (imported, failures) = bad_entries(F, DIR, "plain_bad_entries.json", &[2, 3, 4, 5]);
         assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
         assert!(failures[0].2.contains("Battle.net"), "{}", failures[0].2);
         assert!(failures[1].2.contains("only 8 bytes"), "{}", failures[1].2);
         assert!(failures[2].2.contains("hexadecimal"), "{}", failures[2].2);
         assert!(failures[3].2.contains("digits"), "{}", failures[3].2);
         let shown = format!("{imported:?} {failures:?}");
-        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+        no_secret_shown(&shown, &BAD_ENTRY_SECRETS);
     }
 }
 
@@ -413,19 +426,19 @@ mod bitwarden {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(Format::Bitwarden, DIR, "plain_bad_entries.json", None);
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4, 5]);
+        let (imported, failures) = bad_entries(
+            Format::Bitwarden,
+            DIR,
+            "plain_bad_entries.json",
+            &[2, 3, 4, 5],
+        );
         assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
         assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
         assert!(failures[1].2.contains("MD5"), "{}", failures[1].2);
         assert!(failures[2].2.contains("https://"), "{}", failures[2].2);
         assert!(failures[3].2.contains("not text"), "{}", failures[3].2);
         let shown = format!("{imported:?} {failures:?}");
-        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+        no_secret_shown(&shown, &BAD_ENTRY_SECRETS);
     }
 }
 
@@ -453,12 +466,12 @@ mod freeotp_plus {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(Format::FreeOtpPlus, DIR, "plain_bad_entries.json", None);
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4]);
+        let (_, failures) = bad_entries(
+            Format::FreeOtpPlus,
+            DIR,
+            "plain_bad_entries.json",
+            &[2, 3, 4],
+        );
         assert_eq!(failures[0].1.as_deref(), Some("SPDX (James)"));
         assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
         assert!(failures[1].2.contains("list of bytes"), "{}", failures[1].2);
@@ -487,15 +500,7 @@ mod proton {
             Some(&password),
         );
         check(&imported, &expected(DIR, "expected.json"));
-        let e = error(
-            Format::ProtonAuthenticator,
-            DIR,
-            "encrypted.json",
-            Some("wrong"),
-        );
-        assert_eq!(e.code(), "wrong_password");
-        let e = error(Format::ProtonAuthenticator, DIR, "encrypted.json", None);
-        assert_eq!(e.code(), "password_required");
+        wrong_then_missing_password(Format::ProtonAuthenticator, DIR, "encrypted.json");
     }
 
     #[test]
@@ -515,22 +520,17 @@ mod proton {
 
     #[test]
     fn bad_entries_are_reported_with_position_and_label() {
-        let imported = import(
+        let (imported, failures) = bad_entries(
             Format::ProtonAuthenticator,
             DIR,
             "plain_bad_entries.json",
-            None,
+            &[2, 3, 4],
         );
-        let want: Vec<_> = expected(DIR, "expected.json").into_iter().take(1).collect();
-        check_tokens(&imported, &want);
-        let failures = failures(&imported);
-        let positions: Vec<usize> = failures.iter().map(|f| f.0).collect();
-        assert_eq!(positions, [2, 3, 4]);
         assert!(failures[0].2.contains("only 8 bytes"), "{}", failures[0].2);
         assert!(failures[1].2.contains("Hotp"), "{}", failures[1].2);
         assert!(failures[2].2.contains("Steam"), "{}", failures[2].2);
         let shown = format!("{imported:?} {failures:?}");
-        no_secret_shown(&shown, &["4SJHB4GSD43FZBAI7C2HLRJGPQ", "GEZDGNBVGY3TQ"]);
+        no_secret_shown(&shown, &BAD_ENTRY_SECRETS);
     }
 }
 

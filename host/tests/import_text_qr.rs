@@ -9,6 +9,9 @@
 //! Modules: fixtures (tokens and codes), failures, detection, qr (images
 //! made here with the `qrcode` encoder), cli (a real vault).
 
+#[path = "support/secrets.rs"]
+mod secrets;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -103,12 +106,7 @@ fn check_fixture(name: &str) -> Vec<Token> {
 /// `oathtool`'s TOTP code, when the tool is installed (required when
 /// `FACTORCAT_REQUIRE_OATHTOOL` is set).
 fn oathtool_totp(token: &Token, time: u64) -> Option<String> {
-    let hex: String = token
-        .secret
-        .expose()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = secrets::hex(token.secret.expose());
     let out = Command::new("oathtool")
         .args([
             &format!("--totp={}", token.algorithm.as_str()),

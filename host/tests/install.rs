@@ -9,11 +9,15 @@
 //! - doctor: what it catches, and a clean bill of health
 #![cfg(target_os = "linux")]
 
+#[path = "support/keyring.rs"]
+mod keyring;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
+use keyring::{KeyringCleanup, keyring_tests_enabled};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -88,6 +92,13 @@ impl Home {
 
     fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Where Firefox looks for FactorCat's manifest in this home.
+    fn firefox_manifest(&self) -> PathBuf {
+        self.path()
+            .join(".mozilla/native-messaging-hosts")
+            .join(MANIFEST)
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -271,12 +282,7 @@ fn extension_ids_go_to_their_own_family() {
             "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
         ])
     );
-    let firefox = read_json(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-    );
+    let firefox = read_json(&home.firefox_manifest());
     assert_eq!(
         firefox["allowed_extensions"],
         json!([FIREFOX_ID, "beta@factorcat.app"])
@@ -500,10 +506,7 @@ fn installed_manifests_start_a_host_that_serves_the_extension_they_allow() {
     assert_eq!(reply["ok"], true, "{reply}");
     assert_eq!(reply["host"], "factorcat", "{reply}");
 
-    let manifest = home
-        .path()
-        .join(".mozilla/native-messaging-hosts")
-        .join(MANIFEST);
+    let manifest = home.firefox_manifest();
     let firefox = read_json(&manifest);
     let addon = firefox["allowed_extensions"][0].as_str().unwrap();
     let manifest_arg = manifest.display().to_string();
@@ -619,14 +622,7 @@ fn a_browser_on_path_counts_as_found() {
     }
     let out = ok(&home.run(&["install"]));
     assert!(out.contains("firefox on PATH"), "{out}");
-    assert_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        true,
-        &[],
-    );
+    assert_manifest(&home.firefox_manifest(), true, &[]);
 }
 
 #[test]
@@ -748,15 +744,9 @@ fn doctor_catches_a_missing_program() {
 fn doctor_catches_a_program_that_is_not_factorcat() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "firefox"]));
-    edit_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        |v| {
-            v["path"] = json!("/bin/true");
-        },
-    );
+    edit_manifest(&home.firefox_manifest(), |v| {
+        v["path"] = json!("/bin/true");
+    });
     let (code, out) = doctor(&home, &["--browser", "firefox"]);
     assert_ne!(code, Some(0), "{out}");
     assert!(
@@ -794,15 +784,9 @@ fn doctor_catches_a_wrong_extension_id() {
 fn doctor_catches_a_chromium_manifest_where_firefox_looks() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "firefox"]));
-    edit_manifest(
-        &home
-            .path()
-            .join(".mozilla/native-messaging-hosts")
-            .join(MANIFEST),
-        |v| {
-            v["allowed_origins"] = json!([format!("chrome-extension://{CHROMIUM_ID}/")]);
-        },
-    );
+    edit_manifest(&home.firefox_manifest(), |v| {
+        v["allowed_origins"] = json!([format!("chrome-extension://{CHROMIUM_ID}/")]);
+    });
     let (code, out) = doctor(&home, &[]);
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains("Firefox refuses it"), "{out}");
@@ -824,30 +808,6 @@ fn doctor_catches_a_browser_without_manifest_and_broken_json() {
     );
     assert!(out.contains("not valid JSON"), "{out}");
     assert!(out.contains("2 problem(s) found"), "{out}");
-}
-
-/// True when keyring tests should run: they need the Secret Service of the
-/// surrounding D-Bus session (scripts/test.sh provides one).
-fn keyring_tests_enabled() -> bool {
-    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
-        return false;
-    }
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "DBUS_SESSION_BUS_ADDRESS is unset, so this test cannot reach a Secret Service. Run the tests \
-         through scripts/test.sh, or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip it."
-    );
-    true
-}
-
-/// Deletes a vault's keyring entry and cached key when dropped.
-struct KeyringCleanup(String);
-
-impl Drop for KeyringCleanup {
-    fn drop(&mut self) {
-        let _ = factorcat::keystore::keyring_delete(&self.0);
-        factorcat::keystore::cache_drop(&self.0);
-    }
 }
 
 #[test]

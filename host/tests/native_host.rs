@@ -227,6 +227,9 @@ fn development_ids_from_the_environment() {
 /// Decodes the corpus notation shared with the unit tests.
 #[path = "support/corpus.rs"]
 mod corpus;
+/// The text forms of a secret.
+#[path = "support/secrets.rs"]
+mod secrets;
 use corpus::corpus_body;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
@@ -472,7 +475,7 @@ mod with_vault {
             for text in &self.0 {
                 for secret in SECRETS {
                     let raw = Secret::from_base32(secret).unwrap();
-                    let hex: String = raw.expose().iter().map(|b| format!("{b:02x}")).collect();
+                    let hex = secrets::hex(raw.expose());
                     for needle in [
                         secret.to_string(),
                         secret.to_ascii_lowercase(),
@@ -923,12 +926,7 @@ mod with_vault {
         log.assert_no_secret();
         for token in &data.tokens {
             let base32 = token.secret.to_base32();
-            let hex: String = token
-                .secret
-                .expose()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = secrets::hex(token.secret.expose());
             for text in &log.0 {
                 assert!(!text.contains(base32.as_str()), "a secret leaked: {text}");
                 assert!(!text.contains(&hex), "a secret leaked: {text}");

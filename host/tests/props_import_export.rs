@@ -21,6 +21,8 @@
 //! caller lower), so those properties run only a few cases; set
 //! `PROPTEST_CASES` for a longer run.
 
+#[path = "support/secrets.rs"]
+mod secrets;
 #[path = "support/strategies.rs"]
 mod strategies;
 
@@ -230,7 +232,7 @@ fn encrypted_exports_need_their_password() {
     ] {
         let bytes = export(&tokens, format, &Protection::passphrase(PASSWORD)).unwrap();
         for t in &tokens {
-            for spelling in strategies::secret_spellings(&t.secret) {
+            for spelling in secrets::secret_spellings(&t.secret) {
                 assert!(!strategies::contains_bytes(&bytes, spelling.as_bytes()));
             }
             for text in [&t.issuer, &t.account, &t.tags[0]] {

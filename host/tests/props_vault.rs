@@ -19,6 +19,8 @@
 //! so no keyring is needed and a case takes milliseconds. Case counts are
 //! small; set `PROPTEST_CASES` for a longer run.
 
+#[path = "support/secrets.rs"]
+mod secrets;
 #[path = "support/strategies.rs"]
 mod strategies;
 
@@ -27,7 +29,8 @@ use std::collections::BTreeMap;
 use factorcat::token::{Token, TokenHead, TokenSites};
 use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
 use proptest::prelude::*;
-use strategies::{config, contains_bytes, secret_spellings, token, tokens};
+use secrets::secret_spellings;
+use strategies::{config, contains_bytes, token, tokens};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 

@@ -12,6 +12,9 @@
 //! Child processes are this test binary re-run with `FACTORCAT_TEST_CHILD`
 //! set; [`child_main`] then acts as the child instead of a test.
 
+#[path = "support/keyring.rs"]
+mod keyring;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +26,7 @@ use factorcat::token::{Token, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
+use keyring::{KeyringCleanup, keyring_tests_enabled};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -593,36 +597,9 @@ fn concurrent_writers_lose_nothing() {
 // ---------------------------------------------------------------------------
 // keyring
 
-/// True when keyring tests should run; panics with instructions when they
-/// cannot run and were not explicitly skipped.
-fn keyring_tests_enabled() -> bool {
-    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
-        return false;
-    }
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "DBUS_SESSION_BUS_ADDRESS is unset, so the keyring tests cannot reach a Secret \
-         Service. Run the tests through scripts/test.sh (it starts a private D-Bus session \
-         with an unlocked gnome-keyring), or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip them."
-    );
-    true
-}
-
-/// Deletes a vault's keyring entry and cached key when dropped.
-struct KeyringCleanup(String);
-
-impl Drop for KeyringCleanup {
-    fn drop(&mut self) {
-        let _ = keystore::keyring_delete(&self.0);
-        keystore::cache_drop(&self.0);
-    }
-}
-
-#[test]
-fn keyring_slot_with_real_secret_service() {
-    if !keyring_tests_enabled() {
-        return;
-    }
+/// A new vault with a keyring slot only (key cache off), its id, and the
+/// cleanup of its keyring entry.
+fn keyring_only_vault() -> (tempfile::TempDir, Vault, String, KeyringCleanup) {
     let root = tempfile::tempdir().unwrap();
     let vault = Vault::at(root.path()).with_key_cache(false);
     let opts = CreateOptions {
@@ -631,7 +608,16 @@ fn keyring_slot_with_real_secret_service() {
     };
     vault.create(&opts).unwrap();
     let id = vault.id().unwrap().to_string();
-    let _cleanup = KeyringCleanup(id.clone());
+    let cleanup = KeyringCleanup(id.clone());
+    (root, vault, id, cleanup)
+}
+
+#[test]
+fn keyring_slot_with_real_secret_service() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let (root, vault, id, _cleanup) = keyring_only_vault();
     assert_eq!(
         vault.status(),
         VaultStatus::Present {
@@ -679,15 +665,7 @@ fn keyring_and_passphrase_slots() {
     if !keyring_tests_enabled() {
         return;
     }
-    let root = tempfile::tempdir().unwrap();
-    let vault = Vault::at(root.path()).with_key_cache(false);
-    let opts = CreateOptions {
-        keyring: true,
-        passphrase: None,
-    };
-    vault.create(&opts).unwrap();
-    let id = vault.id().unwrap().to_string();
-    let _cleanup = KeyringCleanup(id.clone());
+    let (_root, vault, id, _cleanup) = keyring_only_vault();
     // Add a passphrase slot through the keyring, then lose the keyring entry.
     vault
         .set_passphrase_with_kdf(&Unlock::default(), Some(Zeroizing::new(PASS.into())), FAST)

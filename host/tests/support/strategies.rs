@@ -95,10 +95,15 @@ pub fn alias() -> impl Strategy<Value = String> {
 
 /// An AWS context with any of its fields.
 pub fn aws() -> impl Strategy<Value = AwsContext> {
+    aws_with(any_text())
+}
+
+/// [`aws`] with the user from `text`.
+pub fn aws_with(text: impl Strategy<Value = String>) -> impl Strategy<Value = AwsContext> {
     (
         prop::option::of("[0-9]{12}"),
         prop::option::of(alias()),
-        prop::option::of(any_text()),
+        prop::option::of(text),
         partition(),
     )
         .prop_map(|(account_id, account_alias, user, partition)| AwsContext {
@@ -141,18 +146,7 @@ pub fn token() -> impl Strategy<Value = Token> {
 
 /// [`token`] with issuer, account, AWS user and tags from `text`.
 pub fn token_with(text: impl Strategy<Value = String> + Clone) -> impl Strategy<Value = Token> {
-    let aws = (
-        prop::option::of("[0-9]{12}"),
-        prop::option::of(alias()),
-        prop::option::of(text.clone()),
-        partition(),
-    )
-        .prop_map(|(account_id, account_alias, user, partition)| AwsContext {
-            account_id,
-            account_alias,
-            user,
-            partition,
-        });
+    let aws = aws_with(text.clone());
     let head = (
         any::<u128>(),
         text.clone(),
@@ -202,26 +196,6 @@ pub fn distinct_ids(mut tokens: Vec<Token>) -> Vec<Token> {
     let mut seen = std::collections::HashSet::new();
     tokens.retain(|t| seen.insert(t.id));
     tokens
-}
-
-/// Every spelling of a secret that must never be found where it does not
-/// belong: base32 upper and lower case, with and without padding, and hex
-/// in both cases. (The raw bytes are checked separately.)
-pub fn secret_spellings(secret: &Secret) -> Vec<String> {
-    let bytes = secret.expose();
-    let nopad = data_encoding::BASE32_NOPAD.encode(bytes);
-    let pad = data_encoding::BASE32.encode(bytes);
-    let hex = data_encoding::HEXLOWER.encode(bytes);
-    let mut out = vec![
-        nopad.to_ascii_lowercase(),
-        pad.to_ascii_lowercase(),
-        hex.to_ascii_uppercase(),
-        nopad,
-        pad,
-        hex,
-    ];
-    out.dedup();
-    out
 }
 
 /// Whether `haystack` contains `needle` as a byte string.
