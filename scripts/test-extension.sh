@@ -63,9 +63,9 @@ files=()
 for b in $browsers; do files+=("tests/e2e/$b.test.js"); done
 
 echo "== extension end-to-end tests: $browsers" >&2
-# The vault is passphrase-only (no keyring needed); a private D-Bus session
-# with an unlocked Secret Service is still given, so the host finds one if
-# it looks, and never the person's own.
+# Inside this private D-Bus session with an unlocked Secret Service the test
+# vault keeps its key in that keyring (tests/e2e/support/env.js; passphrase-only
+# outside one), and never touches the person's own.
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
