@@ -44,19 +44,9 @@ case "$suite" in
     ;;
 esac
 
-need_apt=()
-for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus pkg-config:pkg-config \
-            secret-tool:libsecret-tools keyctl:keyutils; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
-done
-dpkg -s libdbus-1-dev >/dev/null 2>&1 || need_apt+=(libdbus-1-dev)
-if ((${#need_apt[@]})); then
-  echo "installing: ${need_apt[*]}" >&2
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+. scripts/lib.sh
+apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus pkg-config:pkg-config \
+  secret-tool:libsecret-tools keyctl:keyutils libdbus-1-dev
 
 export FACTORCAT_STRESS_SECONDS="${FACTORCAT_STRESS_SECONDS:-300}"
 export FACTORCAT_STRESS_WRITERS="${FACTORCAT_STRESS_WRITERS:-3}"

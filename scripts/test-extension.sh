@@ -12,29 +12,15 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 browsers=${FACTORCAT_E2E_BROWSERS:-chromium firefox}
 
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-
+. scripts/lib.sh
 if [ "$what" != unit ]; then
-  need_apt=()
-  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-  command -v firefox-esr >/dev/null 2>&1 || need_apt+=(firefox-esr)
-  command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus)
-  command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
-  if ((${#need_apt[@]})); then
-    echo "installing: ${need_apt[*]}" >&2
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  fi
+  apt_install_missing chromium:chromium firefox-esr:firefox-esr dbus-run-session:dbus \
+    gnome-keyring-daemon:gnome-keyring
 fi
 
 # Node.js and npm come with the build machines; install Debian's where they
 # do not.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "installing: nodejs npm" >&2
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
+apt_install_missing node:nodejs npm:npm
 
 # node_modules is (re)installed whenever package-lock.json changed.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -63,9 +49,9 @@ files=()
 for b in $browsers; do files+=("tests/e2e/$b.test.js"); done
 
 echo "== extension end-to-end tests: $browsers" >&2
-# The vault is passphrase-only (no keyring needed); a private D-Bus session
-# with an unlocked Secret Service is still given, so the host finds one if
-# it looks, and never the person's own.
+# Inside this private D-Bus session with an unlocked Secret Service the test
+# vault keeps its key in that keyring (tests/e2e/support/env.js; passphrase-only
+# outside one), and never touches the person's own.
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 mkdir -p "$test_home/run" && chmod 700 "$test_home/run"

@@ -8,18 +8,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
-for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus oathtool:oathtool \
-            secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
-done
-dpkg -s libdbus-1-dev >/dev/null 2>&1 || need_apt+=(libdbus-1-dev)
-if ((${#need_apt[@]})); then
-  echo "installing: ${need_apt[*]}" >&2
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+. scripts/lib.sh
+apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus oathtool:oathtool \
+  secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config cc:gcc curl:curl \
+  libdbus-1-dev ca-certificates
+
+# A fresh machine has no Rust toolchain (and Debian's is older than the
+# crate's rust-version): install rustup's stable one with rustfmt and clippy.
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ] ||
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+      sh -s -- -y --profile minimal --component rustfmt,clippy >/dev/null
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 fi
 
 # oathtool was installed above, so the code cross-check must not skip.

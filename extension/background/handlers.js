@@ -3,7 +3,7 @@
 import { errorInfo, hostError } from './errors.js';
 import { getOptions, setOptions } from './options.js';
 
-const { ruleFor, awsPartition } = globalThis.FactorCat.siteRules;
+const { ruleFor, awsPartition, ACCOUNT_ID } = globalThis.FactorCat.siteRules;
 
 const MEMORY_MS = 15 * 60 * 1000;
 const HINT_KEYS = ['account', 'user', 'email'];
@@ -204,9 +204,10 @@ export function makeHandlers({ api, host }) {
     // "Add to FactorCat" on the IAM console's assign-MFA wizard.
     async enroll(msg, sender) {
       try {
-        if (ruleFor(sender.url)?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
+        const rule = ruleFor(sender.url);
+        if (rule?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
         const secret = String(msg.secret ?? '').replace(/\s+/g, '').toUpperCase();
-        if (!/^[A-Z2-7]{16,128}=*$/.test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
+        if (!new RegExp(rule.enroll.secretPattern).test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
         const account = typeof msg.account === 'string' && /^(\d{12}|[a-z0-9-]{3,63})$/.test(msg.account) ? msg.account : null;
         const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
         const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
@@ -218,7 +219,7 @@ export function makeHandlers({ api, host }) {
         };
         if (account) {
           req.aws = { partition, ...(user ? { user } : {}) };
-          if (/^\d{12}$/.test(account)) req.aws.account_id = account;
+          if (ACCOUNT_ID.test(account)) req.aws.account_id = account;
           else req.aws.account_alias = account;
         }
         const added = await host.request('add', req);
