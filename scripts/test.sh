@@ -10,16 +10,14 @@ cd "$(dirname "$0")/.."
 
 . scripts/lib.sh
 apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus oathtool:oathtool \
-  secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config cc:gcc curl:curl \
-  libdbus-1-dev ca-certificates
+  secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config cc:gcc \
+  libdbus-1-dev
 
-# A fresh machine has no Rust toolchain (and Debian's is older than the
-# crate's rust-version): install rustup's stable one with rustfmt and clippy.
+# The Rust toolchain is not an apt package here (Debian's is older than the
+# crate's rust-version): it must be on PATH already.
 if ! command -v cargo >/dev/null 2>&1; then
-  [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ] ||
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-      sh -s -- -y --profile minimal --component rustfmt,clippy >/dev/null
-  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+  echo "cargo not found: install a Rust toolchain of version 1.89 or newer with rustfmt and clippy (rustup, https://rustup.rs), then run this again" >&2
+  exit 1
 fi
 
 # oathtool was installed above, so the code cross-check must not skip.
