@@ -36,7 +36,15 @@ node --test tests/unit/*.test.js
 
 echo "== build the host" >&2
 cargo build -p factorcat --locked --quiet
-export FACTORCAT_BIN="$PWD/target/debug/factorcat"
+# Wherever cargo puts its output (CARGO_TARGET_DIR, build.target-dir in a
+# cargo config), not only ./target.
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')
+export FACTORCAT_BIN="$target_dir/debug/factorcat"
+if [ ! -x "$FACTORCAT_BIN" ]; then
+  echo "error: $FACTORCAT_BIN does not exist or is not executable although cargo build succeeded" >&2
+  exit 1
+fi
 # The end-to-end tests drive the real host; if the built binary does not
 # answer a native-messaging `hello`, that is a failure, not a reason to test
 # against something else.
