@@ -11,7 +11,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-#[path = "../../tests/support/corpus.rs"]
+#[path = "../../tests/suite/support/corpus.rs"]
 mod corpus;
 use corpus::corpus_body;
 
