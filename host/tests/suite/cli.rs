@@ -4,8 +4,7 @@
 //! keyring; `keyring_vault_works_end_to_end` uses the real Secret Service
 //! that the test script starts.
 
-#[path = "support/piped.rs"]
-mod piped;
+use crate::support::piped;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -21,8 +21,7 @@
 //!   `23456789BCDFGHJKMNPQRTVWXY` five times, dividing by 26 each time; this
 //!   reproduces the KeePassXC and Bitwarden codes above.)
 
-#[path = "support/secrets.rs"]
-mod secrets;
+use crate::support::secrets;
 
 use factorcat::secret::Secret;
 use factorcat::token::{Algorithm, Kind, Token};

@@ -349,7 +349,8 @@ fn child(mode: &str, dir: &Path) -> Command {
 fn child_args() -> [&'static str; 5] {
     [
         "--exact",
-        "child_main",
+        // The test's path in the suite binary.
+        "faults::child_main",
         "--nocapture",
         "--test-threads=1",
         "-q",

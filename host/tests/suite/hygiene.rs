@@ -34,12 +34,7 @@
 //! * `the_checker_finds_what_it_looks_for` shows that the checks above can
 //!   fail: each spelling, a code, a passphrase and a panic are caught.
 
-#[path = "support/piped.rs"]
-mod piped;
-#[path = "support/secrets.rs"]
-mod secrets;
-#[path = "support/strategies.rs"]
-mod strategies;
+use crate::support::{piped, secrets, strategies};
 
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};

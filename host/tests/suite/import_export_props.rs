@@ -21,18 +21,15 @@
 //! caller lower), so those properties run only a few cases; set
 //! `PROPTEST_CASES` for a longer run.
 
-#[path = "support/secrets.rs"]
-mod secrets;
-#[path = "support/strategies.rs"]
-mod strategies;
+use crate::support::secrets;
 
+use crate::support::strategies::{self, clean_text, config, distinct_ids, token, token_with};
 use factorcat::export::{self, ExportFormat, Protection, export};
 use factorcat::import::{self, Format, same_generator};
 use factorcat::otpauth;
 use factorcat::secret::Secret;
 use factorcat::token::{Algorithm, Kind, MAX_TEXT_LEN, Token};
 use proptest::prelude::*;
-use strategies::{clean_text, config, distinct_ids, token, token_with};
 
 const PASSWORD: &str = "export password ✓";
 

@@ -9,8 +9,7 @@
 //! Modules: fixtures (tokens and codes), failures, detection, qr (images
 //! made here with the `qrcode` encoder), cli (a real vault).
 
-#[path = "support/secrets.rs"]
-mod secrets;
+use crate::support::secrets;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

@@ -7,17 +7,13 @@
 //! - uninstall never touches other hosts' manifests
 //! - detection and refusals (unknown names, bad ids)
 //! - doctor: what it catches, and a clean bill of health
-#![cfg(target_os = "linux")]
-
-#[path = "support/keyring.rs"]
-mod keyring;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-use keyring::{KeyringCleanup, keyring_tests_enabled};
+use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

@@ -39,11 +39,6 @@
 //! keyring, as `scripts/test.sh` does, or skip them with
 //! `FACTORCAT_SKIP_KEYRING_TESTS=1`.
 
-#[path = "support/corpus.rs"]
-mod corpus;
-#[path = "support/procs.rs"]
-mod procs;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,7 +52,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use procs::{Browser, Host, KeyringVault, Timing, cli, keyring_tests_enabled, memory};
+use crate::support::corpus;
+use crate::support::procs::{
+    self, Browser, Host, KeyringVault, Timing, cli, keyring_tests_enabled, memory,
+};
 
 /// The host never hands out a code with fewer seconds left for filling.
 const MIN_FILL_SECONDS: u64 = 5;

@@ -29,25 +29,22 @@
 //!
 //! Case counts are modest; set `PROPTEST_CASES` for a longer run.
 
-#[path = "support/strategies.rs"]
-mod strategies;
-
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
+use crate::support::strategies::{self, config};
 use factorcat::site::{self, Hint, MatchResult, Strength};
 use factorcat::token::{AwsContext, Partition, TokenSites};
 use proptest::prelude::*;
 use publicsuffix::Psl;
-use strategies::config;
 use uuid::Uuid;
 
 /// The bundled Public Suffix List, parsed by the `publicsuffix` crate.
 fn list() -> &'static publicsuffix::List {
     static LIST: OnceLock<publicsuffix::List> = OnceLock::new();
     LIST.get_or_init(|| {
-        include_str!("../src/data/public_suffix_list.dat")
+        include_str!("../../src/data/public_suffix_list.dat")
             .parse()
             .expect("the bundled list parses")
     })

@@ -225,12 +225,9 @@ fn development_ids_from_the_environment() {
 }
 
 /// Decodes the corpus notation shared with the unit tests.
-#[path = "support/corpus.rs"]
-mod corpus;
 /// The text forms of a secret.
-#[path = "support/secrets.rs"]
-mod secrets;
-use corpus::corpus_body;
+use crate::support::corpus::corpus_body;
+use crate::support::secrets;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let text = std::fs::read_to_string(data_dir().join("bad_requests.txt")).unwrap();

@@ -12,21 +12,18 @@
 //! Child processes are this test binary re-run with `FACTORCAT_TEST_CHILD`
 //! set; [`child_main`] then acts as the child instead of a test.
 
-#[path = "support/keyring.rs"]
-mod keyring;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
 use factorcat::token::{Token, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
-use keyring::{KeyringCleanup, keyring_tests_enabled};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -510,7 +507,8 @@ fn child(mode: &str, dir: &Path) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
-        "child_main",
+        // The test's path in the suite binary.
+        "vault::child_main",
         "--nocapture",
         "--test-threads=1",
         "-q",
@@ -737,7 +735,7 @@ fn locked_or_absent_keyring_gives_actionable_errors_and_passphrase_works() {
         exe="$1"
         mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
         printf 'private-session' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-        child() { FACTORCAT_TEST_CHILD="$1" "$exe" --exact child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
+        child() { FACTORCAT_TEST_CHILD="$1" "$exe" --exact vault::child_main --nocapture --test-threads=1 -q | grep '^RESULT'; }
         echo "1 $(child create)"
         echo "2 $(child read)"
         # The key cache: unused while FACTORCAT_NO_KEY_CACHE=1, filled by a

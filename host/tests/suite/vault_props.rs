@@ -19,18 +19,13 @@
 //! so no keyring is needed and a case takes milliseconds. Case counts are
 //! small; set `PROPTEST_CASES` for a longer run.
 
-#[path = "support/secrets.rs"]
-mod secrets;
-#[path = "support/strategies.rs"]
-mod strategies;
-
 use std::collections::BTreeMap;
 
+use crate::support::secrets::secret_spellings;
+use crate::support::strategies::{config, contains_bytes, token, tokens};
 use factorcat::token::{Token, TokenHead, TokenSites};
 use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
 use proptest::prelude::*;
-use secrets::secret_spellings;
-use strategies::{config, contains_bytes, token, tokens};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 

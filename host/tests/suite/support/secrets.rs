@@ -1,6 +1,5 @@
 //! The text forms of a secret: the ones tests look for where a secret must
 //! never appear, and the hex other tools take.
-#![allow(dead_code)]
 
 use factorcat::secret::Secret;
 
