@@ -53,9 +53,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::corpus;
-use crate::support::procs::{
-    self, Browser, Host, KeyringVault, Timing, cli, keyring_tests_enabled, memory,
-};
+use crate::support::keyring::keyring_tests_enabled;
+use crate::support::procs::{self, Browser, Host, KeyringVault, Timing, cli, memory};
 
 /// The host never hands out a code with fewer seconds left for filling.
 const MIN_FILL_SECONDS: u64 = 5;

@@ -8,13 +8,15 @@ use factorcat::keystore;
 /// cannot run and were not explicitly skipped.
 pub fn keyring_tests_enabled() -> bool {
     if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
+        eprintln!("FACTORCAT_SKIP_KEYRING_TESTS=1: skipped");
         return false;
     }
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "DBUS_SESSION_BUS_ADDRESS is unset, so the keyring tests cannot reach a Secret \
-         Service. Run the tests through scripts/test.sh (it starts a private D-Bus session \
-         with an unlocked gnome-keyring), or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip them."
+         Service. Run the tests through scripts/test.sh, or the long versions through \
+         scripts/stress.sh (both start a private D-Bus session with an unlocked \
+         gnome-keyring), or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip them."
     );
     true
 }

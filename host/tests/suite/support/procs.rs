@@ -9,9 +9,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Output, 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use factorcat::keystore;
 use factorcat::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 use serde_json::Value;
+
+use crate::support::keyring::KeyringCleanup;
 
 /// FactorCat's Chromium extension id (`extension/manifest.json`'s key).
 pub const CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
@@ -251,28 +252,12 @@ pub fn memory(pid: u32) -> Option<Memory> {
     })
 }
 
-/// True when the Secret Service tests can run; panics with instructions
-/// when they cannot and were not explicitly skipped.
-pub fn keyring_tests_enabled() -> bool {
-    if std::env::var_os("FACTORCAT_SKIP_KEYRING_TESTS").is_some_and(|v| v == "1") {
-        eprintln!("FACTORCAT_SKIP_KEYRING_TESTS=1: skipped");
-        return false;
-    }
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "DBUS_SESSION_BUS_ADDRESS is unset, so these tests cannot reach a Secret Service. \
-         Run them through scripts/test.sh or scripts/stress.sh (a private D-Bus session with \
-         an unlocked gnome-keyring), or set FACTORCAT_SKIP_KEYRING_TESTS=1 to skip them."
-    );
-    true
-}
-
 /// A vault in a temporary directory whose only slot is the OS keyring, as
 /// `factorcat add` creates it. Its keyring entry and cached key are deleted
 /// when it is dropped.
 pub struct KeyringVault {
     dir: tempfile::TempDir,
-    id: String,
+    _cleanup: KeyringCleanup,
 }
 
 impl KeyringVault {
@@ -287,7 +272,10 @@ impl KeyringVault {
             })
             .expect("a keyring vault (is the Secret Service unlocked?)");
         let id = vault.id().unwrap().to_string();
-        let made = KeyringVault { dir, id };
+        let made = KeyringVault {
+            dir,
+            _cleanup: KeyringCleanup(id),
+        };
         vault
             .update(&Unlock::default(), |d: &mut VaultData| {
                 *d = data;
@@ -307,12 +295,5 @@ impl KeyringVault {
         Vault::at(self.dir.path())
             .read(&Unlock::default())
             .expect("the vault opens")
-    }
-}
-
-impl Drop for KeyringVault {
-    fn drop(&mut self) {
-        let _ = keystore::keyring_delete(&self.id);
-        keystore::cache_drop(&self.id);
     }
 }
