@@ -36,7 +36,7 @@ flags (sanitizer coverage). Install one with:
     rustup toolchain install nightly
 
 then run this script again. The stable test run replays the committed
-corpora without it: cargo test -p factorcat --test fuzz_corpus
+corpora without it: cargo test -p factorcat --test suite fuzz_corpus::
 EOF
   exit 2
 fi

@@ -4,13 +4,13 @@
 #
 # Usage: scripts/stress.sh [all|load|concurrency|soak|faults]   (default: all)
 #
-#   concurrency  host/tests/load.rs: native hosts and command-line processes
-#                on one keyring vault at once
-#   soak         host/tests/load.rs: one host connection, many requests,
-#                memory sampled
+#   concurrency  host/tests/suite/load.rs: native hosts and command-line
+#                processes on one keyring vault at once
+#   soak         host/tests/suite/load.rs: one host connection, many
+#                requests, memory sampled
 #   load         both of the above
-#   faults       host/tests/faults.rs, the whole suite, with the SIGKILL
-#                test's count raised
+#   faults       host/tests/suite/faults.rs, the whole suite, with the
+#                SIGKILL test's count raised
 #
 # Sizes, from the environment (defaults in brackets):
 #   FACTORCAT_STRESS_SECONDS=N        length of the concurrent run [300]
@@ -53,25 +53,26 @@ export FACTORCAT_STRESS_WRITERS="${FACTORCAT_STRESS_WRITERS:-3}"
 export FACTORCAT_STRESS_SOAK_REQUESTS="${FACTORCAT_STRESS_SOAK_REQUESTS:-1000000}"
 export FACTORCAT_STRESS_KILLS="${FACTORCAT_STRESS_KILLS:-1000}"
 
+# Each run is a filter on the test paths of the one integration-test binary
+# (host/tests/suite/): a module's path with `::` runs all of its tests.
 runs=()
 case "$suite" in
-  all) runs=("load" "faults") ;;
-  load) runs=("load") ;;
-  concurrency) runs=("load hosts_and_command_lines_at_once_lose_nothing") ;;
-  soak) runs=("load one_connection_serves_many_requests_in_flat_memory") ;;
-  faults) runs=("faults") ;;
+  all) runs=("load::" "faults::") ;;
+  load) runs=("load::") ;;
+  concurrency) runs=("load::hosts_and_command_lines_at_once_lose_nothing") ;;
+  soak) runs=("load::one_connection_serves_many_requests_in_flat_memory") ;;
+  faults) runs=("faults::") ;;
 esac
-targets=()
 for run in "${runs[@]}"; do
-  if [ ! -f "host/tests/${run%% *}.rs" ]; then
-    echo "host/tests/${run%% *}.rs is missing in this checkout" >&2
+  file="host/tests/suite/${run%%::*}.rs"
+  if [ ! -f "$file" ]; then
+    echo "$file is missing in this checkout" >&2
     exit 1
   fi
-  targets+=(--test "${run%% *}")
 done
 
 echo "== building (release)" >&2
-cargo test --release --locked -p factorcat --no-run "${targets[@]}"
+cargo test --release --locked -p factorcat --no-run --test suite
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
   "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >&2
@@ -87,12 +88,11 @@ HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test
   dbus-run-session -- bash -c '
     set -euo pipefail
     printf "factorcat-stress" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    for run in "$@"; do
-      read -r binary filter <<<"$run"
-      echo "== $binary ${filter:-(every test)}" >&2
+    for filter in "$@"; do
+      echo "== $filter" >&2
       started=$SECONDS
-      cargo test --release --locked -p factorcat --test "$binary" -- ${filter:+"$filter"} \
+      cargo test --release --locked -p factorcat --test suite -- "$filter" \
         --nocapture --test-threads=1
-      echo "== $binary: $((SECONDS - started)) s" >&2
+      echo "== $filter: $((SECONDS - started)) s" >&2
     done
   ' bash "${runs[@]}" 2> >(grep -v "Failed to set fd limit" >&2)

@@ -7,7 +7,7 @@
 //! panics, which the fuzzer reports as a crash.
 //!
 //! The same functions replay the committed corpora and regression inputs in
-//! the normal test run (`host/tests/fuzz_corpus.rs`). Not a stable API.
+//! the normal test run (`host/tests/suite/fuzz_corpus.rs`). Not a stable API.
 
 use std::io::Cursor;
 
