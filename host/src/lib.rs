@@ -2,7 +2,6 @@
 //! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
 //! the command-line tool and the browser's native-messaging host.
 
-pub mod cli;
 pub mod doctor;
 pub mod export;
 pub mod import;

@@ -1,6 +1,8 @@
 //! `factorcat`: the command-line tool, and the native-messaging host when a
 //! browser starts it.
 
+mod cli;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -8,5 +10,5 @@ fn main() -> ExitCode {
     if let Some(caller) = factorcat::native::browser_caller(&args) {
         std::process::exit(factorcat::native::run_native_host(caller));
     }
-    factorcat::cli::run(args)
+    cli::run(args)
 }

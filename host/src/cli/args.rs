@@ -47,11 +47,11 @@ pub enum Command {
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Register factorcat as the native-messaging host of the browsers found (or named).
-    Install(crate::install::InstallArgs),
+    Install(factorcat::install::InstallArgs),
     /// Remove FactorCat's native-messaging manifests (nothing else is touched).
-    Uninstall(crate::install::UninstallArgs),
+    Uninstall(factorcat::install::UninstallArgs),
     /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
-    Doctor(crate::doctor::DoctorArgs),
+    Doctor(factorcat::doctor::DoctorArgs),
     /// Write every token, secrets included, as an encrypted backup (or --plaintext).
     Export(super::export_cmd::ExportArgs),
 }
@@ -441,6 +441,81 @@ mod tests {
             assert!(
                 Cli::try_parse_from(&argv).is_err(),
                 "{argv:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn command_forms_parse_and_contradictions_are_refused() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ());
+        for argv in [
+            &["factorcat", "install"][..],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--browser",
+                "firefox",
+                "--dry-run",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+                "--extension-id",
+                "x",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--system",
+                "--extension-id",
+                "a",
+                "--extension-id",
+                "b",
+            ],
+            &["factorcat", "uninstall", "--browser", "edge"],
+            &["factorcat", "uninstall", "--system", "--dry-run"],
+            &["factorcat", "doctor"],
+            &[
+                "factorcat",
+                "doctor",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+            ],
+        ] {
+            parse(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+        for argv in [
+            &["factorcat", "install", "--system", "--user-data-dir", "d"][..],
+            &["factorcat", "uninstall", "--system", "--user-data-dir", "d"],
+            &["factorcat", "install", "--browser"],
+        ] {
+            assert!(parse(argv).is_err(), "{argv:?} should be refused");
+        }
+    }
+
+    /// The parsed command line is printed by `Debug` (clap's own errors,
+    /// a `dbg!` while debugging): it must not carry the URI or the secret.
+    #[test]
+    fn add_args_debug_holds_no_secret() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let link = format!("otpauth://totp/A:b?secret={secret}");
+        for argv in [
+            vec!["factorcat", "add", &link],
+            vec!["factorcat", "add", "--issuer", "I", "--secret", secret],
+        ] {
+            let text = format!("{:?}", Cli::try_parse_from(&argv).unwrap());
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(
+                !text.contains(secret) && !text.contains(&secret.to_lowercase()),
+                "{text}"
             );
         }
     }

@@ -10,13 +10,13 @@ use super::args::{
 };
 use super::output::{details, display_order, table, token_json};
 use super::{CliError, CliResult, unlock};
-use crate::import::same_generator;
-use crate::otpauth;
-use crate::query::{self, short_id};
-use crate::secret::Secret;
-use crate::site::{self, Hint, Strength};
-use crate::token::{Algorithm, Identity, Kind, Partition, STEAM_DIGITS, Token, now_unix};
-use crate::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
+use factorcat::import::same_generator;
+use factorcat::otpauth;
+use factorcat::query::{self, short_id};
+use factorcat::secret::Secret;
+use factorcat::site::{self, Hint, Strength};
+use factorcat::token::{Algorithm, Identity, Kind, Partition, STEAM_DIGITS, Token, now_unix};
+use factorcat::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 
 /// Runs one parsed subcommand.
 pub fn dispatch(command: Command) -> CliResult {
@@ -35,9 +35,9 @@ pub fn dispatch(command: Command) -> CliResult {
         Command::Remove(a) => remove(a),
         Command::Passphrase(a) => passphrase(a),
         Command::Completions(a) => completions(a),
-        Command::Install(a) => Ok(crate::install::run_install(&a)?),
-        Command::Uninstall(a) => Ok(crate::install::run_uninstall(&a)?),
-        Command::Doctor(a) => Ok(crate::doctor::run(&a)?),
+        Command::Install(a) => Ok(factorcat::install::run_install(&a)?),
+        Command::Uninstall(a) => Ok(factorcat::install::run_uninstall(&a)?),
+        Command::Doctor(a) => Ok(factorcat::doctor::run(&a)?),
         Command::Export(a) => super::export_cmd::run(a),
     }
 }
@@ -581,7 +581,7 @@ fn completions(args: CompletionsArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::AwsContext;
+    use factorcat::token::AwsContext;
 
     #[test]
     fn sites_are_normalized_or_refused() {

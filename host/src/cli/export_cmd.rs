@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 
 use super::commands::{io_err, new_passphrase};
 use super::{CliError, CliResult, unlock};
-use crate::export::{self, ExportFormat, Protection};
-use crate::vault::Vault;
+use factorcat::export::{self, ExportFormat, Protection};
+use factorcat::vault::Vault;
 
 /// Environment variable holding the export passphrase, for scripts.
 pub const ENV_EXPORT_PASSPHRASE: &str = "FACTORCAT_EXPORT_PASSPHRASE";

@@ -11,11 +11,11 @@ use zeroize::Zeroizing;
 use super::args::ImportArgs;
 use super::commands::{io_err, say, vault_for_writing};
 use super::{CliError, CliResult, unlock};
-use crate::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
-use crate::qr;
-use crate::query::short_id;
-use crate::token::Token;
-use crate::vault::{Vault, VaultData, VaultError};
+use factorcat::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
+use factorcat::qr;
+use factorcat::query::short_id;
+use factorcat::token::Token;
+use factorcat::vault::{Vault, VaultData, VaultError};
 
 /// Environment variable with the export's password, for scripts.
 pub const ENV_IMPORT_PASSWORD: &str = "FACTORCAT_IMPORT_PASSWORD";

@@ -16,13 +16,14 @@ use zeroize::Zeroizing;
 
 pub use args::Cli;
 
-use crate::import::ImportError;
-use crate::otpauth::OtpauthError;
-use crate::qr::QrError;
-use crate::query::QueryError;
-use crate::secret::SecretError;
-use crate::token::ParamError;
-use crate::vault::{Unlock, VaultError};
+use factorcat::import::ImportError;
+use factorcat::install::InstallError;
+use factorcat::otpauth::OtpauthError;
+use factorcat::qr::QrError;
+use factorcat::query::QueryError;
+use factorcat::secret::SecretError;
+use factorcat::token::ParamError;
+use factorcat::vault::{Unlock, VaultError};
 
 /// Exit codes, documented in the README. Scripts rely on them.
 pub mod exit {
@@ -113,6 +114,42 @@ impl CliError {
             }
             CliError::Import(_) | CliError::Qr(_) | CliError::BadEntries(_) => exit::INVALID_TOKEN,
             CliError::Io { .. } => exit::FAILURE,
+        }
+    }
+}
+
+impl From<InstallError> for CliError {
+    fn from(e: InstallError) -> Self {
+        match e {
+            InstallError::UnknownBrowser { .. }
+            | InstallError::NoBrowserFound { .. }
+            | InstallError::UserDataDirNeedsBrowser
+            | InstallError::NoSystemPlace { .. }
+            | InstallError::FamilyClash { .. }
+            | InstallError::ExtensionId(_) => CliError::Usage(e.to_string()),
+            InstallError::Output(source) => CliError::Io {
+                what: "writing to standard output".into(),
+                source,
+            },
+            InstallError::Io {
+                action,
+                target,
+                source,
+                hint,
+            } => CliError::Io {
+                what: format!("{action} {target}"),
+                source: io::Error::new(source.kind(), format!("{source}{hint}")),
+            },
+            InstallError::Problems(n) => CliError::Io {
+                what: format!("doctor found {n} problem(s)"),
+                source: io::Error::other("each is listed above with its fix"),
+            },
+            InstallError::NoHome | InstallError::CurrentExe(_) | InstallError::Template(_) => {
+                CliError::Io {
+                    what: "install".into(),
+                    source: io::Error::other(e.to_string()),
+                }
+            }
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::query::short_id;
-use crate::token::{AwsContext, Kind, Token};
+use factorcat::query::short_id;
+use factorcat::token::{AwsContext, Kind, Token};
 
 /// The JSON object for one token: metadata only, never the secret.
 pub fn token_json(token: &Token) -> Value {
@@ -113,8 +113,8 @@ pub fn details(token: &Token) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
-    use crate::token::AwsContext;
+    use factorcat::secret::Secret;
+    use factorcat::token::AwsContext;
 
     fn sample() -> Token {
         let mut t = Token::new(

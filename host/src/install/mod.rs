@@ -165,43 +165,6 @@ impl InstallError {
     }
 }
 
-impl From<InstallError> for crate::cli::CliError {
-    fn from(e: InstallError) -> Self {
-        use crate::cli::CliError;
-        match e {
-            InstallError::UnknownBrowser { .. }
-            | InstallError::NoBrowserFound { .. }
-            | InstallError::UserDataDirNeedsBrowser
-            | InstallError::NoSystemPlace { .. }
-            | InstallError::FamilyClash { .. }
-            | InstallError::ExtensionId(_) => CliError::Usage(e.to_string()),
-            InstallError::Output(source) => CliError::Io {
-                what: "writing to standard output".into(),
-                source,
-            },
-            InstallError::Io {
-                action,
-                target,
-                source,
-                hint,
-            } => CliError::Io {
-                what: format!("{action} {target}"),
-                source: io::Error::new(source.kind(), format!("{source}{hint}")),
-            },
-            InstallError::Problems(n) => CliError::Io {
-                what: format!("doctor found {n} problem(s)"),
-                source: io::Error::other("each is listed above with its fix"),
-            },
-            InstallError::NoHome | InstallError::CurrentExe(_) | InstallError::Template(_) => {
-                CliError::Io {
-                    what: "install".into(),
-                    source: io::Error::other(e.to_string()),
-                }
-            }
-        }
-    }
-}
-
 /// Where one manifest goes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Place {
@@ -1234,63 +1197,6 @@ mod tests {
         let script = flatpak_wrapper(path);
         assert!(script.starts_with("#!/bin/sh\n"));
         assert_eq!(flatpak_wrapper_target(&script).as_deref(), Some(path));
-    }
-
-    #[test]
-    fn command_forms_parse_and_contradictions_are_refused() {
-        use clap::Parser;
-        let parse = |argv: &[&str]| crate::cli::Cli::try_parse_from(argv).map(|_| ());
-        for argv in [
-            &["factorcat", "install"][..],
-            &[
-                "factorcat",
-                "install",
-                "--browser",
-                "chromium",
-                "--browser",
-                "firefox",
-                "--dry-run",
-            ],
-            &[
-                "factorcat",
-                "install",
-                "--browser",
-                "chromium",
-                "--user-data-dir",
-                "d",
-                "--extension-id",
-                "x",
-            ],
-            &[
-                "factorcat",
-                "install",
-                "--system",
-                "--extension-id",
-                "a",
-                "--extension-id",
-                "b",
-            ],
-            &["factorcat", "uninstall", "--browser", "edge"],
-            &["factorcat", "uninstall", "--system", "--dry-run"],
-            &["factorcat", "doctor"],
-            &[
-                "factorcat",
-                "doctor",
-                "--browser",
-                "chromium",
-                "--user-data-dir",
-                "d",
-            ],
-        ] {
-            parse(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-        }
-        for argv in [
-            &["factorcat", "install", "--system", "--user-data-dir", "d"][..],
-            &["factorcat", "uninstall", "--system", "--user-data-dir", "d"],
-            &["factorcat", "install", "--browser"],
-        ] {
-            assert!(parse(argv).is_err(), "{argv:?} should be refused");
-        }
     }
 
     #[test]

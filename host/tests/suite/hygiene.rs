@@ -1099,17 +1099,6 @@ fn debug_and_error_texts_of_library_types_hold_no_secret() {
         format!("{:?}", FileBytes(Zeroizing::new(RAW[3].to_vec()))),
     );
 
-    // The parsed command line.
-    let link = format!("otpauth://totp/A:b?secret={}", b32(3));
-    let s3 = b32(3);
-    for argv in [
-        vec!["factorcat", "add", &link],
-        vec!["factorcat", "add", "--issuer", "I", "--secret", &s3],
-    ] {
-        let cli = <factorcat::cli::Cli as clap::Parser>::try_parse_from(argv).unwrap();
-        add("Cli", format!("{cli:?}"));
-    }
-
     // Decoded requests and their parts.
     let list = format!("otpauth://totp/L:x?secret={}\n", b32(4));
     for request in [
