@@ -1,20 +1,32 @@
 //! The `factorcat` command-line interface: parse, resolve, act, and map
 //! every failure to a sentence with the fix and a documented exit code.
+//!
+//! One module per subcommand, each with its clap arguments and its `run`;
+//! `console` talks to the terminal, `fields` holds the flags `add` and
+//! `edit` share, and `output` formats tokens. The forms of `add`, `code` and
+//! `list` are fixed: scripts and other tools depend on them.
 
-mod args;
-mod commands;
-mod export_cmd;
-mod import_cmd;
+mod add;
+mod code;
+mod completions;
+mod console;
+mod edit;
+mod export;
+mod fields;
+mod import;
+mod init;
+mod list;
+mod r#match;
 mod output;
+mod passphrase;
+mod remove;
+mod show;
 
 use std::ffi::OsString;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use zeroize::Zeroizing;
-
-pub use args::Cli;
+use clap::{Parser, Subcommand};
 
 use factorcat::import::ImportError;
 use factorcat::install::InstallError;
@@ -23,7 +35,57 @@ use factorcat::qr::QrError;
 use factorcat::query::QueryError;
 use factorcat::secret::SecretError;
 use factorcat::token::ParamError;
-use factorcat::vault::{Unlock, VaultError};
+use factorcat::vault::VaultError;
+
+/// A TOTP/HOTP/Steam authenticator whose tokens live in an encrypted vault
+/// keyed from the OS keyring.
+#[derive(Debug, Parser)]
+#[command(name = "factorcat", version, about, long_about = None)]
+#[command(
+    after_help = "The vault lives in $FACTORCAT_HOME (a directory) or the platform's data directory.\n\
+FACTORCAT_PASSPHRASE unlocks the passphrase slot when the keyring cannot.\nExit codes are listed in the README."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the vault (done automatically by the first `add`).
+    Init(init::InitArgs),
+    /// Add a token from an otpauth:// URI, from its fields, or from a QR code image.
+    Add(add::AddArgs),
+    /// Import every token of another authenticator's export (all or nothing unless --skip-bad).
+    Import(import::ImportArgs),
+    /// Print the current code of one token, and nothing else, on stdout.
+    Code(code::CodeArgs),
+    /// List tokens (never their secrets).
+    List(list::ListArgs),
+    /// Show which tokens the page at a URL gets, and whether one would be auto-filled.
+    Match(r#match::MatchArgs),
+    /// Show one token's details (never its secret).
+    Show(show::ShowArgs),
+    /// Rename a token or change its sites, AWS context, tags or pin.
+    Edit(edit::EditArgs),
+    /// Remove a token.
+    #[command(visible_alias = "rm")]
+    Remove(remove::RemoveArgs),
+    /// Add, change or remove the vault's passphrase slot.
+    Passphrase(passphrase::PassphraseArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Register factorcat as the native-messaging host of the browsers found (or named).
+    Install(factorcat::install::InstallArgs),
+    /// Remove FactorCat's native-messaging manifests (nothing else is touched).
+    Uninstall(factorcat::install::UninstallArgs),
+    /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
+    Doctor(factorcat::doctor::DoctorArgs),
+    /// Write every token, secrets included, as an encrypted backup (or --plaintext).
+    Export(export::ExportArgs),
+}
 
 /// Exit codes, documented in the README. Scripts rely on them.
 pub mod exit {
@@ -116,6 +178,12 @@ impl CliError {
             CliError::Io { .. } => exit::FAILURE,
         }
     }
+
+    /// The token was removed by another process between the read and the
+    /// write.
+    fn vanished(id: uuid::Uuid) -> CliError {
+        CliError::Query(QueryError::NotFound(id.to_string()))
+    }
 }
 
 impl From<InstallError> for CliError {
@@ -170,7 +238,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             });
         }
     };
-    match commands::dispatch(cli.command) {
+    match dispatch(cli.command) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(CliError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
             ExitCode::from(exit::OK)
@@ -182,16 +250,209 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// How the CLI unlocks the vault: the environment's passphrase, else an
-/// interactive prompt when standard input is a terminal.
-pub(crate) fn unlock() -> Unlock {
-    let mut unlock = Unlock::from_env();
-    if unlock.passphrase.is_none() && io::stdin().is_terminal() {
-        unlock.prompt = Some(Box::new(|prompt: &str| {
-            rpassword::prompt_password(format!("{prompt}: "))
-                .ok()
-                .map(Zeroizing::new)
-        }));
+/// Runs one parsed subcommand.
+fn dispatch(command: Command) -> CliResult {
+    match command {
+        Command::Init(a) => init::run(a),
+        Command::Add(a) => add::run(a),
+        Command::Import(a) => import::run(&a),
+        Command::Code(a) => code::run(a),
+        Command::List(a) => list::run(a),
+        Command::Match(a) => r#match::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Edit(a) => edit::run(a),
+        Command::Remove(a) => remove::run(a),
+        Command::Passphrase(a) => passphrase::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Install(a) => Ok(factorcat::install::run_install(&a)?),
+        Command::Uninstall(a) => Ok(factorcat::install::run_uninstall(&a)?),
+        Command::Doctor(a) => Ok(factorcat::doctor::run(&a)?),
+        Command::Export(a) => export::run(a),
     }
-    unlock
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fixed_forms_parse() {
+        for argv in [
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--site",
+                "a.example",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--hotp",
+                "--counter",
+                "3",
+            ],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--account",
+                "A",
+                "--secret",
+                "S",
+                "--steam",
+            ],
+            vec!["factorcat", "code", "prod", "--time", "59"],
+            vec![
+                "factorcat",
+                "code",
+                "--aws-mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+            ],
+            vec!["factorcat", "list", "--json"],
+            vec!["factorcat", "add", "--qr", "codes.png"],
+            vec!["factorcat", "import", "export.txt"],
+            vec![
+                "factorcat",
+                "import",
+                "backup.json",
+                "--format",
+                "aegis",
+                "--password-file",
+                "pw.txt",
+                "--dry-run",
+                "--skip-bad",
+            ],
+            vec![
+                "factorcat",
+                "match",
+                "https://signin.aws.amazon.com/",
+                "--account",
+                "prod",
+                "--user",
+                "alice",
+            ],
+        ] {
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        for argv in [
+            vec!["factorcat", "add"],
+            vec![
+                "factorcat",
+                "add",
+                "otpauth://totp/x?secret=A",
+                "--secret",
+                "S",
+            ],
+            vec!["factorcat", "add", "--secret", "S", "--hotp"],
+            vec![
+                "factorcat",
+                "add",
+                "--secret",
+                "S",
+                "--steam",
+                "--digits",
+                "6",
+            ],
+            vec!["factorcat", "code"],
+            vec![
+                "factorcat",
+                "add",
+                "--qr",
+                "a.png",
+                "otpauth://totp/x?secret=A",
+            ],
+            vec!["factorcat", "add", "--qr", "a.png", "--issuer", "I"],
+            vec!["factorcat", "import"],
+            vec!["factorcat", "edit", "x", "--pin", "--unpin"],
+        ] {
+            assert!(
+                Cli::try_parse_from(&argv).is_err(),
+                "{argv:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn command_forms_parse_and_contradictions_are_refused() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ());
+        for argv in [
+            &["factorcat", "install"][..],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--browser",
+                "firefox",
+                "--dry-run",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+                "--extension-id",
+                "x",
+            ],
+            &[
+                "factorcat",
+                "install",
+                "--system",
+                "--extension-id",
+                "a",
+                "--extension-id",
+                "b",
+            ],
+            &["factorcat", "uninstall", "--browser", "edge"],
+            &["factorcat", "uninstall", "--system", "--dry-run"],
+            &["factorcat", "doctor"],
+            &[
+                "factorcat",
+                "doctor",
+                "--browser",
+                "chromium",
+                "--user-data-dir",
+                "d",
+            ],
+        ] {
+            parse(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+        for argv in [
+            &["factorcat", "install", "--system", "--user-data-dir", "d"][..],
+            &["factorcat", "uninstall", "--system", "--user-data-dir", "d"],
+            &["factorcat", "install", "--browser"],
+        ] {
+            assert!(parse(argv).is_err(), "{argv:?} should be refused");
+        }
+    }
 }

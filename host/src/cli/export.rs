@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::commands::{io_err, new_passphrase};
-use super::{CliError, CliResult, unlock};
+use super::console::{io_err, new_passphrase, unlock};
+use super::{CliError, CliResult};
 use factorcat::export::{self, ExportFormat, Protection};
 use factorcat::vault::Vault;
 
@@ -54,7 +54,7 @@ impl FormatArg {
 }
 
 /// Runs `factorcat export`.
-pub fn run(args: ExportArgs) -> CliResult {
+pub(super) fn run(args: ExportArgs) -> CliResult {
     let format = args.format.format();
     // Decide everything that can be refused before unlocking anything.
     if format == ExportFormat::Otpauth && !args.plaintext {

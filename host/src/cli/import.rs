@@ -4,18 +4,40 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::Args;
 use zeroize::Zeroizing;
 
-use super::args::ImportArgs;
-use super::commands::{io_err, say, vault_for_writing};
-use super::{CliError, CliResult, unlock};
 use factorcat::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
 use factorcat::qr;
 use factorcat::query::short_id;
 use factorcat::token::Token;
 use factorcat::vault::{Vault, VaultData, VaultError};
+
+use super::console::{io_err, say, unlock};
+use super::init::vault_for_writing;
+use super::{CliError, CliResult};
+
+/// `factorcat import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file (its format is recognised from its content).
+    pub file: PathBuf,
+    /// The export's format: auto, otpauth, aegis, 2fas, andotp, authenticator, bitwarden, freeotp-plus or proton.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub format: String,
+    /// Read the backup's password from the first line of this file (else
+    /// FACTORCAT_IMPORT_PASSWORD, else asked when needed).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Show what would be imported; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the readable entries even when some cannot be read.
+    #[arg(long)]
+    pub skip_bad: bool,
+}
 
 /// Environment variable with the export's password, for scripts.
 pub const ENV_IMPORT_PASSWORD: &str = "FACTORCAT_IMPORT_PASSWORD";
@@ -57,7 +79,7 @@ fn password_from_file(path: &Path) -> CliResult<Zeroizing<String>> {
 }
 
 /// `factorcat import FILE`.
-pub(super) fn import(args: &ImportArgs) -> CliResult {
+pub(super) fn run(args: &ImportArgs) -> CliResult {
     let format = match args.format.trim() {
         f if f.eq_ignore_ascii_case("auto") => None,
         name => Some(Format::from_name(name).ok_or_else(|| {

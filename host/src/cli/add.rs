@@ -1,0 +1,210 @@
+//! `factorcat add`: one token from an otpauth:// URI or from its fields, or
+//! every token of a QR code image.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use factorcat::import::same_generator;
+use factorcat::otpauth;
+use factorcat::query::short_id;
+use factorcat::secret::Secret;
+use factorcat::token::{Algorithm, Kind, STEAM_DIGITS, Token};
+use factorcat::vault::VaultData;
+
+use super::console::{say, stdin_line, unlock};
+use super::fields::{AwsArgs, apply_aws, normalize_site, push_unique};
+use super::init::vault_for_writing;
+use super::{CliError, CliResult};
+
+/// `factorcat add`. `Debug` leaves out the URI and the secret.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret", "qr"])))]
+pub struct AddArgs {
+    /// A PNG or JPEG image: every otpauth:// and otpauth-migration:// QR code in it is added.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = [
+        "uri", "issuer", "account", "secret", "algorithm", "digits", "period", "hotp", "counter",
+        "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition",
+    ])]
+    pub qr: Option<PathBuf>,
+    /// An otpauth:// URI ("-" reads it from standard input, keeping it out of shell history).
+    pub uri: Option<String>,
+    /// Issuer, e.g. GitHub.
+    #[arg(long, conflicts_with = "uri")]
+    pub issuer: Option<String>,
+    /// Account name at the issuer.
+    #[arg(long, conflicts_with = "uri")]
+    pub account: Option<String>,
+    /// Base32 secret ("-" reads it from standard input).
+    #[arg(long, conflicts_with = "uri")]
+    pub secret: Option<String>,
+    /// Hash algorithm.
+    #[arg(long, value_enum, conflicts_with_all = ["uri", "steam"])]
+    pub algorithm: Option<AlgorithmArg>,
+    /// Digits per code (6–10).
+    #[arg(long, conflicts_with_all = ["uri", "steam"])]
+    pub digits: Option<u8>,
+    /// TOTP period in seconds.
+    #[arg(long, conflicts_with_all = ["uri", "hotp", "steam"])]
+    pub period: Option<u64>,
+    /// Counter-based (HOTP) token; needs --counter.
+    #[arg(long, requires = "counter", conflicts_with_all = ["uri", "steam"])]
+    pub hotp: bool,
+    /// The next HOTP counter value to use.
+    #[arg(long, requires = "hotp")]
+    pub counter: Option<u64>,
+    /// Steam Guard token (5 characters).
+    #[arg(long, conflicts_with = "uri")]
+    pub steam: bool,
+    /// A site (hostname or domain) the token belongs to; repeatable.
+    #[arg(long = "site", value_name = "DOMAIN")]
+    pub sites: Vec<String>,
+    /// A tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Pin the token to the top of lists.
+    #[arg(long)]
+    pub pin: bool,
+    /// AWS context.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+impl std::fmt::Debug for AddArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AddArgs")
+            .field("qr", &self.qr)
+            .field("uri", &redacted(&self.uri))
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("secret", &redacted(&self.secret))
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field("hotp", &self.hotp)
+            .field("counter", &self.counter)
+            .field("steam", &self.steam)
+            .field("sites", &self.sites)
+            .field("tags", &self.tags)
+            .field("pin", &self.pin)
+            .field("aws", &self.aws)
+            .finish()
+    }
+}
+
+/// Hash algorithm names on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AlgorithmArg {
+    /// HMAC-SHA-1.
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+fn algorithm(arg: AlgorithmArg) -> Algorithm {
+    match arg {
+        AlgorithmArg::Sha1 => Algorithm::Sha1,
+        AlgorithmArg::Sha256 => Algorithm::Sha256,
+        AlgorithmArg::Sha512 => Algorithm::Sha512,
+    }
+}
+
+fn token_from_fields(args: &AddArgs) -> CliResult<Token> {
+    let text = args.secret.as_deref().unwrap_or_default();
+    let secret = if text == "-" {
+        Secret::from_base32(&stdin_line("secret")?)?
+    } else {
+        Secret::from_base32(text)?
+    };
+    let mut token = Token::new(
+        args.issuer.clone().unwrap_or_default().trim(),
+        args.account.clone().unwrap_or_default().trim(),
+        secret,
+    );
+    if let Some(a) = args.algorithm {
+        token.algorithm = algorithm(a);
+    }
+    if let Some(d) = args.digits {
+        token.digits = d;
+    }
+    token.kind = if args.steam {
+        token.digits = STEAM_DIGITS;
+        Kind::Steam
+    } else if args.hotp {
+        Kind::Hotp {
+            counter: args.counter.unwrap_or_default(),
+        }
+    } else {
+        Kind::Totp {
+            period: args.period.unwrap_or(30),
+        }
+    };
+    Ok(token)
+}
+
+/// Runs `factorcat add`: a QR code image goes the way of `import`.
+pub(super) fn run(args: AddArgs) -> CliResult {
+    if let Some(image) = &args.qr {
+        return super::import::add_qr(image);
+    }
+    let mut token = match args.uri.as_deref() {
+        Some("-") => otpauth::parse(&stdin_line("otpauth:// URI")?)?,
+        Some(uri) => otpauth::parse(uri)?,
+        None => token_from_fields(&args)?,
+    };
+    for site in &args.sites {
+        push_unique(&mut token.sites, normalize_site(site)?);
+    }
+    for tag in &args.tags {
+        push_unique(&mut token.tags, tag.trim().to_string());
+    }
+    token.pinned |= args.pin;
+    apply_aws(&mut token, &args.aws);
+    token.validate()?;
+
+    let vault = vault_for_writing()?;
+    let label = token.label();
+    let id = token.id;
+    vault.update(&unlock(), |data: &mut VaultData| {
+        if let Some(twin) = data.tokens.iter().find(|t| same_generator(t, &token)) {
+            return Err(CliError::Usage(format!(
+                "this token is already in the vault as {} {}; use `factorcat edit {}` to change it",
+                short_id(&twin.id),
+                twin.label(),
+                short_id(&twin.id)
+            )));
+        }
+        data.insert(token);
+        Ok(())
+    })?;
+    say(format!("added {} {label}\n", short_id(&id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    /// The parsed command line is printed by `Debug` (clap's own errors,
+    /// a `dbg!` while debugging): it must not carry the URI or the secret.
+    #[test]
+    fn add_args_debug_holds_no_secret() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let link = format!("otpauth://totp/A:b?secret={secret}");
+        for argv in [
+            vec!["factorcat", "add", &link],
+            vec!["factorcat", "add", "--issuer", "I", "--secret", secret],
+        ] {
+            let text = format!("{:?}", Cli::try_parse_from(&argv).unwrap());
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(
+                !text.contains(secret) && !text.contains(&secret.to_lowercase()),
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! `factorcat match`: which tokens the page at a URL gets, the same decision
+//! the browser extension gets.
+
+use clap::Args;
+
+use factorcat::query::{self, short_id};
+use factorcat::site::{self, Hint, Strength};
+use factorcat::vault::{Vault, VaultData};
+
+use super::console::{say, unlock};
+use super::output::token_json;
+use super::{CliError, CliResult};
+
+/// `factorcat match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The page's address, as the browser shows it (https only).
+    pub url: String,
+    /// AWS account id or alias the page names (the extension's hint).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// IAM user name the page names.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// E-mail address the page names (AWS root sign-in).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn strength_name(strength: Strength) -> &'static str {
+    match strength {
+        Strength::AccountUser => "account + user",
+        Strength::Account => "account",
+        Strength::User => "user",
+        Strength::Site => "site",
+    }
+}
+
+/// `factorcat match`: the same decision the browser extension gets.
+pub(super) fn run(args: MatchArgs) -> CliResult {
+    let vault = Vault::locate()?;
+    let data = if vault.exists() {
+        vault.read(&unlock())?
+    } else {
+        VaultData::default()
+    };
+    let hint = Hint {
+        account: args.account,
+        user: args.user,
+        email: args.email,
+    };
+    let result = site::match_url(&data.tokens, &args.url, &hint)
+        .map_err(|e| CliError::Usage(format!("nothing is offered for \"{}\": {e}", args.url)))?;
+    let autofill = result.autofill();
+    if args.json {
+        let candidates: Vec<_> = result
+            .candidates
+            .iter()
+            .map(|c| {
+                let mut obj = token_json(&data.tokens[c.index]);
+                obj["strength"] = serde_json::json!(c.strength);
+                obj
+            })
+            .collect();
+        let out = serde_json::json!({
+            "host": result.host,
+            "site": result.site,
+            "aws": result.aws.as_ref().map(|a| serde_json::json!({
+                "partition": a.partition.as_str(),
+                "account": a.account,
+                "region": a.region,
+            })),
+            "candidates": candidates,
+            "autofill": autofill,
+        });
+        say(format!("{out}\n"))?;
+    } else {
+        let mut text = format!("page: {}", result.host);
+        if let Some(aws) = &result.aws {
+            text.push_str(&format!(
+                " (AWS sign-in, partition {}",
+                aws.partition.as_str()
+            ));
+            if let Some(account) = &aws.account {
+                text.push_str(&format!(", account {account}"));
+            }
+            text.push(')');
+        }
+        text.push('\n');
+        for c in &result.candidates {
+            let token = &data.tokens[c.index];
+            let mark = if autofill == Some(c.id) {
+                "fill"
+            } else {
+                "    "
+            };
+            text.push_str(&format!(
+                "{mark}  {}  {}  [{}]\n",
+                short_id(&c.id),
+                token.label(),
+                strength_name(c.strength)
+            ));
+        }
+        text.push_str(&match (autofill, result.candidates.len()) {
+            (_, 0) => "no token belongs to this page\n".to_string(),
+            (Some(_), _) => "auto-fill: yes, exactly one token matches\n".to_string(),
+            (None, _) => format!(
+                "auto-fill: no, the person chooses (needs one token matching at least by {})\n",
+                strength_name(result.autofill_needs)
+            ),
+        });
+        say(text)?;
+    }
+    if result.candidates.is_empty() {
+        return Err(CliError::Query(query::QueryError::NotFound(
+            args.url.clone(),
+        )));
+    }
+    Ok(())
+}
