@@ -1,0 +1,111 @@
+//! What can go wrong while installing, uninstalling or checking.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::manifest;
+use super::table::Os;
+
+/// What can go wrong while installing, uninstalling or checking.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// `--browser` named something this OS does not have.
+    #[error("there is no browser called \"{name}\" on {os}; valid names: {valid}")]
+    UnknownBrowser {
+        /// What was given.
+        name: String,
+        /// The running OS.
+        os: Os,
+        /// The valid names, comma separated.
+        valid: String,
+    },
+    /// Nothing to install into, and nothing named.
+    #[error(
+        "no supported browser was found on this machine; name one with --browser (valid names: {valid})"
+    )]
+    NoBrowserFound {
+        /// The valid names, comma separated.
+        valid: String,
+    },
+    /// `--user-data-dir` without `--browser`.
+    #[error(
+        "--user-data-dir needs --browser to say which browser's manifest to write, e.g. --browser chromium"
+    )]
+    UserDataDirNeedsBrowser,
+    /// `--system` for a browser that has no machine-wide lookup place.
+    #[error(
+        "{label} has no machine-wide place for native-messaging hosts; install it without --system"
+    )]
+    NoSystemPlace {
+        /// The browser.
+        label: &'static str,
+    },
+    /// Two browsers of different families would share one manifest file.
+    #[error(
+        "{path} would have to hold both the Chromium and the Firefox manifest; \
+         install the two families in separate runs with different --user-data-dir"
+    )]
+    FamilyClash {
+        /// The contested file.
+        path: PathBuf,
+    },
+    /// A bad `--extension-id`.
+    #[error(transparent)]
+    ExtensionId(#[from] manifest::BadExtensionId),
+    /// The home directory is unknown.
+    #[error("cannot tell where the home directory is; set HOME (USERPROFILE on Windows) and retry")]
+    NoHome,
+    /// The running binary's own path is unknown.
+    #[error(
+        "cannot find the path of the running factorcat binary ({0}); run it from where it is installed"
+    )]
+    CurrentExe(io::Error),
+    /// A template failed to render (a build defect).
+    #[error("the built-in manifest template is broken ({0}); please report this")]
+    Template(serde_json::Error),
+    /// A file or registry operation failed.
+    #[error("{action} {target}: {source}{hint}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or registry key.
+        target: String,
+        /// The cause.
+        source: io::Error,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// Writing the report failed.
+    #[error("writing to standard output: {0}")]
+    Output(io::Error),
+    /// `factorcat doctor` found problems.
+    #[error("doctor found {0} problem(s), each listed above with its fix")]
+    Problems(usize),
+}
+
+impl InstallError {
+    pub(super) fn io(
+        action: &'static str,
+        target: impl Into<String>,
+        system: bool,
+    ) -> impl FnOnce(io::Error) -> InstallError {
+        let target = target.into();
+        move |source| {
+            let hint = match source.kind() {
+                io::ErrorKind::PermissionDenied if system => {
+                    "; machine-wide places need root: rerun with sudo (or as Administrator)"
+                }
+                io::ErrorKind::PermissionDenied => {
+                    "; check the owner and permissions of that directory"
+                }
+                _ => "",
+            };
+            InstallError::Io {
+                action,
+                target,
+                source,
+                hint,
+            }
+        }
+    }
+}
