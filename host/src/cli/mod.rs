@@ -10,17 +10,20 @@ mod add;
 mod code;
 mod completions;
 mod console;
+mod doctor;
 mod edit;
 mod export;
 mod fields;
 mod import;
 mod init;
+mod install;
 mod list;
 mod r#match;
 mod output;
 mod passphrase;
 mod remove;
 mod show;
+mod uninstall;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -78,11 +81,11 @@ enum Command {
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Register factorcat as the native-messaging host of the browsers found (or named).
-    Install(factorcat::install::InstallArgs),
+    Install(install::InstallArgs),
     /// Remove FactorCat's native-messaging manifests (nothing else is touched).
-    Uninstall(factorcat::install::UninstallArgs),
+    Uninstall(uninstall::UninstallArgs),
     /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
-    Doctor(factorcat::doctor::DoctorArgs),
+    Doctor(doctor::DoctorArgs),
     /// Write every token, secrets included, as an encrypted backup (or --plaintext).
     Export(export::ExportArgs),
 }
@@ -150,6 +153,12 @@ pub enum CliError {
         "{0} of the entries could not be read (listed above); nothing was imported. Correct them, or pass --skip-bad to import the others"
     )]
     BadEntries(usize),
+    /// Registering with browsers, or inspecting the registration, failed.
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// `factorcat doctor` found problems (listed before this).
+    #[error("doctor found {0} problem(s): each is listed above with its fix")]
+    Problems(usize),
 }
 
 impl CliError {
@@ -175,7 +184,15 @@ impl CliError {
                 exit::LOCKED
             }
             CliError::Import(_) | CliError::Qr(_) | CliError::BadEntries(_) => exit::INVALID_TOKEN,
-            CliError::Io { .. } => exit::FAILURE,
+            CliError::Install(
+                InstallError::UnknownBrowser { .. }
+                | InstallError::NoBrowserFound { .. }
+                | InstallError::UserDataDirNeedsBrowser
+                | InstallError::NoSystemPlace { .. }
+                | InstallError::FamilyClash { .. }
+                | InstallError::ExtensionId(_),
+            ) => exit::USAGE,
+            CliError::Install(_) | CliError::Problems(_) | CliError::Io { .. } => exit::FAILURE,
         }
     }
 
@@ -183,42 +200,6 @@ impl CliError {
     /// write.
     fn vanished(id: uuid::Uuid) -> CliError {
         CliError::Query(QueryError::NotFound(id.to_string()))
-    }
-}
-
-impl From<InstallError> for CliError {
-    fn from(e: InstallError) -> Self {
-        match e {
-            InstallError::UnknownBrowser { .. }
-            | InstallError::NoBrowserFound { .. }
-            | InstallError::UserDataDirNeedsBrowser
-            | InstallError::NoSystemPlace { .. }
-            | InstallError::FamilyClash { .. }
-            | InstallError::ExtensionId(_) => CliError::Usage(e.to_string()),
-            InstallError::Output(source) => CliError::Io {
-                what: "writing to standard output".into(),
-                source,
-            },
-            InstallError::Io {
-                action,
-                target,
-                source,
-                hint,
-            } => CliError::Io {
-                what: format!("{action} {target}"),
-                source: io::Error::new(source.kind(), format!("{source}{hint}")),
-            },
-            InstallError::Problems(n) => CliError::Io {
-                what: format!("doctor found {n} problem(s)"),
-                source: io::Error::other("each is listed above with its fix"),
-            },
-            InstallError::NoHome | InstallError::CurrentExe(_) | InstallError::Template(_) => {
-                CliError::Io {
-                    what: "install".into(),
-                    source: io::Error::other(e.to_string()),
-                }
-            }
-        }
     }
 }
 
@@ -264,9 +245,9 @@ fn dispatch(command: Command) -> CliResult {
         Command::Remove(a) => remove::run(a),
         Command::Passphrase(a) => passphrase::run(a),
         Command::Completions(a) => completions::run(a),
-        Command::Install(a) => Ok(factorcat::install::run_install(&a)?),
-        Command::Uninstall(a) => Ok(factorcat::install::run_uninstall(&a)?),
-        Command::Doctor(a) => Ok(factorcat::doctor::run(&a)?),
+        Command::Install(a) => install::run(a),
+        Command::Uninstall(a) => uninstall::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Export(a) => export::run(a),
     }
 }

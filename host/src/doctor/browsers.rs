@@ -8,21 +8,21 @@ use std::path::{Path, PathBuf};
 
 use super::manifest::{check_manifest_value, not_json};
 use super::program::check_program;
-use super::{DoctorArgs, Finding, Level, Section};
+use super::{DoctorOptions, Finding, Level, Section};
 use crate::install::manifest::FILE_NAME;
 use crate::install::table::{Env, Os};
 use crate::install::{self, InstallError, Place, Probe, Selection, Target, registry};
 
 /// The install command that would repair a target.
-fn install_command(target: &Target, args: &DoctorArgs) -> String {
+fn install_command(target: &Target, options: &DoctorOptions) -> String {
     let mut cmd = String::from("factorcat install");
     for b in &target.browsers {
         let _ = write!(cmd, " --browser {b}");
     }
-    if let Some(dir) = &args.user_data_dir {
+    if let Some(dir) = &options.user_data_dir {
         let _ = write!(cmd, " --user-data-dir '{}'", dir.display());
     }
-    if args.system {
+    if options.system {
         cmd.push_str(" --system");
     }
     cmd
@@ -41,22 +41,22 @@ fn place_has_manifest(place: &Place) -> bool {
 /// One section per place to check.
 pub fn browser_sections(
     env: &Env,
-    args: &DoctorArgs,
+    options: &DoctorOptions,
     probe: &Probe<'_>,
 ) -> Result<Vec<Section>, InstallError> {
-    let user_data_dir = args.user_data_dir.as_deref();
-    let targets = if !args.browsers.is_empty() {
-        let found = install::select(env, Selection::Named(&args.browsers), probe)?;
-        install::targets(env, &found, user_data_dir, args.system, false, probe)?
+    let user_data_dir = options.user_data_dir.as_deref();
+    let targets = if !options.browsers.is_empty() {
+        let found = install::select(env, Selection::Named(&options.browsers), probe)?;
+        install::targets(env, &found, user_data_dir, options.system, false, probe)?
     } else {
         // Every browser found, plus every other place that holds a manifest.
         let found = match user_data_dir {
             Some(_) => Vec::new(),
             None => install::select(env, Selection::Detected, probe).unwrap_or_default(),
         };
-        let mut list = install::targets(env, &found, user_data_dir, args.system, false, probe)?;
+        let mut list = install::targets(env, &found, user_data_dir, options.system, false, probe)?;
         let all = install::select(env, Selection::All, probe)?;
-        for target in install::targets(env, &all, user_data_dir, args.system, false, probe)? {
+        for target in install::targets(env, &all, user_data_dir, options.system, false, probe)? {
             if !list.iter().any(|t| t.place == target.place) && place_has_manifest(&target.place) {
                 list.push(target);
             }
@@ -75,7 +75,7 @@ pub fn browser_sections(
         });
     }
     for target in &targets {
-        let mut findings = check_target(target, args);
+        let mut findings = check_target(target, options);
         if let Some(app_id) = target.flatpak {
             findings.extend(flatpak_findings(env, app_id, probe));
         }
@@ -93,8 +93,8 @@ pub fn browser_sections(
 }
 
 /// Checks one manifest: present, valid, right keys, right ids, right program.
-fn check_target(target: &Target, args: &DoctorArgs) -> Vec<Finding> {
-    let reinstall = install_command(target, args);
+fn check_target(target: &Target, options: &DoctorOptions) -> Vec<Finding> {
+    let reinstall = install_command(target, options);
     let file = match &target.place {
         Place::Dir(dir) => dir.join(FILE_NAME),
         Place::Registry { system, key } => match registry::default_value(*system, key) {

@@ -1,7 +1,5 @@
 //! The report: findings, each with its level and fix, in titled sections.
 
-use std::fmt::Write as _;
-
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -57,39 +55,22 @@ pub struct Section {
     pub findings: Vec<Finding>,
 }
 
-/// The number of problems in a report.
-pub fn count_problems(sections: &[Section]) -> usize {
-    sections
-        .iter()
-        .flat_map(|s| &s.findings)
-        .filter(|f| f.level == Level::Problem)
-        .count()
+/// Everything `doctor` found, in titled sections.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The sections, in the order checked.
+    pub sections: Vec<Section>,
 }
 
-/// Formats the report.
-pub fn render(sections: &[Section]) -> String {
-    let mut out = String::new();
-    for section in sections {
-        let _ = writeln!(out, "{}", section.title);
-        for f in &section.findings {
-            let tag = match f.level {
-                Level::Ok => "ok",
-                Level::Note => "note",
-                Level::Problem => "PROBLEM",
-            };
-            let _ = writeln!(out, "  {tag:<8} {}", f.what);
-            if let Some(fix) = &f.fix {
-                let _ = writeln!(out, "  {:<8} fix: {fix}", "");
-            }
-        }
+impl Report {
+    /// The number of problems.
+    pub fn problems(&self) -> usize {
+        self.sections
+            .iter()
+            .flat_map(|s| &s.findings)
+            .filter(|f| f.level == Level::Problem)
+            .count()
     }
-    match count_problems(sections) {
-        0 => out.push_str("No problems found.\n"),
-        n => {
-            let _ = writeln!(out, "{n} problem(s) found.");
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -98,20 +79,16 @@ mod tests {
 
     #[test]
     fn report_counts_problems() {
-        let sections = vec![Section {
-            title: "x".into(),
-            findings: vec![
-                Finding::ok("a"),
-                Finding::problem("b", "do c"),
-                Finding::note("d", None),
-            ],
-        }];
-        assert_eq!(count_problems(&sections), 1);
-        let text = render(&sections);
-        assert!(
-            text.contains("PROBLEM  b\n")
-                && text.contains("fix: do c")
-                && text.ends_with("1 problem(s) found.\n")
-        );
+        let report = Report {
+            sections: vec![Section {
+                title: "x".into(),
+                findings: vec![
+                    Finding::ok("a"),
+                    Finding::problem("b", "do c"),
+                    Finding::note("d", None),
+                ],
+            }],
+        };
+        assert_eq!(report.problems(), 1);
     }
 }

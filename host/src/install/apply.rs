@@ -1,14 +1,15 @@
 //! Carrying an install out: write only the files and registry values that
 //! differ, atomically, and report what changed.
 
-use std::fmt::Write as _;
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::plan::{Step, absolute, install_steps, parse_extension_ids};
 use super::table::{Env, Os};
-use super::{Found, InstallArgs, InstallError, Place, Probe, Selection, registry, select, targets};
+use super::{
+    Found, InstallError, InstallOptions, Place, Probe, Selection, registry, select, targets,
+};
 
 /// The path of the running binary as browsers should start it.
 pub fn own_binary() -> Result<PathBuf, InstallError> {
@@ -27,23 +28,77 @@ fn strip_verbatim(path: PathBuf) -> PathBuf {
     }
 }
 
-/// What became of a step.
+/// What became (or, on a dry run, would become) of one file or registry
+/// value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub enum Outcome {
+    /// It already held what it should.
     Unchanged,
+    /// It did not exist.
     Created,
+    /// It held something else.
     Updated,
 }
 
-impl Outcome {
-    fn word(self, dry_run: bool) -> &'static str {
-        match (self, dry_run) {
-            (Outcome::Unchanged, _) => "unchanged",
-            (Outcome::Created, false) => "created",
-            (Outcome::Updated, false) => "updated",
-            (Outcome::Created, true) => "would create",
-            (Outcome::Updated, true) => "would update",
-        }
+/// One file or registry value of an install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The file's path, or `KEY = VALUE` for a registry value.
+    pub what: String,
+    /// The browsers it serves (`--browser` names).
+    pub browsers: Vec<&'static str>,
+    /// What the file holds after the install; `None` for a registry value.
+    pub contents: Option<String>,
+}
+
+/// Something worth knowing after an install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallNote {
+    /// Extensions the replaced manifests allowed and the new ones do not
+    /// (sorted, each once).
+    NoLongerAllowed(Vec<String>),
+    /// A browser in a Flatpak sandbox needs permission to start programs
+    /// outside it.
+    Flatpak {
+        /// The browsers' labels.
+        labels: Vec<&'static str>,
+        /// The Flatpak app id.
+        app_id: &'static str,
+    },
+    /// Brave reads native-messaging manifests from its default directory
+    /// even when started with a user-data directory.
+    BraveIgnoresUserDataDir,
+    /// On Windows browsers find hosts through the registry, so a
+    /// user-data directory only receives files.
+    WindowsUsesRegistry,
+    /// The manifests name a binary in a Cargo build directory, which a
+    /// rebuild or `cargo clean` would pull from under the browser.
+    BuildDirectory(PathBuf),
+}
+
+/// What an install did, or would do on a dry run.
+#[derive(Debug, Clone)]
+pub struct InstallReport {
+    /// The browsers found on the machine and why; `None` when they were
+    /// named.
+    pub found: Option<Vec<Found>>,
+    /// Every file and registry value, in the order handled.
+    pub changes: Vec<Change>,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// What is worth knowing, in order.
+    pub notes: Vec<InstallNote>,
+}
+
+impl InstallReport {
+    /// How many files and registry values were (or would be) written.
+    pub fn changed(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.outcome != Outcome::Unchanged)
+            .count()
     }
 }
 
@@ -123,173 +178,119 @@ fn write_atomically(
     Ok(())
 }
 
-/// Describes what selection found, for the report.
-fn describe_found(found: &[Found]) -> String {
-    let mut text = String::new();
-    for f in found {
-        let _ = writeln!(
-            text,
-            "  {:<14} {} ({})",
-            f.row.name, f.row.label, f.evidence
-        );
-    }
-    text
-}
-
-/// Runs `factorcat install`, reporting on standard output.
-pub fn run_install(args: &InstallArgs) -> Result<(), InstallError> {
-    let env = Env::current().ok_or(InstallError::NoHome)?;
-    install(&env, args, &Probe::real(), &mut io::stdout().lock())
-}
-
-/// Installs according to `args` in `env`, reporting on `out`.
+/// Installs according to `options` in `env`: writes every manifest (and
+/// Flatpak wrapper, and registry value) that differs from what it should
+/// be, nothing else, and reports what it did.
 pub fn install(
     env: &Env,
-    args: &InstallArgs,
+    options: &InstallOptions,
     probe: &Probe<'_>,
-    out: &mut dyn Write,
-) -> Result<(), InstallError> {
-    let extra = parse_extension_ids(&args.extension_ids)?;
-    if args.user_data_dir.is_some() && args.browsers.is_empty() {
+) -> Result<InstallReport, InstallError> {
+    let extra = parse_extension_ids(&options.extension_ids)?;
+    if options.user_data_dir.is_some() && options.browsers.is_empty() {
         return Err(InstallError::UserDataDirNeedsBrowser);
     }
-    let selection = if args.browsers.is_empty() {
+    let selection = if options.browsers.is_empty() {
         Selection::Detected
     } else {
-        Selection::Named(&args.browsers)
+        Selection::Named(&options.browsers)
     };
     let found = select(env, selection, probe)?;
-    let user_data_dir = args.user_data_dir.as_deref().map(absolute);
+    let user_data_dir = options.user_data_dir.as_deref().map(absolute);
     let targets = targets(
         env,
         &found,
         user_data_dir.as_deref(),
-        args.system,
+        options.system,
         selection != Selection::Detected,
         probe,
     )?;
     let binary = own_binary()?;
     let steps = install_steps(env, &targets, &binary, &extra)?;
 
-    let mut report = String::new();
-    if selection == Selection::Detected {
-        let _ = writeln!(report, "Browsers found:\n{}", describe_found(&found));
-    }
-    let mut changed = 0;
+    let mut changes = Vec::with_capacity(steps.len());
     let mut dropped: Vec<String> = Vec::new();
-    for (browsers, step) in &steps {
-        let (outcome, shown) =
+    for (browsers, step) in steps {
+        let change =
             match step {
                 Step::File {
                     path,
                     contents,
                     executable,
                 } => {
-                    let (outcome, old) = file_outcome(path, contents);
+                    let (outcome, old) = file_outcome(&path, &contents);
                     if let Some(old) = old {
-                        dropped.extend(dropped_entries(&old, contents));
+                        dropped.extend(dropped_entries(&old, &contents));
                     }
-                    if outcome != Outcome::Unchanged && !args.dry_run {
-                        write_atomically(path, contents, *executable, args.system)?;
+                    if outcome != Outcome::Unchanged && !options.dry_run {
+                        write_atomically(&path, &contents, executable, options.system)?;
                     }
-                    (outcome, path.display().to_string())
+                    Change {
+                        outcome,
+                        what: path.display().to_string(),
+                        browsers,
+                        contents: Some(contents),
+                    }
                 }
                 Step::RegValue { system, key, value } => {
                     let shown = Place::Registry {
-                        system: *system,
+                        system,
                         key: key.clone(),
                     }
                     .to_string();
-                    let current = registry::default_value(*system, key).map_err(
-                        InstallError::io("reading registry key", shown.clone(), *system),
+                    let current = registry::default_value(system, &key).map_err(
+                        InstallError::io("reading registry key", shown.clone(), system),
                     )?;
                     let outcome = match current {
-                        Some(v) if v == *value => Outcome::Unchanged,
+                        Some(v) if v == value => Outcome::Unchanged,
                         Some(_) => Outcome::Updated,
                         None => Outcome::Created,
                     };
-                    if outcome != Outcome::Unchanged && !args.dry_run {
-                        registry::set_default_value(*system, key, value).map_err(
-                            InstallError::io("writing registry key", shown.clone(), *system),
+                    if outcome != Outcome::Unchanged && !options.dry_run {
+                        registry::set_default_value(system, &key, &value).map_err(
+                            InstallError::io("writing registry key", shown.clone(), system),
                         )?;
                     }
-                    (outcome, format!("{shown} = {value}"))
+                    Change {
+                        outcome,
+                        what: format!("{shown} = {value}"),
+                        browsers,
+                        contents: None,
+                    }
                 }
             };
-        if outcome != Outcome::Unchanged {
-            changed += 1;
-        }
-        let _ = writeln!(
-            report,
-            "{:<12} {shown}  [{}]",
-            outcome.word(args.dry_run),
-            browsers.join(", ")
-        );
-        if args.dry_run
-            && outcome != Outcome::Unchanged
-            && let Step::File { contents, .. } = step
-        {
-            for line in contents.lines() {
-                let _ = writeln!(report, "    | {line}");
-            }
-        }
+        changes.push(change);
     }
-    if changed == 0 {
-        let _ = writeln!(
-            report,
-            "Nothing changed: FactorCat was already installed for these browsers."
-        );
-    } else if args.dry_run {
-        let _ = writeln!(
-            report,
-            "Dry run: {changed} change(s) would be made; nothing was written."
-        );
-    } else {
-        let _ = writeln!(
-            report,
-            "Done: {changed} change(s). Restart the browsers if they were running."
-        );
-    }
+
+    let mut notes = Vec::new();
     dropped.sort();
     dropped.dedup();
     if !dropped.is_empty() {
-        let _ = writeln!(
-            report,
-            "Note: no longer allowed: {}; pass --extension-id for each id that should stay.",
-            dropped.join(", ")
-        );
+        notes.push(InstallNote::NoLongerAllowed(dropped));
     }
-    for target in targets.iter().filter(|t| t.flatpak.is_some()) {
-        let app = target.flatpak.unwrap_or_default();
-        let _ = writeln!(
-            report,
-            "Note: {} runs in a Flatpak sandbox; let it start FactorCat outside the sandbox with:\n    \
-             flatpak override --user --talk-name=org.freedesktop.Flatpak {app}",
-            target.labels.join(", ")
-        );
+    for target in &targets {
+        if let Some(app_id) = target.flatpak {
+            notes.push(InstallNote::Flatpak {
+                labels: target.labels.clone(),
+                app_id,
+            });
+        }
     }
-    if args.user_data_dir.is_some() && targets.iter().any(|t| t.browsers.contains(&"brave")) {
-        let _ = writeln!(
-            report,
-            "Note: Brave reads native-messaging manifests from its default directory even with --user-data-dir."
-        );
+    if options.user_data_dir.is_some() && targets.iter().any(|t| t.browsers.contains(&"brave")) {
+        notes.push(InstallNote::BraveIgnoresUserDataDir);
     }
-    if env.os == Os::Windows && args.user_data_dir.is_some() {
-        let _ = writeln!(
-            report,
-            "Note: on Windows browsers find hosts through the registry; --user-data-dir only writes files."
-        );
+    if env.os == Os::Windows && options.user_data_dir.is_some() {
+        notes.push(InstallNote::WindowsUsesRegistry);
     }
     if in_build_directory(&binary) {
-        let _ = writeln!(
-            report,
-            "Note: the manifests name {}, in a build directory; after `cargo install --path host`, \
-             run `factorcat install` again from the installed binary.",
-            binary.display()
-        );
+        notes.push(InstallNote::BuildDirectory(binary));
     }
-    out.write_all(report.as_bytes())
-        .map_err(InstallError::Output)
+    Ok(InstallReport {
+        found: (selection == Selection::Detected).then_some(found),
+        changes,
+        dry_run: options.dry_run,
+        notes,
+    })
 }
 
 /// Whether a binary lives in a Cargo build directory (`…/target/debug/…`),

@@ -75,12 +75,6 @@ pub enum InstallError {
         /// What to do about it.
         hint: &'static str,
     },
-    /// Writing the report failed.
-    #[error("writing to standard output: {0}")]
-    Output(io::Error),
-    /// `factorcat doctor` found problems.
-    #[error("doctor found {0} problem(s), each listed above with its fix")]
-    Problems(usize),
 }
 
 impl InstallError {

@@ -4,9 +4,9 @@
 //! The work is split so most of it is testable without touching a real
 //! machine: [`table`] says where each browser looks, [`manifest`] renders the
 //! two manifest formats, [`select`] and [`targets`] turn a request into
-//! destinations, and
-//! [`run_install`] / [`run_uninstall`] carry the plan out (only writing what
-//! differs, so a second run changes nothing).
+//! destinations, and [`install`] / [`uninstall`] carry the plan out (only
+//! writing what differs, so a second run changes nothing) and return a
+//! report of what they did; the command line turns it into text.
 
 pub mod manifest;
 pub(crate) mod registry;
@@ -20,51 +20,53 @@ mod uninstall;
 
 use std::path::PathBuf;
 
-pub use apply::{install, own_binary, run_install};
+use table::Env;
+
+pub use apply::{Change, InstallNote, InstallReport, Outcome, install, own_binary};
 pub use error::InstallError;
 pub use flatpak::{flatpak_wrapper, flatpak_wrapper_path, flatpak_wrapper_target};
 pub(crate) use plan::is_executable;
 pub use plan::{
     Found, Place, Probe, Selection, Target, program_on_path, select, targets, windows_manifest_file,
 };
-pub use uninstall::{run_uninstall, uninstall};
+pub use uninstall::{UninstallReport, uninstall};
 
-/// `factorcat install`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct InstallArgs {
-    /// A browser to register with; repeatable [default: every browser found on this machine].
-    /// Names: chrome, chrome-beta, chrome-dev (chrome-unstable), chrome-canary, chromium, edge, brave,
-    /// vivaldi, opera, arc (macOS, Windows), firefox, librewolf, waterfox, thunderbird.
-    #[arg(long = "browser", value_name = "NAME")]
+/// What an install is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct InstallOptions {
+    /// Browser names to register with (see [`table::names_for`]); empty
+    /// means every browser found on this machine.
     pub browsers: Vec<String>,
-    /// Write into DIR/NativeMessagingHosts/ (a Chromium --user-data-dir) instead of the browser's own
-    /// place; Firefox-family browsers get DIR/native-messaging-hosts/ (DIR standing for ~/.mozilla).
-    #[arg(long, value_name = "DIR", conflicts_with = "system")]
+    /// A browser's user-data directory to write below instead of its own
+    /// place: `DIR/NativeMessagingHosts/`, or `DIR/native-messaging-hosts/`
+    /// for the Firefox family (DIR standing for `~/.mozilla`). Needs named
+    /// browsers.
     pub user_data_dir: Option<PathBuf>,
-    /// Register for every user of the machine (needs root or administrator rights).
-    #[arg(long)]
+    /// Register for every user of the machine (the machine-wide places).
     pub system: bool,
-    /// Also allow this extension (a store's Chromium id, or a Firefox add-on id); repeatable.
-    #[arg(long = "extension-id", value_name = "ID")]
+    /// More extensions to allow besides FactorCat's own: Chromium ids or
+    /// Firefox add-on ids.
     pub extension_ids: Vec<String>,
-    /// Print what would be written, and change nothing.
-    #[arg(long)]
+    /// Work out and report every change, but write nothing.
     pub dry_run: bool,
 }
 
-/// `factorcat uninstall`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct UninstallArgs {
-    /// A browser to unregister from; repeatable [default: all of them].
-    #[arg(long = "browser", value_name = "NAME")]
+/// What an uninstall is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct UninstallOptions {
+    /// Browser names to unregister from; empty means all of them.
     pub browsers: Vec<String>,
-    /// Remove from DIR/NativeMessagingHosts/ (and DIR/native-messaging-hosts/) instead.
-    #[arg(long, value_name = "DIR", conflicts_with = "system")]
+    /// Remove below this user-data directory (both families'
+    /// subdirectories) instead of the browsers' own places.
     pub user_data_dir: Option<PathBuf>,
-    /// Remove the machine-wide registration (needs root or administrator rights).
-    #[arg(long)]
+    /// Remove the machine-wide registration.
     pub system: bool,
-    /// Print what would be removed, and change nothing.
-    #[arg(long)]
+    /// Report what would be removed, but remove nothing.
     pub dry_run: bool,
+}
+
+/// The running machine's layout, or [`InstallError::NoHome`] when its home
+/// directory is unknown.
+pub fn this_machine() -> Result<Env, InstallError> {
+    Env::current().ok_or(InstallError::NoHome)
 }
