@@ -257,6 +257,21 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// A request the person must change exits 2 like a usage error; the
+    /// machine's trouble and doctor's findings exit 1.
+    #[test]
+    fn install_errors_map_to_usage_or_failure() {
+        let usage = CliError::Install(InstallError::UserDataDirNeedsBrowser);
+        assert_eq!(usage.exit_code(), exit::USAGE);
+        let machine = CliError::Install(InstallError::NoHome);
+        assert_eq!(machine.exit_code(), exit::FAILURE);
+        assert_eq!(CliError::Problems(2).exit_code(), exit::FAILURE);
+        assert_eq!(
+            CliError::Problems(2).to_string(),
+            "doctor found 2 problem(s): each is listed above with its fix"
+        );
+    }
+
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
