@@ -19,7 +19,8 @@ with open(sys.argv[1], "wb") as out:
         body = json.dumps(msg).encode()
         out.write(struct.pack("=I", len(body)) + body)
 PY
-id=$(sed -n 's/.*CHROMIUM_EXTENSION_ID: &str = "\([a-p]*\)".*/\1/p' host/src/native.rs)
+# The development build's id, from the host's list of allowed extensions.
+id=$(awk '$1 == "chromium" && $3 == "development" { print $2 }' host/src/data/extension-ids.txt)
 export HOME="$work" FACTORCAT_HOME="$work/vault" XDG_RUNTIME_DIR="$work/run" FRAMES="$work/frames" ORIGIN="chrome-extension://$id/"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 dbus-run-session -- bash -c '

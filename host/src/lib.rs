@@ -4,6 +4,7 @@
 
 pub mod doctor;
 pub mod export;
+pub mod extension_ids;
 pub mod import;
 pub mod install;
 pub mod keystore;

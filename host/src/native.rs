@@ -16,14 +16,9 @@ pub use store::{
     MemoryStore, READ_CACHE_MAX_AGE, Store, Tokens, VaultData, VaultState, VaultStore,
 };
 
+use crate::extension_ids;
+use crate::install::table::Family;
 use crate::protocol::{FrameError, ProtoError, failure, read_frame, write_frame};
-
-/// The Chromium extension id of FactorCat: derived from the public `key` in
-/// `extension/manifest.json` (a unit test recomputes it).
-pub const CHROMIUM_EXTENSION_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
-
-/// The Firefox add-on id of FactorCat (`browser_specific_settings.gecko.id`).
-pub const FIREFOX_ADDON_ID: &str = "factorcat@factorcat.app";
 
 /// Environment variable with more extension ids to serve, comma separated
 /// (development builds of the extension).
@@ -64,8 +59,8 @@ impl Caller {
         }
     }
 
-    /// Whether FactorCat serves this caller: its own ids, plus those listed in
-    /// [`EXTRA_IDS_ENV`].
+    /// Whether FactorCat serves this caller: the ids of
+    /// [`crate::extension_ids`], plus those listed in [`EXTRA_IDS_ENV`].
     pub fn is_allowed(&self) -> bool {
         let extra = std::env::var(EXTRA_IDS_ENV).unwrap_or_default();
         self.is_allowed_with(&extra)
@@ -74,13 +69,13 @@ impl Caller {
     /// Whether this caller is FactorCat's, or one of the comma-separated
     /// `extra` ids.
     pub fn is_allowed_with(&self, extra: &str) -> bool {
-        let own = match self {
-            Caller::Chromium { .. } => CHROMIUM_EXTENSION_ID,
-            Caller::Firefox { .. } => FIREFOX_ADDON_ID,
+        let family = match self {
+            Caller::Chromium { .. } => Family::Chromium,
+            Caller::Firefox { .. } => Family::Firefox,
         };
         let id = self.id();
         !id.is_empty()
-            && (id == own
+            && (extension_ids::is_allowed(family, id)
                 || extra
                     .split(',')
                     .map(str::trim)

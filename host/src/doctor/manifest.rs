@@ -64,16 +64,24 @@ pub(super) fn check_manifest_value(value: &serde_json::Value, family: Family) ->
             "the manifest has \"allowed_origins\", so Firefox refuses it; it must list only \"allowed_extensions\"".into(),
         ));
     }
-    let own = ExtensionId::own(family).entry();
+    let own: Vec<String> = crate::extension_ids::of(family)
+        .map(ExtensionId::entry)
+        .collect();
     match object.get(key).and_then(|v| v.as_array()) {
         None => findings.push(problem_without_fix(format!(
             "the manifest has no \"{key}\" list, which {family}-family browsers need"
         ))),
         Some(list) => {
             let entries: Vec<&str> = list.iter().filter_map(|v| v.as_str()).collect();
-            if !entries.contains(&own.as_str()) {
+            let missing: Vec<&str> = own
+                .iter()
+                .map(String::as_str)
+                .filter(|e| !entries.contains(e))
+                .collect();
+            if !missing.is_empty() {
                 findings.push(problem_without_fix(format!(
-                    "\"{key}\" does not include FactorCat's extension {own} (it lists: {})",
+                    "\"{key}\" does not include FactorCat's extension {} (it lists: {})",
+                    missing.join(", "),
                     if entries.is_empty() {
                         "nothing".to_string()
                     } else {
@@ -94,7 +102,10 @@ pub(super) fn check_manifest_value(value: &serde_json::Value, family: Family) ->
         }
     }
     if findings.is_empty() {
-        findings.push(Finding::ok(format!("manifest is valid and allows {own}")));
+        findings.push(Finding::ok(format!(
+            "manifest is valid and allows {}",
+            own.join(", ")
+        )));
     }
     findings
 }
@@ -115,7 +126,8 @@ fn looks_like_windows_absolute(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::install::manifest::{chromium_extension_id, render as render_manifest};
+    use crate::extension_ids::development_chromium_id as chromium_extension_id;
+    use crate::install::manifest::render as render_manifest;
     use crate::install::table::Family;
 
     fn levels(findings: &[Finding]) -> Vec<Level> {

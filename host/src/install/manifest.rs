@@ -1,5 +1,6 @@
 //! The host manifests: the fixed identities, the two templates in
 //! `manifests/`, rendering them, and extension ids given on the command line.
+//! Which extensions they allow comes from [`crate::extension_ids`].
 
 use std::fmt;
 
@@ -12,22 +13,6 @@ pub const HOST_NAME: &str = "com.factorcat.host";
 
 /// The file name browsers look for in their lookup directories.
 pub const FILE_NAME: &str = "com.factorcat.host.json";
-
-/// FactorCat's Firefox add-on id (`browser_specific_settings.gecko.id`).
-pub const FIREFOX_ADDON_ID: &str = crate::native::FIREFOX_ADDON_ID;
-
-/// Store ids of published FactorCat builds (Chrome Web Store, Edge Add-ons,
-/// Opera), allowed by every install. Empty until a store assigns one; add it
-/// here, and to the host's caller allow-list.
-pub const STORE_CHROMIUM_IDS: &[&str] = &[];
-
-/// FactorCat's own Chromium extension id, fixed by the public `key` in
-/// `extension/manifest.json` (SHA-256 of the DER public key, first 32 hex
-/// digits mapped `0-f` → `a-p`); the native host owns the constant and a
-/// test that recomputes it. Store ids are added with `--extension-id`.
-pub fn chromium_extension_id() -> &'static str {
-    crate::native::CHROMIUM_EXTENSION_ID
-}
 
 const CHROMIUM_TEMPLATE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -122,14 +107,6 @@ impl ExtensionId {
             ExtensionId::Gecko(id) => id.clone(),
         }
     }
-
-    /// FactorCat's own extension in this family.
-    pub fn own(family: Family) -> ExtensionId {
-        match family {
-            Family::Chromium => ExtensionId::Chromium(chromium_extension_id().to_string()),
-            Family::Firefox => ExtensionId::Gecko(FIREFOX_ADDON_ID.to_string()),
-        }
-    }
 }
 
 impl fmt::Display for ExtensionId {
@@ -160,17 +137,14 @@ fn is_gecko_id(text: &str) -> bool {
     }
 }
 
-/// The extensions one family allows: FactorCat's own first, then the store
-/// ids and the extra ids of that family, without repeats.
+/// The extensions one family allows: FactorCat's own (development and
+/// store builds, [`crate::extension_ids`]) first, then the extra ids of that
+/// family, without repeats.
 pub fn allowed_ids(family: Family, extra: &[ExtensionId]) -> Vec<ExtensionId> {
-    let mut ids = vec![ExtensionId::own(family)];
-    let store = STORE_CHROMIUM_IDS
-        .iter()
-        .filter(|_| family == Family::Chromium)
-        .map(|id| ExtensionId::Chromium(id.to_string()));
-    for id in store.chain(extra.iter().filter(|id| id.family() == family).cloned()) {
-        if !ids.contains(&id) {
-            ids.push(id);
+    let mut ids: Vec<ExtensionId> = crate::extension_ids::of(family).cloned().collect();
+    for id in extra.iter().filter(|id| id.family() == family) {
+        if !ids.contains(id) {
+            ids.push(id.clone());
         }
     }
     ids
@@ -213,6 +187,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extension_ids::of as own;
 
     fn parsed(text: &str) -> serde_json::Value {
         serde_json::from_str(text).unwrap()
@@ -245,12 +220,15 @@ mod tests {
         let text = render(Family::Chromium, "/opt/fc/factorcat", &extra).unwrap();
         let v = parsed(&text);
         assert_eq!(v["path"], "/opt/fc/factorcat");
+        let mut expected: Vec<String> = own(Family::Chromium).map(|id| id.entry()).collect();
+        expected.push("chrome-extension://abcdefghijklmnopabcdefghijklmnop/".into());
+        assert_eq!(v["allowed_origins"], serde_json::json!(expected));
         assert_eq!(
-            v["allowed_origins"],
-            serde_json::json!([
-                format!("chrome-extension://{}/", chromium_extension_id()),
-                "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"
-            ])
+            expected[0],
+            format!(
+                "chrome-extension://{}/",
+                crate::extension_ids::development_chromium_id()
+            )
         );
         assert!(v.get("allowed_extensions").is_none());
         assert!(text.ends_with("}\n"));
@@ -271,15 +249,21 @@ mod tests {
         assert_eq!(v["path"], "C:\\Program Files\\FactorCat\\factorcat.exe");
         assert_eq!(
             v["allowed_extensions"],
-            serde_json::json!([FIREFOX_ADDON_ID, "{01234567-89ab-cdef-0123-456789abcdef}"])
+            serde_json::json!([
+                "factorcat@factorcat.app",
+                "{01234567-89ab-cdef-0123-456789abcdef}"
+            ])
         );
         assert!(v.get("allowed_origins").is_none());
     }
 
     #[test]
     fn rendering_is_stable_and_deduplicates() {
-        let own = ExtensionId::own(Family::Chromium);
-        let a = render(Family::Chromium, "/x", &[own.clone(), own]).unwrap();
+        let mine: Vec<ExtensionId> = own(Family::Chromium)
+            .chain(own(Family::Chromium))
+            .cloned()
+            .collect();
+        let a = render(Family::Chromium, "/x", &mine).unwrap();
         assert_eq!(a, render(Family::Chromium, "/x", &[]).unwrap());
     }
 
@@ -311,16 +295,6 @@ mod tests {
             "a b@c",
         ] {
             assert!(ExtensionId::parse(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn own_and_store_ids_are_chromium_ids() {
-        for id in STORE_CHROMIUM_IDS.iter().chain([&chromium_extension_id()]) {
-            assert!(
-                matches!(ExtensionId::parse(id), Ok(ExtensionId::Chromium(_))),
-                "{id}"
-            );
         }
     }
 }

@@ -16,6 +16,8 @@ use crate::token::{AwsContext, Kind, Partition, Token};
 
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
+use crate::extension_ids::{development_chromium_id as dev_id, firefox_addon_id};
+
 fn os(args: &[&str]) -> Vec<OsString> {
     args.iter().map(OsString::from).collect()
 }
@@ -33,20 +35,33 @@ fn chromium_id_is_derived_from_the_manifest_key() {
         .flat_map(|b| [b >> 4, b & 0x0f])
         .map(|nibble| char::from(b'a' + nibble))
         .collect();
-    assert_eq!(id, CHROMIUM_EXTENSION_ID);
+    assert_eq!(id, dev_id());
     assert_eq!(
         manifest["browser_specific_settings"]["gecko"]["id"],
-        FIREFOX_ADDON_ID
+        firefox_addon_id()
     );
     let permissions = manifest["permissions"].as_array().unwrap();
     assert!(permissions.contains(&json!("nativeMessaging")));
 }
 
+/// The crate version is the one version number: the extension's manifest
+/// (and so the store builds) and the Debian package follow it.
+#[test]
+fn the_extension_version_is_the_crate_version() {
+    let manifest: Value =
+        serde_json::from_str(include_str!("../../../extension/manifest.json")).unwrap();
+    assert_eq!(
+        manifest["version"],
+        env!("CARGO_PKG_VERSION"),
+        "extension/manifest.json's version must be host/Cargo.toml's"
+    );
+}
+
 #[test]
 fn callers_by_browser_convention() {
-    let origin = format!("chrome-extension://{CHROMIUM_EXTENSION_ID}/");
+    let origin = format!("chrome-extension://{}/", dev_id());
     let c = browser_caller(&os(&["factorcat", &origin])).unwrap();
-    assert_eq!(c.id(), CHROMIUM_EXTENSION_ID);
+    assert_eq!(c.id(), dev_id());
     assert!(c.is_allowed_with(""));
     let c = browser_caller(&os(&[
         "factorcat.exe",
@@ -61,7 +76,7 @@ fn callers_by_browser_convention() {
     let c = browser_caller(&os(&[
         "factorcat",
         "/home/u/.mozilla/native-messaging-hosts/app.factorcat.json",
-        FIREFOX_ADDON_ID,
+        firefox_addon_id(),
     ]))
     .unwrap();
     assert_eq!(c.browser(), "firefox");
@@ -75,7 +90,7 @@ fn callers_by_browser_convention() {
     assert!(!foreign.is_allowed_with(""));
     assert!(foreign.is_allowed_with(" x , abcdefghijklmnopabcdefghijklmnop,"));
     let foreign = browser_caller(&os(&["factorcat", "/m.json", "evil@example.org"])).unwrap();
-    assert!(!foreign.is_allowed_with(CHROMIUM_EXTENSION_ID));
+    assert!(!foreign.is_allowed_with(dev_id()));
     let empty = browser_caller(&os(&["factorcat", "chrome-extension:///"])).unwrap();
     assert!(!empty.is_allowed_with(",,"));
 }

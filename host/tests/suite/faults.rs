@@ -43,6 +43,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use factorcat::extension_ids::development_chromium_id as chromium_id;
 use factorcat::secret::Secret;
 use factorcat::token::{Kind, Token};
 use factorcat::vault::{CreateOptions, FILE_NAME, KdfParams, Unlock, Vault, VaultData, VaultError};
@@ -61,7 +62,6 @@ const PASS: &str = "correct horse battery staple";
 const CHILD_ENV: &str = "FACTORCAT_FAULTS_CHILD";
 const DIR_ENV: &str = "FACTORCAT_FAULTS_DIR";
 const STRESS_ENV: &str = "FACTORCAT_STRESS_KILLS";
-const CHROMIUM_ORIGIN: &str = "chrome-extension://fkkmckeddmomgnfpeohhajmdaoagdlbe/";
 const GITHUB_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 const BANK_SECRET: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA";
 const WAIT: Duration = Duration::from_secs(30);
@@ -249,7 +249,7 @@ impl Host {
     fn start(home: &Path, env: &[(&str, Option<&str>)]) -> Host {
         let mut command = factorcat(home);
         command
-            .arg(CHROMIUM_ORIGIN)
+            .arg(format!("chrome-extension://{}/", chromium_id()))
             .stdin(Stdio::piped())
             .stderr(Stdio::null())
             .current_dir(home.parent().unwrap_or(home));

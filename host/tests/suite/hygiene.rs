@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use data_encoding::{BASE32, BASE32_NOPAD, BASE64};
 use factorcat::export::{self, ExportFormat, Protection};
+use factorcat::extension_ids::development_chromium_id as chromium_id;
 use factorcat::import;
 use factorcat::otpauth;
 use factorcat::protocol::{self, FileBytes, SecretText};
@@ -52,8 +53,6 @@ use factorcat::token::{Kind, Token, now_unix};
 use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
 use serde_json::{Value, json};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
-
-const CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
 
 /// The vault's passphrase and every other passphrase or password used;
 /// none may ever be printed.
@@ -785,7 +784,7 @@ struct Host {
 impl Host {
     fn start(home: &Home, passphrase: &str) -> Host {
         let mut command = home.command(
-            &[&format!("chrome-extension://{CHROMIUM_ID}/")],
+            &[&format!("chrome-extension://{}/", chromium_id())],
             Some(passphrase),
         );
         let mut child = command

@@ -14,12 +14,12 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
+use factorcat::extension_ids::{
+    development_chromium_id as chromium_id, firefox_addon_id as firefox_id,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-/// FactorCat's Chromium extension id (derived from `extension/manifest.json`'s key).
-const CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
-const FIREFOX_ID: &str = "factorcat@factorcat.app";
 const MANIFEST: &str = "com.factorcat.host.json";
 
 /// Where each browser's per-user manifest must land, relative to HOME
@@ -158,7 +158,7 @@ fn assert_manifest(path: &Path, firefox: bool, extra_origins: &[&str]) {
     if firefox {
         assert_eq!(
             v["allowed_extensions"],
-            json!([FIREFOX_ID]),
+            json!([firefox_id()]),
             "{}",
             path.display()
         );
@@ -168,7 +168,7 @@ fn assert_manifest(path: &Path, firefox: bool, extra_origins: &[&str]) {
             path.display()
         );
     } else {
-        let mut origins = vec![format!("chrome-extension://{CHROMIUM_ID}/")];
+        let mut origins = vec![format!("chrome-extension://{}/", chromium_id())];
         origins.extend(
             extra_origins
                 .iter()
@@ -274,14 +274,14 @@ fn extension_ids_go_to_their_own_family() {
     assert_eq!(
         chromium["allowed_origins"],
         json!([
-            format!("chrome-extension://{CHROMIUM_ID}/"),
+            format!("chrome-extension://{}/", chromium_id()),
             "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
         ])
     );
     let firefox = read_json(&home.firefox_manifest());
     assert_eq!(
         firefox["allowed_extensions"],
-        json!([FIREFOX_ID, "beta@factorcat.app"])
+        json!([firefox_id(), "beta@factorcat.app"])
     );
 }
 
@@ -453,7 +453,7 @@ fn dry_run_prints_and_writes_nothing() {
     let out = ok(&home.run(&["install", "--browser", "chromium", "--dry-run"]));
     assert!(out.contains("would create"), "{out}");
     assert!(
-        out.contains(&format!("chrome-extension://{CHROMIUM_ID}/")),
+        out.contains(&format!("chrome-extension://{}/", chromium_id())),
         "{out}"
     );
     assert!(out.contains(&binary().display().to_string()), "{out}");
@@ -766,7 +766,8 @@ fn doctor_catches_a_wrong_extension_id() {
     assert_ne!(code, Some(0), "{out}");
     assert!(
         out.contains(&format!(
-            "does not include FactorCat's extension chrome-extension://{CHROMIUM_ID}/"
+            "does not include FactorCat's extension chrome-extension://{}/",
+            chromium_id()
         )),
         "{out}"
     );
@@ -781,7 +782,7 @@ fn doctor_catches_a_chromium_manifest_where_firefox_looks() {
     let home = Home::new();
     ok(&home.run(&["install", "--browser", "firefox"]));
     edit_manifest(&home.firefox_manifest(), |v| {
-        v["allowed_origins"] = json!([format!("chrome-extension://{CHROMIUM_ID}/")]);
+        v["allowed_origins"] = json!([format!("chrome-extension://{}/", chromium_id())]);
     });
     let (code, out) = doctor(&home, &[]);
     assert_ne!(code, Some(0), "{out}");

@@ -13,9 +13,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
-const FIREFOX_ID: &str = "factorcat@factorcat.app";
-
 /// How a browser starts the host.
 #[derive(Clone, Copy, Debug)]
 enum Browser {
@@ -74,8 +71,8 @@ fn start_as(browser: Browser, id: &str, home: &Path, env: &[(&str, &str)]) -> Ho
 
 fn start(browser: Browser, home: &Path) -> Host {
     let id = match browser {
-        Browser::Firefox => FIREFOX_ID,
-        _ => CHROMIUM_ID,
+        Browser::Firefox => firefox_id(),
+        _ => chromium_id(),
     };
     start_as(browser, id, home, &[])
 }
@@ -192,7 +189,7 @@ fn foreign_callers_get_one_error_and_the_host_exits() {
             "abcdefghijklmnopabcdefghijklmnop",
         ),
         (Browser::Firefox, "evil@example.org"),
-        (Browser::Firefox, CHROMIUM_ID),
+        (Browser::Firefox, chromium_id()),
     ] {
         let home = home();
         let mut host = start_as(browser, id, home.path(), &[]);
@@ -228,6 +225,9 @@ fn development_ids_from_the_environment() {
 /// The text forms of a secret.
 use crate::support::corpus::corpus_body;
 use crate::support::secrets;
+use factorcat::extension_ids::{
+    development_chromium_id as chromium_id, firefox_addon_id as firefox_id,
+};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let text = std::fs::read_to_string(data_dir().join("bad_requests.txt")).unwrap();
@@ -416,8 +416,8 @@ mod with_vault {
 
     fn open(browser: Browser, home: &Path) -> Host {
         let id = match browser {
-            Browser::Firefox => FIREFOX_ID,
-            _ => CHROMIUM_ID,
+            Browser::Firefox => firefox_id(),
+            _ => chromium_id(),
         };
         start_as(
             browser,
@@ -813,7 +813,7 @@ mod with_vault {
         let (home, _) = seeded();
         let mut host = start_as(
             Browser::Chromium,
-            CHROMIUM_ID,
+            chromium_id(),
             home.path(),
             &[
                 ("FACTORCAT_PASSPHRASE", "wrong"),
@@ -825,7 +825,7 @@ mod with_vault {
         assert!(host.finish().0.success());
         let mut host = start_as(
             Browser::Chromium,
-            CHROMIUM_ID,
+            chromium_id(),
             home.path(),
             &[("FACTORCAT_NO_KEY_CACHE", "1")],
         );

@@ -12,7 +12,17 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const EXT = join(ROOT, 'extension');
 export const FIXTURES = join(ROOT, 'tests', 'fixtures');
 export const HOST_NAME = 'com.factorcat.host';
-export const FIREFOX_ID = 'factorcat@factorcat.app';
+// The add-on id Firefox knows the extension by.
+export const FIREFOX_ID = JSON.parse(readFileSync(join(EXT, 'manifest.json'), 'utf8')).browser_specific_settings.gecko.id;
+
+// The extensions the host serves, from its one list
+// (host/src/data/extension-ids.txt): [{ family, id, build }].
+export function hostAllowedIds() {
+  return readFileSync(join(ROOT, 'host', 'src', 'data', 'extension-ids.txt'), 'utf8').split('\n')
+    .map((line) => line.split('#')[0].trim().split(/\s+/))
+    .filter((fields) => fields.length === 3)
+    .map(([family, id, build]) => ({ family, id, build }));
+}
 const FAKE = join(ROOT, 'tests', 'e2e', 'support', 'fake-host.mjs');
 
 // The extension id Chromium derives from the manifest's public key.

@@ -2,9 +2,10 @@
 // answers `hello` as Chromium would start it), 1 otherwise.
 // Usage: node tests/e2e/support/probe-host.mjs <path to factorcat>
 import { spawn } from 'node:child_process';
+import { chromiumId } from './env.js';
 
 const bin = process.argv[2];
-const child = spawn(bin, ['chrome-extension://fkkmckeddmomgnfpeohhajmdaoagdlbe/'], { stdio: ['pipe', 'pipe', 'ignore'] });
+const child = spawn(bin, [`chrome-extension://${chromiumId()}/`], { stdio: ['pipe', 'pipe', 'ignore'] });
 const timer = setTimeout(() => { child.kill(); process.exit(1); }, 5000);
 let buf = Buffer.alloc(0);
 child.stdout.on('data', (d) => {

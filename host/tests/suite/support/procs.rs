@@ -9,15 +9,13 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Output, 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use factorcat::extension_ids::{
+    development_chromium_id as chromium_id, firefox_addon_id as firefox_id,
+};
 use factorcat::vault::{CreateOptions, Unlock, Vault, VaultData, VaultError};
 use serde_json::Value;
 
 use crate::support::keyring::KeyringCleanup;
-
-/// FactorCat's Chromium extension id (`extension/manifest.json`'s key).
-pub const CHROMIUM_ID: &str = "fkkmckeddmomgnfpeohhajmdaoagdlbe";
-/// FactorCat's Firefox add-on id.
-pub const FIREFOX_ID: &str = "factorcat@factorcat.app";
 
 /// How a browser starts the host (docs/protocol.md §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +37,7 @@ impl Browser {
     ];
 
     fn args(self, dir: &Path) -> Vec<String> {
-        let origin = format!("chrome-extension://{CHROMIUM_ID}/");
+        let origin = format!("chrome-extension://{}/", chromium_id());
         match self {
             Browser::Chromium => vec![origin],
             Browser::ChromiumWithFlags => vec![
@@ -49,7 +47,7 @@ impl Browser {
             ],
             Browser::Firefox => vec![
                 dir.join("app.factorcat.json").display().to_string(),
-                FIREFOX_ID.into(),
+                firefox_id().into(),
             ],
         }
     }
