@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the WebExtension's tests: unit tests (node --test, jsdom), then the
 # end-to-end tests in Chromium and Firefox ESR against the real `factorcat`
-# host and a throw-away vault. Installs what it needs when missing (apt:
-# chromium, firefox-esr; npm ci). Usage:
+# host and a throw-away vault; in between, Mozilla's linter on the Firefox
+# build. Installs what it needs when missing (apt: chromium, firefox-esr,
+# zip, unzip; npm ci). Usage:
 #   scripts/test-extension.sh            # unit + e2e in both browsers
 #   scripts/test-extension.sh unit       # unit tests only
 #   FACTORCAT_E2E_BROWSERS=chromium scripts/test-extension.sh
@@ -20,7 +21,7 @@ fi
 
 # Node.js and npm come with the build machines; install Debian's where they
 # do not.
-apt_install_missing node:nodejs npm:npm
+apt_install_missing node:nodejs npm:npm zip:zip unzip:unzip
 
 # node_modules is (re)installed whenever package-lock.json changed.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -31,6 +32,18 @@ fi
 
 echo "== extension unit tests" >&2
 node --test tests/unit/*.test.js
+
+# Mozilla's linter (what addons.mozilla.org runs on an upload) on the .xpi
+# that scripts/package.sh builds: no errors and no warnings.
+echo "== web-ext lint of the Firefox build" >&2
+lint_dir=$(mktemp -d)
+trap 'rm -rf "$lint_dir"' EXIT
+DIST_DIR="$lint_dir" scripts/package.sh extension >/dev/null
+mkdir "$lint_dir/xpi"
+(cd "$lint_dir/xpi" && unzip -q ../factorcat-*-firefox.xpi)
+NO_UPDATE_NOTIFIER=1 npx --no-install web-ext lint --source-dir "$lint_dir/xpi" --warnings-as-errors --boring
+rm -rf "$lint_dir"
+trap - EXIT
 
 [ "$what" = unit ] && exit 0
 
