@@ -44,3 +44,6 @@ HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test
 
 echo "== browser extension: unit tests, then end to end in Chromium and Firefox ESR" >&2
 scripts/test-extension.sh
+
+echo "== packages: scripts/package.sh's three artefacts; the .deb installed, reached by real browsers, removed and purged" >&2
+scripts/test-package.sh

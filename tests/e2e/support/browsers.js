@@ -61,11 +61,11 @@ export async function launchChromium(world, { register = true } = {}) {
   };
 }
 
-export async function launchFirefox(world) {
+export async function launchFirefox(world, { register = true } = {}) {
   const puppeteer = (await import('puppeteer-core')).default;
   const home = join(world.dir, 'firefox-home');
   mkdirSync(home, { recursive: true });
-  world.registerFirefox(home);
+  if (register) world.registerFirefox(home);
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr',
@@ -75,7 +75,7 @@ export async function launchFirefox(world) {
   });
   const extensionId = await browser.installExtension(EXT);
   return {
-    kind: 'firefox', browser, extensionId,
+    kind: 'firefox', browser, extensionId, home,
     async newPage(url) {
       const raw = await browser.newPage();
       await raw.setRequestInterception(true);
