@@ -38,7 +38,7 @@ exec 9>/run/lock/factorcat-package-test.lock
 flock 9
 
 apt_quiet() {
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get "$@" -y -qq -o=Dpkg::Use-Pty=0 \
+  DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes "${sudo_cmd[@]}" apt-get "$@" -y -qq -o=Dpkg::Use-Pty=0 \
     -o DPkg::Lock::Timeout=300 >/dev/null
 }
 if dpkg -s factorcat >/dev/null 2>&1; then
