@@ -63,6 +63,12 @@ new_paths=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|; s|/$||' | 
   if [ -n "$p" ] && [ ! -e "$p" ]; then echo "$p"; fi
 done)
 
+# And the directories near where browsers look, to tell afterwards which
+# ones the package made.
+dirs_before=$(mktemp)
+trap 'rm -f "$dirs_before"; purge_if_installed' EXIT
+find /etc /usr/lib /usr/lib64 -maxdepth 4 -type d 2>/dev/null | LC_ALL=C sort >"$dirs_before"
+
 echo "== install $deb" >&2
 apt_quiet install --no-install-recommends "$(realpath "$deb")"
 # The packaged binary by its path: a factorcat elsewhere on PATH (e.g. from
@@ -79,7 +85,7 @@ echo "$manifests" | sed 's/^/  manifest: /' >&2
 
 echo "== doctor --system, then a real Chromium and Firefox reach the packaged host" >&2
 test_home=$(mktemp -d)
-trap 'rm -rf "$test_home"; purge_if_installed' EXIT
+trap 'rm -rf "$test_home" "$dirs_before"; purge_if_installed' EXIT
 mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
 HOME="$test_home" XDG_RUNTIME_DIR="$test_home/run" FACTORCAT_HOME="$test_home/vault" FC="$fc" \
   dbus-run-session -- bash -c '
@@ -98,6 +104,14 @@ leftovers() {
   local f
   for f in $new_paths $manifests $made_dirs /var/lib/factorcat; do
     if [ -e "$f" ]; then echo "$f"; fi
+  done
+  # A directory above a manifest that was not there before the install.
+  for f in $manifests; do
+    d=$(dirname "$f")
+    while [ "$d" != / ] && [ "$d" != /usr ]; do
+      if [ -d "$d" ] && ! grep -qxF "$d" "$dirs_before"; then echo "$d"; fi
+      d=$(dirname "$d")
+    done
   done
   find /etc /usr/lib /usr/lib64 -name com.factorcat.host.json 2>/dev/null || true
 }
