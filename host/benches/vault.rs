@@ -1,6 +1,7 @@
 //! Opening a 1,000-token vault: the full open (`Vault::read`, what `list`
 //! and the native host pay) and the one-record look-up (`Vault::read_one`,
-//! what `factorcat code` pays). The passphrase slot uses the smallest
+//! what `factorcat code` pays); and changing it (`Vault::update`: lock,
+//! re-read, write a new generation durably, keep the previous one). The passphrase slot uses the smallest
 //! Argon2id parameters the format allows, so key derivation (a deliberate
 //! cost, paid only without the keyring) stays out of the figures.
 //!
@@ -65,5 +66,27 @@ fn open(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, open);
+fn update(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault_with_tokens(&dir.path().join("vault"));
+    let unlock = Unlock::with_passphrase("bench");
+    let mut group = c.benchmark_group("change 1,000-token vault");
+    // Each write fsyncs the file and the directory, so the figure depends
+    // on the disk; fewer samples keep the run short.
+    group.sample_size(20);
+    group.bench_function("update (pin one token)", |b| {
+        b.iter(|| {
+            vault
+                .update(&unlock, |data| {
+                    let token = &mut data.tokens[0];
+                    token.pinned = !token.pinned;
+                    Ok::<_, VaultError>(())
+                })
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, open, update);
 criterion_main!(benches);
