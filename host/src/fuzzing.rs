@@ -24,7 +24,7 @@ use crate::protocol::{
 };
 use crate::secret::Secret;
 use crate::token::{AwsContext, Kind, Token, TokenHead, TokenSites};
-use crate::vault;
+use crate::vault::{self, codec};
 
 /// A fuzz entry point.
 pub type Entry = fn(&[u8]);
@@ -478,7 +478,7 @@ fn fuzz_key() -> Key {
     Key::from_slice(&[0x42; crate::keystore::KEY_LEN]).expect("a 32-byte key")
 }
 
-/// The vault file's header, slot and check-line parse (`vault::parse`).
+/// The vault file's header, slot and check-line parse (`vault::codec::parse`).
 ///
 /// Input whose first byte is even is taken as a whole file. Otherwise the
 /// rest up to the first line feed is a header line, and the file is built
@@ -497,16 +497,16 @@ pub fn vault_header(data: &[u8]) {
     } else {
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let (header, body) = (&rest[..end], rest.get(end + 1..).unwrap_or_default());
-        let mut file = vault::MAGIC.to_vec();
+        let mut file = codec::MAGIC.to_vec();
         file.extend_from_slice(header);
         file.push(b'\n');
-        file.extend_from_slice(vault::header_check(header).as_bytes());
+        file.extend_from_slice(codec::header_check(header).as_bytes());
         file.push(b'\n');
         file.extend_from_slice(body);
         file
     };
     let path = std::path::Path::new("fuzz.vault");
-    let parsed = match vault::parse(path, &file) {
+    let parsed = match codec::parse(path, &file) {
         Ok(parsed) => parsed,
         Err(e) => {
             let code = e.code();
@@ -528,43 +528,41 @@ pub fn vault_header(data: &[u8]) {
     }
 
     let key = fuzz_key();
-    let written = vault::encode(path, parsed.header.id, slots, &key, &VaultData::default())
+    let written = codec::encode(path, parsed.header.id, slots, &key, &VaultData::default())
         .expect("an accepted header encodes");
     let mut written = written.to_vec();
-    let again = vault::parse(path, &written).expect("a written vault parses");
+    let again = codec::parse(path, &written).expect("a written vault parses");
     assert_eq!(again.header.id, parsed.header.id);
     let kinds = |s: &[vault::Slot]| {
         s.iter()
-            .map(|s| serde_json::to_value(s.to_repr()).expect("a slot serializes"))
+            .map(|s| serde_json::to_value(codec::SlotRepr::of(s)).expect("a slot serializes"))
             .collect::<Vec<_>>()
     };
     assert_eq!(kinds(&again.header.slots), kinds(slots), "slots changed");
     let (head, body) = written.split_at_mut(again.body);
-    let mut body = vault::Body {
+    let mut body = codec::Body {
         nonce: &again.header.nonce,
         aad: &head[again.aad.clone()],
         bytes: body,
     };
     assert!(body.decrypt(&key), "own vault does not decrypt");
     let plain = &written[again.body..written.len() - 16];
-    let data = vault::Vault::at("fuzz")
-        .parse_body(plain)
-        .expect("an empty body parses");
+    let data = codec::decode(path, plain).expect("an empty body parses");
     assert!(data.tokens.is_empty());
 }
 
-/// The decrypted body's parse (`Vault::parse_body`, and the light parses of
-/// `read_one` and `read_matching`). An accepted body written again parses
+/// The decrypted body's parse (`vault::codec::decode`, and the light parses
+/// of `read_one` and `read_matching`). An accepted body written again parses
 /// to the same contents and the same text, its index matches its records,
 /// and every token makes codes without a panic even when its stored
 /// parameters are invalid.
 pub fn vault_body(data: &[u8]) {
-    let vault = vault::Vault::at("fuzz");
-    let parsed = vault.parse_body(data);
+    let path = std::path::Path::new("fuzz.vault");
+    let parsed = codec::decode(path, data);
     // The light parses never panic either, whatever the full parse says.
     if let Ok(text) = std::str::from_utf8(data) {
-        let (head, records) = vault::body_lines(text);
-        let _ = serde_json::from_str::<vault::BodyHead<Vec<TokenHead>>>(head);
+        let (head, records) = codec::body_lines(text);
+        let _ = serde_json::from_str::<codec::BodyHead<Vec<TokenHead>>>(head);
         for record in records {
             let _ = serde_json::from_str::<TokenSites>(record);
         }
@@ -573,7 +571,7 @@ pub fn vault_body(data: &[u8]) {
         return;
     };
     let text = std::str::from_utf8(data).expect("an accepted body is UTF-8");
-    let (_, records) = vault::body_lines(text);
+    let (_, records) = codec::body_lines(text);
     for (record, token) in records.zip(&parsed.tokens) {
         let light: TokenSites = serde_json::from_str(record).expect("light parse of a record");
         assert_eq!(
@@ -593,17 +591,17 @@ pub fn vault_body(data: &[u8]) {
     }
 
     let mut written = Vec::new();
-    vault::write_body(&mut written, &parsed).expect("write to memory");
-    let again = vault.parse_body(&written).expect("a written body parses");
+    codec::write_body(&mut written, &parsed).expect("write to memory");
+    let again = codec::decode(path, &written).expect("a written body parses");
     assert_eq!(again.tokens, parsed.tokens, "tokens changed");
     assert_eq!(again.tombstones, parsed.tombstones, "tombstones changed");
     assert_eq!(again.fills, parsed.fills, "fills changed");
     let mut twice = Vec::new();
-    vault::write_body(&mut twice, &again).expect("write to memory");
+    codec::write_body(&mut twice, &again).expect("write to memory");
     assert_eq!(twice, written, "writing is not stable");
     let text = std::str::from_utf8(&written).expect("written body is UTF-8");
-    let (head, _) = vault::body_lines(text);
-    let head: vault::BodyHead<Vec<TokenHead>> =
+    let (head, _) = codec::body_lines(text);
+    let head: codec::BodyHead<Vec<TokenHead>> =
         serde_json::from_str(head).expect("the written head parses");
     let index: Vec<TokenHead> = parsed.tokens.iter().map(TokenHead::of).collect();
     assert_eq!(head.index, index, "index and records disagree");

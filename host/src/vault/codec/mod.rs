@@ -1,0 +1,293 @@
+//! The vault file format of `docs/vault.md`, as bytes in and bytes out: no
+//! file system, no keyring, no locks.
+//!
+//! This module holds what every format version shares and must keep (§4
+//! rule 6): the signature line, the one-line header with its `format` and
+//! `version`, and the BLAKE2s check line. [`parse`] reads that prefix, then
+//! hands the header to the module of its version; [`v1`] is the only one.
+//! A later version sits beside it as its own module, `parse` dispatches on
+//! the version number, and the re-exports below name the version this
+//! build writes.
+
+use std::ops::Range;
+use std::path::Path;
+
+use blake2::{Blake2s256, Digest};
+use data_encoding::HEXLOWER;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::VaultError;
+use super::slot::{NONCE_LEN, Slot, TAG_LEN};
+
+pub(crate) mod v1;
+
+pub(crate) use v1::{
+    Body, BodyHead, SlotRepr, body_lines, decode, decode_matching, decode_one, encode, write_body,
+};
+
+/// The `header.format` value of every FactorCat vault.
+pub const FORMAT: &str = "factorcat-vault";
+/// The only format version this build reads and writes.
+pub const VERSION: u64 = v1::VERSION;
+/// Largest vault file accepted, in bytes (64 MiB; 1,000 tokens take ~0.5 MiB).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The first line of every vault file.
+pub(crate) const MAGIC: &[u8] = b"factorcat-vault\n";
+/// Longest header line accepted, in bytes.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Length of the check line without its newline (BLAKE2s-256 in hex).
+const CHECK_HEX_LEN: usize = 64;
+/// As much of a file as [`parse`] looks at: the signature, the longest
+/// header, its check line and a tag's worth of ciphertext. Parsing this
+/// much of a file gives the same answer as parsing all of it.
+pub(crate) const HEAD_BYTES: usize =
+    MAGIC.len() + MAX_HEADER_BYTES + 1 + CHECK_HEX_LEN + 1 + TAG_LEN;
+
+/// The check line's digest of the exact header bytes, in lower-case hex.
+pub(crate) fn header_check(header: &[u8]) -> String {
+    HEXLOWER.encode(&Blake2s256::digest(header))
+}
+
+/// Just enough of the header to decide whether it is ours and which version.
+#[derive(Deserialize)]
+struct ProbeRepr {
+    format: Option<String>,
+    version: Option<serde_json::Value>,
+}
+
+/// What a header says, whatever its version.
+#[derive(Clone)]
+pub(crate) struct Header {
+    /// The vault id: names the keyring and cache entries.
+    pub(crate) id: Uuid,
+    /// The body nonce.
+    pub(crate) nonce: [u8; NONCE_LEN],
+    /// One or two slots, of distinct kinds.
+    pub(crate) slots: Vec<Slot>,
+}
+
+impl Header {
+    /// The keyring slot, if the vault has one.
+    pub(crate) fn keyring_slot(&self) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| matches!(s, Slot::Keyring { .. }))
+    }
+
+    /// The passphrase slot, if the vault has one.
+    pub(crate) fn passphrase_slot(&self) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| matches!(s, Slot::Passphrase { .. }))
+    }
+}
+
+/// A parsed vault file: the header, and where the AAD and body are in its bytes.
+pub(crate) struct Parsed {
+    /// The header's contents.
+    pub(crate) header: Header,
+    /// The exact header bytes (the AAD of the body).
+    pub(crate) aad: Range<usize>,
+    /// Where the ciphertext starts; it runs to the end of the file.
+    pub(crate) body: usize,
+}
+
+impl Parsed {
+    /// Where the plaintext is, once the body of a file of `len` bytes has
+    /// been decrypted in place (the ciphertext without its tag).
+    pub(crate) fn plaintext(&self, len: usize) -> Range<usize> {
+        self.body..len - TAG_LEN
+    }
+}
+
+/// Parses a vault file up to its ciphertext, applying the MUST-reject rules
+/// 2–10 of `docs/vault.md` §4 in their order. Errors are
+/// [`VaultError::Corrupt`] naming `path`, or
+/// [`VaultError::UnsupportedVersion`].
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
+    let corrupt = |reason: String| VaultError::corrupt(path, reason);
+    if !bytes.starts_with(MAGIC) {
+        return Err(corrupt(
+            "it does not start with the FactorCat vault signature".into(),
+        ));
+    }
+    let rest = &bytes[MAGIC.len()..];
+    let window = &rest[..rest.len().min(MAX_HEADER_BYTES + 1)];
+    let header_len = window
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| corrupt("the header line is unterminated or too long".into()))?;
+    let aad = MAGIC.len()..MAGIC.len() + header_len;
+    let header = &bytes[aad.clone()];
+    let check_at = aad.end + 1;
+    let check = bytes
+        .get(check_at..check_at + CHECK_HEX_LEN + 1)
+        .ok_or_else(|| corrupt("the file ends inside the check line".into()))?;
+    if check[CHECK_HEX_LEN] != b'\n' || &check[..CHECK_HEX_LEN] != header_check(header).as_bytes() {
+        return Err(corrupt("the header checksum does not match".into()));
+    }
+    let probe: ProbeRepr =
+        serde_json::from_slice(header).map_err(|e| corrupt(format!("bad header: {e}")))?;
+    if probe.format.as_deref() != Some(FORMAT) {
+        return Err(corrupt(format!("the header format is not {FORMAT:?}")));
+    }
+    let header = match probe.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(v1::VERSION) => v1::parse_header(header).map_err(corrupt)?,
+        Some(found) => {
+            return Err(VaultError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found,
+                supported: VERSION,
+            });
+        }
+        None => return Err(corrupt("the header has no integer version".into())),
+    };
+    let body = check_at + CHECK_HEX_LEN + 1;
+    if bytes.len() - body < TAG_LEN {
+        return Err(corrupt("the ciphertext is too short".into()));
+    }
+    Ok(Parsed { header, aad, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use data_encoding::BASE64;
+
+    use super::*;
+    use crate::keystore::Key;
+    use crate::vault::slot::SALT_LEN;
+
+    /// Builds a file from a header value with a correct check line.
+    fn file_with_header(header: &serde_json::Value) -> Vec<u8> {
+        let header = serde_json::to_vec(header).unwrap();
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&header);
+        out.push(b'\n');
+        out.extend_from_slice(header_check(&header).as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(&[0u8; 64]);
+        out
+    }
+
+    fn sample_header() -> serde_json::Value {
+        let master = Key::random();
+        let wrapping = Key::random();
+        let id = Uuid::new_v4();
+        let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master).unwrap();
+        let slot = SlotRepr::of(&Slot::Keyring { nonce, wrapped });
+        serde_json::json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "id": id,
+            "nonce": BASE64.encode(&[1u8; NONCE_LEN]),
+            "slots": [serde_json::to_value(slot).unwrap()],
+        })
+    }
+
+    fn parse_code(header: &serde_json::Value) -> &'static str {
+        match parse(Path::new("v"), &file_with_header(header)) {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn parse_accepts_the_sample_and_rejects_each_rule() {
+        let good = sample_header();
+        assert_eq!(parse_code(&good), "ok");
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit, &str)> = vec![
+            (
+                "unknown version",
+                Box::new(|h| h["version"] = 2.into()),
+                "vault_version",
+            ),
+            (
+                "string version",
+                Box::new(|h| h["version"] = "1".into()),
+                "vault_corrupt",
+            ),
+            (
+                "other format",
+                Box::new(|h| h["format"] = "aegis".into()),
+                "vault_corrupt",
+            ),
+            (
+                "no slots",
+                Box::new(|h| h["slots"] = serde_json::json!([])),
+                "vault_corrupt",
+            ),
+            (
+                "short nonce",
+                Box::new(|h| h["nonce"] = BASE64.encode(&[1u8; 12]).into()),
+                "vault_corrupt",
+            ),
+            (
+                "bad id",
+                Box::new(|h| h["id"] = "nope".into()),
+                "vault_corrupt",
+            ),
+            (
+                "unknown field",
+                Box::new(|h| h["extra"] = 1.into()),
+                "vault_corrupt",
+            ),
+            (
+                "duplicate slot",
+                Box::new(|h| {
+                    let s = h["slots"][0].clone();
+                    h["slots"].as_array_mut().unwrap().push(s);
+                }),
+                "vault_corrupt",
+            ),
+            (
+                "unknown slot",
+                Box::new(|h| h["slots"][0]["type"] = "fido".into()),
+                "vault_corrupt",
+            ),
+            (
+                "short wrapped key",
+                Box::new(|h| h["slots"][0]["key"] = BASE64.encode(&[0u8; 32]).into()),
+                "vault_corrupt",
+            ),
+            (
+                "passphrase slot without salt",
+                Box::new(|h| {
+                    h["slots"][0]["type"] = "passphrase".into();
+                    h["slots"][0]["kdf"] = "argon2id".into();
+                    h["slots"][0]["m_kib"] = 64.into();
+                    h["slots"][0]["t"] = 1.into();
+                    h["slots"][0]["p"] = 1.into();
+                }),
+                "vault_corrupt",
+            ),
+            (
+                "huge argon2 memory",
+                Box::new(|h| {
+                    h["slots"][0]["type"] = "passphrase".into();
+                    h["slots"][0]["kdf"] = "argon2id".into();
+                    h["slots"][0]["m_kib"] = 4_000_000.into();
+                    h["slots"][0]["t"] = 1.into();
+                    h["slots"][0]["p"] = 1.into();
+                    h["slots"][0]["salt"] = BASE64.encode(&[0u8; SALT_LEN]).into();
+                }),
+                "vault_corrupt",
+            ),
+        ];
+        for (what, edit, expected) in cases {
+            let mut header = good.clone();
+            edit(&mut header);
+            assert_eq!(parse_code(&header), expected, "{what}");
+        }
+        // A correct header with a wrong check digest.
+        let mut bytes = file_with_header(&good);
+        let at = bytes.len() - 64 - 3;
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        assert_eq!(
+            parse(Path::new("v"), &bytes).err().map(|e| e.code()),
+            Some("vault_corrupt")
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The version-1 header: one line of compact JSON with the vault id, the
+//! body nonce and the slots (`docs/vault.md` §3.1).
+
+use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::VERSION;
+use crate::vault::codec::{FORMAT, Header};
+use crate::vault::slot::{KdfParams, NONCE_LEN, SALT_LEN, Slot, WRAPPED_LEN};
+
+/// The header as written, field by field in this order.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderRepr {
+    format: String,
+    version: u64,
+    id: Uuid,
+    nonce: String,
+    slots: Vec<SlotRepr>,
+}
+
+/// A slot as written: the members of both slot types, each type using its own.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SlotRepr {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kdf: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m_kib: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    salt: Option<String>,
+    nonce: String,
+    key: String,
+}
+
+impl SlotRepr {
+    /// How `slot` is written in the header.
+    pub(crate) fn of(slot: &Slot) -> SlotRepr {
+        match slot {
+            Slot::Keyring { nonce, wrapped } => SlotRepr {
+                kind: "keyring".into(),
+                kdf: None,
+                m_kib: None,
+                t: None,
+                p: None,
+                salt: None,
+                nonce: BASE64.encode(nonce),
+                key: BASE64.encode(wrapped),
+            },
+            Slot::Passphrase {
+                kdf,
+                salt,
+                nonce,
+                wrapped,
+            } => SlotRepr {
+                kind: "passphrase".into(),
+                kdf: Some("argon2id".into()),
+                m_kib: Some(kdf.m_kib),
+                t: Some(kdf.t),
+                p: Some(kdf.p),
+                salt: Some(BASE64.encode(salt)),
+                nonce: BASE64.encode(nonce),
+                key: BASE64.encode(wrapped),
+            },
+        }
+    }
+
+    /// The slot this describes, checked (rules 8 and 9 of `docs/vault.md`
+    /// §4 for one slot); an error describes the first violation.
+    fn to_slot(&self) -> Result<Slot, String> {
+        let nonce = decode_fixed::<NONCE_LEN>(&self.nonce, "slot nonce")?;
+        let wrapped = decode_fixed::<WRAPPED_LEN>(&self.key, "slot key")?;
+        match self.kind.as_str() {
+            "keyring" => {
+                if self.kdf.is_some()
+                    || self.m_kib.is_some()
+                    || self.t.is_some()
+                    || self.p.is_some()
+                    || self.salt.is_some()
+                {
+                    return Err("keyring slot with passphrase fields".into());
+                }
+                Ok(Slot::Keyring { nonce, wrapped })
+            }
+            "passphrase" => {
+                if self.kdf.as_deref() != Some("argon2id") {
+                    return Err("passphrase slot without kdf \"argon2id\"".into());
+                }
+                let (Some(m_kib), Some(t), Some(p), Some(salt)) =
+                    (self.m_kib, self.t, self.p, self.salt.as_deref())
+                else {
+                    return Err("passphrase slot missing m_kib, t, p or salt".into());
+                };
+                let kdf = KdfParams { m_kib, t, p };
+                kdf.check()?;
+                let salt = decode_fixed::<SALT_LEN>(salt, "slot salt")?;
+                Ok(Slot::Passphrase {
+                    kdf,
+                    salt,
+                    nonce,
+                    wrapped,
+                })
+            }
+            other => Err(format!("unknown slot type {other:?}")),
+        }
+    }
+}
+
+fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
+    let bytes = BASE64
+        .decode(text.as_bytes())
+        .map_err(|_| format!("{what} is not canonical base64"))?;
+    bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("{what} is {} bytes, expected {N}", bytes.len()))
+}
+
+/// The header line of a file with this id, body nonce and slots.
+pub(super) fn header_line(
+    id: Uuid,
+    nonce: &[u8; NONCE_LEN],
+    slots: &[Slot],
+) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&HeaderRepr {
+        format: FORMAT.into(),
+        version: VERSION,
+        id,
+        nonce: BASE64.encode(nonce),
+        slots: slots.iter().map(SlotRepr::of).collect(),
+    })
+}
+
+/// Reads a version-1 header line (rules 7–9 of `docs/vault.md` §4); an
+/// error describes the first violation.
+pub(crate) fn parse_header(header: &[u8]) -> Result<Header, String> {
+    let repr: HeaderRepr =
+        serde_json::from_slice(header).map_err(|e| format!("bad header: {e}"))?;
+    let nonce = decode_fixed::<NONCE_LEN>(&repr.nonce, "body nonce")?;
+    if repr.slots.is_empty() {
+        return Err("the header has no slots".into());
+    }
+    let mut slots = Vec::with_capacity(repr.slots.len());
+    for slot in &repr.slots {
+        let slot = slot.to_slot()?;
+        if slots.iter().any(|s: &Slot| s.kind() == slot.kind()) {
+            return Err(format!("two {} slots", slot.kind()));
+        }
+        slots.push(slot);
+    }
+    Ok(Header {
+        id: repr.id,
+        nonce,
+        slots,
+    })
+}

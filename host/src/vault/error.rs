@@ -1,0 +1,233 @@
+//! The vault's errors: one enum whose messages name the file and say what
+//! to do, with a stable code for programs.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{FsError, LockError};
+use crate::keystore::KeyringError;
+
+/// Everything that can go wrong with a vault. Messages name the file and
+/// say what to do; none contains a key, passphrase or secret.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// There is no vault file.
+    #[error("no vault at {}; the first `factorcat add` creates one (or `factorcat init`); if you have a vault elsewhere, set FACTORCAT_HOME to its directory", path.display())]
+    NotFound {
+        /// The vault file looked for.
+        path: PathBuf,
+    },
+    /// The OS keyring is locked.
+    #[error(
+        "the OS keyring is locked, so the vault key cannot be read from it; unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+    )]
+    KeyringLocked,
+    /// No usable OS keyring.
+    #[error(
+        "the OS keyring is unavailable ({detail}); start a Secret Service (log in to a desktop session, or run `gnome-keyring-daemon --start` inside a D-Bus session) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+    )]
+    KeyringUnavailable {
+        /// The platform's description of the failure.
+        detail: String,
+    },
+    /// The keyring has no (valid) entry for this vault's keyring slot.
+    #[error(
+        "the OS keyring holds no key for this vault (the entry was deleted, or the vault was copied from another machine or user); unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE, or restore the keyring entry"
+    )]
+    NoKeyringSlot,
+    /// The keyring entry exists but does not open the keyring slot.
+    #[error(
+        "the key in the OS keyring does not open the vault {} (the keyring entry belongs to another copy of this vault); unlock with the passphrase by setting FACTORCAT_PASSPHRASE, or restore the matching vault file", path.display()
+    )]
+    KeyringMismatch {
+        /// The vault file.
+        path: PathBuf,
+    },
+    /// The passphrase does not open the passphrase slot.
+    #[error("wrong passphrase for the vault; check it (including keyboard layout) and try again")]
+    WrongPassphrase,
+    /// The vault needs a passphrase and none was given.
+    #[error(
+        "the vault can only be unlocked with its passphrase here; set FACTORCAT_PASSPHRASE or run the command in a terminal to be asked for it"
+    )]
+    PassphraseRequired,
+    /// The file is damaged or not a vault.
+    #[error(
+        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault) or a backup", path.display(), path.display()
+    )]
+    Corrupt {
+        /// The vault file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file is a vault of a format version this build does not know.
+    #[error(
+        "the vault {} has format version {found}, but this FactorCat supports version {supported}; upgrade FactorCat", path.display()
+    )]
+    UnsupportedVersion {
+        /// The vault file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u64,
+        /// The version this build supports.
+        supported: u64,
+    },
+    /// An operating-system I/O failure.
+    #[error("cannot access {}: {source}; check that the path exists, is yours and the disk is not full", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Locking the vault failed.
+    #[error("cannot lock {}: {source}; check that the vault directory is on a local file system you can write to", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Another process held the vault lock for too long.
+    #[error(
+        "another FactorCat process held the vault lock {} for over {waited_ms} ms; let it finish (or close it) and try again", path.display()
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// Milliseconds waited.
+        waited_ms: u128,
+    },
+    /// `create` on an existing vault.
+    #[error("a vault already exists at {}; use it, or move it away first if you really want a new one", path.display())]
+    AlreadyExists {
+        /// The existing vault file.
+        path: PathBuf,
+    },
+    /// Removing the only slot would make the vault impossible to open.
+    #[error(
+        "this is the vault's only way to unlock it; add another (keyring or passphrase) before removing it"
+    )]
+    LastSlot,
+    /// A vault was requested with neither slot.
+    #[error("a vault needs at least one way to unlock it: the OS keyring, a passphrase, or both")]
+    NoSlot,
+    /// An empty passphrase was given for a new passphrase slot.
+    #[error("the passphrase is empty; choose a non-empty passphrase")]
+    EmptyPassphrase,
+    /// Argon2 parameters outside the accepted bounds.
+    #[error("invalid passphrase hashing parameters: {reason}")]
+    BadKdfParams {
+        /// The violated bound.
+        reason: String,
+    },
+    /// No home directory to put the vault in.
+    #[error(
+        "cannot find a data directory for the vault (no home directory); set FACTORCAT_HOME to a directory"
+    )]
+    NoHome,
+}
+
+impl VaultError {
+    /// A stable snake_case identifier for programs (CLI exit mapping, native
+    /// messaging). Never changes once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::NotFound { .. } => "vault_missing",
+            VaultError::KeyringLocked => "keyring_locked",
+            VaultError::KeyringUnavailable { .. } => "keyring_unavailable",
+            VaultError::NoKeyringSlot => "keyring_entry_missing",
+            VaultError::KeyringMismatch { .. } => "keyring_mismatch",
+            VaultError::WrongPassphrase => "wrong_passphrase",
+            VaultError::PassphraseRequired => "passphrase_required",
+            VaultError::Corrupt { .. } => "vault_corrupt",
+            VaultError::UnsupportedVersion { .. } => "vault_version",
+            VaultError::Io { .. } => "io_error",
+            VaultError::Lock { .. } => "vault_lock",
+            VaultError::Busy { .. } => "vault_busy",
+            VaultError::AlreadyExists { .. } => "vault_exists",
+            VaultError::LastSlot => "last_slot",
+            VaultError::NoSlot => "no_slot",
+            VaultError::EmptyPassphrase => "passphrase_empty",
+            VaultError::BadKdfParams { .. } => "kdf_params",
+            VaultError::NoHome => "no_home",
+        }
+    }
+
+    /// An I/O failure on `path`.
+    pub(crate) fn io(path: &Path, source: io::Error) -> VaultError {
+        VaultError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// `path` is damaged for `reason`.
+    pub(crate) fn corrupt(path: &Path, reason: impl Into<String>) -> VaultError {
+        VaultError::Corrupt {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<KeyringError> for VaultError {
+    fn from(err: KeyringError) -> Self {
+        match err {
+            KeyringError::Locked(_) => VaultError::KeyringLocked,
+            KeyringError::Unavailable(detail) => VaultError::KeyringUnavailable { detail },
+            KeyringError::NoEntry | KeyringError::BadEntry => VaultError::NoKeyringSlot,
+        }
+    }
+}
+
+/// A file-system failure, in the vault's words (which name the path).
+impl From<FsError> for VaultError {
+    fn from(err: FsError) -> Self {
+        VaultError::Io {
+            path: err.path,
+            source: err.source,
+        }
+    }
+}
+
+impl From<LockError> for VaultError {
+    fn from(err: LockError) -> Self {
+        match err {
+            LockError::Open(e) => e.into(),
+            LockError::Refused(FsError { path, source, .. }) => VaultError::Lock { path, source },
+            LockError::Busy { path, waited_ms } => VaultError::Busy { path, waited_ms },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroizing;
+
+    use super::*;
+    use crate::vault::{CreateOptions, Unlock};
+
+    #[test]
+    fn errors_never_show_secrets_and_say_what_to_do() {
+        let e = VaultError::Corrupt {
+            path: PathBuf::from("dir/factorcat.vault"),
+            reason: "x".into(),
+        };
+        assert!(e.to_string().contains("dir/factorcat.vault.prev"));
+        assert_eq!(e.code(), "vault_corrupt");
+        let unlock = Unlock::with_passphrase("hunter2");
+        assert!(!format!("{unlock:?}").contains("hunter2"));
+        let opts = CreateOptions {
+            keyring: false,
+            passphrase: Some(Zeroizing::new("hunter2".into())),
+        };
+        assert!(!format!("{opts:?}").contains("hunter2"));
+        assert!(
+            VaultError::KeyringLocked
+                .to_string()
+                .contains("FACTORCAT_PASSPHRASE")
+        );
+    }
+}

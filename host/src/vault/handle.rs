@@ -1,0 +1,523 @@
+//! The vault handle: where a vault lives, and reading, creating and
+//! changing it under the lock (`docs/vault.md` §7). It puts the other parts
+//! together: the file system ([`crate::fsutil`]), the format
+//! ([`super::codec`]) and the key ([`super::unlock`]).
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::codec::{self, Body, HEAD_BYTES, Header, MAX_FILE_BYTES};
+use super::slot::{KdfParams, Slot, passphrase_slot, wrap_failed};
+use super::unlock::{self, CreateOptions, Unlock};
+use super::{VaultData, VaultError};
+use crate::fsutil::{self, FsError, LockError, Mode, WriteOptions};
+use crate::keystore::{self, Key};
+use crate::token::{Token, TokenHead, TokenSites};
+
+/// Name of the vault file inside the vault directory.
+pub const FILE_NAME: &str = "factorcat.vault";
+/// Name of the previous generation, kept beside the vault file.
+pub const PREV_FILE_NAME: &str = "factorcat.vault.prev";
+/// Name of the advisory lock file inside the vault directory.
+pub const LOCK_FILE_NAME: &str = "factorcat.lock";
+/// How long to wait for another process to release the vault lock. Holders
+/// keep it for milliseconds (no prompt or keyring dialog runs under it), so
+/// this only trips on a stuck process.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Environment variable naming the vault directory.
+pub const ENV_HOME: &str = "FACTORCAT_HOME";
+/// Environment variable that, set to anything but `0` or empty, disables
+/// the kernel key cache.
+pub const ENV_NO_KEY_CACHE: &str = "FACTORCAT_NO_KEY_CACHE";
+
+/// `$FACTORCAT_HOME` if set (a directory), else the platform data directory
+/// (`~/.local/share/factorcat` on Linux).
+pub fn default_home() -> Result<PathBuf, VaultError> {
+    if let Some(dir) = std::env::var_os(ENV_HOME).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("app", "factorcat", "factorcat")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or(VaultError::NoHome)
+}
+
+/// What [`Vault::status`] found, without unlocking anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultStatus {
+    /// No vault file.
+    Missing,
+    /// A well-formed vault of a supported version, with these slots.
+    Present {
+        /// It has a keyring slot.
+        has_keyring_slot: bool,
+        /// It has a passphrase slot.
+        has_passphrase_slot: bool,
+    },
+    /// A file exists but cannot be used; `reason` is the full error message.
+    Unreadable {
+        /// What is wrong and what to do.
+        reason: String,
+    },
+}
+
+/// A handle on a vault directory. Creating one does no I/O.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    dir: PathBuf,
+    key_cache: Option<bool>,
+    lock_wait: Duration,
+}
+
+/// An unlocked vault: its key, header and content.
+struct Opened {
+    master: Key,
+    id: Uuid,
+    slots: Vec<Slot>,
+    data: VaultData,
+}
+
+impl Vault {
+    /// The vault in directory `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Vault {
+        Vault {
+            dir: dir.into(),
+            key_cache: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        }
+    }
+
+    /// The vault in [`default_home`].
+    pub fn locate() -> Result<Vault, VaultError> {
+        Ok(Vault::at(default_home()?))
+    }
+
+    /// Overrides whether the kernel key cache is used (by default it is,
+    /// unless `FACTORCAT_NO_KEY_CACHE` is set).
+    pub fn with_key_cache(mut self, enabled: bool) -> Vault {
+        self.key_cache = Some(enabled);
+        self
+    }
+
+    /// Sets how long to wait for another process's lock before failing with
+    /// [`VaultError::Busy`] (default [`DEFAULT_LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Vault {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The vault directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The vault file.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// The previous generation of the vault file.
+    pub fn prev_file(&self) -> PathBuf {
+        self.dir.join(PREV_FILE_NAME)
+    }
+
+    /// The advisory lock file.
+    pub fn lock_file(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE_NAME)
+    }
+
+    /// Whether anything is at the vault file's path. A symbolic link (even
+    /// a dangling one) or a directory there counts: it is refused when read,
+    /// and nothing is ever created over it.
+    pub fn exists(&self) -> bool {
+        fs::symlink_metadata(self.file()).is_ok()
+    }
+
+    fn cache_enabled(&self) -> bool {
+        self.key_cache.unwrap_or_else(|| {
+            std::env::var_os(ENV_NO_KEY_CACHE).is_none_or(|v| v.is_empty() || v == "0")
+        })
+    }
+
+    /// Creates a new vault with the slots in `opts` and default Argon2id
+    /// parameters. Refuses if a vault exists.
+    pub fn create(&self, opts: &CreateOptions) -> Result<(), VaultError> {
+        self.create_with_kdf(opts, KdfParams::DEFAULT)
+    }
+
+    /// [`Vault::create`] with explicit Argon2id parameters for the
+    /// passphrase slot (tests use cheap ones; people should not).
+    pub fn create_with_kdf(&self, opts: &CreateOptions, kdf: KdfParams) -> Result<(), VaultError> {
+        if !opts.keyring && opts.passphrase.is_none() {
+            return Err(VaultError::NoSlot);
+        }
+        if opts.passphrase.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(VaultError::EmptyPassphrase);
+        }
+        kdf.check()
+            .map_err(|reason| VaultError::BadKdfParams { reason })?;
+        let file = self.file();
+        if self.exists() {
+            return Err(VaultError::AlreadyExists { path: file });
+        }
+        fsutil::create_private_dir(&self.dir)?;
+        let _lock = self.lock_exclusive()?;
+        if self.exists() {
+            return Err(VaultError::AlreadyExists { path: file });
+        }
+        let id = Uuid::new_v4();
+        let master = Key::random();
+        let mut slots = Vec::new();
+        if let Some(passphrase) = &opts.passphrase {
+            slots.push(passphrase_slot(&file, id, &master, passphrase, kdf)?);
+        }
+        let keyring_id = id.to_string();
+        if opts.keyring {
+            let wrapping = Key::random();
+            keystore::keyring_set(&keyring_id, &wrapping)?;
+            let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master)
+                .ok_or_else(|| wrap_failed(&file))?;
+            slots.insert(0, Slot::Keyring { nonce, wrapped });
+        }
+        let written = codec::encode(&file, id, &slots, &master, &VaultData::default())
+            .and_then(|bytes| self.replace(&bytes));
+        if let Err(e) = written {
+            if opts.keyring {
+                let _ = keystore::keyring_delete(&keyring_id);
+            }
+            return Err(e);
+        }
+        if opts.keyring && self.cache_enabled() {
+            keystore::cache_put(&keyring_id, &master);
+        }
+        Ok(())
+    }
+
+    /// Reads the vault under a shared lock, then decrypts it. The lock is
+    /// held only while reading the file (writers replace it by rename, so
+    /// the bytes read are one consistent generation): a passphrase prompt or
+    /// a keyring unlock dialog never blocks other FactorCat processes.
+    pub fn read(&self, unlock: &Unlock) -> Result<VaultData, VaultError> {
+        let mut bytes = self.read_snapshot()?;
+        Ok(self.open(&mut bytes, unlock, None)?.data)
+    }
+
+    /// Reads the vault and returns the one token that `pick` chooses from
+    /// the tokens' identities ([`TokenHead`]s). Only the chosen record is
+    /// fully decoded, so a look-up in a large vault costs a scan of the
+    /// decrypted text rather than building every token — this is the path
+    /// `factorcat code` takes.
+    pub fn read_one<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    ) -> Result<Token, E> {
+        let mut bytes = self.read_snapshot()?;
+        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        codec::decode_one(&self.file(), &bytes[plain], pick)
+    }
+
+    /// Reads the vault for site matching: `pick` sees every token's
+    /// matching fields ([`TokenSites`], decoded without secrets) and returns
+    /// the positions of the tokens it wants; those alone are fully decoded
+    /// and returned, in `pick`'s order. Cheaper than [`Vault::read`] on a
+    /// large vault.
+    pub fn read_matching<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        pick: impl FnOnce(&[TokenSites]) -> Result<Vec<usize>, E>,
+    ) -> Result<Vec<Token>, E> {
+        let mut bytes = self.read_snapshot()?;
+        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        codec::decode_matching(&self.file(), &bytes[plain], pick)
+    }
+
+    /// The exclusive lock that every writer of this vault holds.
+    fn lock_exclusive(&self) -> Result<fsutil::DirLock, VaultError> {
+        Ok(fsutil::lock(&self.lock_file(), true, self.lock_wait)?)
+    }
+
+    /// The vault file's bytes, read under the shared lock.
+    fn read_snapshot(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        if !self.exists() {
+            return Err(VaultError::NotFound { path: self.file() });
+        }
+        // A read-only vault directory (a mounted backup, say) has no lock
+        // file to create; reading it unlocked is still safe because writers
+        // replace the file by rename.
+        let _lock = match fsutil::lock(&self.lock_file(), false, self.lock_wait) {
+            Ok(lock) => Some(lock),
+            Err(LockError::Open(FsError { source, .. }))
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.read_bytes()
+    }
+
+    /// Unlocks the current generation without holding the exclusive lock
+    /// (this may prompt), returning the master key and vault id.
+    fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid), VaultError> {
+        let mut bytes = self.read_snapshot()?;
+        let (master, header, _) = self.decrypt(&mut bytes, unlock, None)?;
+        Ok((master, header.id))
+    }
+
+    /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
+    /// atomically (previous generation kept); if `Err`, write nothing.
+    pub fn update<T, E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        f: impl FnOnce(&mut VaultData) -> Result<T, E>,
+    ) -> Result<T, E> {
+        // Unlock first, outside the lock; under it, the key is reused.
+        let (master, _) = self.unlock_snapshot(unlock)?;
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
+        let out = f(&mut opened.data)?;
+        self.write(&opened)?;
+        Ok(out)
+    }
+
+    /// Adds or changes (`Some`) or removes (`None`) the passphrase slot,
+    /// with default Argon2id parameters. Refuses to remove the last slot.
+    pub fn set_passphrase(
+        &self,
+        unlock: &Unlock,
+        new: Option<Zeroizing<String>>,
+    ) -> Result<(), VaultError> {
+        self.set_passphrase_with_kdf(unlock, new, KdfParams::DEFAULT)
+    }
+
+    /// [`Vault::set_passphrase`] with explicit Argon2id parameters.
+    pub fn set_passphrase_with_kdf(
+        &self,
+        unlock: &Unlock,
+        new: Option<Zeroizing<String>>,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
+        kdf.check()
+            .map_err(|reason| VaultError::BadKdfParams { reason })?;
+        if new.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(VaultError::EmptyPassphrase);
+        }
+        // Unlock and derive the new slot (slow by design) outside the lock.
+        let (master, id) = self.unlock_snapshot(unlock)?;
+        let new_slot = match &new {
+            Some(passphrase) => Some(passphrase_slot(&self.file(), id, &master, passphrase, kdf)?),
+            None => None,
+        };
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
+        opened
+            .slots
+            .retain(|s| !matches!(s, Slot::Passphrase { .. }));
+        match (new, new_slot) {
+            // The slot was made for this vault and key (the normal case).
+            (Some(_), Some(slot))
+                if opened.id == id && opened.master.expose() == master.expose() =>
+            {
+                opened.slots.push(slot)
+            }
+            // The vault was replaced meanwhile: wrap its own key.
+            (Some(passphrase), _) => {
+                let slot =
+                    passphrase_slot(&self.file(), opened.id, &opened.master, &passphrase, kdf)?;
+                opened.slots.push(slot);
+            }
+            (None, _) if opened.slots.is_empty() => return Err(VaultError::LastSlot),
+            (None, _) => {}
+        }
+        self.write(&opened)
+    }
+
+    /// Cheap look at the vault without unlocking it.
+    pub fn status(&self) -> VaultStatus {
+        let file = self.file();
+        match fs::symlink_metadata(&file) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return VaultStatus::Missing,
+            _ => {}
+        }
+        let parsed = self.read_head().and_then(|bytes| {
+            codec::parse(&file, &bytes).map(|p| {
+                (
+                    p.header.keyring_slot().is_some(),
+                    p.header.passphrase_slot().is_some(),
+                )
+            })
+        });
+        match parsed {
+            Ok((has_keyring_slot, has_passphrase_slot)) => VaultStatus::Present {
+                has_keyring_slot,
+                has_passphrase_slot,
+            },
+            Err(e) => VaultStatus::Unreadable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// The vault's id (the keyring user name), read from the header.
+    pub fn id(&self) -> Result<Uuid, VaultError> {
+        let bytes = self.read_snapshot()?;
+        Ok(codec::parse(&self.file(), &bytes)?.header.id)
+    }
+
+    /// Drops this vault's master key from the kernel key cache, so the next
+    /// use must unlock through a slot again.
+    pub fn forget_cached_key(&self) -> Result<(), VaultError> {
+        keystore::cache_drop(&self.id()?.to_string());
+        Ok(())
+    }
+
+    /// The whole vault file, in a buffer that is wiped on drop (the body is
+    /// decrypted in place).
+    fn read_bytes(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let (path, mut file, len) = self.open_file()?;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
+        file.by_ref()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| VaultError::io(&path, e))?;
+        Ok(bytes)
+    }
+
+    /// Opens the vault file and checks its size; returns its path, the
+    /// open file and its length.
+    /// Only a regular file is a vault: a directory or a device is not one,
+    /// and a symbolic link is not followed, because the next write would
+    /// replace the link itself with a file.
+    fn open_file(&self) -> Result<(PathBuf, File, u64), VaultError> {
+        let path = self.file();
+        let not_found = |e: io::Error| match e.kind() {
+            io::ErrorKind::NotFound => VaultError::NotFound { path: path.clone() },
+            _ => VaultError::io(&path, e),
+        };
+        let kind = fs::symlink_metadata(&path).map_err(not_found)?.file_type();
+        let refused = if kind.is_symlink() {
+            Some(
+                "it is a symbolic link, which FactorCat does not follow because a write would \
+                 replace the link with a file; put the file itself here, or set FACTORCAT_HOME \
+                 to the directory that holds it",
+            )
+        } else if kind.is_dir() {
+            Some("it is a directory, not a file")
+        } else if !kind.is_file() {
+            Some("it is not a regular file")
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: reason.into(),
+            });
+        }
+        let file = File::open(&path).map_err(not_found)?;
+        let len = file.metadata().map_err(|e| VaultError::io(&path, e))?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+            });
+        }
+        Ok((path, file, len))
+    }
+
+    /// The start of the vault file: as much as [`codec::parse`] looks at,
+    /// so that it gives the same answer as on the whole file. The body is
+    /// ciphertext; nothing read here is secret.
+    fn read_head(&self) -> Result<Vec<u8>, VaultError> {
+        let (path, file, len) = self.open_file()?;
+        let mut bytes = Vec::with_capacity((len as usize).min(HEAD_BYTES) + 1);
+        file.take(HEAD_BYTES as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| VaultError::io(&path, e))?;
+        Ok(bytes)
+    }
+
+    /// Writes `opened` as the new generation (under the exclusive lock).
+    fn write(&self, opened: &Opened) -> Result<(), VaultError> {
+        let file = self.file();
+        let bytes = codec::encode(
+            &file,
+            opened.id,
+            &opened.slots,
+            &opened.master,
+            &opened.data,
+        )?;
+        fsutil::remove_stale_temps(&file);
+        self.replace(&bytes)
+    }
+
+    /// Replaces the vault file with `bytes`, atomically and durably,
+    /// keeping the current file as the previous generation (under the
+    /// exclusive lock).
+    fn replace(&self, bytes: &[u8]) -> Result<(), VaultError> {
+        let prev = self.prev_file();
+        let options = WriteOptions {
+            keep_previous: Some(&prev),
+            ..WriteOptions::replacing(Mode::Private)
+        };
+        Ok(fsutil::write_atomic(&self.file(), bytes, &options)?)
+    }
+
+    /// Parses and decrypts `bytes` and parses the contents.
+    fn open(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+    ) -> Result<Opened, VaultError> {
+        let (master, header, plain) = self.decrypt(bytes, unlock, known)?;
+        let data = codec::decode(&self.file(), &bytes[plain])?;
+        Ok(Opened {
+            master,
+            id: header.id,
+            slots: header.slots,
+            data,
+        })
+    }
+
+    /// Parses `bytes` and decrypts the body in place with the first key
+    /// that works: `known` (a key unlocked earlier), the kernel cache, the
+    /// keyring slot, the passphrase slot. Returns the key, the header and
+    /// where the plaintext is in `bytes`.
+    fn decrypt(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+    ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
+        let path = self.file();
+        let parsed = codec::parse(&path, bytes)?;
+        let plain = parsed.plaintext(bytes.len());
+        let (head, body) = bytes.split_at_mut(parsed.body);
+        let mut body = Body {
+            nonce: &parsed.header.nonce,
+            aad: &head[parsed.aad.clone()],
+            bytes: body,
+        };
+        let master = unlock::open_body(
+            &path,
+            &parsed.header,
+            &mut body,
+            unlock,
+            known,
+            self.cache_enabled(),
+        )?;
+        Ok((master, parsed.header, plain))
+    }
+}

@@ -1,0 +1,46 @@
+//! The encrypted token vault: one file, a random master key, and slots that
+//! wrap the master key for each way of unlocking it.
+//!
+//! The format is specified in `docs/vault.md`. In short: a signature line;
+//! a one-line JSON header (format, version, vault id, body nonce, slots); a
+//! check line (BLAKE2s of the header, so accidental damage is told apart
+//! from a wrong passphrase); then the body as binary XChaCha20-Poly1305
+//! ciphertext, authenticated with the exact header bytes as associated data.
+//!
+//! The master key comes, in order, from the kernel key cache (Linux), from
+//! the keyring slot (wrapping key in the OS keyring), or from the passphrase
+//! slot (Argon2id). Writes are serialized with an advisory lock, replace the
+//! file atomically and durably, and keep the previous generation as
+//! `factorcat.vault.prev`. A file that cannot be decrypted or parsed is never
+//! overwritten.
+//!
+//! The parts:
+//!
+//! - `handle`: [`Vault`], where a vault lives and reading, creating and
+//!   changing it under the lock;
+//! - `data`: [`VaultData`], the decrypted contents;
+//! - `unlock`: [`Unlock`] and the order in which the master key is sought;
+//! - `slot`: the slots that wrap the master key, and [`KdfParams`];
+//! - `codec`: the file format as bytes in and out, one module per format
+//!   version;
+//! - `error`: [`VaultError`].
+
+#![warn(missing_docs)]
+
+pub(crate) mod codec;
+mod data;
+mod error;
+mod handle;
+mod slot;
+mod unlock;
+
+pub use codec::{FORMAT, MAX_FILE_BYTES, VERSION};
+pub use data::{Tombstone, VaultData};
+pub use error::VaultError;
+pub use handle::{
+    DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, LOCK_FILE_NAME, PREV_FILE_NAME,
+    Vault, VaultStatus, default_home,
+};
+pub use slot::KdfParams;
+pub(crate) use slot::Slot;
+pub use unlock::{CreateOptions, ENV_PASSPHRASE, Unlock};
