@@ -1,11 +1,14 @@
 //! The file-system layer under everything FactorCat writes: private
 //! directories, advisory locks, and the one atomic write
-//! ([`write_atomic`]) that the vault, `install` and `export` all go through.
+//! ([`write_atomic`]) that the vault, `install` and the command line's
+//! `export` all go through.
 //!
 //! It knows nothing of what the files mean. Every failure names what was
-//! being done and the path concerned ([`FsError`], and [`LockError`] for
+//! being done and the path concerned ([`FsError`], and `LockError` for
 //! locks), so a person can see which file or directory to look at; callers
 //! translate these into their own errors and advice.
+
+#![warn(missing_docs)]
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -18,13 +21,13 @@ use tempfile::NamedTempFile;
 /// path it concerned. The message reads "{action} {path}: {cause}".
 #[derive(Debug, thiserror::Error)]
 #[error("{action} {}: {source}", path.display())]
-pub(crate) struct FsError {
+pub struct FsError {
     /// What was being done, e.g. "replacing" (completed by the path).
-    pub(crate) action: &'static str,
+    pub action: &'static str,
     /// The file or directory concerned.
-    pub(crate) path: PathBuf,
+    pub path: PathBuf,
     /// The operating system's error.
-    pub(crate) source: io::Error,
+    pub source: io::Error,
 }
 
 impl FsError {
@@ -65,7 +68,7 @@ pub(crate) enum LockError {
 /// Who may read and run a file written by [`write_atomic`]. Unix permission
 /// bits; other systems keep their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub enum Mode {
     /// 0600: the owner only (the vault, exports).
     Private,
     /// 0644: everyone may read (browser manifests).
@@ -76,21 +79,21 @@ pub(crate) enum Mode {
 
 /// How [`write_atomic`] treats what is already at the path.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct WriteOptions<'a> {
+pub struct WriteOptions<'a> {
     /// The new file's permissions.
-    pub(crate) mode: Mode,
+    pub mode: Mode,
     /// Replace an existing file. When `false` an existing file is left
     /// alone and the write fails with [`io::ErrorKind::AlreadyExists`],
     /// decided atomically (no check-then-write race).
-    pub(crate) replace: bool,
+    pub replace: bool,
     /// Before replacing, keep the current file under this name (in the same
     /// directory), so that it always holds a complete previous generation.
-    pub(crate) keep_previous: Option<&'a Path>,
+    pub keep_previous: Option<&'a Path>,
 }
 
 impl WriteOptions<'_> {
     /// Replaces whatever is there, keeping nothing.
-    pub(crate) fn replacing(mode: Mode) -> WriteOptions<'static> {
+    pub fn replacing(mode: Mode) -> WriteOptions<'static> {
         WriteOptions {
             mode,
             replace: true,
@@ -271,7 +274,7 @@ fn keep_previous(file: &Path, prev: &Path) -> Result<(), FsError> {
 /// 1. the new content goes to a temporary file in the same directory
 ///    (`.NAME.tmp.RANDOM`), gets its mode, and is fsynced;
 /// 2. with [`WriteOptions::keep_previous`], if `file` exists it is kept
-///    under that name (see [`keep_previous`]);
+///    under that name (a hard link, or where there are none a synced copy);
 /// 3. the temporary file is renamed over `file` (or, without
 ///    [`WriteOptions::replace`], given its name only if nothing has it);
 /// 4. the directory is fsynced, so the renames survive a power loss.
@@ -279,11 +282,7 @@ fn keep_previous(file: &Path, prev: &Path) -> Result<(), FsError> {
 /// A failure before step 3 removes the temporary file and leaves `file` as
 /// it was. Writers of the same file must not overlap when they keep the
 /// previous generation (the vault holds its exclusive lock).
-pub(crate) fn write_atomic(
-    file: &Path,
-    bytes: &[u8],
-    options: &WriteOptions<'_>,
-) -> Result<(), FsError> {
+pub fn write_atomic(file: &Path, bytes: &[u8], options: &WriteOptions<'_>) -> Result<(), FsError> {
     let temp = write_temp(file, bytes, options.mode)?;
     if let Some(prev) = options.keep_previous
         && file.exists()

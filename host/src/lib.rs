@@ -5,6 +5,7 @@
 pub mod doctor;
 pub mod export;
 pub mod extension_ids;
+pub mod fsutil;
 pub mod import;
 pub mod install;
 pub mod keystore;
@@ -20,5 +21,3 @@ pub mod vault;
 
 #[doc(hidden)]
 pub mod fuzzing;
-
-mod fsutil;

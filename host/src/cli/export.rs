@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use super::console::{io_err, new_passphrase, unlock};
 use super::{CliError, CliResult};
 use factorcat::export::{self, ExportFormat, Protection};
+use factorcat::fsutil::{self, Mode, WriteOptions};
 use factorcat::vault::Vault;
 
 /// Environment variable holding the export passphrase, for scripts.
@@ -72,10 +73,7 @@ pub(super) fn run(args: ExportArgs) -> CliResult {
         && !args.force
         && path.exists()
     {
-        return Err(CliError::Usage(format!(
-            "{} already exists; choose another name or add --force to replace it",
-            path.display()
-        )));
+        return Err(exists(path));
     }
 
     let protection = if args.plaintext {
@@ -125,36 +123,29 @@ pub(super) fn run(args: ExportArgs) -> CliResult {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a 0600 temporary file in the same
-/// directory, then renames it into place (refusing an existing file unless
-/// `force`).
+/// Writes `bytes` to `path` as a private (0600) file with
+/// [`fsutil::write_atomic`], refusing an existing file unless `force`.
 fn write_file(path: &Path, bytes: &[u8], force: bool) -> CliResult {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    let options = WriteOptions {
+        replace: force,
+        ..WriteOptions::replacing(Mode::Private)
     };
-    let shown = path.display().to_string();
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(io_err(&format!("creating a file in {}", dir.display())))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(io_err(&format!("writing {shown}")))?;
-    let persisted = if force {
-        temp.persist(path)
-    } else {
-        temp.persist_noclobber(path)
-    };
-    persisted.map_err(|e| {
-        if e.error.kind() == io::ErrorKind::AlreadyExists {
-            CliError::Usage(format!(
-                "{shown} already exists; choose another name or add --force to replace it"
-            ))
+    fsutil::write_atomic(path, bytes, &options).map_err(|e| {
+        if e.source.kind() == io::ErrorKind::AlreadyExists && e.path == path {
+            exists(path)
         } else {
             CliError::Io {
-                what: format!("writing {shown}"),
-                source: e.error,
+                what: format!("{} {}", e.action, e.path.display()),
+                source: e.source,
             }
         }
-    })?;
-    Ok(())
+    })
+}
+
+/// The refusal to replace an existing output file without `--force`.
+fn exists(path: &Path) -> CliError {
+    CliError::Usage(format!(
+        "{} already exists; choose another name or add --force to replace it",
+        path.display()
+    ))
 }

@@ -2,7 +2,6 @@
 //! differ, atomically, and report what changed.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::plan::{Step, absolute, install_steps, parse_extension_ids};
@@ -10,6 +9,7 @@ use super::table::{Env, Os};
 use super::{
     Found, InstallError, InstallOptions, Place, Probe, Selection, registry, select, targets,
 };
+use crate::fsutil::{self, Mode, WriteOptions};
 
 /// The path of the running binary as browsers should start it.
 pub fn own_binary() -> Result<PathBuf, InstallError> {
@@ -135,47 +135,27 @@ fn dropped_entries(old: &[u8], new: &str) -> Vec<String> {
         .collect()
 }
 
-/// Writes a file atomically: a temporary file in the same directory, its
-/// permissions set, synced, then renamed over the old one.
-fn write_atomically(
+/// Writes a manifest or wrapper script into place, creating its
+/// directory, with [`fsutil::write_atomic`].
+fn write_file(
     path: &Path,
     contents: &str,
     executable: bool,
     system: bool,
 ) -> Result<(), InstallError> {
-    let shown = path.display().to_string();
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(InstallError::io(
         "creating the directory of",
-        shown.clone(),
+        path.display().to_string(),
         system,
     ))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".factorcat-")
-        .tempfile_in(dir)
-        .map_err(InstallError::io(
-            "creating a temporary file next to",
-            shown.clone(),
-            system,
-        ))?;
-    tmp.write_all(contents.as_bytes())
-        .map_err(InstallError::io("writing", shown.clone(), system))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if executable { 0o755 } else { 0o644 };
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).map_err(
-            InstallError::io("setting the permissions of", shown.clone(), system),
-        )?;
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    tmp.as_file()
-        .sync_all()
-        .map_err(InstallError::io("syncing", shown.clone(), system))?;
-    tmp.persist(path)
-        .map_err(|e| InstallError::io("replacing", shown, system)(e.error))?;
-    Ok(())
+    let mode = if executable {
+        Mode::Executable
+    } else {
+        Mode::Public
+    };
+    fsutil::write_atomic(path, contents.as_bytes(), &WriteOptions::replacing(mode))
+        .map_err(|e| InstallError::io(e.action, e.path.display().to_string(), system)(e.source))
 }
 
 /// Installs according to `options` in `env`: writes every manifest (and
@@ -223,7 +203,7 @@ pub fn install(
                         dropped.extend(dropped_entries(&old, &contents));
                     }
                     if outcome != Outcome::Unchanged && !options.dry_run {
-                        write_atomically(&path, &contents, executable, options.system)?;
+                        write_file(&path, &contents, executable, options.system)?;
                     }
                     Change {
                         outcome,
