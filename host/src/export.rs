@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::error::ErrorCode;
 use crate::import::factorcat as backup;
 use crate::otpauth;
 use crate::token::{Algorithm, Kind, Token, now_unix};
@@ -88,9 +89,7 @@ impl fmt::Debug for Protection {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The format has no encryption.
-    #[error(
-        "the {0} format cannot be encrypted; add --plaintext if you really want the secrets in the clear, or use --format factorcat or aegis"
-    )]
+    #[error("the {0} format cannot be encrypted (the factorcat and aegis formats can)")]
     PlaintextOnly(ExportFormat),
     /// An empty passphrase.
     #[error("the export passphrase is empty; choose one")]
@@ -98,6 +97,17 @@ pub enum ExportError {
     /// Key derivation failed (never expected with the fixed parameters).
     #[error("key derivation failed: {0}")]
     Kdf(String),
+}
+
+impl ExportError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ExportError::PlaintextOnly(_) => ErrorCode::NotSupported,
+            ExportError::EmptyPassphrase => ErrorCode::PassphraseEmpty,
+            ExportError::Kdf(_) => ErrorCode::Internal,
+        }
+    }
 }
 
 /// The scrypt cost Aegis uses (log2 N, r, p).

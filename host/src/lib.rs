@@ -3,6 +3,7 @@
 //! the command-line tool and the browser's native-messaging host.
 
 pub mod doctor;
+pub mod error;
 pub mod export;
 pub mod extension_ids;
 pub mod fsutil;

@@ -12,10 +12,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use ops::{Handler, MAX_MATCH_CANDIDATES, MIN_FILL_SECONDS};
-pub use store::{
-    MemoryStore, READ_CACHE_MAX_AGE, Store, Tokens, VaultData, VaultState, VaultStore,
-};
+pub use store::{MemoryStore, READ_CACHE_MAX_AGE, Store, Tokens, VaultData, VaultStore};
 
+use crate::error::ErrorCode;
 use crate::extension_ids;
 use crate::install::table::Family;
 use crate::protocol::{FrameError, ProtoError, failure, read_frame, write_frame};
@@ -172,7 +171,7 @@ pub fn run_native_host(caller: Caller) -> i32 {
     let mut output = stdout.lock();
     if !caller.is_allowed() {
         let error = ProtoError::new(
-            "forbidden_caller",
+            ErrorCode::ForbiddenCaller,
             format!(
                 "this host serves only the FactorCat extension; the {} extension that called is not allowed (development builds: add its id to {EXTRA_IDS_ENV})",
                 caller.browser()

@@ -45,6 +45,7 @@ use std::fmt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::error::ErrorCode;
 use crate::secret::{Secret, SecretError};
 use crate::token::{
     Algorithm, AwsContext, Kind, MAX_DIGITS, ParamError, Partition, STEAM_DIGITS, Token,
@@ -171,9 +172,16 @@ pub enum OtpauthError {
 }
 
 impl OtpauthError {
-    /// A stable, machine-readable name for the error, for tests, logs and
-    /// protocol replies. Codes are never renamed, only added.
-    pub fn code(&self) -> &'static str {
+    /// The error code of every refused URI: [`ErrorCode::InvalidUri`];
+    /// [`OtpauthError::reason`] tells them apart.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidUri
+    }
+
+    /// A stable, machine-readable name for why the URI was refused, for
+    /// tests and logs (`docs/otpauth.md`). Reasons are never renamed, only
+    /// added.
+    pub fn reason(&self) -> &'static str {
         match self {
             OtpauthError::TooLong(_) => "uri_too_long",
             OtpauthError::NotAUri => "not_a_uri",
@@ -196,7 +204,10 @@ impl OtpauthError {
             OtpauthError::TooLarge(Number::Counter) => "counter_out_of_range",
             OtpauthError::Param(ParamError::Digits(_)) => "digits_out_of_range",
             OtpauthError::Param(ParamError::Period(_)) => "period_out_of_range",
-            OtpauthError::Param(ParamError::TooLong(_)) => "field_too_long",
+            // A URI carries no list that could be too long.
+            OtpauthError::Param(ParamError::TooLong(_) | ParamError::TooMany(_)) => {
+                "field_too_long"
+            }
             OtpauthError::MissingCounter => "missing_counter",
             OtpauthError::DuplicateParameter(_) => "duplicate_parameter",
             OtpauthError::InvalidText(_) => "invalid_text",
@@ -378,18 +389,6 @@ fn is_aws_issuer(issuer: &str) -> bool {
         && bytes.get(3).is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
-/// True when `text` can be an AWS account alias: 3–63 characters of
-/// letters, digits and hyphens, starting and ending with a letter or digit.
-fn is_account_alias(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (3..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
-}
-
 /// Reads `device@account` (the account an id or alias) from an AWS label.
 /// Text after the last `@` that cannot be an account id or alias (such as
 /// the domain of a root user's e-mail address) stays part of the user.
@@ -404,7 +403,9 @@ fn aws_context(account: &str) -> AwsContext {
     };
     if let Some((user, reference)) = account.rsplit_once('@') {
         let reference = reference.trim();
-        if AwsContext::is_account_id(reference) || is_account_alias(reference) {
+        if AwsContext::is_account_id(reference)
+            || AwsContext::is_account_alias(&reference.to_ascii_lowercase())
+        {
             return with_user(base.with_account(reference), user);
         }
     }
@@ -619,7 +620,7 @@ mod tests {
     fn code(uri: &str) -> &'static str {
         match parse(uri) {
             Ok(token) => panic!("{uri} was accepted as {token:?}"),
-            Err(err) => err.code(),
+            Err(err) => err.reason(),
         }
     }
 
@@ -728,7 +729,7 @@ mod tests {
     fn errors_never_show_a_misplaced_secret() {
         let uri = format!("otpauth://totp/x?secret={SECRET}&algorithm={SECRET}");
         let err = parse(&uri).unwrap_err();
-        assert_eq!(err.code(), "unsupported_algorithm");
+        assert_eq!(err.reason(), "unsupported_algorithm");
         assert!(!err.to_string().contains(SECRET), "{err}");
     }
 

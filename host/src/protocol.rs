@@ -3,7 +3,6 @@
 //!
 //! Nothing here touches the vault; [`crate::native`] runs the operations.
 
-use std::borrow::Cow;
 use std::io::{self, ErrorKind, Read, Write};
 
 use byteorder::{NativeEndian, ReadBytesExt, WriteBytesExt};
@@ -12,8 +11,10 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::error::ErrorCode;
 use crate::import::Format;
 use crate::site::Hint;
+use crate::token::AwsFields;
 
 /// The protocol version this host speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -51,41 +52,6 @@ pub const MAX_IMPORT_FILE_BYTES: usize = 1 << 20;
 /// Largest image `decode_qr` accepts once base64-decoded (8 MiB; a request
 /// frame is at most 1 MiB anyway).
 pub const MAX_QR_IMAGE_BYTES: usize = 8 * 1024 * 1024;
-
-/// Every error code this host emits itself, as listed in the append-only
-/// table of `docs/protocol.md` (vault codes are passed through besides).
-pub const ERROR_CODES: [&str; 30] = [
-    "forbidden_caller",
-    "frame_too_large",
-    "empty_frame",
-    "invalid_utf8",
-    "invalid_json",
-    "not_an_object",
-    "bad_request",
-    "unknown_op",
-    "unknown_token",
-    "invalid_url",
-    "insecure_url",
-    "invalid_token",
-    "invalid_uri",
-    "not_supported",
-    "code_already_used",
-    "reply_too_large",
-    "internal",
-    "qr_not_found",
-    "qr_unreadable",
-    "qr_image_too_large",
-    "qr_image_unsupported",
-    "qr_image_damaged",
-    "qr_no_tokens",
-    "unknown_format",
-    "password_required",
-    "wrong_password",
-    "import_damaged",
-    "import_unsupported",
-    "import_too_large",
-    "import_bad_entries",
-];
 
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -159,8 +125,8 @@ pub fn write_frame<W: Write>(output: &mut W, body: &[u8]) -> Result<(), FrameErr
 /// An error reply: a stable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtoError {
-    /// Stable `snake_case` code (the table in `docs/protocol.md`).
-    pub code: Cow<'static, str>,
+    /// The stable code (the table in `docs/protocol.md`).
+    pub code: ErrorCode,
     /// What happened and what to do next. Never contains a secret or a code.
     pub message: String,
     /// Seconds after which trying again will help, when known.
@@ -172,9 +138,9 @@ pub struct ProtoError {
 
 impl ProtoError {
     /// An error with a code and message.
-    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ProtoError {
-            code: code.into(),
+            code,
             message: message.into(),
             retry_after: None,
             details: Map::new(),
@@ -190,13 +156,13 @@ impl ProtoError {
 
     /// `bad_request` with a message.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ProtoError::new("bad_request", message)
+        ProtoError::new(ErrorCode::BadRequest, message)
     }
 
     /// `unknown_token` for an id.
     pub fn unknown_token(id: Uuid) -> Self {
         ProtoError::new(
-            "unknown_token",
+            ErrorCode::UnknownToken,
             format!("no token has the id {id}; call list to see the tokens there are"),
         )
     }
@@ -204,7 +170,7 @@ impl ProtoError {
     /// `internal`: a bug, never the caller's fault.
     pub fn internal(what: &str) -> Self {
         ProtoError::new(
-            "internal",
+            ErrorCode::Internal,
             format!("{what}; this is a bug in FactorCat, please report it"),
         )
     }
@@ -212,7 +178,7 @@ impl ProtoError {
     /// The JSON form: `{"code", "message"[, "retry_after"], ...details}`.
     pub fn to_json(&self) -> Value {
         let mut error = self.details.clone();
-        error.insert("code".into(), Value::from(self.code.as_ref()));
+        error.insert("code".into(), Value::from(self.code.as_str()));
         error.insert("message".into(), Value::from(self.message.as_str()));
         if let Some(seconds) = self.retry_after {
             error.insert("retry_after".into(), Value::from(seconds));
@@ -232,9 +198,9 @@ impl std::error::Error for ProtoError {}
 impl From<FrameError> for ProtoError {
     fn from(e: FrameError) -> Self {
         let code = match e {
-            FrameError::TooLarge(_) => "frame_too_large",
-            FrameError::ReplyTooLarge(_) => "reply_too_large",
-            FrameError::Truncated | FrameError::Io(_) => "bad_request",
+            FrameError::TooLarge(_) => ErrorCode::FrameTooLarge,
+            FrameError::ReplyTooLarge(_) => ErrorCode::ReplyTooLarge,
+            FrameError::Truncated | FrameError::Io(_) => ErrorCode::BadRequest,
         };
         ProtoError::new(code, e.to_string())
     }
@@ -256,29 +222,12 @@ impl<'de> Deserialize<'de> for SecretText {
     }
 }
 
-/// The AWS context as the extension sends it. `account` may be given instead
-/// of `account_id`/`account_alias`: 12 digits is an id, anything else an alias.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct AwsFields {
-    /// 12-digit account id.
-    pub account_id: Option<String>,
-    /// Account alias.
-    pub account_alias: Option<String>,
-    /// Either of the two.
-    pub account: Option<String>,
-    /// IAM user name, root e-mail or device name.
-    pub user: Option<String>,
-    /// `aws` (default), `aws-us-gov` or `aws-cn`.
-    pub partition: Option<String>,
-}
-
 /// `add`: a token from an `otpauth://` URI or from fields.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct AddRequest {
     /// An `otpauth://` URI; when present the token fields below are ignored
-    /// except `sites`, `aws`, `tags` and `pinned`.
+    /// except `sites`, `aws`, `tags`, `pinned` and `allow_duplicate`.
     pub uri: Option<SecretText>,
     /// Issuer name.
     pub issuer: Option<String>,
@@ -304,6 +253,8 @@ pub struct AddRequest {
     pub tags: Option<Vec<String>>,
     /// Sort first.
     pub pinned: Option<bool>,
+    /// Add the token even when it makes the same codes as a stored one.
+    pub allow_duplicate: bool,
 }
 
 /// `update`: metadata changes; absent fields stay as they are.
@@ -510,7 +461,7 @@ fn base64_file(
 /// Reads `decode_qr`'s `image`.
 fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
     let too_large = ProtoError::new(
-        "qr_image_too_large",
+        ErrorCode::QrImageTooLarge,
         format!(
             "decode_qr: the image is larger than {} MiB; send a screenshot of the QR code",
             MAX_QR_IMAGE_BYTES >> 20
@@ -522,7 +473,7 @@ fn qr_image(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
 /// Reads `import`'s `file`.
 fn import_file(text: &str) -> Result<Zeroizing<Vec<u8>>, ProtoError> {
     let too_large = ProtoError::new(
-        "import_too_large",
+        ErrorCode::ImportTooLarge,
         format!(
             "import: the file is larger than {} MiB, more than the browser can send; import it with the command `factorcat import FILE` instead",
             MAX_IMPORT_FILE_BYTES >> 20
@@ -604,7 +555,7 @@ pub fn decode_request(body: &[u8]) -> (Option<i64>, Result<Request, ProtoError>)
         return (
             None,
             Err(ProtoError::new(
-                "empty_frame",
+                ErrorCode::EmptyFrame,
                 "the message is empty; send a JSON object such as {\"id\":1,\"type\":\"hello\"}",
             )),
         );
@@ -613,7 +564,7 @@ pub fn decode_request(body: &[u8]) -> (Option<i64>, Result<Request, ProtoError>)
         return (
             None,
             Err(ProtoError::new(
-                "invalid_utf8",
+                ErrorCode::InvalidUtf8,
                 "the message is not UTF-8 text; send JSON encoded as UTF-8",
             )),
         );
@@ -631,7 +582,7 @@ pub fn decode_request(body: &[u8]) -> (Option<i64>, Result<Request, ProtoError>)
             return (
                 None,
                 Err(ProtoError::new(
-                    "invalid_json",
+                    ErrorCode::InvalidJson,
                     format!(
                         "the message is not valid JSON ({why}); send one JSON object per message"
                     ),
@@ -645,7 +596,7 @@ pub fn decode_request(body: &[u8]) -> (Option<i64>, Result<Request, ProtoError>)
         return (
             None,
             Err(ProtoError::new(
-                "not_an_object",
+                ErrorCode::NotAnObject,
                 "the message must be a JSON object with \"id\" and \"type\"",
             )),
         );
@@ -750,7 +701,7 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
         _ => {
             // The name is not repeated: it is whatever the caller sent.
             Err(ProtoError::new(
-                "unknown_op",
+                ErrorCode::UnknownOp,
                 format!(
                     "that operation does not exist in protocol version {PROTOCOL_VERSION}; the operations are {}",
                     OPERATIONS.join(", ")

@@ -11,7 +11,8 @@ use std::io::Cursor;
 use image::{ImageFormat, ImageReader, Limits};
 use zeroize::Zeroizing;
 
-use crate::import::{Format, ImportError, Imported};
+use crate::error::ErrorCode;
+use crate::import::{Format, Imported};
 
 /// Largest image file accepted, in bytes.
 pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -52,18 +53,22 @@ pub enum QrError {
     /// Codes were seen but none could be read.
     #[error("a QR code was found but could not be read; take a sharper, straighter picture of it")]
     Unreadable,
+    /// The codes were read but none holds a token link.
+    #[error("none of the image's QR codes holds an otpauth:// or otpauth-migration:// link")]
+    NoTokens,
 }
 
 impl QrError {
-    /// A stable code for tests and the native protocol.
-    pub fn code(&self) -> &'static str {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            QrError::TooLarge => "qr_image_too_large",
-            QrError::Dimensions { .. } => "qr_image_too_large",
-            QrError::UnsupportedFormat => "qr_image_unsupported",
-            QrError::Damaged => "qr_image_damaged",
-            QrError::NotFound => "qr_not_found",
-            QrError::Unreadable => "qr_unreadable",
+            QrError::TooLarge => ErrorCode::QrImageTooLarge,
+            QrError::Dimensions { .. } => ErrorCode::QrImageTooLarge,
+            QrError::UnsupportedFormat => ErrorCode::QrImageUnsupported,
+            QrError::Damaged => ErrorCode::QrImageDamaged,
+            QrError::NotFound => ErrorCode::QrNotFound,
+            QrError::Unreadable => ErrorCode::QrUnreadable,
+            QrError::NoTokens => ErrorCode::QrNoTokens,
         }
     }
 }
@@ -130,8 +135,9 @@ fn codes_in(luma: &image::GrayImage) -> Result<Vec<String>, QrError> {
 /// Reads QR payloads as a token list (`import::parse` of the
 /// `otpauth` format): payload N is entry N, Google Authenticator batches
 /// are collected across codes. Payloads that
-/// are not token links are left out and their positions returned.
-pub fn tokens_from_payloads(payloads: &[String]) -> (Result<Imported, ImportError>, Vec<usize>) {
+/// are not token links are left out and their positions returned; when
+/// none is a token link the result is [`QrError::NoTokens`].
+pub fn tokens_from_payloads(payloads: &[String]) -> (Result<Imported, QrError>, Vec<usize>) {
     let mut text = String::new();
     let mut ignored = Vec::new();
     for (i, payload) in payloads.iter().enumerate() {
@@ -149,16 +155,11 @@ pub fn tokens_from_payloads(payloads: &[String]) -> (Result<Imported, ImportErro
     }
     let text = Zeroizing::new(text);
     if ignored.len() == payloads.len() {
-        return (
-            Err(ImportError::Damaged {
-                format: Format::OtpauthList,
-                reason: "no token links".into(),
-            }),
-            ignored,
-        );
+        return (Err(QrError::NoTokens), ignored);
     }
-    let parsed =
-        crate::import::parse(text.as_bytes(), Some(Format::OtpauthList), None).map(|(_, i)| i);
+    let parsed = crate::import::parse(text.as_bytes(), Some(Format::OtpauthList), None)
+        .map(|(_, i)| i)
+        .map_err(|_| QrError::NoTokens);
     (parsed, ignored)
 }
 

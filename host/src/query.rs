@@ -13,6 +13,7 @@
 
 use uuid::Uuid;
 
+use crate::error::ErrorCode;
 use crate::token::{Identity, Partition};
 
 /// Shortest id prefix accepted, so that `factorcat code a` is a substring
@@ -23,7 +24,7 @@ pub const MIN_ID_PREFIX: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// Nothing matched.
-    #[error("no token matches \"{0}\"; run `factorcat list` to see what is there")]
+    #[error("no token matches \"{0}\"")]
     NotFound(String),
     /// Several tokens matched at the same step.
     #[error("\"{query}\" matches {} tokens; use more of the name or an id:\n{}", .candidates.len(), .candidates.join("\n"))]
@@ -33,6 +34,17 @@ pub enum QueryError {
         /// One line per candidate: short id, issuer and account.
         candidates: Vec<String>,
     },
+}
+
+impl QueryError {
+    /// The error code: [`ErrorCode::UnknownToken`] or
+    /// [`ErrorCode::AmbiguousQuery`].
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            QueryError::NotFound(_) => ErrorCode::UnknownToken,
+            QueryError::Ambiguous { .. } => ErrorCode::AmbiguousQuery,
+        }
+    }
 }
 
 /// One line describing a candidate: `1a2b3c4d  GitHub (octocat)`.

@@ -7,6 +7,8 @@ use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::error::ErrorCode;
+
 /// Longest secret FactorCat accepts, in bytes. Real services use 10–64
 /// bytes; anything past this is a damaged or hostile input.
 pub const MAX_SECRET_BYTES: usize = 256;
@@ -34,6 +36,13 @@ pub enum SecretError {
     /// More bytes than [`MAX_SECRET_BYTES`].
     #[error("the secret is longer than {MAX_SECRET_BYTES} bytes; this is not a real TOTP secret")]
     TooLong,
+}
+
+impl SecretError {
+    /// The error code: [`ErrorCode::InvalidToken`].
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidToken
+    }
 }
 
 /// The shared key of a token. Zeroized on drop; prints as `Secret(<redacted>)`.

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 use uuid::Uuid;
 
+use crate::error::ErrorCode;
 use crate::token::{AwsContext, Identity, Partition, Token, TokenSites};
 
 /// The date of the bundled Public Suffix List (`scripts/update-psl.sh`
@@ -62,11 +63,11 @@ pub enum SiteError {
 
 impl SiteError {
     /// The stable protocol error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SiteError::InvalidUrl(_) | SiteError::NoHost => "invalid_url",
-            SiteError::Insecure(_) => "insecure_url",
-            SiteError::InvalidSite => "invalid_token",
+            SiteError::InvalidUrl(_) | SiteError::NoHost => ErrorCode::InvalidUrl,
+            SiteError::Insecure(_) => ErrorCode::InsecureUrl,
+            SiteError::InvalidSite => ErrorCode::InvalidToken,
         }
     }
 }

@@ -5,17 +5,19 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use factorcat::import::same_generator;
 use factorcat::otpauth;
 use factorcat::query::short_id;
 use factorcat::secret::Secret;
-use factorcat::token::{Algorithm, Kind, STEAM_DIGITS, Token};
+use factorcat::token::{
+    Algorithm, GeneratorFields, KindName, ListPatch, Token, TokenDraft, TokenError, TokenPatch,
+    admit,
+};
 use factorcat::vault::VaultData;
 
+use super::CliResult;
 use super::console::{say, stdin_line, unlock};
-use super::fields::{AwsArgs, apply_aws, normalize_site, push_unique};
+use super::fields::AwsArgs;
 use super::init::vault_for_writing;
-use super::{CliError, CliResult};
 
 /// `factorcat add`. `Debug` leaves out the URI and the secret.
 #[derive(Args)]
@@ -25,6 +27,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "IMAGE", conflicts_with_all = [
         "uri", "issuer", "account", "secret", "algorithm", "digits", "period", "hotp", "counter",
         "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition",
+        "allow_duplicate",
     ])]
     pub qr: Option<PathBuf>,
     /// An otpauth:// URI ("-" reads it from standard input, keeping it out of shell history).
@@ -65,6 +68,9 @@ pub struct AddArgs {
     /// Pin the token to the top of lists.
     #[arg(long)]
     pub pin: bool,
+    /// Add the token even when one that makes the same codes is stored.
+    #[arg(long)]
+    pub allow_duplicate: bool,
     /// AWS context.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -88,6 +94,7 @@ impl std::fmt::Debug for AddArgs {
             .field("sites", &self.sites)
             .field("tags", &self.tags)
             .field("pin", &self.pin)
+            .field("allow_duplicate", &self.allow_duplicate)
             .field("aws", &self.aws)
             .finish()
     }
@@ -104,45 +111,61 @@ pub enum AlgorithmArg {
     Sha512,
 }
 
-fn algorithm(arg: AlgorithmArg) -> Algorithm {
-    match arg {
-        AlgorithmArg::Sha1 => Algorithm::Sha1,
-        AlgorithmArg::Sha256 => Algorithm::Sha256,
-        AlgorithmArg::Sha512 => Algorithm::Sha512,
+impl AlgorithmArg {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            AlgorithmArg::Sha1 => Algorithm::Sha1,
+            AlgorithmArg::Sha256 => Algorithm::Sha256,
+            AlgorithmArg::Sha512 => Algorithm::Sha512,
+        }
     }
 }
 
-fn token_from_fields(args: &AddArgs) -> CliResult<Token> {
-    let text = args.secret.as_deref().unwrap_or_default();
-    let secret = if text == "-" {
-        Secret::from_base32(&stdin_line("secret")?)?
-    } else {
-        Secret::from_base32(text)?
-    };
-    let mut token = Token::new(
-        args.issuer.clone().unwrap_or_default().trim(),
-        args.account.clone().unwrap_or_default().trim(),
-        secret,
-    );
-    if let Some(a) = args.algorithm {
-        token.algorithm = algorithm(a);
-    }
-    if let Some(d) = args.digits {
-        token.digits = d;
-    }
-    token.kind = if args.steam {
-        token.digits = STEAM_DIGITS;
-        Kind::Steam
-    } else if args.hotp {
-        Kind::Hotp {
-            counter: args.counter.unwrap_or_default(),
+/// What the arguments say, as a draft for the token rules (a URI or a
+/// secret of "-" is read from standard input).
+pub(super) fn draft(args: &AddArgs) -> CliResult<TokenDraft> {
+    let draft = match args.uri.as_deref() {
+        Some("-") => TokenDraft::from_token(otpauth::parse(&stdin_line("otpauth:// URI")?)?),
+        Some(uri) => TokenDraft::from_token(otpauth::parse(uri)?),
+        None => {
+            let text = args.secret.as_deref().unwrap_or_default();
+            let secret = if text == "-" {
+                Secret::from_base32(&stdin_line("secret")?)
+            } else {
+                Secret::from_base32(text)
+            };
+            let kind = if args.steam {
+                Some(KindName::Steam)
+            } else if args.hotp {
+                Some(KindName::Hotp)
+            } else {
+                None
+            };
+            TokenDraft::from_fields(GeneratorFields {
+                secret: secret.map_err(TokenError::from)?,
+                kind,
+                algorithm: args.algorithm.map(AlgorithmArg::algorithm),
+                digits: args.digits.map(u64::from),
+                period: args.period,
+                counter: args.counter,
+            })
         }
-    } else {
-        Kind::Totp {
-            period: args.period.unwrap_or(30),
-        }
     };
-    Ok(token)
+    Ok(draft.with(TokenPatch {
+        issuer: args.issuer.clone(),
+        account: args.account.clone(),
+        sites: ListPatch::adding(args.sites.clone()),
+        tags: ListPatch::adding(args.tags.clone()),
+        aws: args.aws.patch(),
+        pinned: args.pin.then_some(true),
+    }))
+}
+
+/// Stores a new token under the duplicate policy of the token rules.
+pub(super) fn store(data: &mut VaultData, token: Token, allow_duplicate: bool) -> CliResult {
+    admit(&data.tokens, &token, allow_duplicate)?;
+    data.insert(token);
+    Ok(())
 }
 
 /// Runs `factorcat add`: a QR code image goes the way of `import`.
@@ -150,35 +173,12 @@ pub(super) fn run(args: AddArgs) -> CliResult {
     if let Some(image) = &args.qr {
         return super::import::add_qr(image);
     }
-    let mut token = match args.uri.as_deref() {
-        Some("-") => otpauth::parse(&stdin_line("otpauth:// URI")?)?,
-        Some(uri) => otpauth::parse(uri)?,
-        None => token_from_fields(&args)?,
-    };
-    for site in &args.sites {
-        push_unique(&mut token.sites, normalize_site(site)?);
-    }
-    for tag in &args.tags {
-        push_unique(&mut token.tags, tag.trim().to_string());
-    }
-    token.pinned |= args.pin;
-    apply_aws(&mut token, &args.aws);
-    token.validate()?;
-
+    let token = draft(&args)?.build()?;
     let vault = vault_for_writing()?;
     let label = token.label();
     let id = token.id;
     vault.update(&unlock(), |data: &mut VaultData| {
-        if let Some(twin) = data.tokens.iter().find(|t| same_generator(t, &token)) {
-            return Err(CliError::Usage(format!(
-                "this token is already in the vault as {} {}; use `factorcat edit {}` to change it",
-                short_id(&twin.id),
-                twin.label(),
-                short_id(&twin.id)
-            )));
-        }
-        data.insert(token);
-        Ok(())
+        store(data, token, args.allow_duplicate)
     })?;
     say(format!("added {} {label}\n", short_id(&id)))
 }

@@ -4,11 +4,12 @@
 use clap::Args;
 
 use factorcat::query::{self, short_id};
+use factorcat::token::{AwsPatch, ListPatch, TokenPatch};
 use factorcat::vault::{Vault, VaultData};
 
+use super::CliResult;
 use super::console::{say, unlock};
-use super::fields::{AwsArgs, apply_aws, normalize_site, push_unique};
-use super::{CliError, CliResult};
+use super::fields::AwsArgs;
 
 /// `factorcat edit`.
 #[derive(Debug, Args)]
@@ -47,51 +48,50 @@ pub struct EditArgs {
     pub aws: AwsArgs,
 }
 
+impl EditArgs {
+    /// What the arguments say, as a change for the token rules.
+    pub(super) fn patch(&self) -> TokenPatch {
+        TokenPatch {
+            issuer: self.issuer.clone(),
+            account: self.account.clone(),
+            sites: ListPatch {
+                replace: None,
+                remove: self.remove_site.clone(),
+                add: self.add_site.clone(),
+            },
+            tags: ListPatch {
+                replace: None,
+                remove: self.remove_tag.clone(),
+                add: self.add_tag.clone(),
+            },
+            aws: if self.clear_aws {
+                AwsPatch::Clear
+            } else {
+                self.aws.patch()
+            },
+            pinned: match (self.pin, self.unpin) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Changes the token `query` names; returns its short id and label.
+pub(super) fn apply(data: &mut VaultData, query: &str, patch: &TokenPatch) -> CliResult<String> {
+    let index = query::resolve(&data.tokens, query)?;
+    let token = &mut data.tokens[index];
+    patch.apply(token)?;
+    Ok(format!("{} {}", short_id(&token.id), token.label()))
+}
+
 /// Runs `factorcat edit`.
 pub(super) fn run(args: EditArgs) -> CliResult {
     let vault = Vault::locate()?;
-    let add_sites = args
-        .add_site
-        .iter()
-        .map(|s| normalize_site(s))
-        .collect::<CliResult<Vec<_>>>()?;
-    let remove_sites = args
-        .remove_site
-        .iter()
-        .map(|s| normalize_site(s))
-        .collect::<CliResult<Vec<_>>>()?;
+    let patch = args.patch();
     let label = vault.update(&unlock(), |data: &mut VaultData| {
-        let index = query::resolve(&data.tokens, &args.query)?;
-        let token = &mut data.tokens[index];
-        if let Some(issuer) = &args.issuer {
-            token.issuer = issuer.trim().to_string();
-        }
-        if let Some(account) = &args.account {
-            token.account = account.trim().to_string();
-        }
-        token.sites.retain(|s| !remove_sites.contains(s));
-        for site in &add_sites {
-            push_unique(&mut token.sites, site.clone());
-        }
-        token
-            .tags
-            .retain(|t| !args.remove_tag.iter().any(|r| r.trim() == t));
-        for tag in &args.add_tag {
-            push_unique(&mut token.tags, tag.trim().to_string());
-        }
-        if args.pin {
-            token.pinned = true;
-        }
-        if args.unpin {
-            token.pinned = false;
-        }
-        if args.clear_aws {
-            token.aws = None;
-        }
-        apply_aws(token, &args.aws);
-        token.validate()?;
-        token.touch();
-        Ok::<_, CliError>(format!("{} {}", short_id(&token.id), token.label()))
+        apply(data, &args.query, &patch)
     })?;
     say(format!("updated {label}\n"))
 }

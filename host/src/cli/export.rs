@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::console::{io_err, new_passphrase, unlock};
 use super::{CliError, CliResult};
-use factorcat::export::{self, ExportFormat, Protection};
+use factorcat::export::{self, ExportError, ExportFormat, Protection};
 use factorcat::fsutil::{self, Mode, WriteOptions};
 use factorcat::vault::Vault;
 
@@ -59,9 +59,7 @@ pub(super) fn run(args: ExportArgs) -> CliResult {
     let format = args.format.format();
     // Decide everything that can be refused before unlocking anything.
     if format == ExportFormat::Otpauth && !args.plaintext {
-        return Err(CliError::Usage(
-            "the otpauth format cannot be encrypted; add --plaintext to write the secrets in the clear, or use --format factorcat or aegis".into(),
-        ));
+        return Err(ExportError::PlaintextOnly(format).into());
     }
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     if to_terminal && !args.plaintext {
@@ -99,8 +97,7 @@ pub(super) fn run(args: ExportArgs) -> CliResult {
     };
 
     let data = Vault::locate()?.read(&unlock())?;
-    let bytes = export::export(&data.tokens, format, &protection)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let bytes = export::export(&data.tokens, format, &protection)?;
     match &args.output {
         Some(path) => write_file(path, &bytes, args.force)?,
         None => {

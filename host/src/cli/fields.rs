@@ -1,11 +1,9 @@
-//! Flags that `add` and `edit` share: the AWS context, sites and tags.
+//! Flags that `add` and `edit` share: the AWS context, translated into the
+//! token rules' [`AwsFields`].
 
 use clap::{Args, ValueEnum};
 
-use factorcat::site;
-use factorcat::token::{Partition, Token};
-
-use super::{CliError, CliResult};
+use factorcat::token::{AwsFields, AwsPatch, Partition};
 
 /// AWS partitions on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -16,6 +14,16 @@ pub enum PartitionArg {
     AwsUsGov,
     /// AWS China.
     AwsCn,
+}
+
+impl PartitionArg {
+    fn partition(self) -> Partition {
+        match self {
+            PartitionArg::Aws => Partition::Aws,
+            PartitionArg::AwsUsGov => Partition::AwsUsGov,
+            PartitionArg::AwsCn => Partition::AwsCn,
+        }
+    }
 }
 
 /// AWS context flags shared by `add` and `edit`.
@@ -32,89 +40,45 @@ pub struct AwsArgs {
     pub aws_partition: Option<PartitionArg>,
 }
 
-fn partition(arg: PartitionArg) -> Partition {
-    match arg {
-        PartitionArg::Aws => Partition::Aws,
-        PartitionArg::AwsUsGov => Partition::AwsUsGov,
-        PartitionArg::AwsCn => Partition::AwsCn,
-    }
-}
-
-/// Merges AWS flags into a token's AWS context (creating it when needed).
-pub(super) fn apply_aws(token: &mut Token, args: &AwsArgs) {
-    if args.aws_account.is_none() && args.aws_user.is_none() && args.aws_partition.is_none() {
-        return;
-    }
-    let mut aws = token.aws.take().unwrap_or_default();
-    if let Some(account) = &args.aws_account {
-        aws.account_id = None;
-        aws.account_alias = None;
-        aws = aws.with_account(account);
-    }
-    if let Some(user) = &args.aws_user {
-        aws.user = Some(user.trim().to_string()).filter(|u| !u.is_empty());
-    }
-    if let Some(p) = args.aws_partition {
-        aws.partition = partition(p);
-    }
-    token.aws = Some(aws);
-}
-
-/// A site as the vault keeps it (lower-case ASCII host), or a usage error.
-pub(super) fn normalize_site(text: &str) -> CliResult<String> {
-    site::normalize_site(text).map_err(|e| CliError::Usage(format!("\"{text}\": {e}")))
-}
-
-pub(super) fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
+impl AwsArgs {
+    /// The flags as a change to the token's AWS context: the fields given
+    /// replace those stored, the others stay.
+    pub(super) fn patch(&self) -> AwsPatch {
+        let fields = AwsFields {
+            account: self.aws_account.clone(),
+            user: self.aws_user.clone(),
+            partition: self
+                .aws_partition
+                .map(|p| p.partition().as_str().to_string()),
+            ..AwsFields::default()
+        };
+        if fields.is_empty() {
+            AwsPatch::Keep
+        } else {
+            AwsPatch::Merge(fields)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use factorcat::secret::Secret;
-    use factorcat::token::AwsContext;
 
     #[test]
-    fn sites_are_normalized_or_refused() {
-        assert_eq!(normalize_site(" GitHub.com. ").unwrap(), "github.com");
+    fn aws_flags_are_a_merge_of_the_fields_given() {
+        assert_eq!(AwsArgs::default().patch(), AwsPatch::Keep);
+        let args = AwsArgs {
+            aws_account: Some("123456789012".into()),
+            aws_partition: Some(PartitionArg::AwsUsGov),
+            ..AwsArgs::default()
+        };
         assert_eq!(
-            normalize_site("https://github.com/login").unwrap(),
-            "github.com"
-        );
-        for bad in ["", "git hub.com", "localhost"] {
-            assert!(normalize_site(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn aws_flags_merge() {
-        let mut t = Token::new("AWS", "x", Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
-        apply_aws(
-            &mut t,
-            &AwsArgs {
-                aws_account: Some("123456789012".into()),
-                ..AwsArgs::default()
-            },
-        );
-        apply_aws(
-            &mut t,
-            &AwsArgs {
-                aws_user: Some("alice".into()),
-                ..AwsArgs::default()
-            },
-        );
-        let aws = t.aws.unwrap();
-        assert_eq!(aws.account_id.as_deref(), Some("123456789012"));
-        assert_eq!(aws.user.as_deref(), Some("alice"));
-        assert_eq!(
-            aws,
-            AwsContext {
-                user: Some("alice".into()),
-                ..AwsContext::default().with_account("123456789012")
-            }
+            args.patch(),
+            AwsPatch::Merge(AwsFields {
+                account: Some("123456789012".into()),
+                partition: Some("aws-us-gov".into()),
+                ..AwsFields::default()
+            })
         );
     }
 }

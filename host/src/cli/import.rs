@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use factorcat::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
 use factorcat::qr;
 use factorcat::query::short_id;
-use factorcat::token::Token;
+use factorcat::token::{Token, new_positions};
 use factorcat::vault::{Vault, VaultData, VaultError};
 
 use super::console::{io_err, say, unlock};
@@ -126,31 +126,20 @@ pub(super) fn add_qr(path: &Path) -> CliResult {
     for position in &ignored {
         eprintln!("QR code {position} is not a token link; ignored");
     }
-    let imported = imported.map_err(|_| {
-        CliError::Usage(
-            "none of the image's QR codes is an otpauth:// or otpauth-migration:// link".into(),
-        )
-    })?;
-    apply(imported, false, false)
+    apply(imported?, false, false)
 }
 
-/// Splits `tokens` into new ones and duplicates of `existing` or of an
-/// earlier new one.
+/// Splits `tokens` into new ones and duplicates (the import policy of the
+/// token rules: duplicates are skipped).
 fn without_duplicates(existing: &[Token], tokens: Vec<Token>) -> (Vec<Token>, usize) {
-    let mut fresh: Vec<Token> = Vec::with_capacity(tokens.len());
-    let mut duplicates = 0;
-    for token in tokens {
-        let twin = existing
-            .iter()
-            .chain(fresh.iter())
-            .any(|t| import::same_generator(t, &token));
-        if twin {
-            duplicates += 1;
-        } else {
-            fresh.push(token);
-        }
-    }
-    (fresh, duplicates)
+    let fresh = new_positions(existing, &tokens);
+    let duplicates = fresh.iter().filter(|new| !**new).count();
+    let tokens = tokens
+        .into_iter()
+        .zip(fresh)
+        .filter_map(|(token, new)| new.then_some(token))
+        .collect();
+    (tokens, duplicates)
 }
 
 fn list_failures(failures: &[EntryError]) {

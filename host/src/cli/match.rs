@@ -52,8 +52,11 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
         user: args.user,
         email: args.email,
     };
-    let result = site::match_url(&data.tokens, &args.url, &hint)
-        .map_err(|e| CliError::Usage(format!("nothing is offered for \"{}\": {e}", args.url)))?;
+    let result =
+        site::match_url(&data.tokens, &args.url, &hint).map_err(|source| CliError::Page {
+            url: args.url.clone(),
+            source,
+        })?;
     let autofill = result.autofill();
     if args.json {
         let candidates: Vec<_> = result

@@ -31,13 +31,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use factorcat::error::ErrorCode;
+use factorcat::export::ExportError;
 use factorcat::import::ImportError;
 use factorcat::install::InstallError;
 use factorcat::otpauth::OtpauthError;
 use factorcat::qr::QrError;
-use factorcat::query::QueryError;
-use factorcat::secret::SecretError;
-use factorcat::token::ParamError;
+use factorcat::query::{QueryError, short_id};
+use factorcat::site::SiteError;
+use factorcat::token::TokenError;
 use factorcat::vault::VaultError;
 
 /// A TOTP/HOTP/Steam authenticator whose tokens live in an encrypted vault
@@ -111,26 +113,93 @@ pub mod exit {
     pub const VAULT_DAMAGED: u8 = 7;
     /// A token given on the command line is invalid (URI, secret, parameters).
     pub const INVALID_TOKEN: u8 = 8;
+
+    use factorcat::error::ErrorCode;
+
+    /// The exit code of each error code. Every code is listed, so that a new
+    /// one cannot ship without its exit code; codes the command line never
+    /// meets (the native protocol's own) are failures.
+    pub fn for_code(code: ErrorCode) -> u8 {
+        use ErrorCode as C;
+        match code {
+            C::VaultMissing => NO_VAULT,
+            C::KeyringLocked
+            | C::KeyringUnavailable
+            | C::WrongPassphrase
+            | C::PassphraseRequired
+            | C::KeyringEntryMissing
+            | C::KeyringMismatch
+            | C::PasswordRequired
+            | C::WrongPassword => LOCKED,
+            C::VaultCorrupt | C::VaultVersion => VAULT_DAMAGED,
+            C::UnknownToken => NOT_FOUND,
+            C::AmbiguousQuery => AMBIGUOUS,
+            C::InvalidToken
+            | C::InvalidUri
+            | C::QrNotFound
+            | C::QrUnreadable
+            | C::QrImageTooLarge
+            | C::QrImageUnsupported
+            | C::QrImageDamaged
+            | C::QrNoTokens
+            | C::UnknownFormat
+            | C::ImportDamaged
+            | C::ImportUnsupported
+            | C::ImportTooLarge
+            | C::ImportBadEntries => INVALID_TOKEN,
+            C::DuplicateToken
+            | C::InvalidUrl
+            | C::InsecureUrl
+            | C::NotSupported
+            | C::PassphraseEmpty
+            | C::BadRequest => USAGE,
+            C::IoError
+            | C::VaultLock
+            | C::VaultBusy
+            | C::VaultExists
+            | C::LastSlot
+            | C::NoSlot
+            | C::KdfParams
+            | C::NoHome
+            | C::Internal
+            | C::ForbiddenCaller
+            | C::FrameTooLarge
+            | C::EmptyFrame
+            | C::InvalidUtf8
+            | C::InvalidJson
+            | C::NotAnObject
+            | C::UnknownOp
+            | C::CodeAlreadyUsed
+            | C::ReplyTooLarge => FAILURE,
+        }
+    }
 }
 
-/// Everything a command can fail with.
+/// Everything a command can fail with. Domain errors keep their own
+/// sentence (what is wrong) and get the command line's way to fix it
+/// appended; their [`ErrorCode`] decides the exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Vault or keyring trouble.
     #[error(transparent)]
     Vault(#[from] VaultError),
     /// The query found nothing or too much.
-    #[error(transparent)]
+    #[error("{}{}", .0, query_fix(.0))]
     Query(#[from] QueryError),
     /// A bad otpauth URI.
     #[error("{0}")]
     Uri(#[from] OtpauthError),
-    /// A bad secret.
-    #[error("{0}")]
-    Secret(#[from] SecretError),
-    /// Bad token parameters.
-    #[error("{0}")]
-    Params(#[from] ParamError),
+    /// Token values the token rules refuse, or a duplicate.
+    #[error("{}{}", .0, token_fix(.0))]
+    Token(#[from] TokenError),
+    /// A page `match` cannot judge.
+    #[error("nothing is offered for \"{url}\": {source}")]
+    Page {
+        /// The URL given.
+        url: String,
+        /// Why it cannot be matched.
+        source: SiteError,
+    },
     /// Reading standard input or writing output failed.
     #[error("{what}: {source}")]
     Io {
@@ -143,11 +212,14 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// An export file that cannot be read as a whole.
-    #[error("{0}")]
+    #[error("{}{}", .0, import_fix(.0))]
     Import(#[from] ImportError),
     /// An image without a readable QR code.
     #[error("{0}")]
     Qr(#[from] QrError),
+    /// An export that cannot be made as asked.
+    #[error("{}{}", .0, export_fix(.0))]
+    Export(#[from] ExportError),
     /// Entries of an export that could not be read (listed before this).
     #[error(
         "{0} of the entries could not be read (listed above); nothing was imported. Correct them, or pass --skip-bad to import the others"
@@ -161,29 +233,76 @@ pub enum CliError {
     Problems(usize),
 }
 
+/// How to go on after a query that did not resolve, in the command line's words.
+fn query_fix(e: &QueryError) -> &'static str {
+    match e {
+        QueryError::NotFound(_) => "; run `factorcat list` to see what is there",
+        QueryError::Ambiguous { .. } => "",
+    }
+}
+
+/// How to go on after refused token values, in the command line's words.
+fn token_fix(e: &TokenError) -> String {
+    match e {
+        TokenError::Duplicate { id, .. } => format!(
+            "; change that one with `factorcat edit {}`, or add --allow-duplicate to keep a second copy",
+            short_id(id)
+        ),
+        TokenError::Site => "; check the values of --site, --add-site and --remove-site".into(),
+        _ => String::new(),
+    }
+}
+
+/// How to go on after an import that could not start, in the command line's words.
+fn import_fix(e: &ImportError) -> &'static str {
+    match e {
+        ImportError::UnknownFormat => "; name it with --format NAME",
+        ImportError::PasswordRequired(_) => {
+            "; give its password with --password-file FILE (or FACTORCAT_IMPORT_PASSWORD)"
+        }
+        ImportError::WrongPassword(_) => "; check it and try again",
+        ImportError::TooLarge | ImportError::Damaged { .. } | ImportError::Unsupported { .. } => "",
+    }
+}
+
+/// How to go on after a refused export, in the command line's words.
+fn export_fix(e: &ExportError) -> &'static str {
+    match e {
+        ExportError::PlaintextOnly(_) => {
+            "; add --plaintext if you really want the secrets in the clear, or use --format factorcat or aegis"
+        }
+        ExportError::EmptyPassphrase | ExportError::Kdf(_) => "",
+    }
+}
+
 impl CliError {
+    /// The error code of a domain error; `None` for the command line's own
+    /// errors (usage, terminal I/O, install, doctor).
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            CliError::Vault(e) => Some(e.code()),
+            CliError::Query(e) => Some(e.code()),
+            CliError::Uri(e) => Some(e.code()),
+            CliError::Token(e) => Some(e.code()),
+            CliError::Page { source, .. } => Some(source.code()),
+            CliError::Import(e) => Some(e.code()),
+            CliError::Qr(e) => Some(e.code()),
+            CliError::Export(e) => Some(e.code()),
+            CliError::BadEntries(_) => Some(ErrorCode::ImportBadEntries),
+            CliError::Io { .. }
+            | CliError::Usage(_)
+            | CliError::Install(_)
+            | CliError::Problems(_) => None,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
+        if let Some(code) = self.code() {
+            return exit::for_code(code);
+        }
         match self {
-            CliError::Vault(e) => match e.code() {
-                "vault_missing" => exit::NO_VAULT,
-                "keyring_locked"
-                | "keyring_unavailable"
-                | "wrong_passphrase"
-                | "passphrase_required"
-                | "keyring_entry_missing"
-                | "keyring_mismatch" => exit::LOCKED,
-                "vault_corrupt" | "vault_version" => exit::VAULT_DAMAGED,
-                _ => exit::FAILURE,
-            },
-            CliError::Query(QueryError::NotFound(_)) => exit::NOT_FOUND,
-            CliError::Query(QueryError::Ambiguous { .. }) => exit::AMBIGUOUS,
-            CliError::Uri(_) | CliError::Secret(_) | CliError::Params(_) => exit::INVALID_TOKEN,
             CliError::Usage(_) => exit::USAGE,
-            CliError::Import(ImportError::PasswordRequired(_) | ImportError::WrongPassword(_)) => {
-                exit::LOCKED
-            }
-            CliError::Import(_) | CliError::Qr(_) | CliError::BadEntries(_) => exit::INVALID_TOKEN,
             CliError::Install(
                 InstallError::UnknownBrowser { .. }
                 | InstallError::NoBrowserFound { .. }
@@ -192,7 +311,7 @@ impl CliError {
                 | InstallError::FamilyClash { .. }
                 | InstallError::ExtensionId(_),
             ) => exit::USAGE,
-            CliError::Install(_) | CliError::Problems(_) | CliError::Io { .. } => exit::FAILURE,
+            _ => exit::FAILURE,
         }
     }
 
@@ -253,6 +372,9 @@ fn dispatch(command: Command) -> CliResult {
 }
 
 #[cfg(test)]
+mod parity_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
@@ -270,6 +392,56 @@ mod tests {
             CliError::Problems(2).to_string(),
             "doctor found 2 problem(s): each is listed above with its fix"
         );
+    }
+
+    /// The README's table lists exit codes 0 to 8, and every error code
+    /// maps to the row whose words describe it.
+    #[test]
+    fn error_codes_map_to_the_documented_exit_codes() {
+        let readme = include_str!("../../../README.md");
+        let table = readme.split("### Exit codes").nth(1).unwrap();
+        let rows: Vec<u8> = table
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.trim_start_matches('|').split('|').next())
+            .filter_map(|cell| cell.trim().parse().ok())
+            .collect();
+        assert_eq!(rows, (0..=8).collect::<Vec<u8>>());
+        for code in ErrorCode::ALL {
+            assert!(rows.contains(&exit::for_code(*code)), "{code}");
+        }
+        for (code, want) in [
+            (ErrorCode::DuplicateToken, exit::USAGE),
+            (ErrorCode::InsecureUrl, exit::USAGE),
+            (ErrorCode::UnknownToken, exit::NOT_FOUND),
+            (ErrorCode::AmbiguousQuery, exit::AMBIGUOUS),
+            (ErrorCode::KeyringLocked, exit::LOCKED),
+            (ErrorCode::PassphraseRequired, exit::LOCKED),
+            (ErrorCode::WrongPassword, exit::LOCKED),
+            (ErrorCode::VaultMissing, exit::NO_VAULT),
+            (ErrorCode::VaultCorrupt, exit::VAULT_DAMAGED),
+            (ErrorCode::VaultVersion, exit::VAULT_DAMAGED),
+            (ErrorCode::InvalidToken, exit::INVALID_TOKEN),
+            (ErrorCode::InvalidUri, exit::INVALID_TOKEN),
+            (ErrorCode::ImportBadEntries, exit::INVALID_TOKEN),
+            (ErrorCode::QrNoTokens, exit::INVALID_TOKEN),
+            (ErrorCode::IoError, exit::FAILURE),
+            (ErrorCode::VaultBusy, exit::FAILURE),
+        ] {
+            assert_eq!(exit::for_code(code), want, "{code}");
+        }
+        let duplicate = CliError::Token(TokenError::Duplicate {
+            id: uuid::Uuid::nil(),
+            label: "GitHub (me)".into(),
+        });
+        assert_eq!(duplicate.exit_code(), exit::USAGE);
+        assert!(duplicate.to_string().contains("--allow-duplicate"));
+        let missing = CliError::Import(ImportError::PasswordRequired(
+            factorcat::import::Format::Aegis,
+        ));
+        assert_eq!(missing.exit_code(), exit::LOCKED);
+        assert!(missing.to_string().contains("--password-file"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The vault, and the keyring that unlocks it.
 
 use super::{Finding, Level};
+use crate::error::ErrorCode;
 
 /// The vault and the keyring that unlocks it.
 pub(super) fn vault_findings() -> Vec<Finding> {
@@ -59,32 +60,32 @@ pub(super) fn vault_findings() -> Vec<Finding> {
         )),
         Err(e) => {
             let (level, fix) = match e.code() {
-                "keyring_locked" => (
+                ErrorCode::KeyringLocked => (
                     Level::Problem,
                     "unlock the OS keyring (log in to the desktop session, or unlock the \"login\" \
                      keyring in Seahorse); the browser extension gets no codes until then",
                 ),
-                "keyring_unavailable" if has_passphrase_slot => (
+                ErrorCode::KeyringUnavailable if has_passphrase_slot => (
                     Level::Problem,
                     "start a Secret Service in this session (gnome-keyring-daemon, or KeePassXC with \
                      its Secret Service integration), or set FACTORCAT_PASSPHRASE",
                 ),
-                "keyring_unavailable" => (
+                ErrorCode::KeyringUnavailable => (
                     Level::Problem,
                     "start a Secret Service in this session (gnome-keyring-daemon, or KeePassXC with \
                      its Secret Service integration); once it opens, consider `factorcat passphrase` \
                      for a recovery passphrase",
                 ),
-                "passphrase_required" if !has_keyring_slot => (
+                ErrorCode::PassphraseRequired if !has_keyring_slot => (
                     Level::Note,
                     "this vault opens with its passphrase only: set FACTORCAT_PASSPHRASE, \
                      or enter it when asked",
                 ),
-                "wrong_passphrase" => (
+                ErrorCode::WrongPassphrase => (
                     Level::Problem,
                     "FACTORCAT_PASSPHRASE is not this vault's passphrase",
                 ),
-                "vault_corrupt" | "vault_version" => (
+                ErrorCode::VaultCorrupt | ErrorCode::VaultVersion => (
                     Level::Problem,
                     "the file is never overwritten; restore the previous generation or a backup, \
                      or upgrade factorcat if a newer version wrote it",

@@ -43,7 +43,6 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::{ImportError, Imported, common};
-use crate::otpauth;
 use crate::secret::Secret;
 use crate::token::{Algorithm, Kind, STEAM_DIGITS, Token};
 
@@ -488,9 +487,7 @@ fn read_entry(entry: &Value, groups: &HashMap<String, String>) -> Result<Token, 
         .and_then(Value::as_bool)
         .unwrap_or(false);
     token.tags = entry_tags(entry, groups);
-    token.validate().map_err(|e| e.to_string())?;
-    set_aws(&mut token);
-    Ok(token)
+    common::finish(token)
 }
 
 /// Tags from `groups` (UUIDs named in the content) or else `group` (a name).
@@ -514,20 +511,10 @@ fn entry_tags(entry: &Map<String, Value>, groups: &HashMap<String, String>) -> V
     tags
 }
 
-/// Gives AWS MFA devices their context and sites exactly as an otpauth URI
-/// with the same issuer and account would (see `otpauth::parse`).
-fn set_aws(token: &mut Token) {
-    if let Ok(parsed) = otpauth::parse(&otpauth::emit(token))
-        && parsed.aws.is_some()
-    {
-        token.aws = parsed.aws;
-        token.sites = parsed.sites;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn slot(n: u64, r: u64, p: u64) -> Map<String, Value> {
         serde_json::json!({ "n": n, "r": r, "p": p })
@@ -555,7 +542,7 @@ mod tests {
             (u64::MAX, u64::MAX, u64::MAX),
         ] {
             let err = scrypt_params(&slot(n, r, p)).unwrap_err();
-            assert_eq!(err.code(), "import_damaged", "n={n} r={r} p={p}");
+            assert_eq!(err.code(), ErrorCode::ImportDamaged, "n={n} r={r} p={p}");
         }
     }
 

@@ -199,7 +199,8 @@ pub(crate) fn entry_error(position: usize, label: Option<String>, reason: String
 }
 
 /// Gives an AWS-looking token its AWS context and sites exactly as an
-/// otpauth URI with the same issuer and account would, then checks it.
+/// otpauth URI with the same issuer and account would, then brings it to
+/// the vault's form by the token rules (`token::settle`).
 pub(crate) fn finish(mut token: Token) -> Result<Token, String> {
     if token.aws.is_none()
         && let Ok(reparsed) = otpauth::parse(&otpauth::emit(&token))
@@ -212,8 +213,7 @@ pub(crate) fn finish(mut token: Token) -> Result<Token, String> {
             }
         }
     }
-    token.validate().map_err(|e| e.to_string())?;
-    Ok(token)
+    crate::token::settle(token).map_err(|e| e.to_string())
 }
 
 /// A 256-bit key from PBKDF2-HMAC-SHA-256.

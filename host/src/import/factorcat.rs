@@ -232,21 +232,6 @@ fn redact(message: &str) -> String {
     out
 }
 
-/// Sites as the vault keeps them (lower-case hosts), as `factorcat add`
-/// would store them; a site that is not a host name is an entry error.
-fn normalize_sites(mut token: Token) -> Result<Token, String> {
-    let mut sites = Vec::with_capacity(token.sites.len());
-    for site in &token.sites {
-        let site =
-            crate::site::normalize_site(site).map_err(|e| format!("a site is not valid ({e})"))?;
-        if !sites.contains(&site) {
-            sites.push(site);
-        }
-    }
-    token.sites = sites;
-    Ok(token)
-}
-
 fn read_tokens(obj: &Map<String, Value>) -> Result<Imported, ImportError> {
     let list = obj
         .get("tokens")
@@ -264,8 +249,7 @@ fn read_tokens(obj: &Map<String, Value>) -> Result<Imported, ImportError> {
         let label = common::label(text("issuer"), text("account"));
         serde_json::from_value::<Token>(value.clone())
             .map_err(|e| redact(&e.to_string()))
-            .and_then(|t| t.validate().map(|()| t).map_err(|e| e.to_string()))
-            .and_then(normalize_sites)
+            .and_then(|t| crate::token::settle(t).map_err(|e| e.to_string()))
             .and_then(|t| {
                 if seen.insert(t.id) {
                     Ok(t)

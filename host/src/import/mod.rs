@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use crate::error::ErrorCode;
 use crate::token::Token;
 
 mod aegis;
@@ -121,8 +122,10 @@ impl fmt::Display for EntryError {
 /// What one file yielded.
 #[derive(Debug, Default)]
 pub struct Imported {
-    /// Tokens read, validated (`Token::validate`), with fresh ids (except
-    /// [`Format::FactorCat`] backups, which keep theirs), in file order.
+    /// Tokens read, in the form the vault keeps them (`token::settle`),
+    /// with fresh ids (except [`Format::FactorCat`] backups, which keep
+    /// theirs), in file order. Duplicates are not removed here: see
+    /// `token::new_positions`.
     pub tokens: Vec<Token>,
     /// Entries that could not be read.
     pub failures: Vec<EntryError>,
@@ -133,17 +136,15 @@ pub struct Imported {
 pub enum ImportError {
     /// The file's format could not be recognised.
     #[error(
-        "the file's format was not recognised; name it with --format (one of: {})",
+        "the file's format was not recognised (FactorCat reads {})",
         Format::ALL.map(Format::name).join(", ")
     )]
     UnknownFormat,
     /// The file is encrypted and no password was given.
-    #[error("this {0} backup is encrypted; give its password with --password-file FILE")]
+    #[error("this {0} backup is encrypted and no password was given")]
     PasswordRequired(Format),
     /// The password does not open the file.
-    #[error(
-        "the password does not open this {0} backup; check it and try again (nothing was imported)"
-    )]
+    #[error("the password does not open this {0} backup; nothing was imported")]
     WrongPassword(Format),
     /// The file is damaged or not what its format says.
     #[error(
@@ -169,28 +170,17 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    /// A stable code for tests and the native protocol.
-    pub fn code(&self) -> &'static str {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ImportError::UnknownFormat => "unknown_format",
-            ImportError::PasswordRequired(_) => "password_required",
-            ImportError::WrongPassword(_) => "wrong_password",
-            ImportError::Damaged { .. } => "import_damaged",
-            ImportError::Unsupported { .. } => "import_unsupported",
-            ImportError::TooLarge => "import_too_large",
+            ImportError::UnknownFormat => ErrorCode::UnknownFormat,
+            ImportError::PasswordRequired(_) => ErrorCode::PasswordRequired,
+            ImportError::WrongPassword(_) => ErrorCode::WrongPassword,
+            ImportError::Damaged { .. } => ErrorCode::ImportDamaged,
+            ImportError::Unsupported { .. } => ErrorCode::ImportUnsupported,
+            ImportError::TooLarge => ErrorCode::ImportTooLarge,
         }
     }
-}
-
-/// Two tokens produce the same codes: same secret and parameters. Used to
-/// skip duplicates on import and refuse them on `add`. The algorithm of a
-/// Steam token is not compared: Steam codes are always HMAC-SHA-1.
-pub fn same_generator(a: &Token, b: &Token) -> bool {
-    a.secret == b.secret
-        && (a.algorithm == b.algorithm || matches!(a.kind, crate::token::Kind::Steam))
-        && a.digits == b.digits
-        && a.kind.name() == b.kind.name()
-        && a.kind.period() == b.kind.period()
 }
 
 /// Recognises a file's format from its content.

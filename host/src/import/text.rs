@@ -17,6 +17,7 @@
 //! - Detection: the first line that is neither blank nor a comment starts
 //!   with `otpauth://` or `otpauth-migration://` (any case).
 
+use super::common;
 use super::migration::{self, Batches};
 use super::{EntryError, Format, ImportError, Imported};
 use crate::otpauth;
@@ -120,14 +121,20 @@ pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, I
             }
             for entry in part.entries {
                 match entry {
-                    Ok(token) => out.tokens.push(token),
+                    Ok(token) => match common::finish(token) {
+                        Ok(token) => out.tokens.push(token),
+                        Err(reason) => out.failures.push(fail(None, reason)),
+                    },
                     Err((label, reason)) => out.failures.push(fail(label, reason)),
                 }
             }
         } else {
-            match otpauth::parse(line) {
+            match otpauth::parse(line)
+                .map_err(|e| e.to_string())
+                .and_then(common::finish)
+            {
                 Ok(token) => out.tokens.push(token),
-                Err(e) => out.failures.push(fail(line_label(line), e.to_string())),
+                Err(reason) => out.failures.push(fail(line_label(line), reason)),
             }
         }
     }
@@ -151,6 +158,7 @@ pub(crate) fn parse(bytes: &[u8], _password: Option<&str>) -> Result<Imported, I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn detects_links_after_bom_blank_and_comments() {
@@ -194,7 +202,7 @@ mod tests {
     fn empty_list_is_damaged() {
         assert_eq!(
             parse(b"# nothing\n", None).unwrap_err().code(),
-            "import_damaged"
+            ErrorCode::ImportDamaged
         );
     }
 }

@@ -4,25 +4,26 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::log;
-use super::store::{Store, Tokens, VaultData, VaultState};
-use crate::import::{EntryError, Format, ImportError, Imported, same_generator};
+use super::store::{Store, Tokens, VaultData};
+use crate::error::ErrorCode;
+use crate::import::{EntryError, ImportError, Imported};
 use crate::protocol::{
-    AddRequest, AwsFields, ImportRequest, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS,
-    PROTOCOL_VERSION, ProtoError, Request, SecretText, UpdateRequest, decode_request, failure,
-    success,
+    AddRequest, ImportRequest, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
+    ProtoError, Request, UpdateRequest, decode_request, failure, success,
 };
 use crate::secret::Secret;
-use crate::site::{self, Hint, is_account_alias};
-use crate::token::{Algorithm, AwsContext, Kind, MAX_TEXT_LEN, Partition, Token, now_unix};
+use crate::site::{self, Hint};
+use crate::token::{
+    Algorithm, AwsPatch, GeneratorFields, Kind, KindName, ListPatch, Token, TokenDraft, TokenError,
+    TokenPatch, admit, new_positions, now_unix,
+};
+use crate::vault::VaultStatus;
 
 /// A code with fewer seconds left than this is never handed out for filling.
 pub const MIN_FILL_SECONDS: u64 = 5;
 
 /// Most candidates a `match` reply lists.
 pub const MAX_MATCH_CANDIDATES: usize = 50;
-
-/// Most sites or tags one token may have.
-const MAX_LIST_ITEMS: usize = 64;
 
 /// Room kept free in a reply for the envelope and paging fields.
 const REPLY_MARGIN: usize = 16 * 1024;
@@ -76,7 +77,7 @@ impl<S: Store> Handler<S> {
         };
         if reply.len() > MAX_REPLY_BYTES {
             let e = ProtoError::new(
-                "reply_too_large",
+                ErrorCode::ReplyTooLarge,
                 "the reply would exceed the browsers' 1 MiB limit; ask for a smaller page (list: limit)",
             );
             return failure(id, &e);
@@ -102,12 +103,18 @@ impl<S: Store> Handler<S> {
 
     fn hello(&self) -> Map<String, Value> {
         let vault = match self.store.state() {
-            VaultState::Missing => json!({"state": "missing"}),
-            VaultState::Present {
-                keyring,
-                passphrase,
-            } => json!({"state": "present", "keyring": keyring, "passphrase": passphrase}),
-            VaultState::Unreadable { reason } => json!({"state": "unreadable", "reason": reason}),
+            VaultStatus::Missing => json!({"state": "missing"}),
+            VaultStatus::Present {
+                has_keyring_slot,
+                has_passphrase_slot,
+            } => json!({
+                "state": "present",
+                "keyring": has_keyring_slot,
+                "passphrase": has_passphrase_slot,
+            }),
+            VaultStatus::Unreadable { reason } => {
+                json!({"state": "unreadable", "reason": reason})
+            }
         };
         object(json!({
             "host": "factorcat",
@@ -172,7 +179,8 @@ impl<S: Store> Handler<S> {
             outcome = Some(result);
             Ok(shown)
         })?;
-        let result = outcome.ok_or_else(|| ProtoError::new("internal", "matching did not run"))?;
+        let result =
+            outcome.ok_or_else(|| ProtoError::new(ErrorCode::Internal, "matching did not run"))?;
         let autofill = result.autofill();
         let candidates: Vec<Value> = result
             .candidates
@@ -257,26 +265,14 @@ impl<S: Store> Handler<S> {
         })
     }
 
+    /// `add`: refuses a token that makes the same codes as a stored one
+    /// unless `allow_duplicate` (the policy of `token::admit`).
     fn add(&self, add: AddRequest) -> Result<Map<String, Value>, ProtoError> {
-        let mut token = match &add.uri {
-            Some(uri) => token_from_uri(uri)?,
-            None => token_from_fields(&add)?,
-        };
-        if let Some(sites) = &add.sites {
-            token.sites = normalize_sites(sites)?;
-        }
-        if let Some(aws) = &add.aws {
-            token.aws = Some(aws_context(aws)?);
-        }
-        if let Some(tags) = &add.tags {
-            token.tags = clean_tags(tags)?;
-        }
-        if let Some(pinned) = add.pinned {
-            token.pinned = pinned;
-        }
-        token.validate().map_err(invalid)?;
-        let reply = object(json!({"token": summary(&token)}));
+        let allow_duplicate = add.allow_duplicate;
+        let token = draft(add)?.build()?;
         self.store.update(|data| {
+            admit(&data.tokens, &token, allow_duplicate)?;
+            let reply = object(json!({"token": summary(&token)}));
             data.insert(token);
             Ok(reply)
         })
@@ -284,37 +280,23 @@ impl<S: Store> Handler<S> {
 
     fn update(&self, update: UpdateRequest) -> Result<Map<String, Value>, ProtoError> {
         let id = update.token;
-        let sites = update.sites.as_deref().map(normalize_sites).transpose()?;
-        let tags = update.tags.as_deref().map(clean_tags).transpose()?;
-        let aws = match &update.aws {
-            Some(Some(fields)) => Some(Some(aws_context(fields)?)),
-            Some(None) => Some(None),
-            None => None,
+        let patch = TokenPatch {
+            issuer: update.issuer,
+            account: update.account,
+            sites: update.sites.map(ListPatch::replacing).unwrap_or_default(),
+            tags: update.tags.map(ListPatch::replacing).unwrap_or_default(),
+            aws: match update.aws {
+                None => AwsPatch::Keep,
+                Some(None) => AwsPatch::Clear,
+                Some(Some(fields)) => AwsPatch::Replace(fields),
+            },
+            pinned: update.pinned,
         };
         self.store.update(|data| {
             let token = data
                 .get_mut(id)
                 .ok_or_else(|| ProtoError::unknown_token(id))?;
-            if let Some(issuer) = &update.issuer {
-                token.issuer = issuer.trim().to_string();
-            }
-            if let Some(account) = &update.account {
-                token.account = account.trim().to_string();
-            }
-            if let Some(sites) = sites {
-                token.sites = sites;
-            }
-            if let Some(tags) = tags {
-                token.tags = tags;
-            }
-            if let Some(aws) = aws {
-                token.aws = aws;
-            }
-            if let Some(pinned) = update.pinned {
-                token.pinned = pinned;
-            }
-            token.validate().map_err(invalid)?;
-            token.touch();
+            patch.apply(token)?;
             Ok(object(json!({"token": summary(token)})))
         })
     }
@@ -328,34 +310,13 @@ impl<S: Store> Handler<S> {
     }
 }
 
-/// The tokens of `tokens` that no token of `existing` (nor an earlier one
-/// of `tokens`) duplicates, by position.
-fn fresh_positions(existing: &[Token], tokens: &[Token]) -> Vec<bool> {
-    let mut fresh: Vec<bool> = Vec::with_capacity(tokens.len());
-    for (i, token) in tokens.iter().enumerate() {
-        let twin = existing.iter().any(|t| same_generator(t, token))
-            || tokens[..i]
-                .iter()
-                .zip(&fresh)
-                .any(|(t, new)| *new && same_generator(t, token));
-        fresh.push(!twin);
-    }
-    fresh
-}
-
 impl<S: Store> Handler<S> {
     /// `decode_qr`: lists the tokens of an image's QR codes (never their
     /// secrets) and, with `add`, stores the new ones in one write.
     fn decode_qr(&self, image: &[u8], add: bool) -> Result<Map<String, Value>, ProtoError> {
-        let payloads =
-            crate::qr::decode_image(image).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+        let payloads = crate::qr::decode_image(image).map_err(qr_error)?;
         let (imported, ignored) = crate::qr::tokens_from_payloads(&payloads);
-        let Imported { tokens, failures } = imported.map_err(|_| {
-            ProtoError::new(
-                "qr_no_tokens",
-                "the image's QR codes hold no otpauth:// or otpauth-migration:// link; scan the code the site or app shows for setting up an authenticator",
-            )
-        })?;
+        let Imported { tokens, failures } = imported.map_err(qr_error)?;
         // A listing works without a vault.
         let (fresh, added) = self.store_fresh(&tokens, add, add)?;
         let listed = listing(&tokens, &fresh, usize::MAX).0;
@@ -389,17 +350,17 @@ impl<S: Store> Handler<S> {
     ) -> Result<(Vec<bool>, Vec<Uuid>), ProtoError> {
         let existing = match self.store.read() {
             Ok(data) => Some(data),
-            Err(e) if need_vault && e.code != "vault_missing" => return Err(e),
+            Err(e) if need_vault && e.code != ErrorCode::VaultMissing => return Err(e),
             Err(_) => None,
         };
         let existing = existing.as_ref().map_or(&[][..], |d| &d.tokens[..]);
-        let fresh = fresh_positions(existing, tokens);
+        let fresh = new_positions(existing, tokens);
         if !write || !fresh.iter().any(|f| *f) {
             return Ok((fresh, Vec::new()));
         }
         let chosen = tokens.to_vec();
         self.store.update(move |data| {
-            let fresh = fresh_positions(&data.tokens, &chosen);
+            let fresh = new_positions(&data.tokens, &chosen);
             let mut ids = Vec::new();
             for (token, new) in chosen.into_iter().zip(&fresh) {
                 if *new {
@@ -430,8 +391,7 @@ impl<S: Store> Handler<S> {
             let (failed, failed_omitted) = failure_list(&failures, "position", budget / 2);
             let count = failures.len();
             let entries = if count == 1 { "entry" } else { "entries" };
-            let mut error = ProtoError::new(
-                "import_bad_entries",
+            let mut error = ProtoError::new(ErrorCode::ImportBadEntries,
                 format!(
                     "{count} {entries} of this {format} file could not be read (listed in failures), so nothing was imported; fix the file, or send the request again with \"skip_bad\": true to import the other entries"
                 ),
@@ -471,27 +431,47 @@ impl<S: Store> Handler<S> {
     }
 }
 
-/// An import error as a protocol error, with the same code and a message
-/// that names the request's fields rather than the command line's options.
+/// An import error as a protocol error: the error's code and sentence,
+/// and what to do next in the request's terms.
 fn import_error(e: ImportError) -> ProtoError {
-    let message = match &e {
-        ImportError::UnknownFormat => format!(
-            "the file's format was not recognised; choose the app's export file, or name the format in \"format\" (one of: {})",
-            Format::ALL.map(Format::name).join(", ")
-        ),
-        ImportError::PasswordRequired(f) => format!(
-            "this {f} backup is encrypted; ask for its password and send it in \"password\""
-        ),
-        ImportError::WrongPassword(f) => format!(
-            "the password does not open this {f} backup; check it and try again (nothing was imported)"
-        ),
-        ImportError::TooLarge => format!(
-            "import: the file is larger than {} MiB; this is not an authenticator export",
-            crate::import::MAX_IMPORT_BYTES >> 20
-        ),
-        ImportError::Damaged { .. } | ImportError::Unsupported { .. } => e.to_string(),
+    let fix = match &e {
+        ImportError::UnknownFormat => {
+            "; name the format in \"format\", or check that this is an authenticator's export"
+        }
+        ImportError::PasswordRequired(_) => "; ask for its password and send it in \"password\"",
+        ImportError::WrongPassword(_) => "; check the password and try again",
+        ImportError::TooLarge => "; import it with the command `factorcat import FILE` instead",
+        ImportError::Damaged { .. } | ImportError::Unsupported { .. } => "",
     };
-    ProtoError::new(e.code(), message)
+    ProtoError::new(e.code(), format!("{e}{fix}"))
+}
+
+/// A QR error as a protocol error.
+fn qr_error(e: crate::qr::QrError) -> ProtoError {
+    let fix = match e {
+        crate::qr::QrError::NoTokens => {
+            "; scan the code the site or app shows for setting up an authenticator"
+        }
+        _ => "",
+    };
+    ProtoError::new(e.code(), format!("{e}{fix}"))
+}
+
+/// A token error as a protocol error: a duplicate names the stored token
+/// (`token`: its id and label) and the request's way to keep both.
+impl From<TokenError> for ProtoError {
+    fn from(e: TokenError) -> ProtoError {
+        match &e {
+            TokenError::Duplicate { id, label } => ProtoError::new(
+                e.code(),
+                format!(
+                    "{e}; update that token instead, or send the request again with \"allow_duplicate\": true to keep a second copy"
+                ),
+            )
+            .with_detail("token", json!({"id": id, "label": label})),
+            _ => ProtoError::new(e.code(), e.to_string()),
+        }
+    }
 }
 
 /// Token metadata of a listing (never a secret): position, issuer, account,
@@ -616,7 +596,7 @@ fn add_current_code(entry: &mut Map<String, Value>, token: &Token, now: u64) {
 fn usable_period(token: &Token) -> Result<Option<u64>, ProtoError> {
     token.validate().map_err(|e| {
         ProtoError::new(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             format!(
                 "this token's stored parameters are unusable ({e}); remove it and add it again"
             ),
@@ -661,7 +641,7 @@ fn fill_step(data: &VaultData, id: Uuid, period: u64, now: u64) -> Result<u64, P
         // Free again once the current step reaches `step - 1`.
         let free_at = (step - 1).saturating_mul(period);
         let mut error = ProtoError::new(
-            "code_already_used",
+            ErrorCode::CodeAlreadyUsed,
             format!(
                 "the current and the next code of this token were already handed out for filling, and sites reject a code used twice; try again in {} seconds",
                 free_at.saturating_sub(now).max(1)
@@ -687,7 +667,7 @@ fn spend_hotp(
     };
     let Some(next) = counter.checked_add(count) else {
         return Err(ProtoError::new(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             "this HOTP token's counter is exhausted; re-enrol the token with the service",
         ));
     };
@@ -697,144 +677,35 @@ fn spend_hotp(
     Ok((codes, counter))
 }
 
-fn invalid(e: impl std::fmt::Display) -> ProtoError {
-    ProtoError::new("invalid_token", e.to_string())
-}
-
-/// Reads an `otpauth://` URI (its errors never contain the secret).
-fn token_from_uri(uri: &SecretText) -> Result<Token, ProtoError> {
-    crate::otpauth::parse(&uri.0).map_err(|e| ProtoError::new("invalid_uri", e.to_string()))
-}
-
-fn token_from_fields(add: &AddRequest) -> Result<Token, ProtoError> {
-    let Some(secret) = &add.secret else {
-        return Err(ProtoError::bad_request(
-            "add: give either \"uri\" or \"secret\" (with issuer, account, …)",
-        ));
-    };
-    let secret = Secret::from_base32(&secret.0).map_err(invalid)?;
-    let kind = match add.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("totp") => Kind::Totp {
-            period: add.period.unwrap_or(30),
-        },
-        Some("hotp") => Kind::Hotp {
-            counter: add.counter.unwrap_or(0),
-        },
-        Some("steam") => Kind::Steam,
-        Some(_) => {
-            return Err(ProtoError::new(
-                "invalid_token",
-                "kind must be totp, hotp or steam",
+/// `add`'s fields as a token draft: the token of `uri`, or of `secret`
+/// and its parameters; with a `uri` the request's issuer and account are
+/// not used.
+fn draft(add: AddRequest) -> Result<TokenDraft, ProtoError> {
+    let draft = match (&add.uri, &add.secret) {
+        (Some(uri), _) => TokenDraft::from_token(
+            crate::otpauth::parse(&uri.0).map_err(|e| ProtoError::new(e.code(), e.to_string()))?,
+        ),
+        (None, Some(secret)) => TokenDraft::from_fields(GeneratorFields {
+            secret: Secret::from_base32(&secret.0).map_err(TokenError::from)?,
+            kind: add.kind.as_deref().map(KindName::parse).transpose()?,
+            algorithm: add.algorithm.as_deref().map(Algorithm::named).transpose()?,
+            digits: add.digits,
+            period: add.period,
+            counter: add.counter,
+        }),
+        (None, None) => {
+            return Err(ProtoError::bad_request(
+                "add: give either \"uri\" or \"secret\" (with issuer, account, …)",
             ));
         }
     };
-    let algorithm = match &add.algorithm {
-        Some(text) => Algorithm::parse(text).ok_or_else(|| {
-            ProtoError::new(
-                "invalid_token",
-                "algorithm must be SHA1, SHA256 or SHA512 (SHA1 is the usual value)",
-            )
-        })?,
-        None => Algorithm::Sha1,
-    };
-    let default_digits = if kind == Kind::Steam { 5 } else { 6 };
-    let digits = add.digits.unwrap_or(default_digits);
-    let digits = u8::try_from(digits).map_err(|_| {
-        invalid(crate::token::ParamError::Digits(
-            u32::try_from(digits).unwrap_or(u32::MAX),
-        ))
-    })?;
-    let mut token = Token::new(
-        add.issuer.as_deref().unwrap_or("").trim(),
-        add.account.as_deref().unwrap_or("").trim(),
-        secret,
-    );
-    token.kind = kind;
-    token.algorithm = algorithm;
-    token.digits = digits;
-    Ok(token)
-}
-
-/// Refuses a list of more than [`MAX_LIST_ITEMS`] `what` (sites, tags).
-fn check_list_len(items: &[String], what: &str) -> Result<(), ProtoError> {
-    if items.len() > MAX_LIST_ITEMS {
-        return Err(ProtoError::new(
-            "invalid_token",
-            format!("a token can have at most {MAX_LIST_ITEMS} {what}; remove some"),
-        ));
-    }
-    Ok(())
-}
-
-fn normalize_sites(sites: &[String]) -> Result<Vec<String>, ProtoError> {
-    check_list_len(sites, "sites")?;
-    let mut out: Vec<String> = Vec::with_capacity(sites.len());
-    for site in sites {
-        let site = site::normalize_site(site).map_err(invalid)?;
-        if !out.contains(&site) {
-            out.push(site);
-        }
-    }
-    Ok(out)
-}
-
-fn clean_tags(tags: &[String]) -> Result<Vec<String>, ProtoError> {
-    check_list_len(tags, "tags")?;
-    let mut out: Vec<String> = Vec::new();
-    for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        if !out.iter().any(|o| o == tag) {
-            out.push(tag.to_string());
-        }
-    }
-    Ok(out)
-}
-
-fn aws_context(fields: &AwsFields) -> Result<AwsContext, ProtoError> {
-    let bad = |m: &str| ProtoError::new("invalid_token", m.to_string());
-    let partition = match fields.partition.as_deref().map(str::trim) {
-        None | Some("") => Partition::Aws,
-        Some(p) => Partition::parse(p)
-            .ok_or_else(|| bad("aws.partition must be aws, aws-us-gov or aws-cn"))?,
-    };
-    let mut ctx = AwsContext {
-        partition,
-        ..AwsContext::default()
-    };
-    if let Some(account) = &fields.account {
-        ctx = ctx.with_account(account);
-    }
-    if let Some(id) = fields.account_id.as_deref().map(str::trim) {
-        if !AwsContext::is_account_id(id) {
-            return Err(bad("aws.account_id must be the 12-digit AWS account id"));
-        }
-        ctx.account_id = Some(id.to_string());
-    }
-    if let Some(alias) = fields.account_alias.as_deref().map(str::trim) {
-        let alias = alias.to_ascii_lowercase();
-        if !is_account_alias(&alias) {
-            return Err(bad(
-                "aws.account_alias must be 3–63 lower-case letters, digits and hyphens",
-            ));
-        }
-        ctx.account_alias = Some(alias);
-    }
-    if let Some(alias) = &ctx.account_alias
-        && !is_account_alias(alias)
-    {
-        return Err(bad(
-            "aws.account must be a 12-digit account id or an account alias (letters, digits, hyphens)",
-        ));
-    }
-    if let Some(user) = fields
-        .user
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        if user.len() > MAX_TEXT_LEN {
-            return Err(bad("aws.user is too long; shorten it"));
-        }
-        ctx.user = Some(user.to_string());
-    }
-    Ok(ctx)
+    let fields = add.uri.is_none();
+    Ok(draft.with(TokenPatch {
+        issuer: add.issuer.filter(|_| fields),
+        account: add.account.filter(|_| fields),
+        sites: add.sites.map(ListPatch::replacing).unwrap_or_default(),
+        tags: add.tags.map(ListPatch::replacing).unwrap_or_default(),
+        aws: add.aws.map_or(AwsPatch::Keep, AwsPatch::Replace),
+        pinned: add.pinned,
+    }))
 }

@@ -5,35 +5,17 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::error::ErrorCode;
 use crate::protocol::ProtoError;
 use crate::token::{Token, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
 
-/// What `hello` reports about the vault, without unlocking it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VaultState {
-    /// No vault yet.
-    Missing,
-    /// A vault file, with the unlock slots it has.
-    Present {
-        /// Unlocks with the OS keyring.
-        keyring: bool,
-        /// Unlocks with a passphrase.
-        passphrase: bool,
-    },
-    /// A vault file that cannot be used, and why.
-    Unreadable {
-        /// A sentence for people.
-        reason: String,
-    },
-}
-
 /// Access to the tokens. `read` for queries; `update` runs a change and
 /// persists it only when the closure succeeds.
 pub trait Store {
     /// The vault's state, cheaply and without unlocking.
-    fn state(&self) -> VaultState;
+    fn state(&self) -> VaultStatus;
     /// The decrypted vault contents (shared: a store may hand out the same
     /// copy to several requests while the vault is unchanged).
     fn read(&self) -> Result<Rc<VaultData>, ProtoError>;
@@ -74,10 +56,9 @@ fn pick_from(
     pick(Tokens::Full(&data.tokens))?
         .into_iter()
         .map(|i| {
-            data.tokens
-                .get(i)
-                .cloned()
-                .ok_or_else(|| ProtoError::new("internal", "a picked token does not exist"))
+            data.tokens.get(i).cloned().ok_or_else(|| {
+                ProtoError::new(ErrorCode::Internal, "a picked token does not exist")
+            })
         })
         .collect()
 }
@@ -117,19 +98,19 @@ impl MemoryStore {
 
 fn missing() -> ProtoError {
     ProtoError::new(
-        "vault_missing",
+        ErrorCode::VaultMissing,
         "there is no FactorCat vault yet; create one with `factorcat init`, then try again",
     )
 }
 
 impl Store for MemoryStore {
-    fn state(&self) -> VaultState {
+    fn state(&self) -> VaultStatus {
         match &*self.data.borrow() {
-            Some(_) => VaultState::Present {
-                keyring: false,
-                passphrase: true,
+            Some(_) => VaultStatus::Present {
+                has_keyring_slot: false,
+                has_passphrase_slot: true,
             },
-            None => VaultState::Missing,
+            None => VaultStatus::Missing,
         }
     }
 
@@ -279,20 +260,10 @@ impl From<VaultError> for ProtoError {
 }
 
 impl Store for VaultStore {
-    fn state(&self) -> VaultState {
+    fn state(&self) -> VaultStatus {
         match self.vault() {
-            Err(e) => VaultState::Unreadable { reason: e.message },
-            Ok(vault) => match vault.status() {
-                VaultStatus::Missing => VaultState::Missing,
-                VaultStatus::Present {
-                    has_keyring_slot,
-                    has_passphrase_slot,
-                } => VaultState::Present {
-                    keyring: has_keyring_slot,
-                    passphrase: has_passphrase_slot,
-                },
-                VaultStatus::Unreadable { reason } => VaultState::Unreadable { reason },
-            },
+            Err(e) => VaultStatus::Unreadable { reason: e.message },
+            Ok(vault) => vault.status(),
         }
     }
 

@@ -446,11 +446,11 @@ fn bad_urls_are_errors_not_panics() {
     let h = Hint::default();
     assert_eq!(
         match_url(&v, "http://github.com/", &h).unwrap_err().code(),
-        "insecure_url"
+        ErrorCode::InsecureUrl
     );
     assert_eq!(
         match_url(&v, "javascript:alert(1)", &h).unwrap_err().code(),
-        "insecure_url"
+        ErrorCode::InsecureUrl
     );
     for bad in [
         "",
@@ -461,7 +461,7 @@ fn bad_urls_are_errors_not_panics() {
         "\u{0}",
     ] {
         let err = match_url(&v, bad, &h).unwrap_err();
-        assert_eq!(err.code(), "invalid_url", "{bad:?}");
+        assert_eq!(err.code(), ErrorCode::InvalidUrl, "{bad:?}");
     }
     let long = format!("https://{}.example/", "a".repeat(100_000));
     let _ = match_url(&v, &long, &h);

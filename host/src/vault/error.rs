@@ -4,6 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::error::ErrorCode;
 use crate::fsutil::{FsError, LockError};
 use crate::keystore::KeyringError;
 
@@ -130,28 +131,28 @@ pub enum VaultError {
 }
 
 impl VaultError {
-    /// A stable snake_case identifier for programs (CLI exit mapping, native
-    /// messaging). Never changes once released.
-    pub fn code(&self) -> &'static str {
+    /// The stable code: the native host sends it, the command line maps it
+    /// to an exit code.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            VaultError::NotFound { .. } => "vault_missing",
-            VaultError::KeyringLocked => "keyring_locked",
-            VaultError::KeyringUnavailable { .. } => "keyring_unavailable",
-            VaultError::NoKeyringSlot => "keyring_entry_missing",
-            VaultError::KeyringMismatch { .. } => "keyring_mismatch",
-            VaultError::WrongPassphrase => "wrong_passphrase",
-            VaultError::PassphraseRequired => "passphrase_required",
-            VaultError::Corrupt { .. } => "vault_corrupt",
-            VaultError::UnsupportedVersion { .. } => "vault_version",
-            VaultError::Io { .. } => "io_error",
-            VaultError::Lock { .. } => "vault_lock",
-            VaultError::Busy { .. } => "vault_busy",
-            VaultError::AlreadyExists { .. } => "vault_exists",
-            VaultError::LastSlot => "last_slot",
-            VaultError::NoSlot => "no_slot",
-            VaultError::EmptyPassphrase => "passphrase_empty",
-            VaultError::BadKdfParams { .. } => "kdf_params",
-            VaultError::NoHome => "no_home",
+            VaultError::NotFound { .. } => ErrorCode::VaultMissing,
+            VaultError::KeyringLocked => ErrorCode::KeyringLocked,
+            VaultError::KeyringUnavailable { .. } => ErrorCode::KeyringUnavailable,
+            VaultError::NoKeyringSlot => ErrorCode::KeyringEntryMissing,
+            VaultError::KeyringMismatch { .. } => ErrorCode::KeyringMismatch,
+            VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
+            VaultError::PassphraseRequired => ErrorCode::PassphraseRequired,
+            VaultError::Corrupt { .. } => ErrorCode::VaultCorrupt,
+            VaultError::UnsupportedVersion { .. } => ErrorCode::VaultVersion,
+            VaultError::Io { .. } => ErrorCode::IoError,
+            VaultError::Lock { .. } => ErrorCode::VaultLock,
+            VaultError::Busy { .. } => ErrorCode::VaultBusy,
+            VaultError::AlreadyExists { .. } => ErrorCode::VaultExists,
+            VaultError::LastSlot => ErrorCode::LastSlot,
+            VaultError::NoSlot => ErrorCode::NoSlot,
+            VaultError::EmptyPassphrase => ErrorCode::PassphraseEmpty,
+            VaultError::BadKdfParams { .. } => ErrorCode::KdfParams,
+            VaultError::NoHome => ErrorCode::NoHome,
         }
     }
 
@@ -216,7 +217,7 @@ mod tests {
             reason: "x".into(),
         };
         assert!(e.to_string().contains("dir/factorcat.vault.prev"));
-        assert_eq!(e.code(), "vault_corrupt");
+        assert_eq!(e.code(), ErrorCode::VaultCorrupt);
         let unlock = Unlock::with_passphrase("hunter2");
         assert!(!format!("{unlock:?}").contains("hunter2"));
         let opts = CreateOptions {

@@ -420,6 +420,62 @@ fn duplicate_add_is_refused() {
     let out = home.run(&["add", "otpauth://totp/I:A?secret=jbswy3dpehpk3pxp"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("already in the vault"));
+    assert!(
+        stderr(&out).contains("--allow-duplicate"),
+        "{}",
+        stderr(&out)
+    );
+    home.ok(&[
+        "add",
+        "otpauth://totp/I:A?secret=jbswy3dpehpk3pxp",
+        "--allow-duplicate",
+    ]);
+    let list: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+/// The token rules the native host applies hold on the command line too:
+/// blank tags dropped, a site that is no host name and a 65th site refused
+/// as an invalid token (exit 8), nothing written.
+#[test]
+fn add_follows_the_shared_token_rules() {
+    let home = Home::with_passphrase();
+    let mut args = vec![
+        "add".to_string(),
+        "--issuer".into(),
+        "I".into(),
+        "--secret".into(),
+        "JBSWY3DPEHPK3PXP".into(),
+    ];
+    for i in 0..65 {
+        args.extend(["--site".to_string(), format!("s{i}.example")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = home.run(&args);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(stderr(&out).contains("64"), "{}", stderr(&out));
+    let out = home.run(&[
+        "add",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--site",
+        "not a host",
+    ]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    home.ok(&[
+        "add",
+        "--issuer",
+        "I",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--tag",
+        " ",
+        "--tag",
+        "work",
+    ]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "I", "--json"])).unwrap();
+    assert_eq!(shown["tags"], serde_json::json!(["work"]));
 }
 
 #[test]

@@ -20,7 +20,7 @@
 use std::io::{self, Cursor, Read};
 
 use factorcat::protocol::{
-    self, ERROR_CODES, FrameError, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, read_frame, write_frame,
+    self, FrameError, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, read_frame, write_frame,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -226,11 +226,6 @@ fn check_decode(value: &Value) -> Result<(), TestCaseError> {
     let (id, result) = protocol::decode_request(&body);
     prop_assert_eq!(id, expected_id(value), "id of {}", value);
     if let Err(e) = result {
-        prop_assert!(
-            ERROR_CODES.contains(&e.code.as_ref()),
-            "code {} is not in the table",
-            e.code
-        );
         let mut seen = Vec::new();
         strings(value, &mut seen);
         for s in seen.iter().filter(|s| s.chars().count() >= 8) {
@@ -341,8 +336,9 @@ proptest! {
         let (id, result) = protocol::decode_request(&body);
         let parsed: Option<Value> = serde_json::from_slice(&body).ok();
         prop_assert_eq!(id, parsed.as_ref().and_then(expected_id));
+        // Every error is one of the table's codes by its type (ErrorCode).
         if let Err(e) = result {
-            prop_assert!(ERROR_CODES.contains(&e.code.as_ref()));
+            prop_assert!(!e.message.is_empty(), "{} has no message", e.code);
         }
     }
 }

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use factorcat::error::ErrorCode;
 use factorcat::fuzzing::TARGETS;
 
 fn fuzz_dir() -> PathBuf {
@@ -124,7 +125,7 @@ fn hostile_key_derivation_costs_are_refused_at_once() {
         let started = Instant::now();
         let err = import::parse(&data, Some(format), Some("any password")).unwrap_err();
         let took = started.elapsed();
-        assert_eq!(err.code(), "import_damaged", "{file}: {err}");
+        assert_eq!(err.code(), ErrorCode::ImportDamaged, "{file}: {err}");
         // Deriving at these costs takes seconds even optimised, and far
         // longer in a debug build; a refusal takes microseconds.
         assert!(took.as_secs() < 5, "{file} took {took:?}");

@@ -42,6 +42,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use data_encoding::{BASE32, BASE32_NOPAD, BASE64};
+use factorcat::error::ErrorCode;
 use factorcat::export::{self, ExportFormat, Protection};
 use factorcat::extension_ids::development_chromium_id as chromium_id;
 use factorcat::import;
@@ -1260,7 +1261,7 @@ fn debug_and_error_texts_of_library_types_hold_no_secret() {
     let corrupt = vault
         .read(&Unlock::with_passphrase(PASSPHRASE))
         .unwrap_err();
-    assert_eq!(corrupt.code(), "vault_corrupt");
+    assert_eq!(corrupt.code(), ErrorCode::VaultCorrupt);
     add("VaultError corrupt", format!("{corrupt:?} / {corrupt}"));
     add("VaultStatus", format!("{:?}", vault.status()));
 

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use factorcat::error::ErrorCode;
 use factorcat::import::{self, Format, ImportError, Imported};
 use factorcat::token::Kind;
 use serde::Deserialize;
@@ -81,9 +82,9 @@ mod harness {
     /// Reading encrypted `name` with a wrong password, then with none.
     pub fn wrong_then_missing_password(format: Format, dir: &str, name: &str) {
         let e = error(format, dir, name, Some("wrong"));
-        assert_eq!(e.code(), "wrong_password");
+        assert_eq!(e.code(), ErrorCode::WrongPassword);
         let e = error(format, dir, name, None);
-        assert_eq!(e.code(), "password_required");
+        assert_eq!(e.code(), ErrorCode::PasswordRequired);
     }
 
     /// The secrets of the bad-entries fixtures, which no message may show.
@@ -217,9 +218,9 @@ mod twofas {
     #[test]
     fn encrypted_needs_the_right_password() {
         let e = error(Format::TwoFas, DIR, "encrypted_v4.2fas", None);
-        assert_eq!(e.code(), "password_required");
+        assert_eq!(e.code(), ErrorCode::PasswordRequired);
         let e = error(Format::TwoFas, DIR, "encrypted_v4.2fas", Some("wrong"));
-        assert_eq!(e.code(), "wrong_password");
+        assert_eq!(e.code(), ErrorCode::WrongPassword);
         assert!(e.to_string().contains("password"), "{e}");
     }
 
@@ -235,7 +236,7 @@ mod twofas {
             ("fail_too_many.2fas", "import_damaged"),
         ] {
             let e = error(Format::TwoFas, DIR, name, Some(&password));
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
     }
 
@@ -296,7 +297,7 @@ mod andotp {
         // Without a header, a wrong password cannot be told from another
         // file: the message says both.
         let e = error(Format::AndOtp, DIR, "encrypted_old.json.aes", Some("wrong"));
-        assert_eq!(e.code(), "import_damaged");
+        assert_eq!(e.code(), ErrorCode::ImportDamaged);
         assert!(e.to_string().contains("password does not open"), "{e}");
     }
 
@@ -312,7 +313,7 @@ mod andotp {
             ("fail_too_many.json", "import_damaged"),
         ] {
             let e = error(Format::AndOtp, DIR, name, Some(&password));
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
     }
 
@@ -367,7 +368,7 @@ mod authenticator {
             ("fail_newer_encryption.json", "import_unsupported"),
         ] {
             let e = error(F, DIR, name, Some(&password));
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
         let (_, imported) =
             import::parse(&bytes(DIR, "fail_wrong_types.json"), Some(F), None).unwrap();
@@ -408,7 +409,7 @@ mod bitwarden {
             "fail_encrypted_account.json",
         ] {
             let e = error(Format::Bitwarden, DIR, name, Some("pw"));
-            assert_eq!(e.code(), "import_unsupported", "{name}");
+            assert_eq!(e.code(), ErrorCode::ImportUnsupported, "{name}");
             assert!(e.to_string().contains("\".json\""), "{e}");
         }
     }
@@ -420,7 +421,7 @@ mod bitwarden {
             ("fail_wrong_types.json", "import_damaged"),
         ] {
             let e = error(Format::Bitwarden, DIR, name, None);
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
     }
 
@@ -460,7 +461,7 @@ mod freeotp_plus {
             ("fail_wrong_types.json", "import_damaged"),
         ] {
             let e = error(Format::FreeOtpPlus, DIR, name, None);
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
     }
 
@@ -514,7 +515,7 @@ mod proton {
             ("fail_wrong_associated_data.json", "wrong_password"),
         ] {
             let e = error(Format::ProtonAuthenticator, DIR, name, Some(&password));
-            assert_eq!(e.code(), code, "{name}: {e}");
+            assert_eq!(e.code().as_str(), code, "{name}: {e}");
         }
     }
 

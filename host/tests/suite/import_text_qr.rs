@@ -15,6 +15,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use factorcat::error::ErrorCode;
 use factorcat::import::{self, Format, ImportError};
 use factorcat::qr::{self, QrError};
 use factorcat::token::{Kind, Token};
@@ -227,18 +228,18 @@ fn a_missing_batch_part_is_named() {
 #[test]
 fn empty_and_oversized_files_are_refused() {
     let err = import::parse(&fixture("fail_empty.txt"), Some(Format::OtpauthList), None);
-    assert_eq!(err.unwrap_err().code(), "import_damaged");
+    assert_eq!(err.unwrap_err().code(), ErrorCode::ImportDamaged);
     let huge = vec![b'#'; import::MAX_IMPORT_BYTES + 1];
     let err = import::parse(&huge, Some(Format::OtpauthList), None).unwrap_err();
     assert!(matches!(err, ImportError::TooLarge));
-    assert_eq!(err.code(), "import_too_large");
+    assert_eq!(err.code(), ErrorCode::ImportTooLarge);
 }
 
 #[test]
 fn absurd_entry_counts_are_refused() {
     let lines = "otpauth://x\n".repeat(100_002);
     let err = import::parse(lines.as_bytes(), None, None).unwrap_err();
-    assert_eq!(err.code(), "import_damaged");
+    assert_eq!(err.code(), ErrorCode::ImportDamaged);
     assert!(
         err.to_string().contains("more than 100000 entries"),
         "{err}"
@@ -423,7 +424,7 @@ fn images_without_codes_and_hostile_images_are_refused() {
     assert!(err.to_string().contains("no QR code found"));
     assert_eq!(
         qr::decode_image(b"GIF89a....").unwrap_err().code(),
-        "qr_image_unsupported"
+        ErrorCode::QrImageUnsupported
     );
     let png = encode(
         &qr_image("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", 3),
@@ -436,7 +437,7 @@ fn images_without_codes_and_hostile_images_are_refused() {
     // Too wide, checked from the header.
     let wide = GrayImage::from_pixel(qr::MAX_SIDE + 1, 1, Luma([255]));
     let err = qr::decode_image(&encode(&wide, ImageFormat::Png)).unwrap_err();
-    assert_eq!(err.code(), "qr_image_too_large");
+    assert_eq!(err.code(), ErrorCode::QrImageTooLarge);
     // A 60000×60000 header over a few bytes of data: refused before decoding.
     let bomb = std::fs::read(data_dir().join("../qr/fail_bomb.png")).unwrap();
     assert_eq!(

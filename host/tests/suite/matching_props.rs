@@ -34,6 +34,7 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use crate::support::strategies::{self, config};
+use factorcat::error::ErrorCode;
 use factorcat::site::{self, Hint, MatchResult, Strength};
 use factorcat::token::{AwsContext, Partition, TokenSites};
 use proptest::prelude::*;
@@ -574,7 +575,7 @@ proptest! {
         let url = format!("{scheme}://{}/", page.host);
         let result = site::match_url(&tokens, &url, &hint);
         prop_assert!(
-            matches!(&result, Err(e) if e.code() == "insecure_url" || e.code() == "invalid_url"),
+            matches!(&result, Err(e) if e.code() == ErrorCode::InsecureUrl || e.code() == ErrorCode::InvalidUrl),
             "{} gave {:?}",
             url,
             result.map(|r| r.candidates)

@@ -1,6 +1,6 @@
 //! The otpauth corpora in `tests/data/otpauth/`: every URI in `accept.jsonl`
 //! must parse to exactly the listed fields and survive emit → parse; every
-//! URI in `refuse.tsv` must fail with exactly the listed error code, and no
+//! URI in `refuse.tsv` must fail with exactly the listed reason, and no
 //! error message may contain the URI's secret.
 
 use std::path::PathBuf;
@@ -129,7 +129,7 @@ fn accept_corpus_parses_to_the_expected_fields() {
                     failures.push(format!("{}: {}", case.name, wrong.join("; ")));
                 }
             }
-            Err(err) => failures.push(format!("{}: refused ({}): {err}", case.name, err.code())),
+            Err(err) => failures.push(format!("{}: refused ({}): {err}", case.name, err.reason())),
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -182,8 +182,8 @@ fn refuse_corpus_fails_with_the_expected_codes() {
         match otpauth::parse(uri) {
             Ok(token) => failures.push(format!("{name}: accepted as {token:?}")),
             Err(err) => {
-                if err.code() != code {
-                    failures.push(format!("{name}: got {} ({err}), want {code}", err.code()));
+                if err.reason() != code {
+                    failures.push(format!("{name}: got {} ({err}), want {code}", err.reason()));
                 }
                 let message = err.to_string();
                 let shows_secret = raw_secret(uri).filter(|s| s.len() >= 8).is_some_and(|s| {
@@ -210,7 +210,7 @@ fn length_limits() {
     // A URI past the limit is refused before anything else is looked at.
     let padding = "x".repeat(MAX_URI_LEN);
     let uri = format!("otpauth://totp/X:y?secret={secret}&image={padding}");
-    assert_eq!(otpauth::parse(&uri).unwrap_err().code(), "uri_too_long");
+    assert_eq!(otpauth::parse(&uri).unwrap_err().reason(), "uri_too_long");
     // Exactly at the limit is fine (unknown parameter ignored).
     let base = format!("otpauth://totp/X:y?secret={secret}&image=");
     let uri = format!("{base}{}", "x".repeat(MAX_URI_LEN - base.len()));
@@ -229,9 +229,12 @@ fn length_limits() {
         format!("otpauth://totp/X:{}?secret={secret}", "%C3%A9".repeat(257)),
     ] {
         let err = otpauth::parse(&uri).unwrap_err();
-        assert_eq!(err.code(), "field_too_long", "{}", &uri[..40]);
+        assert_eq!(err.reason(), "field_too_long", "{}", &uri[..40]);
     }
     // A secret past the secret limit.
     let uri = format!("otpauth://totp/X:y?secret={}", "A".repeat(1000));
-    assert_eq!(otpauth::parse(&uri).unwrap_err().code(), "secret_too_long");
+    assert_eq!(
+        otpauth::parse(&uri).unwrap_err().reason(),
+        "secret_too_long"
+    );
 }

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
+use factorcat::error::ErrorCode;
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
 use factorcat::token::{Token, TokenSites};
@@ -79,7 +80,7 @@ fn ids(data: &VaultData) -> Vec<Uuid> {
 fn code<T>(result: Result<T, VaultError>) -> &'static str {
     match result {
         Ok(_) => "ok",
-        Err(e) => e.code(),
+        Err(e) => e.code().as_str(),
     }
 }
 
@@ -240,7 +241,7 @@ fn held_lock_gives_busy_and_writes_nothing() {
         .unwrap();
     holder.lock().unwrap();
     let err = add(&vault, &unlock(), token(2)).unwrap_err();
-    assert_eq!(err.code(), "vault_busy", "{err}");
+    assert_eq!(err.code(), ErrorCode::VaultBusy, "{err}");
     assert!(err.to_string().contains("factorcat.lock"), "{err}");
     assert_eq!(code(vault.read(&unlock())), "vault_busy");
     assert_eq!(std::fs::read(vault.file()).unwrap(), before);
@@ -349,7 +350,7 @@ fn newer_version_reported_as_such() {
     bytes.extend_from_slice(&old[body..]);
     std::fs::write(vault.file(), &bytes).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
-    assert_eq!(err.code(), "vault_version");
+    assert_eq!(err.code(), ErrorCode::VaultVersion);
     assert!(err.to_string().contains("version 2"), "{err}");
     assert_eq!(code(add(&vault, &unlock(), token(1))), "vault_version");
     assert_eq!(std::fs::read(vault.file()).unwrap(), bytes);
@@ -365,10 +366,10 @@ fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
     std::fs::write(vault.file(), damaged).unwrap();
     let prev = std::fs::read(vault.prev_file()).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
-    assert_eq!(err.code(), "vault_corrupt", "{what}: {err}");
+    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{what}: {err}");
     assert!(err.to_string().contains(".prev"), "{what}: {err}");
     let err = add(vault, &unlock(), token(99)).unwrap_err();
-    assert_eq!(err.code(), "vault_corrupt", "{what}: {err}");
+    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{what}: {err}");
     assert_eq!(
         std::fs::read(vault.file()).unwrap(),
         damaged,
@@ -649,7 +650,7 @@ fn keyring_slot_with_real_secret_service() {
     assert_eq!(code(vault.read(&none)), "keyring_mismatch");
     keystore::keyring_delete(&id).unwrap();
     let err = vault.read(&none).unwrap_err();
-    assert_eq!(err.code(), "keyring_entry_missing");
+    assert_eq!(err.code(), ErrorCode::KeyringEntryMissing);
     assert!(err.to_string().contains("FACTORCAT_PASSPHRASE"));
     // Removing the last slot is refused even when the key is gone.
     assert_eq!(

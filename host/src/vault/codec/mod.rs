@@ -189,7 +189,7 @@ mod tests {
     fn parse_code(header: &serde_json::Value) -> &'static str {
         match parse(Path::new("v"), &file_with_header(header)) {
             Ok(_) => "ok",
-            Err(e) => e.code(),
+            Err(e) => e.code().as_str(),
         }
     }
 
@@ -287,7 +287,7 @@ mod tests {
         bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
         assert_eq!(
             parse(Path::new("v"), &bytes).err().map(|e| e.code()),
-            Some("vault_corrupt")
+            Some(crate::error::ErrorCode::VaultCorrupt)
         );
     }
 }

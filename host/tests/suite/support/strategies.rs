@@ -89,7 +89,7 @@ pub fn partition() -> impl Strategy<Value = Partition> {
 
 /// An AWS account alias.
 pub fn alias() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9-]{1,14}[a-z0-9]"
+    "[a-z][a-z0-9-]{1,14}[a-z0-9]".prop_filter("no double hyphen", |a| !a.contains("--"))
 }
 
 /// An AWS context with any of its fields, the user from `text`.

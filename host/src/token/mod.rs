@@ -5,6 +5,16 @@
 //! metadata that ties it to sites and AWS accounts. Records carry a stable
 //! UUID and their own `updated` time so that two copies of a vault can be
 //! merged record by record (see `docs/vault.md`).
+//!
+//! [`rules`] holds what every new or changed token must obey, whichever
+//! front end or importer it comes from.
+
+mod rules;
+
+pub use rules::{
+    AwsFields, AwsPatch, GeneratorFields, KindName, ListPatch, MAX_LIST_ITEMS, TokenDraft,
+    TokenError, TokenPatch, admit, new_positions, same_generator, settle,
+};
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm as TotpAlgorithm, Builder};
 use uuid::Uuid;
 
+use crate::error::ErrorCode;
 use crate::secret::Secret;
 
 /// Fewest digits a numeric code may have.
@@ -181,6 +192,19 @@ impl AwsContext {
         text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
     }
 
+    /// True when `text` has the shape of an AWS account alias (the pattern
+    /// of IAM's CreateAccountAlias): 3–63 lower-case letters, digits and
+    /// hyphens, with no hyphen first, last or twice in a row.
+    pub fn is_account_alias(text: &str) -> bool {
+        (3..=63).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !text.starts_with('-')
+            && !text.ends_with('-')
+            && !text.contains("--")
+    }
+
     /// Splits an account reference into id or alias: 12 digits is an id,
     /// anything else an alias (lower-cased, as AWS aliases are).
     pub fn with_account(mut self, account: &str) -> Self {
@@ -210,6 +234,16 @@ pub enum ParamError {
     /// A text field longer than [`MAX_TEXT_LEN`].
     #[error("the {0} is longer than {MAX_TEXT_LEN} bytes; shorten it")]
     TooLong(&'static str),
+    /// More than [`MAX_LIST_ITEMS`] sites or tags.
+    #[error("a token can have at most {MAX_LIST_ITEMS} {0}; remove some")]
+    TooMany(&'static str),
+}
+
+impl ParamError {
+    /// The error code: [`ErrorCode::InvalidToken`].
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidToken
+    }
 }
 
 /// One second factor.
@@ -272,8 +306,9 @@ impl Token {
         }
     }
 
-    /// Checks digits, period and field lengths. Every way a token enters the
-    /// vault (URI, CLI fields, import, protocol) calls this.
+    /// Checks digits, period, field lengths and list lengths. Every way a
+    /// token enters the vault (URI, CLI fields, import, protocol) calls this,
+    /// through [`settle`].
     pub fn validate(&self) -> Result<(), ParamError> {
         match self.kind {
             Kind::Steam => {
@@ -293,6 +328,11 @@ impl Token {
         for (what, text) in texts {
             if text.len() > MAX_TEXT_LEN {
                 return Err(ParamError::TooLong(what));
+            }
+        }
+        for (what, list) in [("sites", &self.sites), ("tags", &self.tags)] {
+            if list.len() > MAX_LIST_ITEMS {
+                return Err(ParamError::TooMany(what));
             }
         }
         if self.sites.iter().any(|s| s.len() > MAX_TEXT_LEN) {
