@@ -60,6 +60,10 @@ const PEOPLE = {
     message: 'FactorCat cannot read its vault file. Restore it from a backup. To check:',
     fix: 'factorcat doctor',
   },
+  duplicate_token: {
+    title: 'Already in FactorCat',
+    message: 'FactorCat already has a token with this secret, so nothing was added. Edit that token if its name or sites should change.',
+  },
   code_already_used: {
     title: 'Code already used',
     message: 'The current and the next code were both filled already; wait for a fresh one.',
@@ -93,8 +97,9 @@ const PEOPLE = {
   },
 };
 
-// Fields some errors carry for programs (import's failures), passed on as is.
-const EXTRA = { failures: 'failures', failures_omitted: 'failuresOmitted', format: 'format' };
+// Fields some errors carry for programs (import's failures, the stored
+// token a duplicate repeats), passed on as is.
+const EXTRA = { failures: 'failures', failures_omitted: 'failuresOmitted', format: 'format', token: 'token' };
 
 // Error with `.info` = {code, title, message, fix?, hostMessage?, retryAfter?}
 export function hostError(e) {

@@ -222,7 +222,13 @@ export function makeHandlers({ api, host }) {
           if (ACCOUNT_ID.test(account)) req.aws.account_id = account;
           else req.aws.account_alias = account;
         }
-        const added = await host.request('add', req);
+        // A second click on the same secret finds it stored already: the
+        // stored token makes the same codes, so enrolment goes on with it.
+        const added = await host.request('add', req).catch((err) => {
+          const twin = err?.info?.code === 'duplicate_token' ? err.info.token : null;
+          if (typeof twin?.id === 'string') return { token: twin };
+          throw err;
+        });
         forgetMatches();
         const codes = await host.request('enroll_codes', { token: added.token.id });
         return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };

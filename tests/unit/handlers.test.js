@@ -127,3 +127,28 @@ test('enroll only from the IAM console', async () => {
   assert.equal(r.ok, false);
   assert.equal(host.calls.length, 0);
 });
+
+test('enrolling a secret that is stored already goes on with the stored token', async () => {
+  const calls = [];
+  const host = {
+    async request(type, fields) {
+      calls.push({ type, ...fields });
+      if (type === 'add') {
+        const { hostError } = await import('../../extension/background/errors.js');
+        throw hostError({ code: 'duplicate_token', message: 'already in the vault', token: { id: 'a1', label: 'Amazon Web Services (alice@111111111111)' } });
+      }
+      if (type === 'enroll_codes') return { codes: [{ code: '123456' }, { code: '654321' }] };
+      throw Object.assign(new Error('unexpected'), { info: { code: 'internal' } });
+    },
+  };
+  const { content } = makeHandlers({ api: fakeApi(), host });
+  const page = 'https://us-east-1.console.aws.amazon.com/iam/home';
+  const r = await content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', account: '111111111111', user: 'alice' }, signin(page));
+  assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (alice@111111111111)', codes: ['123456', '654321'] });
+  assert.equal(calls.find((c) => c.type === 'enroll_codes').token, 'a1');
+
+  host.request = async () => { throw Object.assign(new Error('x'), { info: { code: 'invalid_token', title: 't', message: 'm' } }); };
+  const refused = await content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, signin(page));
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'invalid_token');
+});
