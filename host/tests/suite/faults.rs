@@ -663,7 +663,9 @@ impl KillWorld {
         let mut host = Host::start(&self.home, &[]);
         let mut stdin = host.stdin.take().unwrap();
         let mut stdout = host.stdout.take().unwrap();
-        let base = self.serial;
+        // Numbers the command line has not used (each number is a secret,
+        // and a second token with the same secret is a refused duplicate).
+        let base = self.serial + 1;
         self.serial += 10_000;
         let (bank, fill) = (self.bank.id, self.fill);
         let (tx, rx) = mpsc::channel();
