@@ -179,8 +179,7 @@ impl<S: Store> Handler<S> {
             outcome = Some(result);
             Ok(shown)
         })?;
-        let result =
-            outcome.ok_or_else(|| ProtoError::new(ErrorCode::Internal, "matching did not run"))?;
+        let result = outcome.ok_or_else(|| ProtoError::internal("matching did not run"))?;
         let autofill = result.autofill();
         let candidates: Vec<Value> = result
             .candidates
@@ -440,8 +439,7 @@ fn import_error(e: ImportError) -> ProtoError {
         }
         ImportError::PasswordRequired(_) => "; ask for its password and send it in \"password\"",
         ImportError::WrongPassword(_) => "; check the password and try again",
-        ImportError::TooLarge => "; import it with the command `factorcat import FILE` instead",
-        ImportError::Damaged { .. } | ImportError::Unsupported { .. } => "",
+        ImportError::TooLarge | ImportError::Damaged { .. } | ImportError::Unsupported { .. } => "",
     };
     ProtoError::new(e.code(), format!("{e}{fix}"))
 }
