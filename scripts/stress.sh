@@ -93,6 +93,6 @@ HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test
       started=$SECONDS
       cargo test --release --locked -p factorcat --test suite -- "$filter" \
         --nocapture --test-threads=1
-      echo "== $filter: $((SECONDS - started)) s" >&2
+      echo "== $filter took $((SECONDS - started)) s" >&2
     done
   ' bash "${runs[@]}" 2> >(grep -v "Failed to set fd limit" >&2)
