@@ -1,4 +1,4 @@
-//! The native-messaging wire protocol, version 1 (`docs/protocol.md`):
+//! The native-messaging wire protocol, version 2 (`docs/protocol.md`):
 //! length-prefixed frames, typed requests, and the reply envelope.
 //!
 //! Nothing here touches the vault; [`crate::native`] runs the operations.
@@ -13,11 +13,14 @@ use zeroize::Zeroizing;
 
 use crate::error::ErrorCode;
 use crate::import::Format;
-use crate::site::Hint;
+use crate::site::{Earlier, Hint};
 use crate::token::AwsFields;
 
-/// The protocol version this host speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this host speaks. Version 2 added what the host
+/// understood of the page to `match` (`page`, `who`, the request's
+/// `earlier`) and the import formats to `hello`; it answers version 1
+/// requests as before.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_REQUEST_BYTES: u32 = 1 << 20;
@@ -31,7 +34,7 @@ pub const DEFAULT_LIST_LIMIT: usize = 100;
 /// Largest page size of `list`.
 pub const MAX_LIST_LIMIT: usize = 500;
 
-/// Every operation of protocol version 1, in the order `hello` lists them.
+/// Every operation of the protocol, in the order `hello` lists them.
 pub const OPERATIONS: [&str; 10] = [
     "hello",
     "list",
@@ -312,6 +315,8 @@ pub enum Request {
         url: String,
         /// What the page shows about the user.
         hint: Hint,
+        /// What the same tab showed at an earlier step of the sign-in.
+        earlier: Option<Earlier>,
     },
     /// One code.
     Code {
@@ -495,6 +500,8 @@ struct MatchFields {
     url: String,
     #[serde(default)]
     hint: Option<Hint>,
+    #[serde(default)]
+    earlier: Option<Earlier>,
 }
 
 #[derive(Deserialize)]
@@ -655,6 +662,7 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
             Ok(Request::Match {
                 url: f.url,
                 hint: f.hint.unwrap_or_default(),
+                earlier: f.earlier,
             })
         }
         "code" => {

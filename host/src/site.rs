@@ -14,6 +14,11 @@
 //!   with an AWS context match only there, in their own partition;
 //! * hints from the page (account, user, e-mail) rank the tokens the URL
 //!   allows; they never add one.
+//!
+//! What the host understands of a page — its host, registrable domain and
+//! AWS facts ([`PageFacts`], rules in [`aws`]) — and of the hints
+//! ([`Who`]) is computed once, returned to the extension, and is what
+//! matching reads.
 
 use std::cmp::Reverse;
 use std::sync::OnceLock;
@@ -23,7 +28,11 @@ use url::{Host, Url};
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
-use crate::token::{AwsContext, Identity, Partition, Token, TokenSites};
+use crate::token::{AwsContext, Identity, Token, TokenSites};
+
+pub mod aws;
+
+pub use aws::{AccountRef, AwsFacts, AwsService, is_region, read_account, reads_as_alias};
 
 /// The date of the bundled Public Suffix List (`scripts/update-psl.sh`
 /// refreshes it).
@@ -114,6 +123,155 @@ pub struct Hint {
     pub email: Option<String>,
 }
 
+impl Hint {
+    /// What the hint says, read by the host's rules. The account may be
+    /// given as typed or shown: an id with spaces or hyphens, an alias in
+    /// any case, or — in the box where the sign-in takes either — the root
+    /// user's e-mail; text that is none of these names no account. Blank
+    /// fields count as absent.
+    pub fn read(&self) -> Who {
+        let clean = |t: &Option<String>| {
+            t.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        let mut who = Who {
+            account: None,
+            user: clean(&self.user),
+            email: clean(&self.email),
+        };
+        if let Some(text) = clean(&self.account) {
+            if text.contains('@') {
+                who.email = who.email.or(Some(text));
+            } else {
+                who.account = read_account(&text);
+            }
+        }
+        who
+    }
+}
+
+/// What the same browser tab showed at an earlier step of a sign-in (the
+/// credentials step, whose account and user the MFA page on another host
+/// may not show).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Earlier {
+    /// The earlier page's URL, as the browser reported it.
+    pub url: String,
+    /// What that page showed.
+    #[serde(default)]
+    pub hint: Hint,
+}
+
+/// Who is signing in, as the host read the hints: the account (id or
+/// alias), the user name and the e-mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Who {
+    /// The account the hints name.
+    pub account: Option<AccountRef>,
+    /// The user name.
+    pub user: Option<String>,
+    /// The e-mail address (AWS root users).
+    pub email: Option<String>,
+}
+
+impl Serialize for Who {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Who", 4)?;
+        s.serialize_field(
+            "account_id",
+            &self.account.as_ref().and_then(AccountRef::id),
+        )?;
+        s.serialize_field(
+            "account_alias",
+            &self.account.as_ref().and_then(AccountRef::alias),
+        )?;
+        s.serialize_field("user", &self.user)?;
+        s.serialize_field("email", &self.email)?;
+        s.end()
+    }
+}
+
+/// What the host understands of a page from its URL alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageFacts {
+    /// The page's host, lower-case ASCII (punycode for IDNs), without a
+    /// trailing dot.
+    pub host: String,
+    /// The host's registrable domain, when it has one (not for IP
+    /// addresses).
+    pub site: Option<String>,
+    /// What the address says about AWS, on AWS hosts.
+    pub aws: Option<AwsFacts>,
+}
+
+impl PageFacts {
+    /// Reads a page's URL. Fails only when the URL cannot be used: it does
+    /// not parse, has no host, or is not `https`.
+    pub fn read(url: &str) -> Result<PageFacts, SiteError> {
+        let parsed = Url::parse(url.trim()).map_err(|e| SiteError::InvalidUrl(e.to_string()))?;
+        if parsed.scheme() != "https" {
+            let scheme: String = parsed.scheme().chars().take(32).collect();
+            return Err(SiteError::Insecure(scheme));
+        }
+        let host = match parsed.host() {
+            Some(Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+            Some(Host::Ipv4(ip)) => ip.to_string(),
+            Some(Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(SiteError::NoHost),
+        };
+        if host.is_empty() {
+            return Err(SiteError::NoHost);
+        }
+        Ok(PageFacts {
+            site: registrable_domain(&host).map(str::to_string),
+            aws: aws::aws_facts(&host, &parsed),
+            host,
+        })
+    }
+
+    /// The AWS facts when the page is one where AWS asks for an MFA code at
+    /// sign-in ([`AwsService::signs_in`]).
+    pub fn aws_signin(&self) -> Option<&AwsFacts> {
+        self.aws.as_ref().filter(|a| a.service.signs_in())
+    }
+
+    /// Who is signing in on this page: the hint, completed by what the same
+    /// tab showed at an earlier step when both pages are AWS sign-in pages
+    /// of one partition and the two do not name different accounts (the
+    /// earlier page's address counts as what it showed). A page's own
+    /// fields win over the earlier ones.
+    pub fn who(&self, hint: &Hint, earlier: Option<&Earlier>) -> Who {
+        let mut who = hint.read();
+        let Some(here) = self.aws_signin() else {
+            return who;
+        };
+        let Some(earlier) = earlier else {
+            return who;
+        };
+        let Ok(then) = PageFacts::read(&earlier.url) else {
+            return who;
+        };
+        let Some(there) = then.aws_signin().filter(|t| t.partition == here.partition) else {
+            return who;
+        };
+        let mut before = earlier.hint.read();
+        before.account = before.account.or_else(|| there.account.clone());
+        let now = who.account.as_ref().or(here.account.as_ref());
+        if let (Some(now), Some(before)) = (now, &before.account)
+            && now != before
+        {
+            return who;
+        }
+        who.account = who.account.or(before.account);
+        who.user = who.user.or(before.user);
+        who.email = who.email.or(before.email);
+        who
+    }
+}
+
 /// How strongly a token matches a page, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,29 +284,6 @@ pub enum Strength {
     Account,
     /// The site, the AWS account and the user all agree.
     AccountUser,
-}
-
-/// Which AWS sign-in service a page belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AwsService {
-    /// Console sign-in (`signin.aws.amazon.com` and its partition twins).
-    Console,
-    /// IAM Identity Center (`*.awsapps.com`, `*.signin.aws`).
-    IdentityCenter,
-}
-
-/// What an AWS sign-in host reveals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AwsPage {
-    /// The partition the host belongs to.
-    pub partition: Partition,
-    /// Console or Identity Center.
-    pub service: AwsService,
-    /// The account id or alias from the host's first label, if it names one.
-    pub account: Option<String>,
-    /// The region from the host's first label, if it names one.
-    pub region: Option<String>,
 }
 
 /// One token that may be used on the page.
@@ -165,12 +300,10 @@ pub struct Candidate {
 /// The outcome of [`match_url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchResult {
-    /// The page's host, lower-case ASCII (punycode for IDNs).
-    pub host: String,
-    /// The host's registrable domain, when it has one (not for IP addresses).
-    pub site: Option<String>,
-    /// AWS details when the host is an AWS sign-in host.
-    pub aws: Option<AwsPage>,
+    /// What the host understood of the page.
+    pub page: PageFacts,
+    /// Who is signing in, as the host read the hints.
+    pub who: Who,
     /// Matching tokens, strongest first; pinned tokens first within a
     /// strength, then in the order given.
     pub candidates: Vec<Candidate>,
@@ -279,109 +412,10 @@ pub fn issuer_sites(issuer: &str) -> &'static [String] {
         .unwrap_or(&[])
 }
 
-/// True when `label` has the shape of an AWS region name (`us-east-1`,
-/// `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`).
-pub fn is_region(label: &str) -> bool {
-    let parts: Vec<&str> = label.split('-').collect();
-    if parts.len() < 3 || parts.len() > 4 {
-        return false;
-    }
-    let first = parts[0];
-    let last = parts[parts.len() - 1];
-    first.len() == 2
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && (1..=2).contains(&last.len())
-        && last.bytes().all(|b| b.is_ascii_digit())
-        && parts[1..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-}
-
-/// True when `text` can be an AWS account alias: 3–63 lower-case letters,
-/// digits and hyphens, not all digits, no leading or trailing hyphen.
-pub fn is_account_alias(text: &str) -> bool {
-    (3..=63).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !text.starts_with('-')
-        && !text.ends_with('-')
-        && !text.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Console sign-in hosts per partition.
-const AWS_CONSOLE_HOSTS: [(&str, Partition); 3] = [
-    ("signin.aws.amazon.com", Partition::Aws),
-    ("signin.amazonaws-us-gov.com", Partition::AwsUsGov),
-    ("signin.amazonaws.cn", Partition::AwsCn),
-];
-
-/// Identity Center hosts: only their subdomains sign people in.
-const AWS_IDENTITY_CENTER_HOSTS: [(&str, Partition); 2] = [
-    ("awsapps.com", Partition::Aws),
-    ("signin.aws", Partition::Aws),
-];
-
-/// The single label in front of `base` in `host`, if `host` is exactly
-/// `<label>.<base>`.
-fn label_before<'h>(host: &'h str, base: &str) -> Option<&'h str> {
-    let rest = host.strip_suffix(base)?.strip_suffix('.')?;
-    (!rest.is_empty() && !rest.contains('.')).then_some(rest)
-}
-
-/// Recognises AWS sign-in hosts. `None` for every other host, including
-/// deeper subdomains and lookalikes.
-pub fn aws_page(host: &str) -> Option<AwsPage> {
-    for (base, partition) in AWS_CONSOLE_HOSTS {
-        if host == base {
-            return Some(AwsPage {
-                partition,
-                service: AwsService::Console,
-                account: None,
-                region: None,
-            });
-        }
-        if let Some(label) = label_before(host, base) {
-            let (account, region) = if is_region(label) {
-                (None, Some(label.to_string()))
-            } else if AwsContext::is_account_id(label) || is_account_alias(label) {
-                (Some(label.to_string()), None)
-            } else {
-                return None;
-            };
-            return Some(AwsPage {
-                partition,
-                service: AwsService::Console,
-                account,
-                region,
-            });
-        }
-    }
-    for (base, partition) in AWS_IDENTITY_CENTER_HOSTS {
-        if let Some(label) = label_before(host, base) {
-            return Some(AwsPage {
-                partition,
-                service: AwsService::IdentityCenter,
-                account: None,
-                region: is_region(label).then(|| label.to_string()),
-            });
-        }
-    }
-    None
-}
-
-/// The host an AWS page's sites must stay inside: the console host of its
-/// partition, or the Identity Center domain.
-fn aws_site_floor(host: &str, page: &AwsPage) -> &'static str {
-    let table: &[(&'static str, Partition)] = match page.service {
-        AwsService::Console => &AWS_CONSOLE_HOSTS,
-        AwsService::IdentityCenter => &AWS_IDENTITY_CENTER_HOSTS,
-    };
-    table
-        .iter()
-        .find(|(base, _)| host == *base || host.ends_with(&format!(".{base}")))
-        .map(|(base, _)| *base)
-        .unwrap_or("")
+/// The domain an AWS sign-in page's sites must stay inside: the base of
+/// its entry in [`aws::AWS_HOSTS`].
+fn aws_site_floor(host: &str) -> &'static str {
+    aws::aws_host(host).map_or("", |(entry, _)| entry.base)
 }
 
 /// Everything about the page that each token is compared with, computed
@@ -391,12 +425,13 @@ struct Page<'a> {
     /// Sites must be at least this long (the registrable domain, or the
     /// whole host when there is none).
     floor: usize,
-    aws: Option<AwsPage>,
+    /// The AWS facts on pages that ask for an AWS MFA code.
+    aws: Option<&'a AwsFacts>,
     /// Issuers whose default sites cover the page.
     default_issuers: Vec<&'static IssuerEntry>,
-    /// Accounts named by the URL and the hint, trimmed and lower-case.
-    accounts: Vec<String>,
-    hint_users: Vec<String>,
+    /// Accounts named by the URL and the hints.
+    accounts: Vec<&'a AccountRef>,
+    hint_users: Vec<&'a str>,
 }
 
 /// Does the stored site cover the page's host?
@@ -439,20 +474,19 @@ fn token_accounts(token: &impl Matchable) -> (Option<&str>, Option<&str>) {
         .map(|(_, after)| after.trim())
     {
         Some(after) if AwsContext::is_account_id(after) => (Some(after), None),
-        Some(after) if is_account_alias(&after.to_ascii_lowercase()) => (None, Some(after)),
+        Some(after) if reads_as_alias(&after.to_ascii_lowercase()) => (None, Some(after)),
         _ => (None, None),
     }
 }
 
-/// Compares a wanted account (trimmed, lower-case) with the token's.
-fn agree_account(wanted: &str, token: (Option<&str>, Option<&str>)) -> Agree {
-    let stored = if AwsContext::is_account_id(wanted) {
-        token.0
-    } else {
-        token.1
+/// Compares a wanted account with the token's.
+fn agree_account(wanted: &AccountRef, token: (Option<&str>, Option<&str>)) -> Agree {
+    let stored = match wanted {
+        AccountRef::Id(_) => token.0,
+        AccountRef::Alias(_) => token.1,
     };
     match stored {
-        Some(s) if s.trim().eq_ignore_ascii_case(wanted) => Agree::Yes,
+        Some(s) if s.trim().eq_ignore_ascii_case(wanted.as_str()) => Agree::Yes,
         Some(_) => Agree::No,
         None => Agree::Unknown,
     }
@@ -460,7 +494,7 @@ fn agree_account(wanted: &str, token: (Option<&str>, Option<&str>)) -> Agree {
 
 /// Whether a hinted user or e-mail names the token's user: its AWS user, its
 /// account name, or the part of its account name before `@`.
-fn user_agrees(token: &impl Matchable, hints: &[String]) -> bool {
+fn user_agrees(token: &impl Matchable, hints: &[&str]) -> bool {
     if hints.is_empty() {
         return false;
     }
@@ -489,7 +523,7 @@ fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     };
     let explicit = || token.sites().iter().any(|s| covers(s, page));
 
-    let Some(aws) = &page.aws else {
+    let Some(aws) = page.aws else {
         // Not an AWS sign-in host: AWS MFA devices never show up here
         // unless the person listed the site themselves.
         let allowed = explicit() || (token.aws().is_none() && issuer_default());
@@ -509,8 +543,8 @@ fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
         return None;
     }
     let allowed = match aws.service {
-        AwsService::Console => token.aws().is_some() || explicit() || issuer_default(),
-        AwsService::IdentityCenter => explicit(),
+        AwsService::Signin => token.aws().is_some() || explicit() || issuer_default(),
+        AwsService::IdentityCenter | AwsService::Console => explicit(),
     };
     if !allowed {
         return None;
@@ -542,60 +576,49 @@ pub fn match_url<T: Matchable>(
     url: &str,
     hint: &Hint,
 ) -> Result<MatchResult, SiteError> {
-    let parsed = Url::parse(url.trim()).map_err(|e| SiteError::InvalidUrl(e.to_string()))?;
-    if parsed.scheme() != "https" {
-        let scheme: String = parsed.scheme().chars().take(32).collect();
-        return Err(SiteError::Insecure(scheme));
-    }
-    let host = match parsed.host() {
-        Some(Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
-        Some(Host::Ipv4(ip)) => ip.to_string(),
-        Some(Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(SiteError::NoHost),
-    };
-    if host.is_empty() {
-        return Err(SiteError::NoHost);
-    }
-    let site = registrable_domain(&host).map(str::to_string);
-    let aws = aws_page(&host);
-    let floor = match (&aws, &site) {
+    let page = PageFacts::read(url)?;
+    let who = hint.read();
+    Ok(match_page(tokens, page, who))
+}
+
+/// Finds the tokens that belong to a page already read ([`PageFacts::read`])
+/// for who is signing in ([`PageFacts::who`]), strongest first.
+pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> MatchResult {
+    let aws = page.aws_signin();
+    let floor = match (aws, &page.site) {
         // On AWS sign-in hosts a site must stay inside the sign-in domain:
         // a token for amazon.com (retail) is not an AWS MFA device.
-        (Some(page), _) => aws_site_floor(&host, page).len(),
+        (Some(_), _) => aws_site_floor(&page.host).len(),
         (None, Some(site)) => site.len(),
-        (None, None) => host.len(),
+        (None, None) => page.host.len(),
     };
     let accounts = aws
-        .as_ref()
-        .and_then(|a| a.account.as_deref())
+        .and_then(|a| a.account.as_ref())
         .into_iter()
-        .chain(hint.account.as_deref())
-        .map(|a| a.trim().to_ascii_lowercase())
-        .filter(|a| !a.is_empty())
+        .chain(who.account.as_ref())
         .collect();
-    let mut page = Page {
-        host: &host,
+    let mut scene = Page {
+        host: &page.host,
         floor,
         aws,
         default_issuers: Vec::new(),
         accounts,
-        hint_users: [&hint.user, &hint.email]
+        hint_users: [&who.user, &who.email]
             .into_iter()
             .flatten()
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
+            .map(String::as_str)
             .collect(),
     };
-    page.default_issuers = issuers()
+    scene.default_issuers = issuers()
         .iter()
-        .filter(|e| e.sites.iter().any(|s| covers(s, &page)))
+        .filter(|e| e.sites.iter().any(|s| covers(s, &scene)))
         .collect();
 
     let mut candidates: Vec<Candidate> = tokens
         .iter()
         .enumerate()
         .filter_map(|(index, token)| {
-            judge(token, &page).map(|strength| Candidate {
+            judge(token, &scene).map(|strength| Candidate {
                 id: token.id(),
                 index,
                 strength,
@@ -603,19 +626,17 @@ pub fn match_url<T: Matchable>(
         })
         .collect();
     candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned(), c.index));
-    let account_named = page.aws.is_some() && !page.accounts.is_empty();
-    let aws = page.aws;
-    Ok(MatchResult {
-        host,
-        site,
-        aws,
+    let account_named = scene.aws.is_some() && !scene.accounts.is_empty();
+    MatchResult {
         candidates,
         autofill_needs: if account_named {
             Strength::Account
         } else {
             Strength::Site
         },
-    })
+        page,
+        who,
+    }
 }
 
 mod psl;

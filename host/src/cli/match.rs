@@ -4,7 +4,7 @@
 use clap::Args;
 
 use factorcat::query::{self, short_id};
-use factorcat::site::{self, Hint, Strength};
+use factorcat::site::{self, AccountRef, Hint, Strength};
 use factorcat::vault::{Vault, VaultData};
 
 use super::console::{say, unlock};
@@ -69,11 +69,11 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
             })
             .collect();
         let out = serde_json::json!({
-            "host": result.host,
-            "site": result.site,
-            "aws": result.aws.as_ref().map(|a| serde_json::json!({
+            "host": result.page.host,
+            "site": result.page.site,
+            "aws": result.page.aws_signin().map(|a| serde_json::json!({
                 "partition": a.partition.as_str(),
-                "account": a.account,
+                "account": a.account.as_ref().map(AccountRef::as_str),
                 "region": a.region,
             })),
             "candidates": candidates,
@@ -81,14 +81,14 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
         });
         say(format!("{out}\n"))?;
     } else {
-        let mut text = format!("page: {}", result.host);
-        if let Some(aws) = &result.aws {
+        let mut text = format!("page: {}", result.page.host);
+        if let Some(aws) = result.page.aws_signin() {
             text.push_str(&format!(
                 " (AWS sign-in, partition {}",
                 aws.partition.as_str()
             ));
             if let Some(account) = &aws.account {
-                text.push_str(&format!(", account {account}"));
+                text.push_str(&format!(", account {}", account.as_str()));
             }
             text.push(')');
         }

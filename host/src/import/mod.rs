@@ -83,6 +83,22 @@ impl Format {
         }
     }
 
+    /// What people call such a file, for lists to choose from (the
+    /// extension's import view shows these).
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::OtpauthList => "List of otpauth links (text)",
+            Format::Aegis => "Aegis export",
+            Format::TwoFas => "2FAS export",
+            Format::AndOtp => "andOTP export",
+            Format::AuthenticatorExtension => "Authenticator (browser extension) backup",
+            Format::Bitwarden => "Bitwarden export",
+            Format::FreeOtpPlus => "FreeOTP+ export",
+            Format::ProtonAuthenticator => "Proton Authenticator export",
+            Format::FactorCat => "FactorCat backup",
+        }
+    }
+
     /// The format with this command-line name.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL

@@ -1,4 +1,4 @@
-//! The operations of protocol version 1, run against a [`Store`].
+//! The operations of the protocol, run against a [`Store`].
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -6,13 +6,13 @@ use uuid::Uuid;
 use super::log;
 use super::store::{Store, Tokens, VaultData};
 use crate::error::ErrorCode;
-use crate::import::{EntryError, ImportError, Imported};
+use crate::import::{EntryError, Format, ImportError, Imported};
 use crate::protocol::{
     AddRequest, ImportRequest, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
     ProtoError, Request, UpdateRequest, decode_request, failure, success,
 };
 use crate::secret::Secret;
-use crate::site::{self, Hint};
+use crate::site::{self, Earlier, Hint, PageFacts};
 use crate::token::{
     Algorithm, AwsPatch, GeneratorFields, Kind, KindName, ListPatch, Token, TokenDraft, TokenError,
     TokenPatch, admit, new_positions, now_unix,
@@ -90,7 +90,7 @@ impl<S: Store> Handler<S> {
         match request {
             Request::Hello { .. } => Ok(self.hello()),
             Request::List { offset, limit } => self.list(offset, limit),
-            Request::Match { url, hint } => self.match_page(&url, &hint),
+            Request::Match { url, hint, earlier } => self.match_page(&url, &hint, earlier.as_ref()),
             Request::Code { token, for_fill } => self.code(token, for_fill),
             Request::EnrollCodes { token } => self.enroll_codes(token),
             Request::Add(add) => self.add(*add),
@@ -122,6 +122,7 @@ impl<S: Store> Handler<S> {
             "protocol": PROTOCOL_VERSION,
             "vault": vault,
             "capabilities": OPERATIONS,
+            "import_formats": Format::ALL.map(|f| json!({"name": f.name(), "label": f.label()})),
             "limits": {
                 "max_request_bytes": MAX_REQUEST_BYTES,
                 "max_reply_bytes": MAX_REPLY_BYTES,
@@ -162,14 +163,20 @@ impl<S: Store> Handler<S> {
         })))
     }
 
-    fn match_page(&self, url: &str, hint: &Hint) -> Result<Map<String, Value>, ProtoError> {
+    fn match_page(
+        &self,
+        url: &str,
+        hint: &Hint,
+        earlier: Option<&Earlier>,
+    ) -> Result<Map<String, Value>, ProtoError> {
+        let page = PageFacts::read(url).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+        let who = page.who(hint, earlier);
         let mut outcome = None;
         let picked = self.store.read_matching(|tokens| {
             let result = match tokens {
-                Tokens::Full(tokens) => site::match_url(tokens, url, hint),
-                Tokens::Sites(tokens) => site::match_url(tokens, url, hint),
-            }
-            .map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+                Tokens::Full(tokens) => site::match_page(tokens, page, who),
+                Tokens::Sites(tokens) => site::match_page(tokens, page, who),
+            };
             let shown = result
                 .candidates
                 .iter()
@@ -194,9 +201,11 @@ impl<S: Store> Handler<S> {
             })
             .collect();
         Ok(object(json!({
-            "host": result.host,
-            "site": result.site,
-            "aws": result.aws,
+            "host": result.page.host,
+            "site": result.page.site,
+            "aws": signin_v1(&result.page),
+            "page": result.page,
+            "who": result.who,
             "total": result.candidates.len(),
             "autofill": autofill.is_some(),
             "autofill_token": autofill,
@@ -706,4 +715,23 @@ fn draft(add: AddRequest) -> Result<TokenDraft, ProtoError> {
         aws: add.aws.map_or(AwsPatch::Keep, AwsPatch::Replace),
         pinned: add.pinned,
     }))
+}
+
+/// The `aws` field of `match` as protocol version 1 defined it: on
+/// sign-in pages only, the service `console` (the console sign-in) or
+/// `identity_center`, and the account as one text.
+fn signin_v1(page: &PageFacts) -> Value {
+    let Some(aws) = page.aws_signin() else {
+        return Value::Null;
+    };
+    let service = match aws.service {
+        site::AwsService::IdentityCenter => "identity_center",
+        _ => "console",
+    };
+    json!({
+        "partition": aws.partition,
+        "service": service,
+        "account": aws.account.as_ref().map(site::AccountRef::as_str),
+        "region": aws.region,
+    })
 }

@@ -146,7 +146,20 @@ fn err(h: &Handler<MemoryStore>, request: Value) -> String {
 fn hello_reports_versions_and_vault_state() {
     let h = handler(vec![], Rc::new(Cell::new(0)));
     let r = ok(&h, json!({"id": 1, "type": "hello", "protocol": 1}));
-    assert_eq!(r["protocol"], 1);
+    assert_eq!(r["protocol"], crate::protocol::PROTOCOL_VERSION);
+    // The import formats, by the names `import` takes, with what to call them.
+    let formats = r["import_formats"].as_array().unwrap();
+    let names: Vec<&str> = formats
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, crate::import::Format::ALL.map(|f| f.name()));
+    assert!(
+        formats
+            .iter()
+            .all(|f| !f["label"].as_str().unwrap().is_empty())
+    );
+    assert!(formats.contains(&json!({"name": "aegis", "label": "Aegis export"})));
     assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(r["vault"]["state"], "present");
     assert_eq!(r["capabilities"].as_array().unwrap().len(), 10);
@@ -257,6 +270,73 @@ fn match_ranks_and_flags_autofill() {
         "invalid_url"
     );
     assert_eq!(h.store().writes(), 0);
+}
+
+#[test]
+fn match_says_what_the_host_understood_of_the_page() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let mut alice = totp("Amazon Web Services", "alice-phone@123456789012");
+    alice.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        user: Some("alice".into()),
+        ..AwsContext::default()
+    });
+    let mut bob = alice.clone();
+    bob.id = uuid::Uuid::new_v4();
+    bob.aws.as_mut().unwrap().user = Some("bob".into());
+    let bob_id = bob.id;
+    let h = handler(vec![alice, bob], clock);
+    // The regional MFA page shows nothing; the credentials step of the same
+    // tab showed the account (in its address) and the user.
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "match", "url": "https://us-east-1.signin.aws.amazon.com/oauth?x=1",
+               "earlier": {"url": "https://123456789012.signin.aws.amazon.com/console",
+                           "hint": {"user": "bob"}}}),
+    );
+    assert_eq!(
+        r["page"],
+        json!({"host": "us-east-1.signin.aws.amazon.com", "site": "amazon.com",
+               "aws": {"partition": "aws", "service": "signin", "account_id": null,
+                       "account_alias": null, "region": "us-east-1", "directory": null}})
+    );
+    assert_eq!(
+        r["who"],
+        json!({"account_id": "123456789012", "account_alias": null, "user": "bob", "email": null})
+    );
+    assert_eq!(r["autofill_token"], json!(bob_id));
+    // Protocol 1's fields stay as they were.
+    assert_eq!(r["host"], "us-east-1.signin.aws.amazon.com");
+    assert_eq!(
+        r["aws"],
+        json!({"partition": "aws", "service": "console", "account": null, "region": "us-east-1"})
+    );
+    // The IAM console (enrolment): facts, the account as the page shows it.
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "match", "url": "https://console.amazonaws-us-gov.com/iam/home",
+               "hint": {"account": "1234-5678-9012"}}),
+    );
+    assert_eq!(r["page"]["aws"]["partition"], "aws-us-gov");
+    assert_eq!(r["page"]["aws"]["service"], "console");
+    assert_eq!(r["who"]["account_id"], "123456789012");
+    assert_eq!(r["aws"], Value::Null, "no sign-in page for protocol 1");
+    assert_eq!(r["total"], 0);
+    // Not an AWS page: no AWS facts; an unusable earlier step is ignored.
+    let r = ok(
+        &h,
+        json!({"id": 3, "type": "match", "url": "https://github.com/login",
+               "earlier": {"url": "not a url"}}),
+    );
+    assert_eq!(r["page"]["aws"], Value::Null);
+    assert_eq!(r["page"]["site"], "github.com");
+    // A URL that cannot be used fails before the vault is opened.
+    let missing = Handler::new(MemoryStore::missing());
+    let r: Value = serde_json::from_slice(
+        &missing.reply(br#"{"id":4,"type":"match","url":"http://github.com/"}"#),
+    )
+    .unwrap();
+    assert_eq!(r["error"]["code"], "insecure_url");
 }
 
 #[test]

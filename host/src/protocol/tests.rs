@@ -138,9 +138,21 @@ fn good_requests_decode() {
         br#"{"id":3,"type":"match","url":"https://github.com/","hint":{"user":"alice","email":null}}"#,
     );
     match r.unwrap() {
-        Request::Match { url, hint } => {
+        Request::Match { url, hint, earlier } => {
             assert_eq!(url, "https://github.com/");
             assert_eq!(hint.user.as_deref(), Some("alice"));
+            assert_eq!(earlier, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    let (_, r) = decode_request(
+        br#"{"id":3,"type":"match","url":"https://us-east-1.signin.aws.amazon.com/oauth","earlier":{"url":"https://signin.aws.amazon.com/signin","hint":{"account":"1234-5678-9012"}}}"#,
+    );
+    match r.unwrap() {
+        Request::Match { earlier, .. } => {
+            let earlier = earlier.unwrap();
+            assert_eq!(earlier.url, "https://signin.aws.amazon.com/signin");
+            assert_eq!(earlier.hint.account.as_deref(), Some("1234-5678-9012"));
         }
         other => panic!("{other:?}"),
     }

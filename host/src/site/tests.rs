@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::secret::Secret;
+use crate::token::Partition;
 
 fn token(name: &str, issuer: &str, account: &str, sites: &[&str]) -> Token {
     let secret = Secret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
@@ -96,6 +97,11 @@ fn vault() -> Vec<Token> {
             Partition::AwsCn,
         ),
     ]
+}
+
+/// The AWS facts of `https://<host>/`.
+fn aws_page(host: &str) -> Option<AwsFacts> {
+    PageFacts::read(&format!("https://{host}/")).unwrap().aws
 }
 
 fn hint(account: Option<&str>, user: Option<&str>) -> Hint {
@@ -207,6 +213,79 @@ fn hints_choose_among_allowed_tokens_on_the_regional_page() {
     assert_eq!(
         &got[..2],
         &names(&[("a-alice", User), ("b-alice", User)])[..]
+    );
+    assert_eq!(auto, None);
+}
+
+#[test]
+fn hints_as_typed_name_the_account() {
+    let v = vault();
+    let url = "https://eu-north-1.signin.aws.amazon.com/oauth";
+    let typed = run(&v, url, &hint(Some(" 1234-5678-9012"), Some("alice")));
+    assert_eq!(
+        typed,
+        run(&v, url, &hint(Some("123456789012"), Some("alice")))
+    );
+    assert_eq!(typed.1.as_deref(), Some("a-alice"));
+    let (got, auto) = run(&v, url, &hint(Some("Example-Corp"), None));
+    assert_eq!(got[0], ("a-alice".to_string(), Account));
+    assert_eq!(auto.as_deref(), Some("a-alice"));
+    // Text that is no account names none: as if the page showed nothing.
+    for text in ["a", "12345", "not an alias!"] {
+        assert_eq!(
+            run(&v, url, &hint(Some(text), None)),
+            run(&v, url, &Hint::default()),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_earlier_step_ranks_on_the_regional_mfa_page() {
+    let v = vault();
+    let page = PageFacts::read("https://us-east-1.signin.aws.amazon.com/oauth").unwrap();
+    let earlier = Earlier {
+        url: "https://210987654321.signin.aws.amazon.com/console".into(),
+        hint: hint(None, Some("alice")),
+    };
+    let who = page.who(&Hint::default(), Some(&earlier));
+    let result = match_page(&v, page, who);
+    assert_eq!(result.candidates[0].strength, AccountUser);
+    assert_eq!(result.autofill(), Some(v[8].id), "b-alice");
+    assert_eq!(result.autofill_needs, Account);
+}
+
+#[test]
+fn sign_in_hosts_the_extension_once_read_as_accounts() {
+    let v = vault();
+    // `a` and `12345` are no account: no AWS sign-in page, no AWS token.
+    for url in [
+        "https://a.signin.aws.amazon.com/console",
+        "https://12345.signin.aws.amazon.com/console",
+    ] {
+        let (got, _) = run(&v, url, &hint(None, Some("alice")));
+        let aws_tokens = [
+            "a-alice",
+            "a-bob",
+            "b-alice",
+            "other",
+            "gov-alice",
+            "cn-alice",
+        ];
+        assert!(
+            got.iter().all(|(n, _)| !aws_tokens.contains(&n.as_str())),
+            "{url}: {got:?}"
+        );
+    }
+    // `us-east-100` is an alias, not a region: it rules out other aliases.
+    let (got, auto) = run(
+        &v,
+        "https://us-east-100.signin.aws.amazon.com/console",
+        &Hint::default(),
+    );
+    assert!(
+        !got.iter().any(|(n, _)| n == "a-alice" || n == "other"),
+        "{got:?}"
     );
     assert_eq!(auto, None);
 }
@@ -518,10 +597,12 @@ fn regions_and_aliases() {
     ] {
         assert!(!is_region(r), "{r}");
     }
-    assert!(is_account_alias("example-corp"));
-    assert!(!is_account_alias("123456789012"));
-    assert!(!is_account_alias("Example"));
-    assert!(!is_account_alias("-x-"));
+    assert!(reads_as_alias("example-corp"));
+    assert!(!reads_as_alias("123456789012"));
+    assert!(!reads_as_alias("12345"));
+    assert!(!reads_as_alias("Example"));
+    assert!(!reads_as_alias("-x-"));
+    assert!(!reads_as_alias("my--corp"));
     assert!(aws_page("a.b.signin.aws.amazon.com").is_none());
     assert!(aws_page("Bad_Label.signin.aws.amazon.com").is_none());
 }

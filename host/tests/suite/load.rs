@@ -660,7 +660,7 @@ fn host_acknowledged(
             assert_eq!(uuid(&reply["autofill_token"]), expected.id, "{reply}");
         }
         "hello" => {
-            assert_eq!(reply["protocol"], 1);
+            assert_eq!(reply["protocol"], factorcat::protocol::PROTOCOL_VERSION);
             assert_eq!(reply["vault"]["state"], "present", "{reply}");
             assert_eq!(reply["vault"]["keyring"], true, "{reply}");
         }
@@ -1614,7 +1614,7 @@ fn check_reply(body: &[u8], id: u64, expect: &Expect, tokens: &mut [Token], mark
     assert_eq!(*ok, true, "{reply}");
     match expect {
         Expect::Hello => {
-            assert_eq!(reply["protocol"], 1);
+            assert_eq!(reply["protocol"], factorcat::protocol::PROTOCOL_VERSION);
             assert_eq!(reply["vault"]["state"], "present");
         }
         Expect::Fills(t) => {

@@ -350,7 +350,7 @@ fn check_rules(
     result: &MatchResult,
 ) -> Result<(), TestCaseError> {
     let host = page_host(url);
-    prop_assert_eq!(&result.host, &host);
+    prop_assert_eq!(&result.page.host, &host);
 
     let mut seen = HashSet::new();
     for c in &result.candidates {
@@ -413,18 +413,16 @@ fn check_rules(
     prop_assert_eq!(keys, sorted);
 
     // What auto-fill needs, and when it happens.
+    // A hint names an account when it reads as one (an id as typed, an
+    // alias in any case).
+    let hinted = hint
+        .account
+        .as_deref()
+        .and_then(site::read_account)
+        .is_some();
     let named = match page.kind {
-        Kind::Console(_, account) => {
-            account.is_some()
-                || hint
-                    .account
-                    .as_deref()
-                    .is_some_and(|a| !a.trim().is_empty())
-        }
-        Kind::Portal => hint
-            .account
-            .as_deref()
-            .is_some_and(|a| !a.trim().is_empty()),
+        Kind::Console(_, account) => account.is_some() || hinted,
+        Kind::Portal => hinted,
         Kind::Other => false,
     };
     let needs = if named {
@@ -557,7 +555,7 @@ proptest! {
                 url,
                 result.candidates.iter().map(|c| &tokens[c.index]).collect::<Vec<_>>()
             );
-            prop_assert!(result.aws.is_none(), "{} taken for an AWS sign-in page", url);
+            prop_assert!(result.page.aws.is_none(), "{} taken for an AWS page", url);
             prop_assert_eq!(result.autofill(), None);
         }
     }

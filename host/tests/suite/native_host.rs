@@ -148,7 +148,7 @@ fn hello_over_each_browser_convention() {
         let r = host.request(&json!({"id": 1, "type": "hello", "protocol": 1}));
         assert_eq!(r["ok"], true, "{browser:?}: {r}");
         assert_eq!(r["id"], 1);
-        assert_eq!(r["protocol"], 1);
+        assert_eq!(r["protocol"], factorcat::protocol::PROTOCOL_VERSION);
         assert_eq!(r["vault"]["state"], "missing", "{browser:?}");
         let (status, rest, _) = host.finish();
         assert!(status.success(), "{browser:?}: {status}");
