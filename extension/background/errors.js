@@ -32,6 +32,11 @@ const PEOPLE = {
     message: 'The installed FactorCat program does not know this copy of the extension. Reinstall the host registration:',
     fix: INSTALL,
   },
+  host_outdated: {
+    title: 'FactorCat needs an update',
+    message: 'The installed FactorCat program is older than this extension and cannot tell it what it needs here. Install the same version of both, then check with:',
+    fix: 'factorcat doctor',
+  },
   vault_missing: {
     title: 'No FactorCat vault yet',
     message: 'FactorCat has no vault yet. Create it in a terminal (adding a first token with factorcat add does too):',

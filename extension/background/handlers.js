@@ -1,9 +1,16 @@
 // What the background does for each allowed message. Content scripts get
 // only what their own page needs, for the URL the browser reports for them.
+// What an address means (AWS partition, account, region…) and how a typed
+// account is read are the host's to say: the background passes what pages
+// show as they show it and uses the host's answer. A handler that fails
+// throws; the router turns that into the error reply.
 import { errorInfo, hostError } from './errors.js';
 import { getOptions, setOptions } from './options.js';
 
-const { ruleFor, awsPartition, ACCOUNT_ID } = globalThis.FactorCat.siteRules;
+const { ruleFor } = globalThis.FactorCat.siteRules;
+
+// The protocol version this extension speaks (docs/protocol.md).
+export const PROTOCOL = 2;
 
 const MEMORY_MS = 15 * 60 * 1000;
 const HINT_KEYS = ['account', 'user', 'email'];
@@ -15,10 +22,6 @@ function cleanHint(h) {
     if (typeof v === 'string' && v.trim() && v.length <= 256) out[k] = v.trim();
   }
   return out;
-}
-
-function fail(err) {
-  return { ok: false, error: errorInfo(err) };
 }
 
 // Token fields a page or the popup may see (never a secret: the host has none to give).
@@ -35,7 +38,6 @@ export const MAX_UPLOAD_CHARS = 1048576 - 8192;
 // Reading an encrypted export derives its key on purpose slowly (scrypt,
 // PBKDF2), and decoding a screenshot takes a moment: longer timeouts.
 const SLOW_MS = 120000;
-export const IMPORT_FORMATS = ['auto', 'factorcat', 'aegis', '2fas', 'andotp', 'authenticator', 'bitwarden', 'freeotp-plus', 'proton', 'otpauth'];
 
 function badRequest(message) {
   return { ok: false, error: { code: 'bad_request', title: 'Not possible', message } };
@@ -56,8 +58,9 @@ export function importRequest(msg) {
   if (typeof file !== 'string' || !file) return { error: 'No file.' };
   if (file.length > MAX_UPLOAD_CHARS) return { tooLarge: true };
   const req = { file, dry_run: msg.dryRun !== false };
+  // The host knows the formats (hello's import_formats) and refuses others.
   if (msg.format != null) {
-    if (!IMPORT_FORMATS.includes(msg.format)) return { error: 'Unknown format.' };
+    if (typeof msg.format !== 'string' || msg.format.length > 64) return { error: 'Unknown format.' };
     if (msg.format !== 'auto') req.format = msg.format;
   }
   if (msg.password != null) {
@@ -71,15 +74,15 @@ export function importRequest(msg) {
 export function makeHandlers({ api, host }) {
   const memoryKey = (tabId) => `signin:${tabId}`;
 
-  // The hint for the host: what the page shows, completed by what this tab
-  // showed at the credentials step, when that was in the same partition.
-  async function hintFor(sender, pageHint) {
-    const hint = cleanHint(pageHint);
-    const key = memoryKey(sender.tab.id);
+  // What this tab showed at the credentials step of a sign-in (its address
+  // and what was typed there), for a while: the host completes the MFA
+  // page's hint with it when both pages are sign-in pages of one AWS
+  // partition and name no different accounts (`earlier` of `match`).
+  async function earlierFor(tabId) {
+    const key = memoryKey(tabId);
     const mem = (await api.storage.session.get(key))[key];
-    if (!mem || mem.partition !== awsPartition(sender.url) || Date.now() - mem.at > MEMORY_MS) return hint;
-    if (hint.account && mem.hint.account && hint.account !== mem.hint.account) return hint;
-    return { ...mem.hint, ...hint };
+    if (!mem || Date.now() - mem.at > MEMORY_MS) return null;
+    return { url: mem.url, hint: mem.hint };
   }
 
   async function setBadge(tabId, total) {
@@ -103,8 +106,11 @@ export function makeHandlers({ api, host }) {
     } catch { /* the tab may be gone */ }
   }
 
-  async function match(url, hint) {
-    return host.request('match', Object.keys(hint).length ? { url, hint } : { url });
+  async function match(url, hint, earlier = null) {
+    const req = { url };
+    if (Object.keys(hint).length) req.hint = hint;
+    if (earlier) req.earlier = earlier;
+    return host.request('match', req);
   }
 
   // The last match per tab, for a short while: the page-load and
@@ -113,11 +119,11 @@ export function makeHandlers({ api, host }) {
   // filling, and spent by it.
   const MATCH_TTL_MS = 30 * 1000;
   const recent = new Map();
-  function cachedMatch(tabId, url, hint) {
-    const key = `${url}\n${HINT_KEYS.map((k) => hint[k] ?? '').join('\n')}`;
+  function cachedMatch(tabId, url, hint, earlier) {
+    const key = JSON.stringify([url, hint, earlier]);
     const hit = recent.get(tabId);
     if (hit && hit.key === key && Date.now() - hit.at < MATCH_TTL_MS) return hit.promise;
-    const promise = match(url, hint);
+    const promise = match(url, hint, earlier);
     recent.set(tabId, { key, at: Date.now(), promise });
     promise.catch(() => { if (recent.get(tabId)?.promise === promise) recent.delete(tabId); });
     return promise;
@@ -143,244 +149,213 @@ export function makeHandlers({ api, host }) {
     return { now, tokens };
   }
 
+  // The match for a content script's page: its hint and the tab's earlier step.
+  async function pageMatch(sender, pageHint, { cached = true } = {}) {
+    const hint = cleanHint(pageHint);
+    const earlier = await earlierFor(sender.tab.id);
+    return cached ? cachedMatch(sender.tab.id, sender.url, hint, earlier) : match(sender.url, hint, earlier);
+  }
+
+  // Failures of these show on the toolbar button, where the person looks.
+  const onBadge = (handler) => async (msg, sender) => {
+    try {
+      return await handler(msg, sender);
+    } catch (err) {
+      await setBadgeProblem(sender.tab.id, err);
+      throw err;
+    }
+  };
+
   const content = {
     // A page of a known site loaded: badge, and start the host early.
-    async 'page-seen'(msg, sender) {
-      try {
-        const r = await cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint));
-        await setBadge(sender.tab.id, r.total);
-        return { ok: true, total: r.total };
-      } catch (err) {
-        await setBadgeProblem(sender.tab.id, err);
-        return fail(err);
-      }
-    },
+    'page-seen': onBadge(async (msg, sender) => {
+      const r = await pageMatch(sender, msg.hint);
+      await setBadge(sender.tab.id, r.total);
+      return { ok: true, total: r.total };
+    }),
 
     // The credentials step showed who is signing in.
     async 'signin-seen'(msg, sender) {
       const hint = cleanHint(msg.hint);
       if (!Object.keys(hint).length) return { ok: true };
       const key = memoryKey(sender.tab.id);
-      await api.storage.session.set({ [key]: { hint, partition: awsPartition(sender.url), at: Date.now() } });
+      await api.storage.session.set({ [key]: { url: sender.url, hint, at: Date.now() } });
       // The MFA step often follows on this same page: ask the host now.
-      if (ruleFor(sender.url)?.auto) cachedMatch(sender.tab.id, sender.url, await hintFor(sender, {})).catch(() => {});
+      const earlier = { url: sender.url, hint };
+      if (ruleFor(sender.url)?.auto) cachedMatch(sender.tab.id, sender.url, hint, earlier).catch(() => {});
       return { ok: true };
     },
 
     // The MFA field appeared: fill, offer a choice, or nothing.
-    async 'mfa-field'(msg, sender) {
-      try {
-        const rule = ruleFor(sender.url);
-        if (!rule?.auto) return { ok: true, action: 'none' };
-        const [r, opts] = await Promise.all([cachedMatch(sender.tab.id, sender.url, await hintFor(sender, msg.hint)), getOptions(api)]);
-        await setBadge(sender.tab.id, r.total);
-        if (!r.total) return { ok: true, action: 'none' };
-        if (r.autofill && opts.autofill) {
-          const c = await codeForFill(r.autofill_token);
-          return { ok: true, action: 'fill', ...c, autoSubmit: opts.autoSubmit };
-        }
-        return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
-      } catch (err) {
-        await setBadgeProblem(sender.tab.id, err);
-        return fail(err);
+    'mfa-field': onBadge(async (msg, sender) => {
+      const rule = ruleFor(sender.url);
+      if (!rule?.auto) return { ok: true, action: 'none' };
+      const [r, opts] = await Promise.all([pageMatch(sender, msg.hint), getOptions(api)]);
+      await setBadge(sender.tab.id, r.total);
+      if (!r.total) return { ok: true, action: 'none' };
+      if (r.autofill && opts.autofill) {
+        const c = await codeForFill(r.autofill_token);
+        return { ok: true, action: 'fill', ...c, autoSubmit: opts.autoSubmit };
       }
-    },
+      return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
+    }),
 
     // The person picked a token in the chooser: only one of this page's.
     async 'fill-choice'(msg, sender) {
-      try {
-        if (typeof msg.token !== 'string') return { ok: false, error: { code: 'bad_request', message: 'No token.' } };
-        const r = await match(sender.url, await hintFor(sender, msg.hint));
-        if (!r.candidates.some((c) => c.token.id === msg.token)) {
-          return { ok: false, error: { code: 'not_for_this_page', message: 'That token does not belong to this page.' } };
-        }
-        const [c, opts] = await Promise.all([codeForFill(msg.token), getOptions(api)]);
-        return { ok: true, ...c, autoSubmit: opts.autoSubmit };
-      } catch (err) {
-        return fail(err);
+      if (typeof msg.token !== 'string') return { ok: false, error: { code: 'bad_request', message: 'No token.' } };
+      const r = await pageMatch(sender, msg.hint, { cached: false });
+      if (!r.candidates.some((c) => c.token.id === msg.token)) {
+        return { ok: false, error: { code: 'not_for_this_page', message: 'That token does not belong to this page.' } };
       }
+      const [c, opts] = await Promise.all([codeForFill(msg.token), getOptions(api)]);
+      return { ok: true, ...c, autoSubmit: opts.autoSubmit };
     },
 
-    // "Add to FactorCat" on the IAM console's assign-MFA wizard.
+    // "Add to FactorCat" on the IAM console's assign-MFA wizard. The host
+    // says which partition's console the page is and reads the account as
+    // the page shows it.
     async enroll(msg, sender) {
-      try {
-        const rule = ruleFor(sender.url);
-        if (rule?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
-        const secret = String(msg.secret ?? '').replace(/\s+/g, '').toUpperCase();
-        if (!new RegExp(rule.enroll.secretPattern).test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
-        const account = typeof msg.account === 'string' && /^(\d{12}|[a-z0-9-]{3,63})$/.test(msg.account) ? msg.account : null;
-        const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
-        const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
-        const partition = awsPartition(sender.url) ?? 'aws';
-        const req = {
-          issuer: 'Amazon Web Services',
-          account: account ? `${device}@${account}` : device,
-          secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
-        };
-        if (account) {
-          req.aws = { partition, ...(user ? { user } : {}) };
-          if (ACCOUNT_ID.test(account)) req.aws.account_id = account;
-          else req.aws.account_alias = account;
-        }
-        // A second click on the same secret finds it stored already: the
-        // stored token makes the same codes, so enrolment goes on with it.
-        const added = await host.request('add', req).catch((err) => {
-          const twin = err?.info?.code === 'duplicate_token' ? err.info.token : null;
-          if (typeof twin?.id === 'string') return { token: twin };
-          throw err;
-        });
-        forgetMatches();
-        const codes = await host.request('enroll_codes', { token: added.token.id });
-        return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };
-      } catch (err) {
-        return fail(err);
+      const rule = ruleFor(sender.url);
+      if (rule?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
+      const secret = String(msg.secret ?? '').replace(/\s+/g, '').toUpperCase();
+      if (!new RegExp(rule.enroll.secretPattern).test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
+      const shown = typeof msg.account === 'string' ? msg.account.trim().slice(0, 64) : '';
+      const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
+      const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
+      const facts = await match(sender.url, shown ? { account: shown } : {});
+      if (!facts.page) throw hostError({ code: 'host_outdated' });
+      const aws = facts.page.aws;
+      if (aws?.service !== 'console') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
+      const accountId = facts.who?.account_id ?? null;
+      const account = accountId ?? facts.who?.account_alias ?? null;
+      const req = {
+        issuer: 'Amazon Web Services',
+        account: account ? `${device}@${account}` : device,
+        secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
+      };
+      if (account) {
+        req.aws = { partition: aws.partition, ...(user ? { user } : {}) };
+        req.aws[accountId ? 'account_id' : 'account_alias'] = account;
       }
+      // A second click on the same secret finds it stored already: the
+      // stored token makes the same codes, so enrolment goes on with it.
+      const added = await host.request('add', req).catch((err) => {
+        const twin = err?.info?.code === 'duplicate_token' ? err.info.token : null;
+        if (typeof twin?.id === 'string') return { token: twin };
+        throw err;
+      });
+      forgetMatches();
+      const codes = await host.request('enroll_codes', { token: added.token.id });
+      return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };
     },
   };
 
   // The toolbar popup and the options page.
   const extension = {
     async status() {
-      try {
-        const r = await host.request('hello', { protocol: 1 });
-        return { ok: true, version: r.version, vault: r.vault, capabilities: r.capabilities };
-      } catch (err) {
-        return fail(err);
-      }
+      const r = await host.request('hello', { protocol: PROTOCOL });
+      return {
+        ok: true, version: r.version, protocol: r.protocol, vault: r.vault, capabilities: r.capabilities,
+        importFormats: (r.import_formats ?? []).map((f) => ({ name: String(f.name), label: String(f.label ?? f.name) })),
+      };
     },
 
     async list() {
-      try {
-        const { now, tokens } = await listAll();
-        return {
-          ok: true, now,
-          tokens: tokens.map((t) => ({ ...publicToken(t), code: t.code, validUntil: t.valid_until, secondsLeft: t.seconds_left })),
-        };
-      } catch (err) {
-        return fail(err);
-      }
+      const { now, tokens } = await listAll();
+      return {
+        ok: true, now,
+        tokens: tokens.map((t) => ({ ...publicToken(t), code: t.code, validUntil: t.valid_until, secondsLeft: t.seconds_left })),
+      };
     },
 
     // What the popup needs about a tab: which tokens fit it, and whether it
     // shows a code field right now.
     async 'tab-info'(msg) {
-      try {
-        const tab = await api.tabs.get(msg.tabId);
-        const url = tab?.url ?? '';
-        if (!url.startsWith('https://')) return { ok: true, url, matches: [], field: false };
-        const hint = await hintFor({ tab, url }, {});
-        const [r, probe] = await Promise.all([
-          match(url, hint).catch(() => ({ candidates: [], total: 0 })),
-          probeTab(tab.id),
-        ]);
-        await setBadge(tab.id, r.total);
-        return { ok: true, url, host: r.host, matches: r.candidates.map((c) => c.token.id), field: probe.field };
-      } catch (err) {
-        return fail(err);
-      }
+      const tab = await api.tabs.get(msg.tabId);
+      const url = tab?.url ?? '';
+      if (!url.startsWith('https://')) return { ok: true, url, matches: [], field: false };
+      const earlier = await earlierFor(tab.id);
+      const [r, probe] = await Promise.all([
+        match(url, {}, earlier).catch(() => ({ candidates: [], total: 0 })),
+        probeTab(tab.id),
+      ]);
+      await setBadge(tab.id, r.total);
+      return { ok: true, url, host: r.host, matches: r.candidates.map((c) => c.token.id), field: probe.field };
     },
 
     // The person clicked a token in the popup: fill it if the tab shows a
     // code field, otherwise say so (the popup then copies the code).
     async 'fill-tab'(msg) {
-      try {
-        const probe = await probeTab(msg.tabId);
-        if (!probe.field) return { ok: true, filled: false };
-        const c = await codeForFill(msg.token);
-        if (c.waitMs > 0) await new Promise((r) => setTimeout(r, c.waitMs));
-        const r = await api.tabs.sendMessage(msg.tabId, { type: 'fill', code: c.code }, { frameId: 0 });
-        return { ok: true, filled: !!r?.filled };
-      } catch (err) {
-        return fail(err);
-      }
+      const probe = await probeTab(msg.tabId);
+      if (!probe.field) return { ok: true, filled: false };
+      const c = await codeForFill(msg.token);
+      if (c.waitMs > 0) await new Promise((r) => setTimeout(r, c.waitMs));
+      const r = await api.tabs.sendMessage(msg.tabId, { type: 'fill', code: c.code }, { frameId: 0 });
+      return { ok: true, filled: !!r?.filled };
     },
 
     // A code to copy (HOTP tokens show none in the list: asking spends one).
     async code(msg) {
-      try {
-        const r = await host.request('code', { token: String(msg.token) });
-        return { ok: true, code: r.code };
-      } catch (err) {
-        return fail(err);
-      }
+      const r = await host.request('code', { token: String(msg.token) });
+      return { ok: true, code: r.code };
     },
 
     async add(msg) {
-      try {
-        const uri = String(msg.uri ?? '').trim();
-        if (!uri.startsWith('otpauth://')) return { ok: false, error: { code: 'invalid_uri', title: 'Not an otpauth link', message: 'Paste a link that starts with otpauth://' } };
-        const r = await host.request('add', { uri });
-        forgetMatches();
-        return { ok: true, token: publicToken(r.token) };
-      } catch (err) {
-        return fail(err);
-      }
+      const uri = String(msg.uri ?? '').trim();
+      if (!uri.startsWith('otpauth://')) return { ok: false, error: { code: 'invalid_uri', title: 'Not an otpauth link', message: 'Paste a link that starts with otpauth://' } };
+      const r = await host.request('add', { uri });
+      forgetMatches();
+      return { ok: true, token: publicToken(r.token) };
     },
 
     async remove(msg) {
-      try {
-        const r = await host.request('remove', { token: String(msg.token) });
-        forgetMatches();
-        return { ok: true, removed: r.removed };
-      } catch (err) {
-        return fail(err);
-      }
+      const r = await host.request('remove', { token: String(msg.token) });
+      forgetMatches();
+      return { ok: true, removed: r.removed };
     },
 
     // Import of a file the person chose (sent as a data: URL): a dry run
     // unless `dryRun` is false. The password goes to the host and nowhere else.
     async import(msg) {
-      try {
-        const { req, error, tooLarge } = importRequest(msg);
-        if (tooLarge) throw hostError({ code: 'import_too_large' });
-        if (error) return badRequest(error);
-        const r = await host.request('import', req, { timeoutMs: SLOW_MS });
-        if (!r.dry_run) forgetMatches();
-        return {
-          ok: true, format: r.format, dryRun: !!r.dry_run, imported: r.imported ?? 0, added: (r.added ?? []).length,
-          duplicates: r.duplicates ?? 0, tokens: (r.tokens ?? []).map(readToken), failed: (r.failed ?? []).map(readFailure),
-          tokensOmitted: r.tokens_omitted ?? 0, failedOmitted: r.failed_omitted ?? 0,
-        };
-      } catch (err) {
-        return fail(err);
-      }
+      const { req, error, tooLarge } = importRequest(msg);
+      if (tooLarge) throw hostError({ code: 'import_too_large' });
+      if (error) return badRequest(error);
+      const r = await host.request('import', req, { timeoutMs: SLOW_MS });
+      if (!r.dry_run) forgetMatches();
+      return {
+        ok: true, format: r.format, dryRun: !!r.dry_run, imported: r.imported ?? 0, added: (r.added ?? []).length,
+        duplicates: r.duplicates ?? 0, tokens: (r.tokens ?? []).map(readToken), failed: (r.failed ?? []).map(readFailure),
+        tokensOmitted: r.tokens_omitted ?? 0, failedOmitted: r.failed_omitted ?? 0,
+      };
     },
 
     // "Scan QR code on this page": a picture of the visible part of the tab
     // (activeTab, granted by opening the popup), read by the host. The
     // picture comes back so that "Add" stores exactly what was shown.
     async 'scan-tab'(msg) {
+      const tab = await api.tabs.get(Number(msg.tabId));
+      if (!tab?.active) return { ok: false, error: { code: 'tab_not_visible', title: 'That tab is not visible', message: 'Switch to the tab that shows the QR code and open FactorCat there.' } };
+      let image;
       try {
-        const tab = await api.tabs.get(Number(msg.tabId));
-        if (!tab?.active) return { ok: false, error: { code: 'tab_not_visible', title: 'That tab is not visible', message: 'Switch to the tab that shows the QR code and open FactorCat there.' } };
-        let image;
-        try {
-          image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'png' });
-          // A large screen in PNG can exceed what the host reads: JPEG then.
-          for (const quality of [92, 75]) {
-            if (image.length <= MAX_UPLOAD_CHARS) break;
-            image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'jpeg', quality });
-          }
-        } catch (err) {
-          return { ok: false, error: { code: 'capture_failed', title: 'FactorCat cannot see this page', message: 'Open the FactorCat popup from the toolbar on the page that shows the QR code, then scan. Browser pages (settings, add-on stores) cannot be read.', detail: String(err?.message ?? err) } };
+        image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'png' });
+        // A large screen in PNG can exceed what the host reads: JPEG then.
+        for (const quality of [92, 75]) {
+          if (image.length <= MAX_UPLOAD_CHARS) break;
+          image = await api.tabs.captureVisibleTab(tab.windowId, { format: 'jpeg', quality });
         }
-        if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
-        return { ...(await decodeQr(image, false)), image };
       } catch (err) {
-        return fail(err);
+        return { ok: false, error: { code: 'capture_failed', title: 'FactorCat cannot see this page', message: 'Open the FactorCat popup from the toolbar on the page that shows the QR code, then scan. Browser pages (settings, add-on stores) cannot be read.', detail: String(err?.message ?? err) } };
       }
+      if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
+      return { ...(await decodeQr(image, false)), image };
     },
 
     // The "Add" after a scan: the same picture again, now stored.
     async 'decode-qr'(msg) {
-      try {
-        const image = msg.image;
-        if (typeof image !== 'string' || !image.startsWith('data:image/')) return badRequest('No image.');
-        if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
-        return await decodeQr(image, msg.add === true);
-      } catch (err) {
-        return fail(err);
-      }
+      const image = msg.image;
+      if (typeof image !== 'string' || !image.startsWith('data:image/')) return badRequest('No image.');
+      if (image.length > MAX_UPLOAD_CHARS) throw hostError({ code: 'qr_image_too_large' });
+      return decodeQr(image, msg.add === true);
     },
 
     async 'options-get'() {

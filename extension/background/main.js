@@ -15,11 +15,12 @@ const route = makeRouter(handlers, {
 });
 
 // sendResponse + `return true` works in every supported browser; a
-// returned promise does not in older Chromium.
+// returned promise does not in older Chromium. The router's promise never
+// rejects: it answers errors itself.
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   const answer = route(msg, sender);
   if (!answer) return false;
-  answer.then(sendResponse, (err) => sendResponse({ ok: false, error: { code: 'internal', message: String(err?.message ?? err) } }));
+  answer.then(sendResponse);
   return true;
 });
 

@@ -1,6 +1,9 @@
 // The one message router. Each sender kind has its own allow-list of
 // message types; anything else is refused and logged. Handlers never see a
-// URL the page claims: they get the sender as the browser reports it.
+// URL the page claims: they get the sender as the browser reports it. A
+// handler that throws is answered here, once for all, with the error as a
+// person can act on it (errors.js).
+import { errorInfo } from './errors.js';
 
 export function senderKind(sender, extensionOrigin) {
   if (!sender) return null;
@@ -25,6 +28,8 @@ export function makeRouter(routes, { extensionOrigin, ownId, log = console.warn 
       log(`FactorCat: refused message ${JSON.stringify(msg?.type)} from ${kind ?? 'unknown sender'}`);
       return Promise.resolve({ ok: false, error: { code: 'refused', title: 'Refused', message: 'This message is not allowed here.' } });
     }
-    return handler(msg, sender);
+    return Promise.resolve()
+      .then(() => handler(msg, sender))
+      .catch((err) => ({ ok: false, error: errorInfo(err) }));
   };
 }

@@ -25,7 +25,7 @@
     // Remember the account/user typed at the credentials step, for the MFA
     // step that may come on a regional host that doesn't show them.
     const remember = () => {
-      const who = readWho(doc, rule, location.href);
+      const who = readWho(doc, rule);
       if (who.account || who.user || who.email) send('signin-seen', { hint: who });
     };
     for (const sel of rule.capture ?? []) {
@@ -64,7 +64,7 @@
       }
       busy = true;
       try {
-        const hint = readWho(doc, rule, location.href, field);
+        const hint = readWho(doc, rule, field);
         const answer = await send('mfa-field', { hint });
         if (!answer?.ok) return;
         if (answer.action === 'fill') {
@@ -102,7 +102,7 @@
     });
     // Tell the background the page is here: it sets the toolbar badge and
     // starts the host early, so the fill is quick when the field appears.
-    send('page-seen', { hint: readWho(doc, rule, location.href) });
+    send('page-seen', { hint: readWho(doc, rule) });
     check();
   }
 

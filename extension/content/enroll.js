@@ -7,7 +7,6 @@
   const { h, text, isShown } = FactorCat.dom;
   const { send } = FactorCat.ext;
   const { findByLabel, setValue } = FactorCat.fields;
-  const { classifyAccountInput, awsPartition } = FactorCat.siteRules;
 
   // The secret as shown after "Show secret key": an element whose whole
   // text is a base32 string.
@@ -22,12 +21,14 @@
   }
 
   // What the console shows about who is signed in and which user the
-  // device is for: the account menu ("Account ID: 1234-5678-9012") and the
-  // page address (#/users/details/<user>); root's own page has no user.
+  // device is for: the account menu ("Account ID: 1234-5678-9012", passed
+  // as shown: the host reads it, and says which partition's console this
+  // is) and the page address (#/users/details/<user>); root's own page has
+  // no user.
   function readContext(doc, loc) {
-    const out = { partition: awsPartition(loc.href) };
+    const out = {};
     const m = /account\s*id\s*:?\s*(\d{4}-?\d{4}-?\d{4})/i.exec(text(doc.body));
-    if (m) out.account = classifyAccountInput(m[1]).account;
+    if (m) out.account = m[1];
     const u = /\/users\/details\/([^/?#]+)/.exec(loc.hash || '');
     if (u) out.user = decodeURIComponent(u[1]);
     return out;
@@ -75,7 +76,7 @@
         status.textContent = 'Adding…';
         const r = await send('enroll', {
           secret, device: deviceField?.value?.trim() || deviceName,
-          account: ctx.account ?? null, user: ctx.user ?? null, partition: ctx.partition,
+          account: ctx.account ?? null, user: ctx.user ?? null,
         });
         if (!r?.ok) {
           button.disabled = false;

@@ -5,7 +5,6 @@
   const FactorCat = (globalThis.FactorCat ??= {});
   if (FactorCat.fields) return;
   const { isShown, text, $$ } = FactorCat.dom;
-  const { classifyAccountInput, accountFromHost } = FactorCat.siteRules;
 
   const TEXTLIKE = new Set(['', 'text', 'tel', 'number']);
   // Names, ids and labels that say "code field"...
@@ -115,20 +114,19 @@
   const SHOWN_EMAIL = /\bpassword for\s+([^\s@]+@[^\s@]+\.[A-Za-z]{2,})/i;
 
   // Who is signing in, as far as the page shows it: {account, user, email},
-  // each only when found. Inputs (even hidden ones: the legacy page keeps the
-  // credentials step in the DOM) win over text; the host label of
-  // `<account>.signin.aws.amazon.com` comes last.
-  function readWho(doc, rule, url, field = null) {
+  // each only when found, as the page shows it — the host reads them (an
+  // account id with hyphens, an alias in capitals, the root e-mail in the
+  // account-or-e-mail box) and adds what the page's address says. Inputs
+  // (even hidden ones: the legacy page keeps the credentials step in the
+  // DOM) win over text.
+  function readWho(doc, rule, field = null) {
     const who = rule?.who;
     if (!who) return {};
     const out = {};
-    const acct = classifyAccountInput(firstValue(doc, who.account));
-    if (acct.account) out.account = acct.account;
+    const account = firstValue(doc, who.account) || firstValue(doc, who.accountOrEmail);
+    if (account) out.account = account;
     const user = firstValue(doc, who.user);
     if (user) out.user = user;
-    const first = classifyAccountInput(firstValue(doc, who.accountOrEmail));
-    if (!out.account && first.account) out.account = first.account;
-    if (first.email) out.email = first.email;
     // Text near the field.
     let box = null;
     for (const sel of who.text ?? []) {
@@ -138,7 +136,7 @@
     const shown = text(box ?? doc.body);
     if (!out.account) {
       const m = SHOWN_ACCOUNT.exec(shown);
-      if (m) out.account = m[1].replace(/-/g, '');
+      if (m) out.account = m[1];
     }
     if (!out.user) {
       const m = SHOWN_USER.exec(shown);
@@ -146,11 +144,7 @@
     }
     if (!out.email) {
       const m = SHOWN_EMAIL.exec(shown);
-      if (m) out.email = m[1].toLowerCase();
-    }
-    if (!out.account) {
-      const fromHost = accountFromHost(url);
-      if (fromHost) out.account = fromHost;
+      if (m) out.email = m[1];
     }
     return out;
   }

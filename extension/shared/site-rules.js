@@ -1,11 +1,18 @@
-// Per-site rules as data: where FactorCat looks for a code field, how it
-// reads which account is signing in, and whether it may fill without the
-// person asking. Loaded as a classic script by content scripts and imported
-// for its side effect by the background and the popup, so it only assigns
-// to the shared namespace.
+// Per-site rules as data: where FactorCat looks for a code field, where a
+// page shows who is signing in, and whether it may fill without the person
+// asking. Loaded as a classic script by content scripts and imported for
+// its side effect by the background and the popup, so it only assigns to
+// the shared namespace.
 //
 // Host patterns: "example.com" is that host only; "*.example.com" is any
 // host below it (not the bare domain). Only https pages ever match.
+//
+// What an AWS address means — partition, service, account or alias,
+// region, Identity Center directory — and how a typed account is read are
+// the host's rules (host/src/site/aws.rs); the background asks the host
+// and uses its answer. The AWS host patterns here only say where the
+// content scripts run, and tests keep them, the manifest and the host's
+// table of AWS hosts equal.
 (() => {
   const FactorCat = (globalThis.FactorCat ??= {});
   if (FactorCat.siteRules) return;
@@ -109,49 +116,5 @@
     return rules.find((r) => r.hosts.some((p) => hostMatches(p, host))) ?? null;
   }
 
-  // AWS regions as they appear as the first label of a sign-in host.
-  const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
-  const ACCOUNT_ID = /^\d{12}$/;
-  const ALIAS = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/;
-
-  // The account id or alias a sign-in host names (`123456789012.signin…`),
-  // or null for the bare host and regional hosts.
-  function accountFromHost(url) {
-    let u;
-    try { u = new URL(url); } catch { return null; }
-    const host = u.hostname.toLowerCase();
-    const m = /^([^.]+)\.signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/.exec(host);
-    if (!m) return null;
-    const label = m[1];
-    if (REGION.test(label)) return null;
-    return ACCOUNT_ID.test(label) || ALIAS.test(label) ? label : null;
-  }
-
-  // The AWS partition of a sign-in or console host; hints carried from one
-  // page to the next never cross partitions.
-  function awsPartition(url) {
-    let host;
-    try { host = new URL(url).hostname.toLowerCase(); } catch { return null; }
-    if (/(^|\.)amazonaws-us-gov\.com$/.test(host)) return 'aws-us-gov';
-    if (/(^|\.)amazonaws\.cn$/.test(host)) return 'aws-cn';
-    if (/(^|\.)(aws\.amazon\.com|signin\.aws|awsapps\.com)$/.test(host)) return 'aws';
-    return null;
-  }
-
-  // Normalises what a person typed in an account box: "1234-5678-9012" is
-  // an account id; an alias is lower-cased; an e-mail is reported as such.
-  function classifyAccountInput(value) {
-    const v = String(value ?? '').trim();
-    if (!v) return {};
-    if (v.includes('@')) return { email: v.toLowerCase() };
-    const digits = v.replace(/[\s-]/g, '');
-    if (ACCOUNT_ID.test(digits)) return { account: digits };
-    const alias = v.toLowerCase();
-    return ALIAS.test(alias) ? { account: alias } : {};
-  }
-
-  FactorCat.siteRules = Object.freeze({
-    rules, ruleFor, hostMatches, accountFromHost, awsPartition, classifyAccountInput,
-    AWS_SIGNIN_HOSTS, REGION, ACCOUNT_ID,
-  });
+  FactorCat.siteRules = Object.freeze({ rules, ruleFor, hostMatches });
 })();

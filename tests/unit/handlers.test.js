@@ -1,5 +1,6 @@
 // The background's handlers with a fake browser and a fake host: what a
-// content script can get, and for which URL.
+// content script can get, and for which URL; what goes to the host as the
+// page showed it, and what the background takes from the host's answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { shared } from './load.js';
@@ -29,19 +30,26 @@ function fakeApi() {
 const ALICE = { id: 'a1', issuer: 'Amazon Web Services', account: 'alice@111111111111', aws: { account_id: '111111111111', user: 'alice' } };
 const BOB = { id: 'b1', issuer: 'Amazon Web Services', account: 'bob@111111111111', aws: { account_id: '111111111111', user: 'bob' } };
 
-// A host that answers like the real one for two tokens of one account.
-function fakeHost() {
+// A host that answers like the real one for two tokens of one account
+// (it completes the page's hint with the earlier step as the real one does
+// within one partition; \`facts\` is its reading of the page and the hint).
+function fakeHost(facts = {}) {
   const calls = [];
   return {
     calls,
     async request(type, fields) {
       calls.push({ type, ...fields });
+      if (type === 'match' && facts.page !== undefined) {
+        return { total: 0, autofill: false, autofill_token: null, candidates: [], page: facts.page, who: facts.who };
+      }
       if (type === 'match') {
-        const user = fields.hint?.user;
+        const user = fields.hint?.user ?? fields.earlier?.hint?.user;
         const cands = [ALICE, BOB].filter((t) => !user || t.aws.user === user).map((token) => ({ strength: user ? 'account_user' : 'account', token }));
         return { total: cands.length, autofill: cands.length === 1, autofill_token: cands.length === 1 ? cands[0].token.id : null, candidates: cands };
       }
       if (type === 'code') return { code: fields.token === 'a1' ? '111111' : '222222', valid_from: 0, wait: 0 };
+      if (type === 'add') return { token: { id: 'new1', label: `Amazon Web Services (${fields.account})` } };
+      if (type === 'enroll_codes') return { codes: [{ code: '333333' }, { code: '444444' }] };
       throw Object.assign(new Error('unexpected'), { info: { code: 'internal' } });
     },
   };
@@ -49,16 +57,20 @@ function fakeHost() {
 
 const signin = (url, tabId = 5) => ({ url, tab: { id: tabId, url }, frameId: 0 });
 
-test('credentials step remembered for the tab completes the MFA page\'s hint', async () => {
+test('the credentials step remembered for the tab goes to the host with the MFA page', async () => {
   const api = fakeApi();
   const host = fakeHost();
   const { content } = makeHandlers({ api, host });
-  await content['signin-seen']({ hint: { account: '111111111111', user: 'alice' } }, signin('https://111111111111.signin.aws.amazon.com/console'));
+  const credentials = 'https://111111111111.signin.aws.amazon.com/console';
+  await content['signin-seen']({ hint: { account: '1111-1111-1111', user: 'alice' } }, signin(credentials));
   const r = await content['mfa-field']({ hint: {} }, signin('https://us-east-1.signin.aws.amazon.com/oauth?x=1'));
   assert.deepEqual(r, { ok: true, action: 'fill', code: '111111', waitMs: 0, autoSubmit: false });
   const match = host.calls.filter((c) => c.type === 'match').at(-1);
   assert.equal(match.url, 'https://us-east-1.signin.aws.amazon.com/oauth?x=1', 'the URL the browser reported');
-  assert.deepEqual(match.hint, { account: '111111111111', user: 'alice' });
+  assert.equal(match.hint, undefined, 'the page showed nothing');
+  // As typed: the host reads the account, and decides whether the earlier
+  // step applies (same partition, no other account).
+  assert.deepEqual(match.earlier, { url: credentials, hint: { account: '1111-1111-1111', user: 'alice' } });
   assert.equal(api.badges.get(5), '1');
 });
 
@@ -76,17 +88,21 @@ test('the host is asked early: the MFA step only fetches the code', async () => 
   assert.deepEqual(host.calls.map((c) => c.type), ['match', 'code', 'match', 'code'], 'another hint asks again');
 });
 
-test('memory is per tab and per partition; the page\'s own account wins', async () => {
+test('memory is per tab and for a while; the host gets it with the page\'s own hint', async () => {
   const api = fakeApi();
   const host = fakeHost();
   const { content } = makeHandlers({ api, host });
-  await content['signin-seen']({ hint: { account: '111111111111', user: 'alice' } }, signin('https://111111111111.signin.aws.amazon.com/console', 5));
+  const credentials = 'https://111111111111.signin.aws.amazon.com/console';
+  await content['signin-seen']({ hint: { user: 'alice' } }, signin(credentials, 5));
+  const lastMatch = () => host.calls.filter((c) => c.type === 'match').at(-1);
   await content['mfa-field']({ hint: {} }, signin('https://us-east-1.signin.aws.amazon.com/oauth', 6));
-  assert.equal(host.calls.at(-1).hint, undefined, 'another tab gets nothing');
-  await content['mfa-field']({ hint: {} }, signin('https://us-gov-west-1.signin.amazonaws-us-gov.com/oauth', 5));
-  assert.equal(host.calls.filter((c) => c.type === 'match').at(-1).hint, undefined, 'another partition gets nothing');
+  assert.equal(lastMatch().earlier, undefined, 'another tab gets nothing');
   await content['mfa-field']({ hint: { account: '222222222222' } }, signin('https://us-east-1.signin.aws.amazon.com/oauth', 5));
-  assert.deepEqual(host.calls.filter((c) => c.type === 'match').at(-1).hint, { account: '222222222222' }, 'a different account drops the memory');
+  assert.deepEqual(lastMatch().hint, { account: '222222222222' });
+  assert.deepEqual(lastMatch().earlier, { url: credentials, hint: { user: 'alice' } }, 'the host decides what applies');
+  await api.storage.session.set({ 'signin:5': { url: credentials, hint: { user: 'alice' }, at: Date.now() - 16 * 60 * 1000 } });
+  await content['mfa-field']({ hint: { user: 'bob' } }, signin('https://us-east-1.signin.aws.amazon.com/oauth', 5));
+  assert.equal(lastMatch().earlier, undefined, 'forgotten after 15 minutes');
 });
 
 test('several candidates → a chooser with no secrets; a pick must be one of them', async () => {
@@ -133,6 +149,7 @@ test('enrolling a secret that is stored already goes on with the stored token', 
   const host = {
     async request(type, fields) {
       calls.push({ type, ...fields });
+      if (type === 'match') return { total: 0, candidates: [], page: { aws: { partition: 'aws', service: 'console' } }, who: { account_id: fields.hint?.account ?? null } };
       if (type === 'add') {
         const { hostError } = await import('../../extension/background/errors.js');
         throw hostError({ code: 'duplicate_token', message: 'already in the vault', token: { id: 'a1', label: 'Amazon Web Services (alice@111111111111)' } });
@@ -148,7 +165,50 @@ test('enrolling a secret that is stored already goes on with the stored token', 
   assert.equal(calls.find((c) => c.type === 'enroll_codes').token, 'a1');
 
   host.request = async () => { throw Object.assign(new Error('x'), { info: { code: 'invalid_token', title: 't', message: 'm' } }); };
-  const refused = await content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, signin(page));
-  assert.equal(refused.ok, false);
-  assert.equal(refused.error.code, 'invalid_token');
+  await assert.rejects(content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, signin(page)), (err) => err.info.code === 'invalid_token');
+});
+
+const CONSOLE = 'https://us-gov-west-1.console.amazonaws-us-gov.com/iam/home#/users/details/frank';
+const GOV_CONSOLE = { host: 'us-gov-west-1.console.amazonaws-us-gov.com', site: 'amazonaws-us-gov.com', aws: { partition: 'aws-us-gov', service: 'console', account_id: null, account_alias: null, region: 'us-gov-west-1', directory: null } };
+
+test('enroll: the host says the partition and reads the account as the console shows it', async () => {
+  const host = fakeHost({ page: GOV_CONSOLE, who: { account_id: '123456789012', account_alias: null, user: null, email: null } });
+  const { content } = makeHandlers({ api: fakeApi(), host });
+  const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  const r = await content.enroll({ secret, account: '1234-5678-9012', user: 'frank', device: 'frank-phone' }, signin(CONSOLE));
+  assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (frank-phone@123456789012)', codes: ['333333', '444444'] });
+  const [match, add] = host.calls;
+  assert.deepEqual(match, { type: 'match', url: CONSOLE, hint: { account: '1234-5678-9012' } }, 'the account as shown');
+  assert.deepEqual(add.aws, { partition: 'aws-us-gov', user: 'frank', account_id: '123456789012' });
+  assert.equal(add.account, 'frank-phone@123456789012');
+  // An alias, as the host read it.
+  const aliased = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: 'example-corp', user: null, email: null } });
+  await makeHandlers({ api: fakeApi(), host: aliased }).content.enroll({ secret, account: 'Example-Corp', device: 'd' }, signin(CONSOLE));
+  assert.deepEqual(aliased.calls[1].aws, { partition: 'aws-us-gov', account_alias: 'example-corp' });
+  // Nothing the host reads as an account: no AWS context, the device name alone.
+  const none = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: null, user: null, email: null } });
+  await makeHandlers({ api: fakeApi(), host: none }).content.enroll({ secret, account: '12345', device: 'd' }, signin(CONSOLE));
+  assert.equal(none.calls[1].aws, undefined);
+  assert.equal(none.calls[1].account, 'd');
+});
+
+test('enroll: refused where the host sees no console, and an older host is told to update', async () => {
+  const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  const elsewhere = fakeHost({ page: { host: 'console.aws.amazon.com.evil.example', site: 'evil.example', aws: null }, who: {} });
+  const r = await makeHandlers({ api: fakeApi(), host: elsewhere }).content.enroll({ secret }, signin(CONSOLE));
+  assert.equal(r.error.code, 'refused');
+  assert.deepEqual(elsewhere.calls.map((c) => c.type), ['match'], 'nothing added');
+  const old = fakeHost({ page: undefined });
+  old.request = async (type, fields) => { old.calls.push({ type, ...fields }); return { total: 0, candidates: [] }; };
+  await assert.rejects(makeHandlers({ api: fakeApi(), host: old }).content.enroll({ secret }, signin(CONSOLE)), (err) => err.info.code === 'host_outdated');
+  assert.deepEqual(old.calls.map((c) => c.type), ['match']);
+});
+
+test('status: the host\'s import formats for the import view', async () => {
+  const host = { async request(type, fields) {
+    assert.deepEqual([type, fields], ['hello', { protocol: 2 }]);
+    return { version: '0.1.0', protocol: 2, vault: { state: 'present' }, capabilities: [], import_formats: [{ name: 'aegis', label: 'Aegis export' }] };
+  } };
+  const r = await makeHandlers({ api: fakeApi(), host }).extension.status();
+  assert.deepEqual(r.importFormats, [{ name: 'aegis', label: 'Aegis export' }]);
 });

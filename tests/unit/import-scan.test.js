@@ -84,16 +84,26 @@ test('import: a dry run unless told otherwise; only known fields go to the host'
   assert.deepEqual(importRequest({ file: 'x', format: 'aegis', password: 'pw', skipBad: true, dryRun: false, other: 1 }).req,
     { file: 'x', dry_run: false, format: 'aegis', password: 'pw', skip_bad: true });
   assert.deepEqual(importRequest({ file: 'x', format: 'auto', password: '' }).req, { file: 'x', dry_run: true }, 'auto and an empty password are the defaults');
-  assert.ok(importRequest({ file: 'x', format: 'evil' }).error);
+  // The host knows the format names (hello) and refuses others.
+  assert.equal(importRequest({ file: 'x', format: 'evil' }).req.format, 'evil');
+  assert.ok(importRequest({ file: 'x', format: 7 }).error);
   assert.ok(importRequest({ file: 'x', password: 7 }).error);
   assert.ok(importRequest({}).error);
   assert.ok(importRequest({ file: 'x'.repeat(MAX_UPLOAD_CHARS + 1) }).tooLarge);
 });
 
+// The handlers as pages reach them: through the router, which answers
+// a handler's error.
+function popupRoute(handlers) {
+  const route = makeRouter(handlers, { extensionOrigin: ORIGIN, ownId: ID, log: () => {} });
+  const popup = { id: ID, url: `${ORIGIN}popup/popup.html?view=import` };
+  return (type, msg) => route({ ...msg, type }, popup);
+}
+
 test('import: the reply has names and counts, never a secret; a real import has a long timeout', async () => {
   const host = fakeHost(() => IMPORT_REPLY);
-  const { extension } = makeHandlers({ api: fakeApi(), host });
-  const r = await extension.import({ file: 'data:application/json;base64,e30=', password: 'hunter2', dryRun: true });
+  const send = popupRoute(makeHandlers({ api: fakeApi(), host }));
+  const r = await send('import', { file: 'data:application/json;base64,e30=', password: 'hunter2', dryRun: true });
   assert.equal(r.ok, true);
   assert.deepEqual(r.tokens.map((t) => [t.issuer, t.duplicate]), [['GitHub', true], ['Bank', false]]);
   assert.deepEqual(r.failed, [{ position: 3, label: 'Yandex (me)', reason: 'the token type "yaotp" is not supported' }]);
@@ -101,7 +111,7 @@ test('import: the reply has names and counts, never a secret; a real import has 
   assert.ok(!JSON.stringify(r).includes('hunter2'), 'the password is not repeated');
   assert.equal(host.calls[0].fields.password, 'hunter2');
   assert.ok(host.calls[0].opts.timeoutMs >= 60000);
-  const big = await extension.import({ file: 'x'.repeat(MAX_UPLOAD_CHARS + 1) });
+  const big = await send('import', { file: 'x'.repeat(MAX_UPLOAD_CHARS + 1) });
   assert.equal(big.error.code, 'import_too_large');
   assert.equal(big.error.fix, 'factorcat import FILE');
   assert.equal(host.calls.length, 1, 'a file too large is not sent');
@@ -112,8 +122,8 @@ test('import errors keep the failures and the format for the popup', async () =>
   assert.deepEqual(err.info.failures, [{ position: 2, label: null, reason: 'bad' }]);
   assert.equal(err.info.format, 'otpauth');
   const host = fakeHost(() => { throw hostError({ code: 'wrong_password', message: 'the password does not open this export' }); });
-  const { extension } = makeHandlers({ api: fakeApi(), host });
-  const r = await extension.import({ file: 'x', password: 'nope' });
+  const send = popupRoute(makeHandlers({ api: fakeApi(), host }));
+  const r = await send('import', { file: 'x', password: 'nope' });
   assert.equal(r.error.code, 'wrong_password');
   assert.equal(hostError({ code: 'qr_not_found' }).info.message, 'No QR code visible — scroll it into view and try again.');
 });

@@ -35,3 +35,21 @@ test('allow-lists per sender kind', async () => {
   assert.equal(route({ type: 'list' }, { ...popup, id: 'other@example' }), undefined, 'other extensions are ignored');
   assert.equal(logged.length, 5);
 });
+
+test('a handler\'s error is answered once, by the router, as a person can act on it', async () => {
+  const { hostError } = await import('../../extension/background/errors.js');
+  const route = makeRouter({
+    content: {},
+    extension: {
+      status: async () => { throw hostError({ code: 'host_missing', detail: 'not found' }); },
+      list: () => { throw new Error('boom'); },
+    },
+  }, { extensionOrigin: ORIGIN, ownId: ID, log: () => {} });
+  const popup = { id: ID, url: `${ORIGIN}popup/popup.html` };
+  const missing = await route({ type: 'status' }, popup);
+  assert.equal(missing.ok, false);
+  assert.equal(missing.error.code, 'host_missing');
+  assert.equal(missing.error.fix, 'factorcat install');
+  const thrown = await route({ type: 'list' }, popup);
+  assert.deepEqual(thrown, { ok: false, error: { code: 'internal', title: 'Unexpected error', message: 'boom' } }, 'a synchronous throw too');
+});

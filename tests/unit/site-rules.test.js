@@ -43,41 +43,16 @@ test('ruleFor: table of URLs', () => {
   }
 });
 
-const ACCOUNT_FROM_HOST = [
-  ['https://123456789012.signin.aws.amazon.com/console', '123456789012'],
-  ['https://example-corp.signin.aws.amazon.com/console', 'example-corp'],
-  ['https://sks-gov-ctrl.signin.amazonaws-us-gov.com/console', 'sks-gov-ctrl'],
-  ['https://123456789012.signin.amazonaws.cn/console', '123456789012'],
-  ['https://us-east-1.signin.aws.amazon.com/oauth', null],
-  ['https://eu-north-1.signin.aws.amazon.com/oauth', null],
-  ['https://us-gov-west-1.signin.amazonaws-us-gov.com/oauth', null],
-  ['https://signin.aws.amazon.com/signin', null],
-  ['https://a.b.signin.aws.amazon.com/', null],
-  ['https://123456789012.signin.aws.amazon.com.evil.example/', null],
-];
-
-test('accountFromHost: account id or alias from the sign-in host, never a region', () => {
-  for (const [url, want] of ACCOUNT_FROM_HOST) assert.equal(siteRules.accountFromHost(url), want, url);
-});
-
-test('classifyAccountInput: id, alias, e-mail', () => {
-  assert.deepEqual(siteRules.classifyAccountInput('1234-5678-9012'), { account: '123456789012' });
-  assert.deepEqual(siteRules.classifyAccountInput(' 123456789012 '), { account: '123456789012' });
-  assert.deepEqual(siteRules.classifyAccountInput('Example-Corp'), { account: 'example-corp' });
-  assert.deepEqual(siteRules.classifyAccountInput('Root@Example.com'), { email: 'root@example.com' });
-  assert.deepEqual(siteRules.classifyAccountInput(''), {});
-  assert.deepEqual(siteRules.classifyAccountInput('not an alias!'), {});
-});
-
-test('awsPartition: hints never cross partitions', () => {
-  assert.equal(siteRules.awsPartition('https://us-east-1.signin.aws.amazon.com/oauth'), 'aws');
-  assert.equal(siteRules.awsPartition('https://signin.amazonaws-us-gov.com/'), 'aws-us-gov');
-  assert.equal(siteRules.awsPartition('https://cn-north-1.signin.amazonaws.cn/'), 'aws-cn');
-  assert.equal(siteRules.awsPartition('https://github.com/'), null);
+// What an AWS address means and how a typed account is read are the host's
+// rules (host/src/site/aws.rs, with its tests); the extension keeps none of
+// them, only where its content scripts run.
+test('the site rules hold no AWS address rules of their own', () => {
+  assert.deepEqual(Object.keys(siteRules).sort(), ['hostMatches', 'ruleFor', 'rules']);
 });
 
 // The manifest's content-script matches and the rules' hosts must agree:
 // every rule host (but the generic one) is covered, and nothing else is.
+// (The host's tests compare the manifest's AWS hosts with its own table.)
 test('manifest content scripts cover exactly the rules\' hosts', () => {
   const matches = manifest.content_scripts.flatMap((c) => c.matches);
   const toPattern = (h) => `https://${h.startsWith('*.') ? h : h}/*`;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A stand-in for the `factorcat` native host, speaking protocol v1 over
+// A stand-in for the `factorcat` native host, speaking protocol v2 over
 // stdio from a JSON file of tokens (FACTORCAT_FAKE_STORE). Used only to test
 // the extension's handling of host states the real host is hard to put in
 // (FACTORCAT_FAKE_ERROR=keyring_locked makes every vault operation fail so).
@@ -29,24 +29,60 @@ export function totp(secret, step, digits = 6) {
 const pub = (t) => { const { secret, ...rest } = t; return rest; };
 const now = () => Math.floor(Date.now() / 1000);
 
-function match(v, req) {
-  const u = new URL(req.url);
+// A rough reading of the page for the stand-in (the real rules are the
+// host's, host/src/site/aws.rs): AWS sign-in and console hosts by partition.
+const PARTITIONS = { 'aws.amazon.com': 'aws', 'amazonaws-us-gov.com': 'aws-us-gov', 'amazonaws.cn': 'aws-cn' };
+function facts(url) {
+  const u = new URL(url);
   if (u.protocol !== 'https:') throw { code: 'insecure_url', message: 'not https' };
-  const host = u.hostname;
-  const aws = /^(?:([^.]+)\.)?signin\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/.exec(host);
-  const partition = aws && { 'aws.amazon.com': 'aws', 'amazonaws-us-gov.com': 'aws-us-gov', 'amazonaws.cn': 'aws-cn' }[aws[2]];
-  let label = aws?.[1] ?? null;
-  if (label && /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(label)) label = null;
-  const hint = { ...(req.hint ?? {}) };
-  hint.user = hint.user ?? hint.email;
-  const account = hint.account ?? label;
+  const host = u.hostname.toLowerCase().replace(/\.$/, '');
+  const m = /^(?:(.+)\.)?(signin|console)\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/.exec(host);
+  if (!m) return { host, site: host, aws: null };
+  const label = m[1] ?? null;
+  const region = label && /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/.test(label) ? label : null;
+  const account = m[2] === 'signin' && label && !region ? label : null;
+  return {
+    host, site: m[3],
+    aws: { partition: PARTITIONS[m[3]], service: m[2], account_id: /^\d{12}$/.test(account) ? account : null,
+      account_alias: /^\d{12}$/.test(account) ? null : account, region, directory: null },
+  };
+}
+
+function readHint(h = {}) {
+  const who = { account_id: null, account_alias: null, user: h.user?.trim() || null, email: h.email?.trim() || null };
+  const a = h.account?.trim();
+  if (a?.includes('@')) who.email ??= a;
+  else if (a && /^\d{12}$/.test(a.replace(/[\s-]/g, ''))) who.account_id = a.replace(/[\s-]/g, '');
+  else if (a) who.account_alias = a.toLowerCase();
+  return who;
+}
+
+function match(v, req) {
+  const page = facts(req.url);
+  const who = readHint(req.hint);
+  const aws = page.aws?.service === 'signin' ? page.aws : null;
+  let earlier = null;
+  try { earlier = req.earlier && facts(req.earlier.url); } catch { earlier = null; }
+  if (aws && earlier?.aws?.service === 'signin' && earlier.aws.partition === aws.partition) {
+    const before = readHint(req.earlier.hint);
+    before.account_id ??= earlier.aws.account_id;
+    before.account_alias ??= earlier.aws.account_alias;
+    const now = who.account_id ?? who.account_alias ?? aws.account_id ?? aws.account_alias;
+    const then = before.account_id ?? before.account_alias;
+    if (!now || !then || now === then) {
+      for (const k of Object.keys(who)) who[k] ??= before[k];
+    }
+  }
+  const host = page.host;
+  const user = who.user ?? who.email;
+  const account = who.account_id ?? who.account_alias ?? aws?.account_id ?? aws?.account_alias;
   const out = [];
   for (const t of v.tokens) {
     if (aws && t.aws) {
-      if ((t.aws.partition ?? 'aws') !== partition) continue;
+      if ((t.aws.partition ?? 'aws') !== aws.partition) continue;
       if (account && t.aws.account_id !== account && t.aws.account_alias !== account) continue;
-      const acc = !!account, usr = !!(hint.user && t.aws.user === hint.user);
-      if (hint.user && t.aws.user && t.aws.user !== hint.user) continue;
+      const acc = !!account, usr = !!(user && t.aws.user === user);
+      if (user && t.aws.user && t.aws.user !== user) continue;
       out.push({ strength: acc && usr ? 'account_user' : acc ? 'account' : usr ? 'user' : 'site', token: pub(t) });
     } else if ((t.sites ?? []).some((s) => host === s || host.endsWith('.' + s))) {
       out.push({ strength: 'site', token: pub(t) });
@@ -55,11 +91,11 @@ function match(v, req) {
   const order = ['account_user', 'account', 'user', 'site'];
   out.sort((a, b) => order.indexOf(a.strength) - order.indexOf(b.strength));
   const top = out.filter((c) => c.strength === out[0]?.strength);
-  return { host, total: out.length, autofill: top.length === 1, autofill_token: top.length === 1 ? top[0].token.id : null, candidates: out };
+  return { host, page, who, total: out.length, autofill: top.length === 1, autofill_token: top.length === 1 ? top[0].token.id : null, candidates: out };
 }
 
 function handle(req) {
-  if (req.type === 'hello') return { host: 'factorcat-fake', version: '0', protocol: 1, vault: { state: 'present' } };
+  if (req.type === 'hello') return { host: 'factorcat-fake', version: '0', protocol: 2, vault: { state: 'present' }, import_formats: [] };
   if (FORCED) throw { code: FORCED, message: `forced ${FORCED}` };
   if (!existsSync(STORE) && req.type !== 'add') throw { code: 'vault_missing', message: 'no vault: run factorcat init' };
   const v = load();
