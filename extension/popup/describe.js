@@ -14,14 +14,10 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-const FORMAT_NAMES = {
-  factorcat: 'FactorCat backup', aegis: 'Aegis export', '2fas': '2FAS export', andotp: 'andOTP export',
-  authenticator: 'Authenticator Pro export', bitwarden: 'Bitwarden export', 'freeotp-plus': 'FreeOTP+ export',
-  proton: 'Proton Authenticator export', otpauth: 'List of otpauth:// links',
-};
-
-export function formatName(format) {
-  return FORMAT_NAMES[format] ?? (format ? `${format} file` : 'File');
+// What to call a file of `format`: the label the host gave for it
+// (`formats`: hello's import formats, [{name, label}]).
+export function formatName(format, formats = []) {
+  return formats.find((f) => f.name === format)?.label ?? (format ? `${format} file` : 'File');
 }
 
 // One line for a token read from a file or a QR code.
@@ -38,13 +34,13 @@ export function failureLine(f, what = 'Entry') {
 }
 
 // The summary of an import reply (dry run or not).
-export function importSummary(r) {
+export function importSummary(r, formats = []) {
   const parts = [];
   parts.push(r.dryRun ? `${plural(r.imported, 'new token')} to import` : `Imported ${plural(r.imported, 'token')}`);
   if (r.duplicates) parts.push(`${plural(r.duplicates, 'token')} already in FactorCat ${r.dryRun ? 'will be' : 'were'} skipped`);
   const bad = (r.failed?.length ?? 0) + (r.failedOmitted ?? 0);
   if (bad) parts.push(`${plural(bad, 'entry', 'entries')} cannot be read${r.dryRun ? ' and will be left out' : ' and were left out'}`);
-  return `${formatName(r.format)}: ${parts.join('; ')}.`;
+  return `${formatName(r.format, formats)}: ${parts.join('; ')}.`;
 }
 
 // The label of the confirm button after a dry run.

@@ -70,7 +70,7 @@ export const importScenarios = {
     await page.raw.setInputFiles('#import-file', file);
     const dry = await stateOf(page, '#import-panel', ['preview', 'error']);
     assert.equal(dry.state, 'preview', dry.text);
-    assert.match(dry.text, /List of otpauth:\/\/ links: 2 new tokens to import; 1 entry cannot be read/);
+    assert.match(dry.text, /List of otpauth links \(text\): 2 new tokens to import; 1 entry cannot be read/);
     assert.match(dry.text, /Importly — una@example\.com/);
     assert.match(dry.text, /Entry 3 \(Broken/);
     assert.equal(await page.evaluate(() => document.getElementById('import-confirm').textContent), 'Import 2 tokens, skip 1 bad entry');

@@ -167,9 +167,12 @@ test('the popup\'s words for an import and a scan', () => {
   assert.equal(describe.tooLargeToImport(700 * 1024), false);
   assert.equal(describe.tooLargeToImport(700 * 1024 + 1), true);
   const dry = { format: 'aegis', dryRun: true, imported: 1, duplicates: 1, failed: IMPORT_REPLY.failed, failedOmitted: 0 };
-  assert.equal(describe.importSummary(dry), 'Aegis export: 1 new token to import; 1 token already in FactorCat will be skipped; 1 entry cannot be read and will be left out.');
+  // Formats are called what the host calls them (hello's import_formats).
+  const formats = [{ name: 'aegis', label: 'Aegis export' }, { name: 'otpauth', label: 'List of otpauth links (text)' }];
+  assert.equal(describe.importSummary(dry, formats), 'Aegis export: 1 new token to import; 1 token already in FactorCat will be skipped; 1 entry cannot be read and will be left out.');
   assert.equal(describe.confirmLabel(dry), 'Import 1 token, skip 1 bad entry');
-  assert.equal(describe.importSummary({ format: 'otpauth', dryRun: false, imported: 2, duplicates: 0, failed: [] }), 'List of otpauth:// links: Imported 2 tokens.');
+  assert.equal(describe.importSummary({ format: 'otpauth', dryRun: false, imported: 2, duplicates: 0, failed: [] }, formats), 'List of otpauth links (text): Imported 2 tokens.');
+  assert.equal(describe.importSummary({ format: 'newfmt', dryRun: false, imported: 1, duplicates: 0, failed: [] }), 'newfmt file: Imported 1 token.');
   assert.equal(describe.tokenLine({ issuer: 'Bank', account: 'alice', kind: 'hotp', duplicate: true }), 'Bank — alice (HOTP): already in FactorCat');
   assert.equal(describe.failureLine({ position: 3, label: 'Yandex (me)', reason: 'not supported' }), 'Entry 3 (Yandex (me)): not supported');
   assert.equal(describe.scanSummary({ tokens: [{ duplicate: false }], duplicates: 0, added: 0 }), 'Found 1 new token.');

@@ -1,0 +1,182 @@
+// The token list view: tokens for the active tab first, then the rest; type
+// to search; click (or Enter) fills the page's code field, or copies the
+// code when the page has none; add by pasting a link; remove with a
+// confirmation.
+import { toast, copy, showProblem } from './common.js';
+
+const { send } = globalThis.FactorCat.ext;
+const { h, $ } = globalThis.FactorCat.dom;
+
+const state = { tabId: null, tokens: [], siteIds: [], field: false, query: '', confirming: null, fetchedAt: 0 };
+
+function awsWho(t) {
+  if (!t.aws) return t.account ?? '';
+  const who = [t.aws.user, t.aws.account_id ?? t.aws.account_alias].filter(Boolean).join(' @ ');
+  return who || t.account || '';
+}
+
+function spaced(code) {
+  if (!code) return '••••••';
+  return code.length === 6 ? `${code.slice(0, 3)} ${code.slice(3)}` : code;
+}
+
+function matchesQuery(t, q) {
+  if (!q) return true;
+  const hay = `${t.issuer} ${t.account} ${t.label} ${t.aws?.account_id ?? ''} ${t.aws?.account_alias ?? ''} ${t.aws?.user ?? ''} ${(t.sites ?? []).join(' ')}`.toLowerCase();
+  return q.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
+}
+
+function secondsLeft(t) {
+  return Math.max(0, Math.round(t.validUntil - (Date.now() / 1000)));
+}
+
+function row(t) {
+  const left = h('span', { class: 'left', title: 'seconds left' });
+  const li = h('li', {
+    class: 'token', tabindex: '0', role: 'option', 'data-id': t.id,
+    'aria-label': `${t.issuer} ${awsWho(t)} code ${t.code ?? ''}`,
+    onclick: (e) => { if (!e.target.closest('button')) use(t); },
+    onkeydown: (e) => onRowKey(e, t),
+  },
+  h('div', { class: 'who' }, h('div', { class: 'issuer' }, t.issuer || t.label), h('div', { class: 'account' }, awsWho(t))),
+  h('span', { class: 'code' }, spaced(t.code)),
+  left,
+  h('button', { type: 'button', class: 'remove', title: `Remove ${t.issuer}`, 'aria-label': `Remove ${t.issuer} ${awsWho(t)}`, onclick: () => askRemove(t) }, '×'));
+  li.updateLeft = () => {
+    const s = secondsLeft(t);
+    left.textContent = t.code ? `${s}s` : '';
+    left.classList.toggle('low', s <= 5);
+  };
+  li.updateLeft();
+  return li;
+}
+
+function confirmRow(t) {
+  return h('li', { class: 'confirm', role: 'alertdialog', 'aria-label': 'Confirm removal' },
+    h('span', {}, `Remove ${t.issuer} ${awsWho(t)}? Its secret is deleted from the vault.`),
+    h('button', { type: 'button', class: 'danger', onclick: () => doRemove(t) }, 'Remove'),
+    h('button', { type: 'button', onclick: () => { state.confirming = null; render(); } }, 'Cancel'));
+}
+
+function render() {
+  const q = state.query;
+  const site = new Set(state.siteIds);
+  const shown = state.tokens.filter((t) => matchesQuery(t, q));
+  const onSite = state.siteIds.map((id) => shown.find((t) => t.id === id)).filter(Boolean);
+  const rest = shown.filter((t) => !site.has(t.id));
+  const build = (t) => (state.confirming === t.id ? [row(t), confirmRow(t)] : [row(t)]);
+  $('#site-list').replaceChildren(...onSite.flatMap(build));
+  $('#site-section').hidden = onSite.length === 0;
+  $('#all-list').replaceChildren(...rest.flatMap(build));
+  $('#all-title').textContent = onSite.length ? 'Other tokens' : 'All tokens';
+  const empty = $('#empty');
+  empty.hidden = shown.length > 0 || !$('#problem').hidden;
+  empty.textContent = state.tokens.length ? `No token matches “${q}”.` : 'No tokens yet. Add one below.';
+  const confirmButton = document.querySelector('.confirm button.danger');
+  if (confirmButton) confirmButton.focus();
+}
+
+function rows() {
+  return Array.from(document.querySelectorAll('li.token'));
+}
+
+function onRowKey(e, t) {
+  const all = rows();
+  const i = all.indexOf(e.currentTarget);
+  if (e.key === 'ArrowDown') { e.preventDefault(); all[i + 1]?.focus(); }
+  else if (e.key === 'ArrowUp') { e.preventDefault(); (all[i - 1] ?? $('#search')).focus(); }
+  else if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); use(t); }
+  else if (e.key === 'Delete') { e.preventDefault(); askRemove(t); }
+}
+
+async function use(t) {
+  if (state.tabId != null && state.field) {
+    const r = await send('fill-tab', { tabId: state.tabId, token: t.id });
+    if (r.ok && r.filled) { toast(`Filled ${t.issuer}`); setTimeout(() => window.close(), 400); return; }
+    if (!r.ok) { showProblem(r.error); return; }
+  }
+  if (t.code) {
+    await copy(t.code, `Copied ${t.issuer} code`);
+    return;
+  }
+  const r = await send('code', { token: t.id });
+  if (r.ok) await copy(r.code, `Copied ${t.issuer} code`);
+  else showProblem(r.error);
+}
+
+function askRemove(t) {
+  state.confirming = t.id;
+  render();
+}
+
+async function doRemove(t) {
+  const r = await send('remove', { token: t.id });
+  state.confirming = null;
+  if (!r.ok) { showProblem(r.error); return; }
+  state.tokens = state.tokens.filter((x) => x.id !== t.id);
+  toast(`Removed ${t.issuer}`);
+  render();
+}
+
+// Fetches the tokens with their codes again; false when the host said no
+// (the problem is shown).
+export async function refresh() {
+  const r = await send('list');
+  state.fetchedAt = Date.now();
+  if (!r.ok) {
+    showProblem(r.error);
+    state.tokens = [];
+    render();
+    return false;
+  }
+  $('#problem').hidden = true;
+  state.tokens = r.tokens;
+  render();
+  return true;
+}
+
+async function addPasted(e) {
+  e.preventDefault();
+  const uri = $('#add-uri').value.trim();
+  const r = await send('add', { uri });
+  if (!r.ok) { showProblem(r.error); return; }
+  $('#add-uri').value = '';
+  $('#add').open = false;
+  toast(`Added ${r.token.issuer} ${r.token.account}`);
+  await refresh();
+}
+
+// Wires the view and loads it for the tab `tabId` (null: no tab, as in the
+// import view). Resolves to whether the tokens could be listed.
+export async function startTokens(tabId) {
+  state.tabId = tabId;
+  $('#search').addEventListener('input', (e) => { state.query = e.target.value.trim(); render(); });
+  $('#search').addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') { e.preventDefault(); rows()[0]?.focus(); }
+    else if (e.key === 'Enter') { e.preventDefault(); const first = rows()[0]; if (first) first.click(); }
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === '/' && document.activeElement !== $('#search') && !(document.activeElement instanceof HTMLInputElement)) {
+      e.preventDefault(); $('#search').focus();
+    }
+  });
+  $('#add-form').addEventListener('submit', addPasted);
+
+  const [ok, info] = await Promise.all([
+    refresh(),
+    tabId != null ? send('tab-info', { tabId }) : Promise.resolve(null),
+  ]);
+  if (info?.ok) {
+    state.siteIds = info.matches;
+    state.field = info.field;
+    render();
+  }
+
+  // Countdown; fetch fresh codes when any shown code expires.
+  setInterval(() => {
+    for (const li of rows()) li.updateLeft?.();
+    const expired = state.tokens.some((t) => t.code && t.validUntil * 1000 <= Date.now());
+    if (expired && Date.now() - state.fetchedAt > 1000) refresh();
+  }, 1000);
+  return ok;
+}
