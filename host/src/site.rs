@@ -240,7 +240,8 @@ impl PageFacts {
 
     /// Who is signing in on this page: the hint, completed by what the same
     /// tab showed at an earlier step when both pages are AWS sign-in pages
-    /// of one partition and the two do not name different accounts (the
+    /// of one partition and one service (the console sign-in, or IAM
+    /// Identity Center) and the two do not name different accounts (the
     /// earlier page's address counts as what it showed). A page's own
     /// fields win over the earlier ones.
     pub fn who(&self, hint: &Hint, earlier: Option<&Earlier>) -> Who {
@@ -254,7 +255,10 @@ impl PageFacts {
         let Ok(then) = PageFacts::read(&earlier.url) else {
             return who;
         };
-        let Some(there) = then.aws_signin().filter(|t| t.partition == here.partition) else {
+        let Some(there) = then
+            .aws_signin()
+            .filter(|t| (t.partition, t.service) == (here.partition, here.service))
+        else {
             return who;
         };
         let mut before = earlier.hint.read();

@@ -259,13 +259,6 @@ pub fn read_account(text: &str) -> Option<AccountRef> {
     reads_as_alias(&alias).then_some(AccountRef::Alias(alias))
 }
 
-/// The single label in front of `base` in `host`, if `host` is exactly
-/// `<label>.<base>`.
-fn label_before<'h>(host: &'h str, base: &str) -> Option<&'h str> {
-    let rest = host.strip_suffix(base)?.strip_suffix('.')?;
-    (!rest.is_empty() && !rest.contains('.')).then_some(rest)
-}
-
 /// The table entry `host` belongs to, with the labels in front of its base
 /// (empty for the base itself).
 pub fn aws_host(host: &str) -> Option<(&'static AwsHost, &str)> {
@@ -276,8 +269,8 @@ pub fn aws_host(host: &str) -> Option<(&'static AwsHost, &str)> {
             host.strip_suffix(h.base)?.strip_suffix('.')?
         };
         let fits = match h.below {
-            Below::BaseAndOneLabel => labels.is_empty() || label_before(host, h.base).is_some(),
-            Below::OneLabel => label_before(host, h.base).is_some(),
+            Below::BaseAndOneLabel => !labels.contains('.'),
+            Below::OneLabel => !labels.is_empty() && !labels.contains('.'),
             Below::BaseAndAll => true,
         };
         fits.then_some((h, labels))

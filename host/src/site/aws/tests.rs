@@ -255,6 +255,11 @@ fn the_earlier_step_never_crosses_partitions_accounts_or_services() {
         "https://example-corp.signin.aws.amazon.com/console",
         Hint::default(),
     );
+    // Another service: IAM users' sign-in is not Identity Center's.
+    alone(
+        "https://us-east-1.signin.aws/platform/d-1234567890/login",
+        Hint::default(),
+    );
     // Pages where no AWS MFA code is typed at sign-in.
     alone(
         "https://us-east-1.console.aws.amazon.com/iam/home",
