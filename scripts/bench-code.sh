@@ -6,19 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tokens=${1:-1000}
+. scripts/lib.sh
 cargo build --release --locked -p factorcat --bin factorcat --example fill_vault
+release=$(cargo_target_dir)/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export HOME="$work" FACTORCAT_HOME="$work/vault" XDG_RUNTIME_DIR="$work/run"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-dbus-run-session -- bash -c '
-  printf bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  target/release/examples/fill_vault "$1"
-  bin=target/release/factorcat
+FACTORCAT_HOME="$work/vault" RELEASE="$release" private_keyring_session "$work" bash -c '
+  "$RELEASE/examples/fill_vault" "$1"
+  bin=$RELEASE/factorcat
   [ "$($bin code bench@example.com --time 59)" = "$(oathtool --totp -d 6 -N @59 3132333435363738393031323334353637383930)" ] \
     || { echo "codes differ" >&2; exit 1; }
   hyperfine -N --warmup 20 --runs 300 \
     "oathtool --totp -d 6 3132333435363738393031323334353637383930" \
     "$bin code bench@example.com" \
     "env FACTORCAT_NO_KEY_CACHE=1 $bin code bench@example.com"
-' bash "$tokens" 2> >(grep -v "Failed to set fd limit" >&2)
+' bash "$tokens"

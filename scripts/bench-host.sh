@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tokens=${1:-1000}
+. scripts/lib.sh
 cargo build --release --locked -p factorcat --bin factorcat --example fill_vault
+release=$(cargo_target_dir)/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$work/frames" <<'PY'
@@ -21,15 +23,13 @@ with open(sys.argv[1], "wb") as out:
 PY
 # The development build's id, from the host's list of allowed extensions.
 id=$(awk '$1 == "chromium" && $3 == "development" { print $2 }' host/src/data/extension-ids.txt)
-export HOME="$work" FACTORCAT_HOME="$work/vault" XDG_RUNTIME_DIR="$work/run" FRAMES="$work/frames" ORIGIN="chrome-extension://$id/"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-dbus-run-session -- bash -c '
-  printf bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  target/release/examples/fill_vault "$1"
-  bin=target/release/factorcat
+FACTORCAT_HOME="$work/vault" FRAMES="$work/frames" ORIGIN="chrome-extension://$id/" RELEASE="$release" \
+  private_keyring_session "$work" bash -c '
+  "$RELEASE/examples/fill_vault" "$1"
+  bin=$RELEASE/factorcat
   replies=$($bin "$ORIGIN" <"$FRAMES" | tail -c +5 | tr -d "\0" | grep -c "\"ok\":true" || true)
   [ "$replies" -ge 1 ] || { echo "the host did not answer" >&2; exit 1; }
   hyperfine --warmup 20 --runs 300 \
     "oathtool --totp -d 6 3132333435363738393031323334353637383930" \
     "$bin $ORIGIN <$FRAMES >/dev/null"
-' bash "$tokens" 2> >(grep -v "Failed to set fd limit" >&2)
+' bash "$tokens"

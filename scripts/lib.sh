@@ -19,3 +19,49 @@ apt_install_missing() {
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }
+
+# Prints the directory cargo builds into: CARGO_TARGET_DIR, a cargo
+# config's build.target-dir, or ./target — as cargo itself reports it.
+cargo_target_dir() {
+  local json dir
+  json=$(cargo metadata --format-version 1 --no-deps --locked) || return 1
+  dir=$(printf '%s' "$json" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  if [ -z "$dir" ]; then
+    echo "error: cargo metadata did not name a target directory" >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}
+
+# Checks that $1 is a host binary that can be started; says what is wrong
+# with it otherwise (missing, or not executable).
+require_binary() {
+  if [ ! -e "$1" ]; then
+    echo "error: $1 does not exist (cargo build did not put the host there)" >&2
+    return 1
+  fi
+  if [ ! -x "$1" ] || [ -d "$1" ]; then
+    echo "error: $1 is not an executable file" >&2
+    return 1
+  fi
+}
+
+# Runs "$@" with HOME=$1 (made private, with $1/run as XDG_RUNTIME_DIR) in a
+# private D-Bus session with an unlocked gnome-keyring as its Secret
+# Service, so the person's own session and keyring are never touched.
+# Variables set in front of the call reach "$@". Usage:
+#   private_keyring_session DIR COMMAND [ARGS…]
+private_keyring_session() {
+  local home=$1
+  shift
+  mkdir -p "$home/run" && chmod 700 "$home/run"
+  HOME="$home" XDG_RUNTIME_DIR="$home/run" \
+    dbus-run-session --dbus-daemon="$FACTORCAT_SCRIPTS/quiet-dbus-daemon" -- bash -c '
+      # A non-empty password makes the daemon create and unlock a login
+      # keyring without a prompt.
+      printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      exec "$@"
+    ' bash "$@"
+}
+
+FACTORCAT_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

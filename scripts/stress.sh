@@ -83,11 +83,8 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HO
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 export FACTORCAT_TEST_HOME_ROOT="$test_home"
-mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
-HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test_home/run" \
-  dbus-run-session -- bash -c '
+XDG_DATA_HOME="$test_home/.local/share" private_keyring_session "$test_home" bash -c '
     set -euo pipefail
-    printf "factorcat-stress" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     for filter in "$@"; do
       echo "== $filter" >&2
       started=$SECONDS
@@ -95,4 +92,4 @@ HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test
         --nocapture --test-threads=1
       echo "== $filter took $((SECONDS - started)) s" >&2
     done
-  ' bash "${runs[@]}" 2> >(grep -v "Failed to set fd limit" >&2)
+  ' bash "${runs[@]}"

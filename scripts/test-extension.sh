@@ -51,13 +51,9 @@ echo "== build the host" >&2
 cargo build -p factorcat --locked --quiet
 # Wherever cargo puts its output (CARGO_TARGET_DIR, build.target-dir in a
 # cargo config), not only ./target.
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')
+target_dir=$(cargo_target_dir)
 export FACTORCAT_BIN="$target_dir/debug/factorcat"
-if [ ! -x "$FACTORCAT_BIN" ]; then
-  echo "error: $FACTORCAT_BIN does not exist or is not executable although cargo build succeeded" >&2
-  exit 1
-fi
+require_binary "$FACTORCAT_BIN"
 # The end-to-end tests drive the real host; if the built binary does not
 # answer a native-messaging `hello`, that is a failure, not a reason to test
 # against something else.
@@ -75,9 +71,5 @@ echo "== extension end-to-end tests: $browsers" >&2
 # outside one), and never touches the person's own.
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
-mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
-HOME="$test_home" XDG_RUNTIME_DIR="$test_home/run" \
-  dbus-run-session -- bash -c '
-    printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec node --test --test-concurrency=1 --test-timeout=180000 "$@"
-  ' bash "${files[@]}"
+private_keyring_session "$test_home" \
+  node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

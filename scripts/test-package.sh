@@ -86,18 +86,15 @@ echo "$manifests" | sed 's/^/  manifest: /' >&2
 echo "== doctor --system, then a real Chromium and Firefox reach the packaged host" >&2
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home" "$dirs_before"; purge_if_installed' EXIT
-mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
-HOME="$test_home" XDG_RUNTIME_DIR="$test_home/run" FACTORCAT_HOME="$test_home/vault" FC="$fc" \
-  dbus-run-session -- bash -c '
+FACTORCAT_HOME="$test_home/vault" FC="$fc" private_keyring_session "$test_home" bash -c '
     set -e
-    printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     "$FC" init >/dev/null
     # Every browser found here and every place holding a manifest; then the
     # three the package serves by name (Chrome need not be installed).
     "$FC" doctor --system
     "$FC" doctor --system --browser chromium --browser chrome --browser firefox >/dev/null
     FACTORCAT_BIN="$FC" exec node --test --test-timeout=180000 tests/e2e/packaged.test.js
-  ' 2> >(grep -v "Failed to set fd limit" >&2)
+  '
 
 echo "== remove, then purge: nothing the package installed is left" >&2
 leftovers() {

@@ -33,14 +33,8 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HO
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 export FACTORCAT_TEST_HOME_ROOT="$test_home"
-mkdir -p "$test_home/run" && chmod 700 "$test_home/run"
-HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_RUNTIME_DIR="$test_home/run" \
-  dbus-run-session -- bash -c '
-    # A non-empty password makes the daemon create and unlock a login keyring
-    # without a prompt.
-    printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec cargo test --workspace --locked "$@"
-  ' bash "$@" 2> >(grep -v "Failed to set fd limit" >&2)
+XDG_DATA_HOME="$test_home/.local/share" private_keyring_session "$test_home" \
+  cargo test --workspace --locked "$@"
 
 echo "== browser extension: unit tests, then end to end in Chromium and Firefox ESR" >&2
 scripts/test-extension.sh

@@ -59,3 +59,6 @@ mod load;
 
 // Every committed fuzz corpus and regression input, replayed.
 mod fuzz_corpus;
+
+// The test scripts' shell functions: where cargo builds, a private session.
+mod scripts;

@@ -38,7 +38,9 @@ function chromiumIdFromKey(key) {
 
 export function hostBinary() {
   const bin = process.env.FACTORCAT_BIN ?? join(ROOT, 'target', 'debug', 'factorcat');
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p factorcat first`);
+  if (!existsSync(bin)) {
+    throw new Error(`${bin} does not exist: run cargo build -p factorcat, and set FACTORCAT_BIN to the binary when cargo builds elsewhere (CARGO_TARGET_DIR)`);
+  }
   return bin;
 }
 
