@@ -45,8 +45,8 @@ case "$suite" in
 esac
 
 . scripts/lib.sh
-apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus pkg-config:pkg-config \
-  secret-tool:libsecret-tools keyctl:keyutils libdbus-1-dev
+apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus cc:gcc \
+  secret-tool:libsecret-tools keyctl:keyutils
 
 export FACTORCAT_STRESS_SECONDS="${FACTORCAT_STRESS_SECONDS:-300}"
 export FACTORCAT_STRESS_WRITERS="${FACTORCAT_STRESS_WRITERS:-3}"

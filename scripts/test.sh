@@ -9,9 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/lib.sh
+# The keyring crate builds its own libdbus (its `vendored` feature): a C
+# compiler is all the build needs. capsh lets a test run dbus-daemon the way
+# a container's root runs it.
 apt_install_missing gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus oathtool:oathtool \
-  secret-tool:libsecret-tools keyctl:keyutils pkg-config:pkg-config cc:gcc \
-  libdbus-1-dev
+  secret-tool:libsecret-tools keyctl:keyutils cc:gcc capsh:libcap2-bin
 
 # The Rust toolchain is not an apt package here (Debian's is older than the
 # crate's rust-version): it must be on PATH already.

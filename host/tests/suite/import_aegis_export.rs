@@ -478,6 +478,78 @@ fn factorcat(home: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// What `docs/import.md` and `docs/backup.md` both say: a FactorCat backup
+/// keeps its token ids when imported (into a new vault here), other
+/// formats (Aegis) give every token a new one.
+#[test]
+fn import_keeps_the_ids_of_a_factorcat_backup_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, other) = (dir.path().join("vault"), dir.path().join("other"));
+    let ok = |home: &std::path::Path, args: &[&str]| {
+        let out = factorcat(home, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let ids = |home: &std::path::Path| {
+        let listed: Value = serde_json::from_slice(&ok(home, &["list", "--json"]).stdout).unwrap();
+        let mut ids: Vec<String> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    ok(&home, &["init", "--passphrase", "--no-keyring"]);
+    ok(
+        &home,
+        &["add", "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"],
+    );
+    ok(&home, &["add", "otpauth://totp/Bank:bob?secret=JBSWY3DPEHPK3PXPJBSWY3DP"]);
+    let backup = dir.path().join("backup.json");
+    let aegis = dir.path().join("aegis.json");
+    ok(&home, &["export", "-o", backup.to_str().unwrap()]);
+    ok(
+        &home,
+        &["export", "--format", "aegis", "-o", aegis.to_str().unwrap()],
+    );
+    let originals = ids(&home);
+
+    ok(&other, &["init", "--passphrase", "--no-keyring"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .args(["import", aegis.to_str().unwrap()])
+        .env("FACTORCAT_HOME", &other)
+        .env("FACTORCAT_PASSPHRASE", "vault pass")
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env("FACTORCAT_IMPORT_PASSWORD", "export pass")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let from_aegis = ids(&other);
+    assert_eq!(from_aegis.len(), 2);
+    assert!(from_aegis.iter().all(|id| !originals.contains(id)));
+
+    let fresh = dir.path().join("fresh");
+    ok(&fresh, &["init", "--passphrase", "--no-keyring"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .args(["import", backup.to_str().unwrap()])
+        .env("FACTORCAT_HOME", &fresh)
+        .env("FACTORCAT_PASSPHRASE", "vault pass")
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .env("FACTORCAT_IMPORT_PASSWORD", "export pass")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&fresh), originals, "a FactorCat backup keeps its ids");
+}
+
 #[test]
 fn export_command_writes_private_files_and_refuses_what_it_must() {
     let dir = tempfile::tempdir().unwrap();

@@ -62,3 +62,6 @@ mod fuzz_corpus;
 
 // The test scripts' shell functions: where cargo builds, a private session.
 mod scripts;
+
+// What the documents claim, against the code and each other.
+mod docs;
