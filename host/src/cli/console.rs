@@ -80,12 +80,13 @@ pub(super) fn new_passphrase(
 }
 
 /// How the CLI unlocks the vault: the environment's passphrase, else an
-/// interactive prompt when standard input is a terminal.
+/// interactive prompt when standard input is a terminal. The vault words
+/// the prompt, colon included.
 pub(super) fn unlock() -> Unlock {
     let mut unlock = Unlock::from_env();
     if unlock.passphrase.is_none() && io::stdin().is_terminal() {
         unlock.prompt = Some(Box::new(|prompt: &str| {
-            rpassword::prompt_password(format!("{prompt}: "))
+            rpassword::prompt_password(prompt)
                 .ok()
                 .map(Zeroizing::new)
         }));

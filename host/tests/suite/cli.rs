@@ -4,7 +4,7 @@
 //! keyring; `keyring_vault_works_end_to_end` uses the real Secret Service
 //! that the test script starts.
 
-use crate::support::piped;
+use crate::support::{piped, tty};
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -403,6 +403,24 @@ fn missing_vault_and_wrong_passphrase() {
         .env("FACTORCAT_NO_KEY_CACHE", "1");
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
+
+/// In a terminal, a passphrase-only vault asks for its passphrase once,
+/// with one colon (it used to end in `: : `).
+#[test]
+fn the_passphrase_prompt_ends_in_one_colon() {
+    let home = Home::with_passphrase();
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
+    home.ok(&["add", "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP"]);
+    let mut cmd = home.command(&["code", "octocat"]);
+    cmd.env_remove("FACTORCAT_PASSPHRASE")
+        .env("FACTORCAT_NO_KEY_CACHE", "1");
+    let screen = tty::run_in_terminal(&cmd, "correct horse battery staple\n");
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    let vault = home.vault_dir().join("vault").join("factorcat.vault");
+    let prompt = format!("Passphrase for the FactorCat vault {}: \n", vault.display());
+    assert_eq!(screen.text.matches(&prompt).count(), 1, "{}", screen.text);
+    assert!(!screen.text.contains(": :"), "{}", screen.text);
 }
 
 #[test]

@@ -6,3 +6,4 @@ pub mod piped;
 pub mod procs;
 pub mod secrets;
 pub mod strategies;
+pub mod tty;
