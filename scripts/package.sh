@@ -6,7 +6,8 @@
 #   factorcat-VERSION-firefox.xpi    the extension for addons.mozilla.org
 #   factorcat_VERSION-1_ARCH.deb     the host for Debian and Ubuntu: /usr/bin/factorcat,
 #                                    registered machine-wide with Chromium, Chrome
-#                                    and Firefox when installed
+#                                    and Firefox when installed; its manual pages
+#                                    and bash and fish completions
 #
 # VERSION is the host crate's (host/Cargo.toml), FactorCat's one version
 # number; the extension's manifest must carry the same (checked here and by
@@ -71,6 +72,20 @@ if [ "$what" != extension ]; then
   fi
   echo "== Debian package $version" >&2
   cargo build --release --locked --quiet -p factorcat
+  # The manual pages and the bash and fish completion files, made by the
+  # binary being packaged, beside it: cargo-deb takes files under
+  # target/release/ from wherever cargo builds (CARGO_TARGET_DIR, a cargo
+  # config). Run by name from PATH, the binary writes completion code that
+  # calls `factorcat` by name, i.e. the installed /usr/bin/factorcat.
+  release=$(cargo_target_dir)/release
+  rm -rf "$release/deb-share"
+  mkdir -p "$release/deb-share/man" "$release/deb-share/completions"
+  PATH="$release:$PATH" factorcat man --dir "$release/deb-share/man"
+  # Compressed as Debian policy asks (cargo-deb leaves built files alone);
+  # -n keeps the archive the same from run to run.
+  gzip -9 -n "$release"/deb-share/man/*.1
+  PATH="$release:$PATH" factorcat completions bash -o "$release/deb-share/completions/factorcat"
+  PATH="$release:$PATH" factorcat completions fish -o "$release/deb-share/completions/factorcat.fish"
   # cargo-deb finds the release binary wherever cargo put it
   # (CARGO_TARGET_DIR, a cargo config), and names the .deb after the crate
   # version and the machine's architecture.

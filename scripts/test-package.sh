@@ -75,6 +75,16 @@ apt_quiet install --no-install-recommends "$(realpath "$deb")"
 # cargo install) is not what is tested here.
 fc=/usr/bin/factorcat
 [ -x "$fc" ] || { echo "error: $fc is missing after installing the package" >&2; exit 1; }
+# The manual pages (the exit codes among them) and the completion files.
+man_page=/usr/share/man/man1/factorcat.1.gz
+zcat "$man_page" | grep -qx '.SH "EXIT STATUS"' ||
+  { echo "error: $man_page is missing or has no EXIT STATUS section" >&2; exit 1; }
+for f in /usr/share/man/man1/factorcat-code.1.gz /usr/share/bash-completion/completions/factorcat \
+  /usr/share/fish/vendor_completions.d/factorcat.fish; do
+  [ -s "$f" ] || { echo "error: the package did not install $f" >&2; exit 1; }
+done
+grep -q 'COMPLETE="bash"' /usr/share/bash-completion/completions/factorcat ||
+  { echo "error: the bash completion file does not ask factorcat for candidates" >&2; exit 1; }
 # FactorCat's manifests now on the machine, as `factorcat uninstall` sees
 # them, and the directories the package made for them.
 manifests=$("$fc" uninstall --system --browser chromium --browser chrome --browser firefox --dry-run |

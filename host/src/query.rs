@@ -140,6 +140,28 @@ fn contains_text(text: &str, lower: &str) -> bool {
     }
 }
 
+/// Short queries that each pick one token, for completing what a person
+/// types (`factorcat code <Tab>`): per token, its account and its issuer
+/// where that alone resolves to it, and its short id always. Pairs of the
+/// token's index and the query, in token order; names only, never anything
+/// secret.
+pub fn short_queries<T: Identity>(tokens: &[T]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        for name in [token.account(), token.issuer()] {
+            let name = name.trim();
+            if !name.is_empty()
+                && resolve(tokens, name) == Ok(index)
+                && !out.iter().any(|(_, q): &(usize, String)| q == name)
+            {
+                out.push((index, name.to_string()));
+            }
+        }
+        out.push((index, short_id(&token.id())));
+    }
+    out
+}
+
 /// An AWS virtual MFA device serial, `arn:<partition>:iam::<account>:mfa/<path/name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaSerial {
@@ -286,6 +308,24 @@ mod tests {
             resolve(&tokens(), "  "),
             Err(QueryError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn short_queries_each_pick_their_token() {
+        let t = tokens();
+        let queries = short_queries(&t);
+        for (index, query) in &queries {
+            assert_eq!(resolve(&t, query), Ok(*index), "{query}");
+        }
+        let names: Vec<&str> = queries.iter().map(|(_, q)| q.as_str()).collect();
+        // Unique names are offered; a shared issuer is not.
+        assert!(names.contains(&"octocat") && names.contains(&"GitHub"));
+        assert!(names.contains(&"prod-admin") && names.contains(&"staging-admin"));
+        assert!(!names.contains(&"Amazon Web Services"));
+        // Every token can be reached by its short id.
+        for token in &t {
+            assert!(names.contains(&short_id(&token.id).as_str()));
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! standard output.
 
 use clap::Args;
+use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::query;
 use factorcat::token::{Identity, Kind, now_unix};
@@ -14,7 +15,7 @@ use super::{CliError, CliResult};
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["query", "aws_mfa_serial"])))]
 pub struct CodeArgs {
-    /// Token id, id prefix, account, issuer, or part of "issuer account".
+    #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: Option<String>,
     /// Pick the token for an AWS MFA serial, arn:aws:iam::<account>:mfa/<name>.
     #[arg(long, value_name = "ARN", conflicts_with = "query")]

@@ -86,9 +86,7 @@ pub(super) fn unlock() -> Unlock {
     let mut unlock = Unlock::from_env();
     if unlock.passphrase.is_none() && io::stdin().is_terminal() {
         unlock.prompt = Some(Box::new(|prompt: &str| {
-            rpassword::prompt_password(prompt)
-                .ok()
-                .map(Zeroizing::new)
+            rpassword::prompt_password(prompt).ok().map(Zeroizing::new)
         }));
     }
     unlock

@@ -2,6 +2,7 @@
 //! or pin.
 
 use clap::Args;
+use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::query::{self, short_id};
 use factorcat::token::{AwsPatch, ListPatch, TokenPatch};
@@ -14,7 +15,7 @@ use super::fields::AwsArgs;
 /// `factorcat edit`.
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// Which token.
+    #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: String,
     /// New issuer.
     #[arg(long)]

@@ -35,7 +35,7 @@ pub struct AwsArgs {
     /// IAM user name, root e-mail or MFA device name.
     #[arg(long, value_name = "NAME")]
     pub aws_user: Option<String>,
-    /// AWS partition [default: aws].
+    /// AWS partition (when not given: aws for a new AWS context; an edit keeps the token's).
     #[arg(long, value_enum)]
     pub aws_partition: Option<PartitionArg>,
 }

@@ -24,8 +24,8 @@ use super::{CliError, CliResult};
 pub struct ImportArgs {
     /// The export file (its format is recognised from its content).
     pub file: PathBuf,
-    /// The export's format: auto, otpauth, aegis, 2fas, andotp, authenticator, bitwarden, freeotp-plus or proton.
-    #[arg(long, value_name = "NAME", default_value = "auto")]
+    /// The export's format (auto: recognised from the content).
+    #[arg(long, value_name = "NAME", default_value = "auto", ignore_case = true, value_parser = format_names())]
     pub format: String,
     /// Read the backup's password from the first line of this file (else
     /// FACTORCAT_IMPORT_PASSWORD, else asked when needed).
@@ -37,6 +37,18 @@ pub struct ImportArgs {
     /// Import the readable entries even when some cannot be read.
     #[arg(long)]
     pub skip_bad: bool,
+}
+
+/// The names `--format` accepts: auto and every format the importers read,
+/// from their one list.
+fn format_names() -> clap::builder::PossibleValuesParser {
+    let mut names = vec![clap::builder::PossibleValue::new("auto")];
+    names.extend(
+        Format::ALL
+            .iter()
+            .map(|f| clap::builder::PossibleValue::new(f.name())),
+    );
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 /// Environment variable with the export's password, for scripts.

@@ -18,12 +18,14 @@ mod import;
 mod init;
 mod install;
 mod list;
+mod manual;
 mod r#match;
 mod output;
 mod passphrase;
 mod remove;
 mod show;
 mod uninstall;
+mod which;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -46,10 +48,7 @@ use factorcat::vault::VaultError;
 /// keyed from the OS keyring.
 #[derive(Debug, Parser)]
 #[command(name = "factorcat", version, about, long_about = None)]
-#[command(
-    after_help = "The vault lives in $FACTORCAT_HOME (a directory) or the platform's data directory.\n\
-FACTORCAT_PASSPHRASE unlocks the passphrase slot when the keyring cannot.\nExit codes are listed in the README."
-)]
+#[command(after_help = manual::SHORT_AFTER_HELP, after_long_help = manual::long_after_help())]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -80,8 +79,10 @@ enum Command {
     Remove(remove::RemoveArgs),
     /// Add, change or remove the vault's passphrase slot.
     Passphrase(passphrase::PassphraseArgs),
-    /// Print a shell completion script.
+    /// Print the shell code that completes factorcat command lines, token names included.
     Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff: `factorcat man | man -l -`), or write every page into a directory.
+    Man(manual::ManArgs),
     /// Register factorcat as the native-messaging host of the browsers found (or named).
     Install(install::InstallArgs),
     /// Remove FactorCat's native-messaging manifests (nothing else is touched).
@@ -173,6 +174,41 @@ pub mod exit {
             | C::ReplyTooLarge => FAILURE,
         }
     }
+
+    /// Every exit code with what it means, as `--help`, the manual page and
+    /// the README list them.
+    pub const MEANINGS: &[(u8, &str)] = &[
+        (OK, "success"),
+        (
+            FAILURE,
+            "any other failure (I/O, …); `doctor` found a problem",
+        ),
+        (
+            USAGE,
+            "the command line was wrong (also an unknown browser name or extension id), or a confirmation/duplicate refused the change",
+        ),
+        (
+            NOT_FOUND,
+            "no token matches the query (`match`: no token belongs to the page)",
+        ),
+        (
+            AMBIGUOUS,
+            "several tokens match the query (candidates on stderr)",
+        ),
+        (
+            LOCKED,
+            "the vault key could not be obtained: keyring locked or unreachable, wrong or missing passphrase",
+        ),
+        (NO_VAULT, "there is no vault yet"),
+        (
+            VAULT_DAMAGED,
+            "the vault file is damaged or of an unsupported version (it is never overwritten)",
+        ),
+        (
+            INVALID_TOKEN,
+            "an invalid token was given (URI, secret or parameters)",
+        ),
+    ];
 }
 
 /// Everything a command can fail with. Domain errors keep their own
@@ -327,6 +363,9 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 
 /// Runs the CLI with these arguments (the first is the program name).
 pub fn run(args: Vec<OsString>) -> ExitCode {
+    if completions::answer_shell(&args) {
+        return ExitCode::from(exit::OK);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -364,6 +403,7 @@ fn dispatch(command: Command) -> CliResult {
         Command::Remove(a) => remove::run(a),
         Command::Passphrase(a) => passphrase::run(a),
         Command::Completions(a) => completions::run(a),
+        Command::Man(a) => manual::run(a),
         Command::Install(a) => install::run(a),
         Command::Uninstall(a) => uninstall::run(a),
         Command::Doctor(a) => doctor::run(a),
@@ -442,6 +482,64 @@ mod tests {
         ));
         assert_eq!(missing.exit_code(), exit::LOCKED);
         assert!(missing.to_string().contains("--password-file"));
+    }
+
+    /// The long help of `factorcat SUBCOMMAND` (or of `factorcat` itself).
+    fn long_help(subcommand: Option<&str>) -> String {
+        let mut cmd = Cli::command();
+        cmd.build();
+        match subcommand {
+            Some(name) => cmd
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string(),
+            None => cmd.render_long_help().to_string(),
+        }
+    }
+
+    /// The help texts a new user found wanting: every import format named,
+    /// no default partition for an edit, queries explained, exit codes in
+    /// the help rather than in a README that `cargo install` does not ship.
+    #[test]
+    fn help_says_what_the_commands_accept() {
+        let import = long_help(Some("import"));
+        for format in factorcat::import::Format::ALL {
+            assert!(import.contains(format.name()), "{format:?}: {import}");
+        }
+        assert!(
+            import.contains("possible values: auto, factorcat,"),
+            "{import}"
+        );
+
+        let edit = long_help(Some("edit"));
+        assert!(!edit.contains("[default: aws]"), "{edit}");
+        assert!(edit.contains("an edit keeps the token's"), "{edit}");
+
+        for command in ["code", "show", "edit", "remove"] {
+            let help = long_help(Some(command));
+            let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(which::QUERY_HELP), "{command}: {help}");
+            assert!(!help.contains("Which token.\n"), "{command}: {help}");
+        }
+
+        let top = long_help(None);
+        assert!(!top.contains("README"), "{top}");
+        assert!(top.contains("Exit codes:"), "{top}");
+        for (code, meaning) in exit::MEANINGS {
+            let first_words: String = meaning
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                top.contains(&format!("  {code}\n      {first_words}")),
+                "{code}: {top}"
+            );
+        }
+        for (name, _) in manual::ENVIRONMENT {
+            assert!(top.contains(&format!("  {name}\n")), "{name}: {top}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::io::{self, BufRead, IsTerminal};
 
 use clap::Args;
+use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::query::{self, short_id};
 use factorcat::vault::{Vault, VaultData};
@@ -13,7 +14,7 @@ use super::{CliError, CliResult};
 /// `factorcat remove`.
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
-    /// Which token.
+    #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: String,
     /// Do not ask for confirmation.
     #[arg(long, short)]

@@ -1,6 +1,7 @@
 //! `factorcat show`: one token's details, never its secret.
 
 use clap::Args;
+use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::query;
 use factorcat::vault::Vault;
@@ -12,7 +13,7 @@ use super::output::{details, token_json};
 /// `factorcat show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Which token.
+    #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: String,
     /// Print a JSON object.
     #[arg(long)]

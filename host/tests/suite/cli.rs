@@ -411,7 +411,10 @@ fn missing_vault_and_wrong_passphrase() {
 fn the_passphrase_prompt_ends_in_one_colon() {
     let home = Home::with_passphrase();
     home.ok(&["init", "--passphrase", "--no-keyring"]);
-    home.ok(&["add", "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP"]);
+    home.ok(&[
+        "add",
+        "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP",
+    ]);
     let mut cmd = home.command(&["code", "octocat"]);
     cmd.env_remove("FACTORCAT_PASSPHRASE")
         .env("FACTORCAT_NO_KEY_CACHE", "1");
@@ -496,10 +499,116 @@ fn add_follows_the_shared_token_rules() {
     assert_eq!(shown["tags"], serde_json::json!(["work"]));
 }
 
+/// What bash offers after `factorcat WORDS… <Tab>` once the shell code of
+/// `factorcat completions bash` is loaded, one candidate per line.
+fn bash_completes(home: &Home, words: &[&str]) -> String {
+    let script = home.ok(&["completions", "bash"]);
+    let line = words
+        .iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let current = words.last().unwrap();
+    let mut bash = Command::new("bash");
+    bash.arg("-c").arg(format!(
+        "eval \"$SCRIPT\"; COMP_WORDS=(factorcat {line}); COMP_CWORD={}; COMP_TYPE=9; \
+         _clap_complete_factorcat factorcat '{current}' factorcat; \
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words.len()
+    ));
+    // The environment the vault commands get (FACTORCAT_HOME, passphrase).
+    for (key, value) in home.command(&[]).get_envs() {
+        match value {
+            Some(v) => bash.env(key, v),
+            None => bash.env_remove(key),
+        };
+    }
+    let out = bash
+        .env("SCRIPT", script)
+        .env("FACTORCAT_NO_KEY_CACHE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "completion printed to stderr");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Shell completion offers the vault's token names for a query (never a
+/// secret), subcommands and flags as clap knows them, and nothing — not
+/// even an error — when the vault cannot be opened.
 #[test]
-fn completions_are_generated() {
+fn completions_offer_token_names_but_never_secrets() {
     let home = Home::with_passphrase();
-    assert!(home.ok(&["completions", "bash"]).contains("factorcat"));
+    assert_eq!(bash_completes(&home, &["code", "oc"]), "");
+    home.ok(&[
+        "add",
+        &format!("otpauth://totp/GitHub:octocat?secret={RFC_SHA1}"),
+    ]);
+    home.ok(&[
+        "add",
+        "otpauth://totp/Amazon%20Web%20Services:prod?secret=JBSWY3DPEHPK3PXQ",
+    ]);
+    home.ok(&[
+        "add",
+        "otpauth://totp/Amazon%20Web%20Services:staging?secret=JBSWY3DPEHPK3PXR",
+    ]);
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&home.ok(&["list", "--json"]))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap()[..8].to_string())
+        .collect();
+
+    for command in ["code", "show", "edit", "remove"] {
+        assert_eq!(
+            bash_completes(&home, &[command, "oc"]),
+            "octocat\n",
+            "{command}"
+        );
+        assert_eq!(
+            bash_completes(&home, &[command, "ST"]),
+            "staging\n",
+            "{command}"
+        );
+    }
+    let everything = bash_completes(&home, &["code", ""]);
+    let offered: Vec<&str> = everything.lines().collect();
+    for name in ["octocat", "GitHub", "prod", "staging"] {
+        assert!(offered.contains(&name), "{name} in {offered:?}");
+    }
+    for id in &ids {
+        assert!(offered.contains(&id.as_str()), "{id} in {offered:?}");
+    }
+    // A name the shell would split is offered by id instead.
+    assert!(!everything.contains("Amazon"), "{everything}");
+    for secret in [RFC_SHA1, "JBSWY3DPEHPK3PXQ", "JBSWY3DPEHPK3PXR"] {
+        assert!(!everything.contains(secret) && !everything.contains(&secret.to_lowercase()));
+    }
+    assert!(bash_completes(&home, &["sh"]).lines().any(|l| l == "show"));
+    assert!(
+        bash_completes(&home, &["code", "--t"])
+            .lines()
+            .any(|l| l == "--time")
+    );
+
+    // A wrong passphrase: nothing offered, nothing said.
+    let wrong = Home {
+        dir: tempfile::tempdir().unwrap(),
+        passphrase: Some("wrong"),
+    };
+    std::fs::rename(
+        home.dir.path().join("vault"),
+        wrong.dir.path().join("vault"),
+    )
+    .unwrap();
+    assert_eq!(bash_completes(&wrong, &["code", "oc"]), "");
 }
 
 #[test]

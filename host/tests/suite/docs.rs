@@ -8,6 +8,9 @@
 //!   ids on import (shown by `import_aegis_export::
 //!   import_keeps_the_ids_of_a_factorcat_backup_only`), and both documents
 //!   say so.
+//! * `readme_tables_are_what_help_says`: the README's environment and
+//!   exit-code tables hold what `factorcat --help` lists (from the same
+//!   tables the manual page is made from).
 
 use std::path::{Path, PathBuf};
 
@@ -78,4 +81,64 @@ fn import_and_backup_agree_on_ids() {
         "docs/import.md"
     );
     assert!(backup.contains("**Ids are kept.**"), "docs/backup.md");
+}
+
+/// The rows of the README's table under `heading`: first cell and second
+/// cell, backticks dropped.
+fn readme_table(heading: &str) -> Vec<(String, String)> {
+    let readme = read("README.md");
+    let start = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("the README has no {heading}"));
+    readme[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<String> = row.split('|').map(|c| c.trim().replace('`', "")).collect();
+            (cells[1].clone(), cells[2].clone())
+        })
+        .collect()
+}
+
+/// The entries of a section of `factorcat --help` (a name on its own line,
+/// then its meaning indented, perhaps wrapped), backticks dropped.
+fn help_section(help: &str, heading: &str) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for line in help
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+    {
+        let text = line.trim().replace('`', "");
+        if line.starts_with("      ") {
+            let meaning = &mut entries.last_mut().expect("a name first").1;
+            if !meaning.is_empty() {
+                meaning.push(' ');
+            }
+            meaning.push_str(&text);
+        } else {
+            entries.push((text, String::new()));
+        }
+    }
+    entries
+}
+
+/// The README's environment and exit-code tables say what `factorcat
+/// --help` (and so the manual page, made from the same tables) says.
+#[test]
+fn readme_tables_are_what_help_says() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let environment = help_section(&help, "Environment:");
+    let exit_codes = help_section(&help, "Exit codes:");
+    assert!(environment.len() >= 5 && exit_codes.len() >= 9, "{help}");
+    assert_eq!(readme_table("### Environment"), environment);
+    assert_eq!(readme_table("### Exit codes"), exit_codes);
 }

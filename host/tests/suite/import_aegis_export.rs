@@ -508,9 +508,18 @@ fn import_keeps_the_ids_of_a_factorcat_backup_only() {
     ok(&home, &["init", "--passphrase", "--no-keyring"]);
     ok(
         &home,
-        &["add", "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"],
+        &[
+            "add",
+            "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        ],
     );
-    ok(&home, &["add", "otpauth://totp/Bank:bob?secret=JBSWY3DPEHPK3PXPJBSWY3DP"]);
+    ok(
+        &home,
+        &[
+            "add",
+            "otpauth://totp/Bank:bob?secret=JBSWY3DPEHPK3PXPJBSWY3DP",
+        ],
+    );
     let backup = dir.path().join("backup.json");
     let aegis = dir.path().join("aegis.json");
     ok(&home, &["export", "-o", backup.to_str().unwrap()]);
@@ -530,7 +539,11 @@ fn import_keeps_the_ids_of_a_factorcat_backup_only() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let from_aegis = ids(&other);
     assert_eq!(from_aegis.len(), 2);
     assert!(from_aegis.iter().all(|id| !originals.contains(id)));
@@ -546,7 +559,11 @@ fn import_keeps_the_ids_of_a_factorcat_backup_only() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(ids(&fresh), originals, "a FactorCat backup keeps its ids");
 }
 

@@ -30,8 +30,10 @@ fn repo() -> PathBuf {
 /// `bash -c '. scripts/lib.sh; SCRIPT'` in the repository's root.
 fn lib_sh(script: &str) -> Command {
     let mut cmd = Command::new("bash");
-    cmd.current_dir(repo())
-        .args(["-c", &format!("set -euo pipefail; . scripts/lib.sh; {script}")]);
+    cmd.current_dir(repo()).args([
+        "-c",
+        &format!("set -euo pipefail; . scripts/lib.sh; {script}"),
+    ]);
     cmd
 }
 
@@ -48,7 +50,10 @@ fn cargo_target_dir_is_where_cargo_builds() {
         .output()
         .unwrap();
     assert!(from_env.status.success(), "{}", text(&from_env.stderr));
-    assert_eq!(text(&from_env.stdout).trim_end(), expected.to_str().unwrap());
+    assert_eq!(
+        text(&from_env.stdout).trim_end(),
+        expected.to_str().unwrap()
+    );
 
     // A cargo config's build.target-dir, given the way cargo reads any
     // config value from the environment.
@@ -57,7 +62,11 @@ fn cargo_target_dir_is_where_cargo_builds() {
         .env("CARGO_BUILD_TARGET_DIR", &expected)
         .output()
         .unwrap();
-    assert!(from_config.status.success(), "{}", text(&from_config.stderr));
+    assert!(
+        from_config.status.success(),
+        "{}",
+        text(&from_config.stderr)
+    );
     assert_eq!(
         text(&from_config.stdout).trim_end(),
         expected.to_str().unwrap()
@@ -108,7 +117,10 @@ fn a_missing_host_binary_is_named_as_missing() {
     assert!(!out.status.success());
     assert_eq!(
         text(&out.stderr),
-        format!("error: {} is not an executable file\n", not_runnable.display())
+        format!(
+            "error: {} is not an executable file\n",
+            not_runnable.display()
+        )
     );
 
     let out = lib_sh(&format!(
