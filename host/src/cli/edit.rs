@@ -8,9 +8,9 @@ use factorcat::query::{self, short_id};
 use factorcat::token::{AwsPatch, ListPatch, TokenPatch};
 use factorcat::vault::{Vault, VaultData};
 
-use super::CliResult;
 use super::console::{say, unlock};
 use super::fields::AwsArgs;
+use super::{CliError, CliResult};
 
 /// `factorcat edit`.
 #[derive(Debug, Args)]
@@ -79,20 +79,57 @@ impl EditArgs {
     }
 }
 
-/// Changes the token `query` names; returns its short id and label.
-pub(super) fn apply(data: &mut VaultData, query: &str, patch: &TokenPatch) -> CliResult<String> {
+/// Changes the token `query` names; returns its short id and label, and
+/// whether anything changed.
+pub(super) fn apply(
+    data: &mut VaultData,
+    query: &str,
+    patch: &TokenPatch,
+) -> CliResult<(String, bool)> {
     let index = query::resolve(&data.tokens, query)?;
     let token = &mut data.tokens[index];
-    patch.apply(token)?;
-    Ok(format!("{} {}", short_id(&token.id), token.label()))
+    let changed = patch.apply(token)?;
+    Ok((
+        format!("{} {}", short_id(&token.id), token.label()),
+        changed,
+    ))
+}
+
+/// Why an edit wrote nothing.
+enum Halt {
+    /// The token already was as asked.
+    Unchanged(String),
+    /// The edit failed.
+    Failed(CliError),
+}
+
+impl<E: Into<CliError>> From<E> for Halt {
+    fn from(e: E) -> Halt {
+        Halt::Failed(e.into())
+    }
 }
 
 /// Runs `factorcat edit`.
 pub(super) fn run(args: EditArgs) -> CliResult {
-    let vault = Vault::locate()?;
     let patch = args.patch();
-    let label = vault.update(&unlock(), |data: &mut VaultData| {
-        apply(data, &args.query, &patch)
-    })?;
-    say(format!("updated {label}\n"))
+    if patch == TokenPatch::default() {
+        return Err(CliError::Usage(
+            "nothing to change: give what to change, e.g. --issuer, --account, --add-site, \
+             --add-tag, --pin or --aws-account (`factorcat edit --help` lists them all)"
+                .into(),
+        ));
+    }
+    let vault = Vault::locate()?;
+    let outcome = vault.update(&unlock(), |data: &mut VaultData| {
+        match apply(data, &args.query, &patch)? {
+            (label, true) => Ok(label),
+            // Nothing to write: the token already is as asked.
+            (label, false) => Err(Halt::Unchanged(label)),
+        }
+    });
+    match outcome {
+        Ok(label) => say(format!("updated {label}\n")),
+        Err(Halt::Unchanged(label)) => say(format!("unchanged {label}: it already is as asked\n")),
+        Err(Halt::Failed(e)) => Err(e),
+    }
 }

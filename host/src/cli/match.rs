@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use factorcat::query::{self, short_id};
+use factorcat::query::short_id;
 use factorcat::site::{self, AccountRef, Hint, Strength};
 use factorcat::vault::{Vault, VaultData};
 
@@ -108,7 +108,8 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
             ));
         }
         text.push_str(&match (autofill, result.candidates.len()) {
-            (_, 0) => "no token belongs to this page\n".to_string(),
+            // Said once, as the error below.
+            (_, 0) => String::new(),
             (Some(_), _) => "auto-fill: yes, exactly one token matches\n".to_string(),
             (None, _) => format!(
                 "auto-fill: no, the person chooses (needs one token matching at least by {})\n",
@@ -118,9 +119,7 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
         say(text)?;
     }
     if result.candidates.is_empty() {
-        return Err(CliError::Query(query::QueryError::NotFound(
-            args.url.clone(),
-        )));
+        return Err(CliError::NoTokenForPage(result.page.host));
     }
     Ok(())
 }

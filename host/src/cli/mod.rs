@@ -264,6 +264,11 @@ pub enum CliError {
     /// Registering with browsers, or inspecting the registration, failed.
     #[error(transparent)]
     Install(#[from] InstallError),
+    /// `factorcat match`: no token belongs to the page on this host.
+    #[error(
+        "no token belongs to the page on {0}: a token is offered only on the sites it lists (`factorcat show <query>` shows them)"
+    )]
+    NoTokenForPage(String),
     /// `factorcat doctor` found problems (listed before this).
     #[error("doctor found {0} problem(s): each is listed above with its fix")]
     Problems(usize),
@@ -325,6 +330,7 @@ impl CliError {
             CliError::Qr(e) => Some(e.code()),
             CliError::Export(e) => Some(e.code()),
             CliError::BadEntries(_) => Some(ErrorCode::ImportBadEntries),
+            CliError::NoTokenForPage(_) => Some(ErrorCode::UnknownToken),
             CliError::Io { .. }
             | CliError::Usage(_)
             | CliError::Install(_)

@@ -105,9 +105,37 @@ pub fn details(token: &Token) -> String {
     if token.pinned {
         lines.push("pinned:    yes".to_string());
     }
-    lines.push(format!("created:   {}", token.created));
-    lines.push(format!("updated:   {}", token.updated));
+    lines.push(format!("created:   {}", utc_time(token.created)));
+    lines.push(format!("updated:   {}", utc_time(token.updated)));
     lines.join("\n") + "\n"
+}
+
+/// Unix seconds as a UTC date and time people read, `2026-12-06 05:06:44
+/// UTC` (`--json` keeps the seconds, for scripts).
+pub fn utc_time(unix: u64) -> String {
+    let (days, rest) = (unix / 86_400, unix % 86_400);
+    // Days since 1970-01-01 to a proleptic Gregorian date, counting in
+    // 400-year eras that start on 0000-03-01 (so the leap day ends a year).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
 }
 
 #[cfg(test)]
@@ -136,6 +164,28 @@ mod tests {
         assert!(!text.contains("JBSWY3DPEHPK3PXP"));
         assert!(!text.to_lowercase().contains("secret"));
         assert!(text.contains("\"account_id\":\"123456789012\""));
+    }
+
+    /// `show` prints dates, not raw Unix seconds.
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc_time(4_107_542_399), "2100-02-28 23:59:59 UTC");
+        assert_eq!(utc_time(4_107_542_400), "2100-03-01 00:00:00 UTC");
+        let mut t = sample();
+        (t.created, t.updated) = (1_700_000_000, 1_700_000_060);
+        let text = details(&t);
+        assert!(
+            text.contains("created:   2023-11-14 22:13:20 UTC\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("updated:   2023-11-14 22:14:20 UTC\n"),
+            "{text}"
+        );
+        assert!(!text.contains("1700000000"), "{text}");
     }
 
     #[test]

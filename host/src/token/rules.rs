@@ -399,8 +399,9 @@ pub struct TokenPatch {
 
 impl TokenPatch {
     /// Applies the change and [`settle`]s the result; marks the token as
-    /// changed now. On an error `token` is left as it was.
-    pub fn apply(&self, token: &mut Token) -> Result<(), TokenError> {
+    /// changed now when that changed anything, and says whether it did. On
+    /// an error `token` is left as it was.
+    pub fn apply(&self, token: &mut Token) -> Result<bool, TokenError> {
         let mut next = token.clone();
         if let Some(issuer) = &self.issuer {
             next.issuer.clone_from(issuer);
@@ -415,9 +416,12 @@ impl TokenPatch {
             next.pinned = pinned;
         }
         let mut next = settle(next)?;
+        if next == *token {
+            return Ok(false);
+        }
         next.touch();
         *token = next;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -681,3 +681,92 @@ fn match_shows_the_decision_the_browser_gets() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("https"));
 }
+
+/// A page no token belongs to is said to be so once (it used to be said on
+/// stdout, then contradicted on stderr as an unknown query).
+#[test]
+fn match_on_a_foreign_page_says_one_thing() {
+    let home = Home::with_passphrase();
+    home.ok(&[
+        "add",
+        "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+        "--site",
+        "github.com",
+    ]);
+    let out = home.run(&["match", "https://github.com.evil.example/login"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "page: github.com.evil.example\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "factorcat: no token belongs to the page on github.com.evil.example: a token is offered \
+         only on the sites it lists (`factorcat show <query>` shows them)\n"
+    );
+}
+
+/// `show` prints dates people read; `--json` keeps Unix seconds.
+#[test]
+fn show_prints_dates_not_unix_seconds() {
+    let home = Home::with_passphrase();
+    home.ok(&[
+        "add",
+        "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "octocat", "--json"])).unwrap();
+    let created = json["created"].as_u64().unwrap();
+    let text = home.ok(&["show", "octocat"]);
+    assert!(!text.contains(&created.to_string()), "{text}");
+    let line = text.lines().find(|l| l.starts_with("created:")).unwrap();
+    let date = line.trim_start_matches("created:").trim();
+    // The same instant as `date` writes it.
+    let expected = Command::new("date")
+        .args(["-u", "-d", &format!("@{created}"), "+%Y-%m-%d %H:%M:%S UTC"])
+        .output()
+        .unwrap();
+    assert_eq!(date, String::from_utf8_lossy(&expected.stdout).trim());
+}
+
+/// An edit that changes nothing says so and writes nothing; one that asks
+/// for nothing is refused.
+#[test]
+fn edit_without_a_change_is_not_an_update() {
+    let home = Home::with_passphrase();
+    home.ok(&[
+        "add",
+        "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+        "--tag",
+        "work",
+    ]);
+    let vault = home.vault_dir().join("vault").join("factorcat.vault");
+    let before = std::fs::read(&vault).unwrap();
+    let shown = home.ok(&["show", "octocat", "--json"]);
+    let id = &serde_json::from_str::<serde_json::Value>(&shown).unwrap()["id"]
+        .as_str()
+        .unwrap()[..8]
+        .to_string();
+
+    let out = home.run(&["edit", "octocat"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "factorcat: nothing to change: give what to change, e.g. --issuer, --account, \
+         --add-site, --add-tag, --pin or --aws-account (`factorcat edit --help` lists them all)\n"
+    );
+    assert_eq!(
+        home.ok(&["edit", "octocat", "--issuer", "GitHub", "--add-tag", "work"]),
+        format!("unchanged {id} GitHub (octocat): it already is as asked\n")
+    );
+    assert_eq!(
+        std::fs::read(&vault).unwrap(),
+        before,
+        "nothing was written"
+    );
+    assert_eq!(home.ok(&["show", "octocat", "--json"]), shown);
+    assert_eq!(
+        home.ok(&["edit", "octocat", "--pin"]),
+        format!("updated {id} GitHub (octocat)\n")
+    );
+}
