@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use factorcat::import::{self, EntryError, Format, ImportError, Imported, MAX_IMPORT_BYTES};
 use factorcat::qr;
 use factorcat::query::short_id;
-use factorcat::token::{Token, new_positions};
+use factorcat::token::{Token, new_positions, same_generator};
 use factorcat::vault::{Vault, VaultData, VaultError};
 
 use super::console::{io_err, say, unlock};
@@ -123,7 +123,7 @@ pub(super) fn run(args: &ImportArgs) -> CliResult {
         }
     };
     eprintln!("Reading {} as {format}", args.file.display());
-    apply(imported, args.skip_bad, args.dry_run)
+    apply(imported, args.skip_bad, args.dry_run, Duplicates::Skip)
 }
 
 /// `factorcat add --qr IMAGE`: every token link in the picture.
@@ -138,7 +138,7 @@ pub(super) fn add_qr(path: &Path) -> CliResult {
     for position in &ignored {
         eprintln!("QR code {position} is not a token link; ignored");
     }
-    apply(imported?, false, false)
+    apply(imported?, false, false, Duplicates::RefuseWhenAll)
 }
 
 /// Splits `tokens` into new ones and duplicates (the import policy of the
@@ -163,7 +163,20 @@ fn list_failures(failures: &[EntryError]) {
 /// Why the update closure wrote nothing.
 enum Skip {
     Vault(VaultError),
-    NothingNew(usize),
+    /// Every token read is in the vault already (this many read; the
+    /// stored ones they repeat).
+    NothingNew(usize, Vec<String>),
+}
+
+/// What duplicates of stored tokens do to a command that reads many.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Duplicates {
+    /// Skipped and counted, whatever is left (`import`: importing the same
+    /// file twice is harmless).
+    Skip,
+    /// Skipped and counted, but when nothing new is left the command was
+    /// refused, as a duplicate `add` is (`add --qr`).
+    RefuseWhenAll,
 }
 
 impl From<VaultError> for Skip {
@@ -174,7 +187,7 @@ impl From<VaultError> for Skip {
 
 /// Decides and writes: all-or-nothing unless `skip_bad`; duplicates
 /// skipped; one vault update, none when nothing is new or on a dry run.
-fn apply(imported: Imported, skip_bad: bool, dry_run: bool) -> CliResult {
+fn apply(imported: Imported, skip_bad: bool, dry_run: bool, policy: Duplicates) -> CliResult {
     let Imported { tokens, failures } = imported;
     if !failures.is_empty() {
         if !skip_bad {
@@ -212,9 +225,15 @@ fn apply(imported: Imported, skip_bad: bool, dry_run: bool) -> CliResult {
     }
     let vault = vault_for_writing()?;
     let outcome = vault.update(&unlock(), |data: &mut VaultData| {
+        let twins: Vec<String> = data
+            .tokens
+            .iter()
+            .filter(|stored| tokens.iter().any(|t| same_generator(stored, t)))
+            .map(|stored| format!("{} {}", short_id(&stored.id), stored.label()))
+            .collect();
         let (fresh, duplicates) = without_duplicates(&data.tokens, tokens);
         if fresh.is_empty() {
-            return Err(Skip::NothingNew(duplicates));
+            return Err(Skip::NothingNew(duplicates, twins));
         }
         let added: Vec<(uuid::Uuid, String)> = fresh
             .into_iter()
@@ -227,7 +246,10 @@ fn apply(imported: Imported, skip_bad: bool, dry_run: bool) -> CliResult {
     });
     let (added, duplicates) = match outcome {
         Ok(done) => done,
-        Err(Skip::NothingNew(duplicates)) => (Vec::new(), duplicates),
+        Err(Skip::NothingNew(_, twins)) if policy == Duplicates::RefuseWhenAll => {
+            return Err(CliError::AllDuplicates(twins));
+        }
+        Err(Skip::NothingNew(duplicates, _)) => (Vec::new(), duplicates),
         Err(Skip::Vault(e)) => return Err(e.into()),
     };
     for (id, label) in &added {

@@ -185,7 +185,7 @@ pub mod exit {
         ),
         (
             USAGE,
-            "the command line was wrong (also an unknown browser name or extension id), or a confirmation/duplicate refused the change",
+            "the command line was wrong (also an unknown browser name or extension id), or the change was refused: a removal not confirmed, or a token already in the vault (`add`; `add --qr` when every code in the image is)",
         ),
         (
             NOT_FOUND,
@@ -206,7 +206,7 @@ pub mod exit {
         ),
         (
             INVALID_TOKEN,
-            "an invalid token was given (URI, secret or parameters)",
+            "an invalid token was given (URI, secret, parameters, a site that is not a host name, more than 64 sites or tags), or an import file or QR image cannot be read",
         ),
     ];
 }
@@ -264,6 +264,12 @@ pub enum CliError {
     /// Registering with browsers, or inspecting the registration, failed.
     #[error(transparent)]
     Install(#[from] InstallError),
+    /// `add --qr`: every code of the image is in the vault already, as
+    /// these tokens (short id and label).
+    #[error(
+        "every code in the image is already in the vault ({}); nothing was added. Change a stored token with `factorcat edit <id>`", .0.join(", ")
+    )]
+    AllDuplicates(Vec<String>),
     /// `factorcat match`: no token belongs to the page on this host.
     #[error(
         "no token belongs to the page on {0}: a token is offered only on the sites it lists (`factorcat show <query>` shows them)"
@@ -331,6 +337,7 @@ impl CliError {
             CliError::Export(e) => Some(e.code()),
             CliError::BadEntries(_) => Some(ErrorCode::ImportBadEntries),
             CliError::NoTokenForPage(_) => Some(ErrorCode::UnknownToken),
+            CliError::AllDuplicates(_) => Some(ErrorCode::DuplicateToken),
             CliError::Io { .. }
             | CliError::Usage(_)
             | CliError::Install(_)

@@ -44,8 +44,10 @@ pub(super) fn run(args: RemoveArgs) -> CliResult {
             .read_line(&mut answer)
             .map_err(io_err("reading the answer"))?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("Nothing removed.");
-            return Ok(());
+            // Declined: the change was refused, as without a terminal.
+            return Err(CliError::Usage(format!(
+                "not removing {label}: the removal was not confirmed"
+            )));
         }
     }
     vault.update(&unlock, |data: &mut VaultData| {

@@ -770,3 +770,54 @@ fn edit_without_a_change_is_not_an_update() {
         format!("updated {id} GitHub (octocat)\n")
     );
 }
+
+/// Declining `remove` refuses the change in a terminal as without one:
+/// exit 2 both ways (it was 0 in a terminal), and the token stays.
+#[test]
+fn a_declined_removal_exits_2_in_a_terminal_too() {
+    let home = Home::with_passphrase();
+    home.ok(&[
+        "add",
+        "otpauth://totp/GitHub:octocat?secret=JBSWY3DPEHPK3PXP",
+    ]);
+    let out = home.run(&["remove", "octocat"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let id = home.ok(&["show", "octocat", "--json"]);
+    let id = &serde_json::from_str::<serde_json::Value>(&id).unwrap()["id"]
+        .as_str()
+        .unwrap()[..8]
+        .to_string();
+    assert_eq!(
+        stderr(&out),
+        format!("factorcat: not removing {id} GitHub (octocat) without confirmation; add --yes\n")
+    );
+
+    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), "n\n");
+    assert_eq!(screen.code, Some(2), "{}", screen.text);
+    assert!(
+        screen.text.contains(&format!(
+            "Remove {id} GitHub (octocat)? Its codes cannot be recovered without a backup. [y/N] "
+        )),
+        "{}",
+        screen.text
+    );
+    assert!(
+        screen.text.ends_with(&format!(
+            "factorcat: not removing {id} GitHub (octocat): the removal was not confirmed\n"
+        )),
+        "{}",
+        screen.text
+    );
+    let listed: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the token stays");
+
+    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), "y\n");
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    assert!(
+        screen
+            .text
+            .ends_with(&format!("removed {id} GitHub (octocat)\n")),
+        "{}",
+        screen.text
+    );
+}

@@ -648,9 +648,52 @@ fn cli_add_qr_adds_every_code_in_the_image() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1, duplicates skipped 0"));
+    // Everything in the image is in the vault: refused like `add` of a
+    // duplicate (exit 2), naming the stored token; nothing written.
+    let written = std::fs::read(home.vault_file()).unwrap();
     let out = home.run(&["add", "--qr", single.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0, duplicates skipped 1"));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("factorcat: every code in the image is already in the vault (")
+            && stderr.contains("GitHub (octocat)")
+            && stderr.ends_with(
+                "); nothing was added. Change a stored token with `factorcat edit <id>`\n"
+            ),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(home.vault_file()).unwrap(), written);
+    let uri = home.run(&["add", &a]);
+    assert_eq!(uri.status.code(), Some(2), "the same as add URI");
     assert_eq!(home.count(), 1);
+    // `import` of the same codes skips them and succeeds: a second import
+    // of one file is harmless.
+    let list = dir.path().join("one.txt");
+    std::fs::write(&list, format!("{a}\n")).unwrap();
+    let out = home.run(&["import", list.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0, duplicates skipped 1"));
+
+    // A QR code of a web link holds no token: an invalid token (exit 8),
+    // as docs/import.md says.
+    let link = dir.path().join("link.png");
+    std::fs::write(
+        &link,
+        encode(&qr_image("https://example.com/login", 4), ImageFormat::Png),
+    )
+    .unwrap();
+    let out = home.run(&["add", "--qr", link.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let blank = dir.path().join("blank.png");
     std::fs::write(
