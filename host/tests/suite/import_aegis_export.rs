@@ -749,3 +749,27 @@ fn imported_codes_agree_with_oathtool() {
     }
     assert_eq!(checked, 5);
 }
+
+/// A missing password names both ways to give it: the file and the
+/// environment variable (it used to name only --password-file).
+#[test]
+fn a_missing_import_password_names_the_file_and_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/import/aegis/encrypted_v3.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factorcat"))
+        .args(["import", file.to_str().unwrap()])
+        .env("FACTORCAT_HOME", dir.path().join("vault"))
+        .env("FACTORCAT_PASSPHRASE", "vault pass")
+        .env_remove("FACTORCAT_IMPORT_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "factorcat: this aegis backup is encrypted and no password was given; give its password \
+         with --password-file FILE (or FACTORCAT_IMPORT_PASSWORD)\n"
+    );
+    assert!(!dir.path().join("vault").exists(), "no vault was made");
+}
