@@ -546,6 +546,9 @@ fn bash_completes(home: &Home, words: &[&str]) -> String {
 fn completions_offer_token_names_but_never_secrets() {
     let home = Home::with_passphrase();
     assert_eq!(bash_completes(&home, &["code", "oc"]), "");
+    // Passphrase-only, so that a wrong passphrase below cannot be helped
+    // out by the keyring.
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
     home.ok(&[
         "add",
         &format!("otpauth://totp/GitHub:octocat?secret={RFC_SHA1}"),
