@@ -192,6 +192,7 @@ impl OtpauthError {
             OtpauthError::MissingSecret => "missing_secret",
             OtpauthError::Secret(SecretError::Empty) => "secret_empty",
             OtpauthError::Secret(SecretError::NotBase32) => "secret_not_base32",
+            OtpauthError::Secret(SecretError::Length(_)) => "secret_length",
             OtpauthError::Secret(SecretError::TooShort(_)) => "secret_too_short",
             OtpauthError::Secret(SecretError::TooLong) => "secret_too_long",
             OtpauthError::UnsupportedAlgorithm(_) => "unsupported_algorithm",

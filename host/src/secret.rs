@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use data_encoding::BASE32_NOPAD;
+use data_encoding::{BASE32_NOPAD, DecodeKind, Encoding};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -28,6 +28,13 @@ pub enum SecretError {
         "the secret is not valid base32 (only the letters A–Z and digits 2–7 are allowed); check it for typos such as 0/O or 1/I"
     )]
     NotBase32,
+    /// Base32 letters, but a number of them that no key encodes: 8
+    /// characters carry 5 bytes, and a last group of 1, 3 or 6 characters
+    /// cannot end one.
+    #[error(
+        "the secret has {0} base32 characters, a length no key has (a key's last group of 8 has 2, 4, 5 or 7 characters, never 1, 3 or 6): a character is missing or one too many — check that it was copied completely"
+    )]
+    Length(usize),
     /// Fewer bytes than [`MIN_SECRET_BYTES`].
     #[error(
         "the secret is only {0} bytes long; at least {MIN_SECRET_BYTES} bytes (16 base32 characters) are needed — check that it was copied completely"
@@ -63,6 +70,13 @@ impl Secret {
 
     /// Parses base32 as people and QR codes write it: any case, with or
     /// without `=` padding, with spaces, dashes or tabs between groups.
+    ///
+    /// Bits of the last character beyond the last whole byte are ignored,
+    /// as oathtool, Google Authenticator and most libraries do
+    /// (`JBSWY3DPEHPK3PXPAB` is the key of `JBSWY3DPEHPK3PXPAA`), so such a
+    /// secret makes the same codes here as in those apps. A length no key
+    /// has (1, 3 or 6 characters in the last group of 8) is refused as
+    /// [`SecretError::Length`].
     pub fn from_base32(text: &str) -> Result<Self, SecretError> {
         if text.len() > MAX_SECRET_BYTES * 2 + 64 {
             return Err(SecretError::TooLong);
@@ -79,11 +93,12 @@ impl Secret {
         if cleaned.is_empty() {
             return Err(SecretError::Empty);
         }
-        // Padding may only appear at the end; it was dropped above, and
-        // data_encoding refuses trailing partial groups that carry bits.
-        let decoded = BASE32_NOPAD
+        let decoded = lenient_base32()
             .decode(cleaned.as_bytes())
-            .map_err(|_| SecretError::NotBase32)?;
+            .map_err(|e| match e.kind {
+                DecodeKind::Length => SecretError::Length(cleaned.len()),
+                _ => SecretError::NotBase32,
+            })?;
         Secret::from_bytes(decoded)
     }
 
@@ -97,6 +112,15 @@ impl Secret {
     pub fn to_base32(&self) -> Zeroizing<String> {
         Zeroizing::new(BASE32_NOPAD.encode(&self.0))
     }
+}
+
+/// RFC 4648 base32 without padding that ignores the unused bits of the last
+/// character instead of refusing them.
+fn lenient_base32() -> Encoding {
+    let mut spec = BASE32_NOPAD.specification();
+    spec.check_trailing_bits = false;
+    spec.encoding()
+        .expect("the base32 alphabet with unchecked trailing bits is a valid specification")
 }
 
 impl fmt::Debug for Secret {
@@ -156,6 +180,46 @@ mod tests {
         assert_eq!(
             Secret::from_base32(&"A".repeat(2000)),
             Err(SecretError::TooLong)
+        );
+    }
+
+    /// What other authenticators accept: bits past the last byte are
+    /// ignored; a length no key has is named as such, not as a bad letter.
+    #[test]
+    fn unused_bits_are_ignored_and_impossible_lengths_named() {
+        assert_eq!(
+            Secret::from_base32("JBSWY3DPEHPK3PXPAB").unwrap(),
+            Secret::from_base32("JBSWY3DPEHPK3PXPAA").unwrap()
+        );
+        assert_eq!(
+            Secret::from_base32("JBSWY3DPEHPK3PXPAB")
+                .unwrap()
+                .to_base32()
+                .as_str(),
+            "JBSWY3DPEHPK3PXPAA"
+        );
+        assert_eq!(Secret::from_base32("JBSW"), Err(SecretError::TooShort(2)));
+        for (text, len) in [
+            ("JBSWY3DPEHPK3PXPA", 17),
+            ("JBSWY3DPEHPK3PXPABC", 19),
+            ("JBSWY3DPEHPK3PXPABCDEF", 22),
+        ] {
+            assert_eq!(
+                Secret::from_base32(text),
+                Err(SecretError::Length(len)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            SecretError::Length(17).to_string(),
+            "the secret has 17 base32 characters, a length no key has (a key's last group of 8 \
+             has 2, 4, 5 or 7 characters, never 1, 3 or 6): a character is missing or one too \
+             many — check that it was copied completely"
+        );
+        assert_eq!(
+            SecretError::TooShort(2).to_string(),
+            "the secret is only 2 bytes long; at least 10 bytes (16 base32 characters) are \
+             needed — check that it was copied completely"
         );
     }
 

@@ -824,3 +824,48 @@ fn a_declined_removal_exits_2_in_a_terminal_too() {
         screen.text
     );
 }
+
+/// A secret of base32 letters that cannot be a key says what is wrong with
+/// it — its length, or too few bytes — not that its letters are bad; one
+/// with unused bits in its last letter is taken, as oathtool takes it.
+#[test]
+fn secrets_of_impossible_length_are_named_as_such() {
+    let home = Home::with_passphrase();
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
+    let add =
+        |secret: &str| home.run(&["add", "--issuer", "X", "--account", "y", "--secret", secret]);
+    let out = add("JBSWY3DPEHPK3PXPA");
+    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(
+        stderr(&out),
+        "factorcat: the secret has 17 base32 characters, a length no key has (a key's last group \
+         of 8 has 2, 4, 5 or 7 characters, never 1, 3 or 6): a character is missing or one too \
+         many — check that it was copied completely\n"
+    );
+    let out = add("JBSW");
+    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(
+        stderr(&out),
+        "factorcat: the secret is only 2 bytes long; at least 10 bytes (16 base32 characters) \
+         are needed — check that it was copied completely\n"
+    );
+    let out = add("JBSWY3DPEHPK3PX1");
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        stderr(&out).contains("not valid base32"),
+        "{}",
+        stderr(&out)
+    );
+    home.ok(&[
+        "add",
+        "--issuer",
+        "X",
+        "--account",
+        "y",
+        "--secret",
+        "JBSWY3DPEHPK3PXPAB",
+    ]);
+    // The key of its canonical spelling: adding that is a duplicate.
+    let twin = add("JBSWY3DPEHPK3PXPAA");
+    assert_eq!(twin.status.code(), Some(2), "{}", stderr(&twin));
+}

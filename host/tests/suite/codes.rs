@@ -409,4 +409,51 @@ mod oathtool {
         }
         assert_eq!(compared, CASES * (WINDOW as usize + 1));
     }
+
+    /// A base32 secret whose last character carries bits past the last
+    /// byte (`JBSWY3DPEHPK3PXPAB`) is accepted as oathtool accepts it, and
+    /// makes oathtool's codes, through the command line.
+    #[test]
+    fn base32_with_unused_bits_makes_oathtools_codes() {
+        if !oathtool_present() {
+            return;
+        }
+        let home = tempfile::tempdir().unwrap();
+        let factorcat = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_factorcat"))
+                .args(args)
+                .env("FACTORCAT_HOME", home.path().join("vault"))
+                .env("FACTORCAT_PASSPHRASE", "codes test")
+                .env("FACTORCAT_NO_KEY_CACHE", "1")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        factorcat(&["init", "--passphrase", "--no-keyring"]);
+        factorcat(&[
+            "add",
+            "--issuer",
+            "Odd",
+            "--account",
+            "bits",
+            "--secret",
+            "JBSWY3DPEHPK3PXPAB",
+        ]);
+        for time in ["59", "1111111109", "2000000000"] {
+            let ours = factorcat(&["code", "bits", "--time", time]);
+            let theirs = run(&[
+                "--totp".into(),
+                "--base32".into(),
+                format!("--now=@{time}"),
+                "JBSWY3DPEHPK3PXPAB".into(),
+            ]);
+            assert_eq!(ours.trim_end(), theirs[0], "at {time}");
+        }
+    }
 }
