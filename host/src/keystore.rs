@@ -114,6 +114,17 @@ pub fn keyring_delete(vault_id: &str) -> Result<(), KeyringError> {
     }
 }
 
+/// Whether the OS keyring answers at all, without storing anything: looks
+/// up an entry that never exists. A keyring that says "no such entry" is
+/// reachable; a locked or missing one says why not. (A locked Secret
+/// Service may still answer a look-up; it is caught when a key is stored.)
+pub fn keyring_probe() -> Result<(), KeyringError> {
+    match keyring_get("factorcat-probe-of-the-keyring") {
+        Ok(_) | Err(KeyringError::NoEntry | KeyringError::BadEntry) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The kernel key description of vault `vault_id`'s cached master key.
 pub fn cache_description(vault_id: &str) -> String {
     format!("factorcat:{vault_id}")

@@ -15,7 +15,7 @@ use factorcat::token::{
 use factorcat::vault::VaultData;
 
 use super::CliResult;
-use super::console::{say, stdin_line, unlock};
+use super::console::{say, stdin_line};
 use super::fields::AwsArgs;
 use super::init::vault_for_writing;
 
@@ -174,10 +174,10 @@ pub(super) fn run(args: AddArgs) -> CliResult {
         return super::import::add_qr(image);
     }
     let token = draft(&args)?.build()?;
-    let vault = vault_for_writing()?;
+    let (vault, unlock) = vault_for_writing()?;
     let label = token.label();
     let id = token.id;
-    vault.update(&unlock(), |data: &mut VaultData| {
+    vault.update(&unlock, |data: &mut VaultData| {
         store(data, token, args.allow_duplicate)
     })?;
     say(format!("added {} {label}\n", short_id(&id)))

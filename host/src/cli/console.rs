@@ -79,6 +79,25 @@ pub(super) fn new_passphrase(
     Ok(first)
 }
 
+/// Asks a yes/no `question` on the terminal (standard error), `[y/N]`:
+/// only `y` or `yes` (any case) is a yes. `None` when standard input is not
+/// a terminal, so nobody could answer.
+pub(super) fn confirm(question: &str) -> CliResult<Option<bool>> {
+    if !io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(io_err("reading the answer"))?;
+    Ok(Some(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    )))
+}
+
 /// How the CLI unlocks the vault: the environment's passphrase, else an
 /// interactive prompt when standard input is a terminal. The vault words
 /// the prompt, colon included.

@@ -223,8 +223,8 @@ fn apply(imported: Imported, skip_bad: bool, dry_run: bool, policy: Duplicates) 
             "imported 0, duplicates skipped 0, failed {failed}\n"
         ));
     }
-    let vault = vault_for_writing()?;
-    let outcome = vault.update(&unlock(), |data: &mut VaultData| {
+    let (vault, unlock) = vault_for_writing()?;
+    let outcome = vault.update(&unlock, |data: &mut VaultData| {
         let twins: Vec<String> = data
             .tokens
             .iter()

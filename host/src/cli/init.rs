@@ -4,8 +4,9 @@ use clap::Args;
 
 use factorcat::vault::{CreateOptions, Unlock, Vault, VaultError};
 
-use super::CliResult;
+use super::console::{confirm, unlock};
 use super::passphrase::new_vault_passphrase;
+use super::{CliError, CliResult};
 
 /// `factorcat init`.
 #[derive(Debug, Args)]
@@ -34,38 +35,74 @@ pub(super) fn run(args: InitArgs) -> CliResult {
     Ok(())
 }
 
-/// Opens the vault for a write, creating it on first use: keyring slot,
-/// plus a passphrase slot when `FACTORCAT_PASSPHRASE` is set. Without a
-/// reachable keyring, the passphrase alone protects it.
-pub(super) fn vault_for_writing() -> CliResult<Vault> {
+/// Opens the vault for a write, creating it on first use, and says how
+/// to unlock it.
+///
+/// A new vault gets a keyring slot, plus a passphrase slot when
+/// `FACTORCAT_PASSPHRASE` is set. When the OS keyring cannot keep its key,
+/// the passphrase alone protects it: `FACTORCAT_PASSPHRASE` if set, else —
+/// in a terminal — one asked for after the person agrees; anywhere else the
+/// error names `factorcat init --passphrase --no-keyring`. Whether a vault
+/// exists is decided under the vault's lock, so two first writes at once
+/// both end up writing to the one vault the first created.
+pub(super) fn vault_for_writing() -> CliResult<(Vault, Unlock)> {
     let vault = Vault::locate()?;
     if vault.exists() {
-        return Ok(vault);
+        return Ok((vault, unlock()));
     }
     let passphrase = Unlock::from_env().passphrase;
     let with_keyring = CreateOptions {
         keyring: true,
         passphrase: passphrase.clone(),
     };
-    match vault.create(&with_keyring) {
-        Ok(()) => eprintln!(
-            "Created a new vault at {} (key kept in the OS keyring)",
-            vault.file().display()
-        ),
-        Err(e @ (VaultError::KeyringLocked | VaultError::KeyringUnavailable { .. })) => {
-            if passphrase.is_none() {
-                return Err(e.into());
+    let keyring_failure = match vault.create_unless_present(&with_keyring) {
+        Ok(created) => {
+            if created {
+                eprintln!(
+                    "Created a new vault at {} (key kept in the OS keyring{})",
+                    vault.file().display(),
+                    if passphrase.is_some() {
+                        ", and a passphrase slot for FACTORCAT_PASSPHRASE"
+                    } else {
+                        ""
+                    }
+                );
             }
-            vault.create(&CreateOptions {
-                keyring: false,
-                passphrase,
-            })?;
-            eprintln!(
-                "Created a new vault at {} protected by FACTORCAT_PASSPHRASE only (the OS keyring was not reachable)",
+            return Ok((vault, unlock()));
+        }
+        Err(e @ (VaultError::KeyringLocked { .. } | VaultError::KeyringUnavailable { .. })) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let (passphrase, from) = match passphrase {
+        Some(p) => (p, "FACTORCAT_PASSPHRASE"),
+        None => {
+            let offer = format!(
+                "There is no vault yet, and the OS keyring cannot keep a new vault's key: \
+                 {keyring_failure}.\nCreate the vault at {} protected by a passphrase only \
+                 (you type it whenever the vault is opened)?",
                 vault.file().display()
             );
+            match confirm(&offer)? {
+                Some(true) => (
+                    new_vault_passphrase("FACTORCAT_PASSPHRASE")?,
+                    "a passphrase",
+                ),
+                Some(false) | None => {
+                    return Err(CliError::NoKeyringForNewVault(keyring_failure));
+                }
+            }
         }
-        Err(e) => return Err(e.into()),
+    };
+    let created = vault.create_unless_present(&CreateOptions {
+        keyring: false,
+        passphrase: Some(passphrase.clone()),
+    })?;
+    if created {
+        eprintln!(
+            "Created a new vault at {} protected by {from} only (the OS keyring was not reachable)",
+            vault.file().display()
+        );
     }
-    Ok(vault)
+    // The passphrase just given opens it without asking again.
+    Ok((vault, Unlock::with_passphrase(passphrase.as_str())))
 }

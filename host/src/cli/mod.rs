@@ -264,6 +264,12 @@ pub enum CliError {
     /// Registering with browsers, or inspecting the registration, failed.
     #[error(transparent)]
     Install(#[from] InstallError),
+    /// The first write found no vault and no OS keyring to keep a new one's
+    /// key, and nobody chose a passphrase instead.
+    #[error(
+        "there is no vault yet, and the OS keyring cannot keep a new vault's key: {0}; or create a vault protected by a passphrase only with `factorcat init --passphrase --no-keyring`"
+    )]
+    NoKeyringForNewVault(VaultError),
     /// `add --qr`: every code of the image is in the vault already, as
     /// these tokens (short id and label).
     #[error(
@@ -337,6 +343,7 @@ impl CliError {
             CliError::Export(e) => Some(e.code()),
             CliError::BadEntries(_) => Some(ErrorCode::ImportBadEntries),
             CliError::NoTokenForPage(_) => Some(ErrorCode::UnknownToken),
+            CliError::NoKeyringForNewVault(e) => Some(e.code()),
             CliError::AllDuplicates(_) => Some(ErrorCode::DuplicateToken),
             CliError::Io { .. }
             | CliError::Usage(_)

@@ -1,14 +1,12 @@
 //! `factorcat remove`: one token, after a confirmation.
 
-use std::io::{self, BufRead, IsTerminal};
-
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::query::{self, short_id};
 use factorcat::vault::{Vault, VaultData};
 
-use super::console::{io_err, say, unlock};
+use super::console::{confirm, say, unlock};
 use super::{CliError, CliResult};
 
 /// `factorcat remove`.
@@ -32,22 +30,20 @@ pub(super) fn run(args: RemoveArgs) -> CliResult {
         format!("{} {}", short_id(&token.id), token.label()),
     );
     if !args.yes {
-        if !io::stdin().is_terminal() {
-            return Err(CliError::Usage(format!(
-                "not removing {label} without confirmation; add --yes"
-            )));
-        }
-        eprint!("Remove {label}? Its codes cannot be recovered without a backup. [y/N] ");
-        let mut answer = String::new();
-        io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(io_err("reading the answer"))?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        let question = format!("Remove {label}? Its codes cannot be recovered without a backup.");
+        match confirm(&question)? {
+            Some(true) => {}
             // Declined: the change was refused, as without a terminal.
-            return Err(CliError::Usage(format!(
-                "not removing {label}: the removal was not confirmed"
-            )));
+            Some(false) => {
+                return Err(CliError::Usage(format!(
+                    "not removing {label}: the removal was not confirmed"
+                )));
+            }
+            None => {
+                return Err(CliError::Usage(format!(
+                    "not removing {label} without confirmation; add --yes"
+                )));
+            }
         }
     }
     vault.update(&unlock, |data: &mut VaultData| {

@@ -18,31 +18,50 @@ pub enum VaultError {
         /// The vault file looked for.
         path: PathBuf,
     },
-    /// The OS keyring is locked.
+    /// The OS keyring is locked. The advice names the passphrase only
+    /// when the vault has a passphrase slot (`passphrase_slot`).
     #[error(
-        "the OS keyring is locked, so the vault key cannot be read from it; unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+        "the OS keyring is locked, so the vault key cannot be read from it; unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) and try again{}", or_passphrase(*passphrase_slot)
     )]
-    KeyringLocked,
+    KeyringLocked {
+        /// The vault has a passphrase slot that could open it instead.
+        passphrase_slot: bool,
+    },
     /// No usable OS keyring.
     #[error(
-        "the OS keyring is unavailable ({detail}); start a Secret Service (log in to a desktop session, or run `gnome-keyring-daemon --start` inside a D-Bus session) and try again, or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+        "the OS keyring is unavailable ({detail}); start a Secret Service (log in to a desktop session, or run `gnome-keyring-daemon --start` inside a D-Bus session) and try again{}", or_passphrase(*passphrase_slot)
     )]
     KeyringUnavailable {
         /// The platform's description of the failure.
         detail: String,
+        /// The vault has a passphrase slot that could open it instead.
+        passphrase_slot: bool,
     },
     /// The keyring has no (valid) entry for this vault's keyring slot.
     #[error(
-        "the OS keyring holds no key for this vault (the entry was deleted, or the vault was copied from another machine or user); unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE, or restore the keyring entry"
+        "the OS keyring holds no key for this vault (the entry was deleted, or the vault was copied from another machine or user); {}", if *passphrase_slot {
+            "unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE, or restore the keyring entry"
+        } else {
+            "the vault has no passphrase slot, so only that entry opens it: restore the keyring (or use the vault on the machine and account it came from)"
+        }
     )]
-    NoKeyringSlot,
+    NoKeyringSlot {
+        /// The vault has a passphrase slot that could open it instead.
+        passphrase_slot: bool,
+    },
     /// The keyring entry exists but does not open the keyring slot.
     #[error(
-        "the key in the OS keyring does not open the vault {} (the keyring entry belongs to another copy of this vault); unlock with the passphrase by setting FACTORCAT_PASSPHRASE, or restore the matching vault file", path.display()
+        "the key in the OS keyring does not open the vault {} (the keyring entry belongs to another copy of this vault); {}", path.display(), if *passphrase_slot {
+            "unlock with the passphrase by setting FACTORCAT_PASSPHRASE, or restore the matching vault file"
+        } else {
+            "restore the matching vault file (this one has no passphrase slot)"
+        }
     )]
     KeyringMismatch {
         /// The vault file.
         path: PathBuf,
+        /// The vault has a passphrase slot that could open it instead.
+        passphrase_slot: bool,
     },
     /// The passphrase does not open the passphrase slot.
     #[error("wrong passphrase for the vault; check it (including keyboard layout) and try again")]
@@ -54,7 +73,7 @@ pub enum VaultError {
     PassphraseRequired,
     /// The file is damaged or not a vault.
     #[error(
-        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault) or a backup", path.display(), path.display()
+        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault; it lacks the most recent change) or a backup", path.display(), path.display()
     )]
     Corrupt {
         /// The vault file.
@@ -123,6 +142,14 @@ pub enum VaultError {
         /// The violated bound.
         reason: String,
     },
+    /// The vault directory (`FACTORCAT_HOME`) is not a directory.
+    #[error(
+        "{} is a file, not a directory: {} must name the directory that holds the vault{}", path.display(), home_name(), parent_hint(path)
+    )]
+    HomeNotADirectory {
+        /// What the vault directory names.
+        path: PathBuf,
+    },
     /// No home directory to put the vault in.
     #[error(
         "cannot find a data directory for the vault (no home directory); set FACTORCAT_HOME to a directory"
@@ -136,9 +163,9 @@ impl VaultError {
     pub fn code(&self) -> ErrorCode {
         match self {
             VaultError::NotFound { .. } => ErrorCode::VaultMissing,
-            VaultError::KeyringLocked => ErrorCode::KeyringLocked,
+            VaultError::KeyringLocked { .. } => ErrorCode::KeyringLocked,
             VaultError::KeyringUnavailable { .. } => ErrorCode::KeyringUnavailable,
-            VaultError::NoKeyringSlot => ErrorCode::KeyringEntryMissing,
+            VaultError::NoKeyringSlot { .. } => ErrorCode::KeyringEntryMissing,
             VaultError::KeyringMismatch { .. } => ErrorCode::KeyringMismatch,
             VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
             VaultError::PassphraseRequired => ErrorCode::PassphraseRequired,
@@ -152,7 +179,7 @@ impl VaultError {
             VaultError::NoSlot => ErrorCode::NoSlot,
             VaultError::EmptyPassphrase => ErrorCode::PassphraseEmpty,
             VaultError::BadKdfParams { .. } => ErrorCode::KdfParams,
-            VaultError::NoHome => ErrorCode::NoHome,
+            VaultError::NoHome | VaultError::HomeNotADirectory { .. } => ErrorCode::NoHome,
         }
     }
 
@@ -173,13 +200,53 @@ impl VaultError {
     }
 }
 
-impl From<KeyringError> for VaultError {
-    fn from(err: KeyringError) -> Self {
+impl VaultError {
+    /// The keyring's failure for a vault that has (or, being made, will
+    /// have) a passphrase slot or not: the advice names the passphrase only
+    /// where there is one.
+    pub(crate) fn keyring(err: KeyringError, passphrase_slot: bool) -> VaultError {
         match err {
-            KeyringError::Locked(_) => VaultError::KeyringLocked,
-            KeyringError::Unavailable(detail) => VaultError::KeyringUnavailable { detail },
-            KeyringError::NoEntry | KeyringError::BadEntry => VaultError::NoKeyringSlot,
+            KeyringError::Locked(_) => VaultError::KeyringLocked { passphrase_slot },
+            KeyringError::Unavailable(detail) => VaultError::KeyringUnavailable {
+                detail,
+                passphrase_slot,
+            },
+            KeyringError::NoEntry | KeyringError::BadEntry => {
+                VaultError::NoKeyringSlot { passphrase_slot }
+            }
         }
+    }
+}
+
+/// The end of a keyring message: the passphrase as the other way in, when
+/// the vault has one.
+fn or_passphrase(passphrase_slot: bool) -> &'static str {
+    if passphrase_slot {
+        ", or unlock with the vault's passphrase by setting FACTORCAT_PASSPHRASE"
+    } else {
+        ""
+    }
+}
+
+/// How the vault directory is chosen, as the message names it.
+fn home_name() -> &'static str {
+    if std::env::var_os(super::handle::ENV_HOME).is_some_and(|v| !v.is_empty()) {
+        "FACTORCAT_HOME"
+    } else {
+        "the vault directory"
+    }
+}
+
+/// For a path that names the vault file itself: the directory to use.
+fn parent_hint(path: &Path) -> String {
+    match path.parent() {
+        Some(parent)
+            if path.file_name().is_some_and(|n| n == super::FILE_NAME)
+                && !parent.as_os_str().is_empty() =>
+        {
+            format!(" — that is the vault file itself; use {}", parent.display())
+        }
+        _ => String::new(),
     }
 }
 
@@ -225,10 +292,26 @@ mod tests {
             passphrase: Some(Zeroizing::new("hunter2".into())),
         };
         assert!(!format!("{opts:?}").contains("hunter2"));
-        assert!(
-            VaultError::KeyringLocked
-                .to_string()
-                .contains("FACTORCAT_PASSPHRASE")
-        );
+        for passphrase_slot in [true, false] {
+            for e in [
+                VaultError::KeyringLocked { passphrase_slot },
+                VaultError::KeyringUnavailable {
+                    detail: "no D-Bus".into(),
+                    passphrase_slot,
+                },
+                VaultError::NoKeyringSlot { passphrase_slot },
+                VaultError::KeyringMismatch {
+                    path: PathBuf::from("dir/factorcat.vault"),
+                    passphrase_slot,
+                },
+            ] {
+                // Never advise a slot the vault lacks.
+                assert_eq!(
+                    e.to_string().contains("FACTORCAT_PASSPHRASE"),
+                    passphrase_slot,
+                    "{e}"
+                );
+            }
+        }
     }
 }

@@ -38,13 +38,21 @@ pub const ENV_NO_KEY_CACHE: &str = "FACTORCAT_NO_KEY_CACHE";
 
 /// `$FACTORCAT_HOME` if set (a directory), else the platform data directory
 /// (`~/.local/share/factorcat` on Linux).
+///
+/// Something there that is not a directory (say `FACTORCAT_HOME` naming the
+/// vault file itself) is refused with [`VaultError::HomeNotADirectory`],
+/// rather than read as a place with no vault yet.
 pub fn default_home() -> Result<PathBuf, VaultError> {
-    if let Some(dir) = std::env::var_os(ENV_HOME).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
+    let dir = match std::env::var_os(ENV_HOME).filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => directories::ProjectDirs::from("app", "factorcat", "factorcat")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or(VaultError::NoHome)?,
+    };
+    if fs::metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(VaultError::HomeNotADirectory { path: dir });
     }
-    directories::ProjectDirs::from("app", "factorcat", "factorcat")
-        .map(|dirs| dirs.data_dir().to_path_buf())
-        .ok_or(VaultError::NoHome)
+    Ok(dir)
 }
 
 /// What [`Vault::status`] found, without unlocking anything.
@@ -153,6 +161,30 @@ impl Vault {
     /// [`Vault::create`] with explicit Argon2id parameters for the
     /// passphrase slot (tests use cheap ones; people should not).
     pub fn create_with_kdf(&self, opts: &CreateOptions, kdf: KdfParams) -> Result<(), VaultError> {
+        if self.create_inner(opts, kdf, false)? {
+            Ok(())
+        } else {
+            Err(VaultError::AlreadyExists { path: self.file() })
+        }
+    }
+
+    /// Creates a new vault like [`Vault::create`], unless one exists —
+    /// also one that another process creates at the same moment: whether a
+    /// vault exists is decided under the vault's lock, so of two first
+    /// `add`s one creates the vault and the other uses it. Returns whether
+    /// this call created it; an existing vault is left as it is (no slot,
+    /// no keyring entry is made for it).
+    pub fn create_unless_present(&self, opts: &CreateOptions) -> Result<bool, VaultError> {
+        self.create_inner(opts, KdfParams::DEFAULT, true)
+    }
+
+    /// Creates the vault; `Ok(false)` when one exists and `if_missing`.
+    fn create_inner(
+        &self,
+        opts: &CreateOptions,
+        kdf: KdfParams,
+        if_missing: bool,
+    ) -> Result<bool, VaultError> {
         if !opts.keyring && opts.passphrase.is_none() {
             return Err(VaultError::NoSlot);
         }
@@ -162,13 +194,20 @@ impl Vault {
         kdf.check()
             .map_err(|reason| VaultError::BadKdfParams { reason })?;
         let file = self.file();
+        let present = |file: PathBuf| {
+            if if_missing {
+                Ok(false)
+            } else {
+                Err(VaultError::AlreadyExists { path: file })
+            }
+        };
         if self.exists() {
-            return Err(VaultError::AlreadyExists { path: file });
+            return present(file);
         }
         fsutil::create_private_dir(&self.dir)?;
         let _lock = self.lock_exclusive()?;
         if self.exists() {
-            return Err(VaultError::AlreadyExists { path: file });
+            return present(file);
         }
         let id = Uuid::new_v4();
         let master = Key::random();
@@ -179,7 +218,8 @@ impl Vault {
         let keyring_id = id.to_string();
         if opts.keyring {
             let wrapping = Key::random();
-            keystore::keyring_set(&keyring_id, &wrapping)?;
+            keystore::keyring_set(&keyring_id, &wrapping)
+                .map_err(|e| VaultError::keyring(e, opts.passphrase.is_some()))?;
             let (nonce, wrapped) = Slot::wrap_master("keyring", id, &wrapping, &master)
                 .ok_or_else(|| wrap_failed(&file))?;
             slots.insert(0, Slot::Keyring { nonce, wrapped });
@@ -195,7 +235,7 @@ impl Vault {
         if opts.keyring && self.cache_enabled() {
             keystore::cache_put(&keyring_id, &master);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Reads the vault under a shared lock, then decrypts it. The lock is

@@ -125,6 +125,7 @@ pub(crate) fn open_body(
         keystore::cache_drop(&id);
     }
 
+    let passphrase_slot = header.passphrase_slot().is_some();
     let mut keyring_failure = None;
     if let Some(slot) = header.keyring_slot() {
         match keystore::keyring_get(&id) {
@@ -141,10 +142,11 @@ pub(crate) fn open_body(
                 None => {
                     keyring_failure = Some(VaultError::KeyringMismatch {
                         path: path.to_path_buf(),
+                        passphrase_slot,
                     })
                 }
             },
-            Err(e) => keyring_failure = Some(e.into()),
+            Err(e) => keyring_failure = Some(VaultError::keyring(e, passphrase_slot)),
         }
     }
 

@@ -418,10 +418,10 @@ fn the_passphrase_prompt_ends_in_one_colon() {
     let mut cmd = home.command(&["code", "octocat"]);
     cmd.env_remove("FACTORCAT_PASSPHRASE")
         .env("FACTORCAT_NO_KEY_CACHE", "1");
-    let screen = tty::run_in_terminal(&cmd, "correct horse battery staple\n");
-    assert_eq!(screen.code, Some(0), "{}", screen.text);
     let vault = home.vault_dir().join("vault").join("factorcat.vault");
-    let prompt = format!("Passphrase for the FactorCat vault {}: \n", vault.display());
+    let prompt = format!("Passphrase for the FactorCat vault {}: ", vault.display());
+    let screen = tty::run_in_terminal(&cmd, &[(&prompt, "correct horse battery staple\n")]);
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
     assert_eq!(screen.text.matches(&prompt).count(), 1, "{}", screen.text);
     assert!(!screen.text.contains(": :"), "{}", screen.text);
 }
@@ -795,7 +795,7 @@ fn a_declined_removal_exits_2_in_a_terminal_too() {
         format!("factorcat: not removing {id} GitHub (octocat) without confirmation; add --yes\n")
     );
 
-    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), "n\n");
+    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), &[("[y/N] ", "n\n")]);
     assert_eq!(screen.code, Some(2), "{}", screen.text);
     assert!(
         screen.text.contains(&format!(
@@ -814,7 +814,7 @@ fn a_declined_removal_exits_2_in_a_terminal_too() {
     let listed: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1, "the token stays");
 
-    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), "y\n");
+    let screen = tty::run_in_terminal(&home.command(&["remove", "octocat"]), &[("[y/N] ", "y\n")]);
     assert_eq!(screen.code, Some(0), "{}", screen.text);
     assert!(
         screen
