@@ -283,7 +283,12 @@ mod tests {
             path: PathBuf::from("dir/factorcat.vault"),
             reason: "x".into(),
         };
-        assert!(e.to_string().contains("dir/factorcat.vault.prev"));
+        assert_eq!(
+            e.to_string(),
+            "the vault dir/factorcat.vault is damaged (x); it was left untouched — restore the \
+             previous generation dir/factorcat.vault.prev (copy it over the vault; it lacks the \
+             most recent change) or a backup"
+        );
         assert_eq!(e.code(), ErrorCode::VaultCorrupt);
         let unlock = Unlock::with_passphrase("hunter2");
         assert!(!format!("{unlock:?}").contains("hunter2"));
