@@ -367,6 +367,61 @@ export function makeHandlers({ api, host }) {
     },
   };
 
+  // The keyboard shortcut (manifest `commands`), by command name. Each
+  // gets the tab the browser says was active, and says what it did.
+  const commands = {
+    // Fill the code of the one token that fits this page, offer the
+    // chooser when several do, or say why nothing can be filled.
+    async 'fill-code'(tab) {
+      const t = tab?.id != null ? tab : (await api.tabs.query({ active: true, currentWindow: true }))[0];
+      if (t?.id == null) return { outcome: 'no-tab' };
+      const url = t.url ?? (await api.tabs.get(t.id))?.url ?? '';
+      if (!url.startsWith('https://')) {
+        await badgeNotice(t.id, 'FactorCat fills codes on https pages only');
+        return { outcome: 'not-https' };
+      }
+      const probe = await probeTab(t.id);
+      const tell = async (outcome, text) => {
+        const told = probe.reachable && (await api.tabs.sendMessage(t.id, { type: 'notice', text }, { frameId: 0 }).catch(() => null));
+        if (!told) await badgeNotice(t.id, `FactorCat: ${text}`);
+        return { outcome, text };
+      };
+      let r;
+      try {
+        r = await match(url, cleanHint(probe.hint), await earlierFor(t.id));
+      } catch (err) {
+        await setBadgeProblem(t.id, err);
+        const info = errorInfo(err);
+        return tell('host-error', `${info.title}. ${info.message ?? ''}`.trim());
+      }
+      await setBadge(t.id, r.total);
+      const site = r.page?.host ?? r.host ?? new URL(url).hostname;
+      if (!r.total) return tell('no-token', `No token belongs to ${site}.`);
+      if (!probe.field) {
+        return tell('no-field', `This page shows no code field. ${r.total === 1 ? 'One token belongs' : `${r.total} tokens belong`} to ${site}: copy a code from the FactorCat button.`);
+      }
+      if (r.autofill) {
+        const c = await codeForFill(r.autofill_token);
+        if (c.waitMs > 0) await new Promise((res) => setTimeout(res, c.waitMs));
+        const done = await api.tabs.sendMessage(t.id, { type: 'fill', code: c.code }, { frameId: 0 }).catch(() => null);
+        return done?.filled ? { outcome: 'filled' } : tell('no-field', 'The code field is gone.');
+      }
+      const candidates = r.candidates.map((c) => publicToken(c.token));
+      const shown = await api.tabs.sendMessage(t.id, { type: 'choose', candidates }, { frameId: 0 }).catch(() => null);
+      return shown?.opened ? { outcome: 'chooser', candidates: candidates.map((c) => c.id) } : tell('no-field', 'The code field is gone.');
+    },
+  };
+
+  // Says `title` on the toolbar button of a tab the page itself cannot
+  // show it in (not https, or a page extensions may not touch).
+  async function badgeNotice(tabId, title) {
+    try {
+      await api.action.setBadgeText({ tabId, text: '–' });
+      await api.action.setBadgeBackgroundColor({ tabId, color: '#5f6b7a' });
+      await api.action.setTitle({ tabId, title });
+    } catch { /* the tab may be gone */ }
+  }
+
   async function decodeQr(image, add) {
     const r = await host.request('decode_qr', { image, add }, { timeoutMs: SLOW_MS });
     if (add) forgetMatches();
@@ -376,26 +431,31 @@ export function makeHandlers({ api, host }) {
     };
   }
 
-  // Does the tab's top frame show a code field? Injects the content
-  // scripts first on pages that don't declare them (activeTab).
+  // Does the tab's top frame show a code field, and who does it say is
+  // signing in? Injects the content scripts first on pages that don't
+  // declare them (activeTab). `reachable`: the content scripts answer.
   async function probeTab(tabId) {
-    const ask = () => api.tabs.sendMessage(tabId, { type: 'probe' }, { frameId: 0 });
+    const ask = async () => {
+      const r = await api.tabs.sendMessage(tabId, { type: 'probe' }, { frameId: 0 });
+      return r ? { field: !!r.field, hint: r.hint ?? {}, reachable: true } : { field: false, reachable: false };
+    };
     try {
-      return (await ask()) ?? { field: false };
+      return await ask();
     } catch {
       try {
         await api.scripting.executeScript({ target: { tabId }, files: CONTENT_FILES });
-        return (await ask()) ?? { field: false };
+        return await ask();
       } catch {
-        return { field: false };
+        return { field: false, reachable: false };
       }
     }
   }
 
-  return { content, extension };
+  return { content, extension, commands };
 }
 
 export const CONTENT_FILES = [
   'shared/ext.js', 'shared/dom.js', 'shared/site-rules.js',
-  'content/fields.js', 'content/chooser.js', 'content/autofill.js', 'content/enroll.js', 'content/main.js',
+  'content/fields.js', 'content/chooser.js', 'content/notice.js', 'content/autofill.js', 'content/enroll.js',
+  'content/main.js',
 ];

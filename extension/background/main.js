@@ -24,6 +24,17 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true;
 });
 
+// The keyboard shortcut: only the commands the manifest declares, from
+// the handlers' own table. The table is also on the background's global,
+// where only the extension's own pages can reach it: browsers under test
+// automation do not deliver extension shortcuts, so the end-to-end tests
+// run the command from there.
+globalThis.FactorCat.commands = handlers.commands;
+api.commands?.onCommand.addListener((name, tab) => {
+  const run = Object.hasOwn(handlers.commands, name) ? handlers.commands[name] : null;
+  run?.(tab).catch((err) => console.warn(`FactorCat: the ${name} shortcut failed`, err));
+});
+
 api.tabs.onRemoved.addListener((tabId) => {
   api.storage.session.remove(`signin:${tabId}`).catch(() => {});
 });

@@ -7,23 +7,50 @@
   FactorCat.started = true;
   if (location.protocol !== 'https:' || window.top !== window) return;
 
-  const { api } = FactorCat.ext;
-  const { findCodeField, setValue } = FactorCat.fields;
+  const { api, send } = FactorCat.ext;
+  const { findCodeField, readWho, setValue } = FactorCat.fields;
   const rule = FactorCat.siteRules.ruleFor(location.href);
   if (!rule) return;
 
-  // Requests from the toolbar popup, relayed by the background (the
-  // browser delivers only our own extension's messages here).
+  const isCode = (code) => typeof code === 'string' && /^[0-9A-Za-z]{4,10}$/.test(code);
+
+  // The person picked a token in the chooser the keyboard shortcut opened:
+  // the background checks it belongs to this page and gives its code.
+  async function fillPicked(field, token, hint) {
+    const picked = await send('fill-choice', { token, hint });
+    if (!picked?.ok || !isCode(picked.code)) {
+      FactorCat.notice.show(picked?.error?.message ?? 'No code could be fetched for that token.');
+      return;
+    }
+    if (picked.waitMs > 0) await new Promise((r) => setTimeout(r, picked.waitMs));
+    if (field.isConnected) setValue(field, picked.code);
+  }
+
+  // Requests from the toolbar popup and the keyboard shortcut, relayed by
+  // the background (the browser delivers only our own extension's messages
+  // here).
   api.runtime.onMessage.addListener((msg, _sender, sendResponse) => {
     if (msg?.type === 'probe') {
-      sendResponse({ field: !!findCodeField(document, rule) });
-    } else if (msg?.type === 'fill' && typeof msg.code === 'string' && /^[0-9A-Za-z]{4,10}$/.test(msg.code)) {
+      const field = findCodeField(document, rule);
+      sendResponse({ field: !!field, hint: readWho(document, rule, field) });
+    } else if (msg?.type === 'fill' && isCode(msg.code)) {
       const field = findCodeField(document, rule);
       if (field) {
         FactorCat.chooser?.close();
         setValue(field, msg.code);
       }
       sendResponse({ filled: !!field });
+    } else if (msg?.type === 'choose' && Array.isArray(msg.candidates) && msg.candidates.length) {
+      const field = findCodeField(document, rule);
+      if (field) {
+        const hint = readWho(document, rule, field);
+        FactorCat.chooser.open(field, msg.candidates, (token) => fillPicked(field, token, hint));
+        field.focus();
+      }
+      sendResponse({ opened: !!field });
+    } else if (msg?.type === 'notice' && typeof msg.text === 'string') {
+      FactorCat.notice.show(msg.text.slice(0, 300));
+      sendResponse({ shown: true });
     }
     return false;
   });

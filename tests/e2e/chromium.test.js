@@ -7,6 +7,7 @@ import { World, HOST_NAME, median, hostAllowedIds } from './support/env.js';
 import { launchChromium } from './support/browsers.js';
 import { scenarios, seed, measureLatency } from './scenarios.js';
 import { popupScenarios } from './popup.js';
+import { shortcutScenarios } from './shortcut.js';
 import { importScenarios } from './import.js';
 
 // Polls an async condition (every 50 ms, at most `ms`) until it returns a value.
@@ -46,7 +47,7 @@ test('the extension loads with its pinned id, and the one manifest draws no warn
   await page.close();
 });
 
-for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios, ...importScenarios })) {
+for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios, ...shortcutScenarios, ...importScenarios })) {
   test(name, (t) => run(b, world, t));
 }
 

@@ -1,11 +1,17 @@
 // End-to-end in Firefox ESR (puppeteer-core over WebDriver BiDi) with the
-// real host and a real vault. The same scenarios as in Chromium; the popup
-// is tested in Chromium only (BiDi refuses to open moz-extension:// pages).
+// real host and a real vault. The same scenarios as in Chromium, the
+// popup's and the keyboard shortcut's included (the popup page opened in a
+// tab as in Chromium, reached from an https page because WebDriver BiDi
+// refuses to navigate to moz-extension://; see launchFirefox). Import of a
+// chosen file is tested in Chromium only: it needs playwright's per-page
+// routes and file chooser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { World, median } from './support/env.js';
 import { launchFirefox } from './support/browsers.js';
 import { scenarios, seed, measureLatency } from './scenarios.js';
+import { popupScenarios } from './popup.js';
+import { shortcutScenarios } from './shortcut.js';
 
 let world;
 let b;
@@ -25,8 +31,8 @@ test('the extension installs with its gecko id', () => {
   assert.equal(b.extensionId, 'factorcat@factorcat.app');
 });
 
-for (const [name, run] of Object.entries(scenarios)) {
-  test(name, () => run(b, world));
+for (const [name, run] of Object.entries({ ...scenarios, ...popupScenarios, ...shortcutScenarios })) {
+  test(name, (t) => run(b, world, t));
 }
 
 test('fill latency (MFA field shown → code in it)', async () => {

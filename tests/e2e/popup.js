@@ -1,11 +1,12 @@
-// Toolbar popup scenarios (Chromium: the popup page is opened in a tab and
-// told which tab it is about with ?tab=).
+// Toolbar popup scenarios, in Chromium and Firefox: the popup page is
+// opened in a tab and told which tab it is about with ?tab= (in Firefox
+// through an https page, see launchFirefox).
 import assert from 'node:assert/strict';
 import { legacySignin, waitFilled, assertCode } from './scenarios.js';
 
 async function openPopup(b, forUrl) {
   const tabId = forUrl ? await b.tabIdOf(forUrl) : null;
-  const popup = await b.newPage(`chrome-extension://${b.extensionId}/popup/popup.html${tabId != null ? `?tab=${tabId}` : ''}`);
+  const popup = await b.extensionPage(`popup/popup.html${tabId != null ? `?tab=${tabId}` : ''}`);
   await popup.waitFor(() => document.body.dataset.ready ?? null);
   return popup;
 }
@@ -17,7 +18,7 @@ const rowsOf = (popup, list) => popup.evaluate((sel) => Array.from(document.quer
 })), list);
 
 async function setOption(b, id, on) {
-  const opts = await b.newPage(`chrome-extension://${b.extensionId}/options/options.html`);
+  const opts = await b.extensionPage('options/options.html');
   await opts.waitFor(() => document.body.dataset.ready ?? null);
   const now = await opts.evaluate((k) => document.getElementById(k).checked, id);
   if (now !== on) {
@@ -65,7 +66,7 @@ export const popupScenarios = {
       const name = `${r.account.split(' @ ')[0]}@111111111111`;
       assert.ok([world.codeAt(name, t), world.codeAt(name, t - 30), world.codeAt(name, t + 30)].includes(r.code), `${name}: ${r.code}`);
     }
-    const badge = await b.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), await b.tabIdOf(page.url()));
+    const badge = await b.inExtension((id) => (globalThis.browser ?? globalThis.chrome).action.getBadgeText({ tabId: id }), await b.tabIdOf(page.url()));
     assert.equal(badge, String(rows.length), 'the toolbar badge counts this page\'s tokens');
     const others = await rowsOf(popup, '#all-list');
     assert.ok(others.some((r) => r.issuer === 'GitHub'), 'the rest are listed too');

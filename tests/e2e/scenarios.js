@@ -29,6 +29,10 @@ export function seed(world) {
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
+  // The keyboard shortcut's: a second GitHub token (a chooser there), and
+  // GitLab's only one.
+  world.add({ issuer: 'GitHub', account: 'mona', secret: randomSecret(), site: 'github.com' });
+  world.add({ issuer: 'GitLab', account: 'tanuki', secret: randomSecret(), site: 'gitlab.com' });
 }
 
 export const LATENCY_RUNS = 5;

@@ -2,9 +2,28 @@
 // BiDi), both with the unpacked extension, fixture pages served under their
 // real https URLs by request interception, and one small page interface so
 // the scenarios read the same for both.
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXT, fixtureFor } from './env.js';
+
+// The tab a page is in, by its address, as the extension sees it.
+const TAB_OF = async (url) => {
+  const api = globalThis.browser ?? globalThis.chrome;
+  return (await api.tabs.query({})).find((t) => t.url === url)?.id ?? null;
+};
+
+// Runs what the keyboard shortcut `name` runs, for the tab showing `url`,
+// in the background (its commands table; browsers under automation do not
+// deliver extension shortcuts).
+const RUN_COMMAND = async ([name, url]) => {
+  const api = globalThis.browser ?? globalThis.chrome;
+  const tab = (await api.tabs.query({})).find((t) => t.url === url);
+  // Chromium: this is the background (service worker); Firefox: an
+  // extension page, whose background page is a window of its own.
+  const background = globalThis.FactorCat?.commands ? globalThis : await api.runtime.getBackgroundPage();
+  const outcome = await background.FactorCat.commands[name](tab);
+  return JSON.parse(JSON.stringify(outcome));
+};
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
@@ -46,19 +65,43 @@ export async function launchChromium(world, { register = true } = {}) {
   });
   const worker = context.serviceWorkers()[0] ?? await context.waitForEvent('serviceworker');
   const extensionId = worker.url().split('/')[2];
-  return {
+  const b = {
     kind: 'chromium', context, worker, extensionId, userDataDir,
     async newPage(url) {
       const p = new Page(await context.newPage(), 'chromium');
       if (url) await p.goto(url);
       return p;
     },
+    // A page of the extension (popup, options) in a tab of its own.
+    extensionPage: (path) => b.newPage(`chrome-extension://${extensionId}/${path}`),
+    // Runs `fn(arg)` in the extension (its service worker).
+    inExtension: (fn, arg) => worker.evaluate(fn, arg),
     // The browser's tab id for a page (for the popup's ?tab=).
-    async tabIdOf(url) {
-      return worker.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id, url);
-    },
+    tabIdOf: (url) => worker.evaluate(TAB_OF, url),
+    runCommand: (name, url) => worker.evaluate(RUN_COMMAND, [name, url]),
     close: () => context.close(),
   };
+  return b;
+}
+
+// The internal address Firefox gives the extension in tests
+// (moz-extension://<uuid>/), pinned by a preference.
+const FIREFOX_UUID = '6f1b6c2e-3d4a-4b5c-9d8e-7f6a5b4c3d2e';
+
+// WebDriver BiDi refuses to navigate a tab to a moz-extension:// page, so
+// the Firefox tests install a copy of the extension whose manifest also
+// lets https pages open its popup and options pages; a tab then goes there
+// from an https page (location.href), and the page is the real extension
+// page with the extension's API. Nothing else differs from extension/.
+function firefoxTestCopy(dir) {
+  const copy = join(dir, 'extension-under-test');
+  cpSync(EXT, copy, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
+  manifest.web_accessible_resources = [
+    { resources: ['popup/popup.html', 'options/options.html'], matches: ['https://*/*'] },
+  ];
+  writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return copy;
 }
 
 export async function launchFirefox(world, { register = true } = {}) {
@@ -72,21 +115,41 @@ export async function launchFirefox(world, { register = true } = {}) {
     headless: true,
     enableExtensions: true,
     env: { ...process.env, ...world.env, HOME: home },
+    extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ 'factorcat@factorcat.app': FIREFOX_UUID }) },
   });
-  const extensionId = await browser.installExtension(EXT);
-  return {
+  const extensionId = await browser.installExtension(firefoxTestCopy(world.dir));
+  let helper = null;
+  const b = {
     kind: 'firefox', browser, extensionId, home,
     async newPage(url) {
       const raw = await browser.newPage();
       await raw.setRequestInterception(true);
       raw.on('request', (r) => {
         if (r.isInterceptResolutionHandled()) return;
+        if (r.url().startsWith('moz-extension://')) return r.continue();
         r.respond(fixtureFor(r.url()));
       });
       const p = new Page(raw, 'firefox');
       if (url) await p.goto(url);
       return p;
     },
+    // A page of the extension (popup, options) in a tab of its own,
+    // reached from an https page (see firefoxTestCopy).
+    async extensionPage(path) {
+      const p = await b.newPage('https://extension-page.factorcat.test/');
+      const target = `moz-extension://${FIREFOX_UUID}/${path}`;
+      await p.evaluate((u) => { location.href = u; }, target);
+      await p.waitFor((u) => (location.href === u && document.readyState === 'complete' ? true : null), target);
+      return p;
+    },
+    // Runs `fn(arg)` in the extension (an options page kept open for it).
+    async inExtension(fn, arg) {
+      helper ??= await b.extensionPage('options/options.html');
+      return helper.evaluate(fn, arg);
+    },
+    tabIdOf: (url) => b.inExtension(TAB_OF, url),
+    runCommand: (name, url) => b.inExtension(RUN_COMMAND, [name, url]),
     close: () => browser.close(),
   };
+  return b;
 }
