@@ -106,6 +106,27 @@ FACTORCAT_HOME="$test_home/vault" FC="$fc" private_keyring_session "$test_home" 
     FACTORCAT_BIN="$FC" exec node --test --test-timeout=180000 tests/e2e/packaged.test.js
   '
 
+echo "== a binary another user could replace: doctor --system reports it, install --system refuses it" >&2
+# The packaged binary given to the unprivileged user id 65534 for a moment.
+"${sudo_cmd[@]}" chown 65534 "$fc"
+report=$("$fc" doctor --system --browser chromium 2>&1) && status=0 || status=$?
+"${sudo_cmd[@]}" chown 0 "$fc"
+if [ "$status" -eq 0 ] || ! grep -q "which someone other than root could replace: $fc is owned by user id 65534" <<<"$report"; then
+  echo "error: doctor --system did not report a user-owned $fc:" >&2; echo "$report" >&2; exit 1
+fi
+# A copy in a directory of that user: refused, and the manifests stay as they are.
+user_dir=$(mktemp -d)
+trap 'rm -rf "$test_home" "$dirs_before" "$user_dir"; purge_if_installed' EXIT
+cp "$fc" "$user_dir/factorcat"
+chmod 755 "$user_dir" && "${sudo_cmd[@]}" chown -R 65534 "$user_dir"
+before=$(cat $manifests | sha256sum)
+refusal=$("${sudo_cmd[@]}" "$user_dir/factorcat" install --system --browser chromium --browser firefox 2>&1) &&
+  { echo "error: install --system accepted a binary in $user_dir, which another user owns" >&2; exit 1; }
+grep -q "refusing to register $user_dir/factorcat for every user" <<<"$refusal" ||
+  { echo "error: unexpected refusal: $refusal" >&2; exit 1; }
+[ "$(cat $manifests | sha256sum)" = "$before" ] ||
+  { echo "error: the refused install changed the manifests" >&2; exit 1; }
+
 echo "== remove, then purge: nothing the package installed is left" >&2
 leftovers() {
   local f

@@ -147,6 +147,7 @@ fn check_target(target: &Target, options: &DoctorOptions) -> Vec<Finding> {
     findings.extend(check_program(
         &program,
         target.flatpak.is_some(),
+        options.system,
         &reinstall,
     ));
     findings

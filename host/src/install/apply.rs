@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::plan::{Step, absolute, install_steps, parse_extension_ids};
 use super::table::{Env, Os};
 use super::{
-    Found, InstallError, InstallOptions, Place, Probe, Selection, registry, select, targets,
+    Found, InstallError, InstallOptions, Place, Probe, Selection, registry, select, targets, trust,
 };
 use crate::fsutil::{self, Mode, WriteOptions};
 
@@ -186,7 +186,23 @@ pub fn install(
         probe,
     )?;
     let binary = own_binary()?;
+    if options.system {
+        trust::system_program(&binary).map_err(|reason| InstallError::UntrustedBinary {
+            binary: binary.clone(),
+            reason,
+        })?;
+    }
     let steps = install_steps(env, &targets, &binary, &extra)?;
+
+    // On Windows the machine-wide manifests live in a folder of
+    // FactorCat's own below %ProgramData%; only administrators may write it.
+    #[cfg(windows)]
+    if options.system && !options.dry_run {
+        let folder = env.windows_manifest_dir(true);
+        if let Some(folder) = folder.parent() {
+            super::acl::protect_system_folder(folder)?;
+        }
+    }
 
     let mut changes = Vec::with_capacity(steps.len());
     let mut dropped: Vec<String> = Vec::new();

@@ -3,8 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::manifest;
 use super::table::Os;
+use super::{manifest, trust};
 
 /// What can go wrong while installing, uninstalling or checking.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,31 @@ pub enum InstallError {
         "cannot find the path of the running factorcat binary ({0}); run it from where it is installed"
     )]
     CurrentExe(io::Error),
+    /// A machine-wide install of a binary that someone other than root
+    /// (or an administrator) could replace.
+    #[error(
+        "refusing to register {binary} for every user: {reason}, so someone other than root could \
+         replace the program every user's browser would start; put a copy where only root can change it \
+         and register that copy: {}", trust::safe_copy_commands(.binary)
+    )]
+    UntrustedBinary {
+        /// The running binary.
+        binary: PathBuf,
+        /// The path at fault, and why.
+        reason: trust::Untrusted,
+    },
+    /// The machine-wide folder FactorCat keeps its manifests in on
+    /// Windows holds something an administrator did not make.
+    #[error(
+        "{path} {why}, so a user could change what every user's browser starts; \
+         delete it as an administrator and run `factorcat install --system` again"
+    )]
+    UntrustedSystemFolder {
+        /// The folder or file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A template failed to render (a build defect).
     #[error("the built-in manifest template is broken ({0}); please report this")]
     Template(serde_json::Error),

@@ -11,7 +11,10 @@
 pub mod manifest;
 pub(crate) mod registry;
 pub mod table;
+pub mod trust;
 
+#[cfg(windows)]
+mod acl;
 mod apply;
 mod error;
 mod flatpak;

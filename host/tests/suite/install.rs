@@ -352,22 +352,67 @@ fn dropping_an_extension_id_is_pointed_out() {
     );
 }
 
+/// The user id this test runs as.
+fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").unwrap().uid()
+}
+
+/// A copy of the binary in `dir` (created, mode 0755), for installs for
+/// every user; the test made every directory above it (below /tmp, whose
+/// sticky bit keeps others from replacing them). Only root can make it
+/// root's, so without root the copy is the running user's.
+fn copy_binary_into(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(dir).unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("factorcat");
+    fs::copy(binary(), &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    copy
+}
+
+/// Runs `program` (not the built binary) with `args` in `home`.
+fn run_program(home: &Home, program: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env("PATH", home.path().join("empty-path"))
+        .env("FACTORCAT_HOME", home.path().join("vault"));
+    cmd.output().unwrap()
+}
+
 #[test]
 fn system_places_are_shown_by_a_dry_run() {
     let home = Home::new();
-    let out = ok(&home.run(&[
-        "install",
-        "--system",
-        "--dry-run",
-        "--browser",
-        "chromium",
-        "--browser",
-        "chrome",
-        "--browser",
-        "brave",
-        "--browser",
-        "firefox",
-    ]));
+    let program = copy_binary_into(&home.path().join("system-bin"));
+    let out = run_program(
+        &home,
+        &program,
+        &[
+            "install",
+            "--system",
+            "--dry-run",
+            "--browser",
+            "chromium",
+            "--browser",
+            "chrome",
+            "--browser",
+            "brave",
+            "--browser",
+            "firefox",
+        ],
+    );
+    if own_uid() != 0 {
+        // The copy is this user's: refused (the next test covers how).
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        eprintln!(
+            "system_places_are_shown_by_a_dry_run: not root, so only the refusal was checked"
+        );
+        return;
+    }
+    let out = ok(&out);
     for path in [
         "/etc/chromium/native-messaging-hosts/com.factorcat.host.json  [chromium]",
         "/etc/opt/chrome/native-messaging-hosts/com.factorcat.host.json  [chrome, brave]",
@@ -375,7 +420,131 @@ fn system_places_are_shown_by_a_dry_run() {
     ] {
         assert!(out.contains(path), "{path} missing from:\n{out}");
     }
-    assert!(home.files().is_empty());
+    assert!(home.files().iter().all(|f| f.starts_with("system-bin/")));
+}
+
+/// Regression (issue: root's `install --system` of `~alice/.cargo/bin/factorcat`):
+/// a machine-wide install names only a binary that root alone can
+/// replace, and says where to put it otherwise. The tests run as root in
+/// CI: the user-owned binary and directories are made with chown to the
+/// `nobody` user id (65534). Run as anyone else, only the refusal of the
+/// running user's own copy can be checked, and the test says so.
+#[test]
+fn system_installs_refuse_a_binary_others_can_replace() {
+    use std::os::unix::fs::{PermissionsExt, chown, symlink};
+    const NOBODY: u32 = 65534;
+    let home = Home::new();
+    let refused = |program: &Path, at_fault: &Path, fault: &str| {
+        let out = run_program(
+            &home,
+            program,
+            &["install", "--system", "--dry-run", "--browser", "chromium"],
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", program.display());
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let real = fs::canonicalize(program).unwrap();
+        for want in [
+            format!("refusing to register {} for every user: ", real.display()),
+            format!("{} {fault}", at_fault.display()),
+            format!(
+                "sudo install -m 755 '{}' /usr/local/bin/factorcat",
+                real.display()
+            ),
+            "sudo /usr/local/bin/factorcat install --system".to_string(),
+        ] {
+            assert!(err.contains(&want), "{want:?} missing from: {err}");
+        }
+    };
+    let accepted = |program: &Path| {
+        let out = ok(&run_program(
+            &home,
+            program,
+            &["install", "--system", "--dry-run", "--browser", "chromium"],
+        ));
+        assert!(
+            out.contains("/etc/chromium/native-messaging-hosts/com.factorcat.host.json"),
+            "{out}"
+        );
+        let manifest = out
+            .lines()
+            .find(|l| l.contains("\"path\""))
+            .unwrap_or_default();
+        assert!(manifest.contains(&program.display().to_string()), "{out}");
+    };
+
+    let dir = home.path().join("owned");
+    let program = copy_binary_into(&dir);
+    if own_uid() != 0 {
+        refused(
+            &program,
+            &program,
+            &format!("is owned by user id {}, not by root", own_uid()),
+        );
+        eprintln!(
+            "system_installs_refuse_a_binary_others_can_replace: not root, so only this user's own copy was tried"
+        );
+        return;
+    }
+    // Root's file in root's directories (below the sticky /tmp): accepted.
+    accepted(&program);
+
+    // The file is a user's.
+    chown(&program, Some(NOBODY), None).unwrap();
+    refused(&program, &program, "is owned by user id 65534, not by root");
+    chown(&program, Some(0), None).unwrap();
+    accepted(&program);
+
+    // A directory above it is a user's.
+    chown(&dir, Some(NOBODY), None).unwrap();
+    refused(&program, &dir, "is owned by user id 65534, not by root");
+    chown(&dir, Some(0), None).unwrap();
+
+    // Writable by its group, or by everyone; the file itself too.
+    for (path, mode, fault) in [
+        (&dir, 0o775, "can be written by its group"),
+        (&dir, 0o757, "can be written by every user"),
+        (&program, 0o775, "can be written by its group"),
+    ] {
+        let before = fs::metadata(path).unwrap().permissions();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        refused(&program, path, fault);
+        fs::set_permissions(path, before).unwrap();
+    }
+    accepted(&program);
+
+    // A sticky directory everyone may write (like /tmp) above root's own
+    // directory: nobody else can rename or remove that directory.
+    let sticky = home.path().join("sticky");
+    fs::create_dir(&sticky).unwrap();
+    fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+    let in_sticky = copy_binary_into(&sticky.join("root-dir"));
+    accepted(&in_sticky);
+    // … but not a user's directory in it.
+    chown(sticky.join("root-dir"), Some(NOBODY), None).unwrap();
+    refused(
+        &in_sticky,
+        &sticky.join("root-dir"),
+        "is owned by user id 65534, not by root",
+    );
+
+    // Started through a link in root's directory, the binary is still the
+    // user's: the manifest would name the link's target.
+    let users = home.path().join("users-bin");
+    let user_copy = copy_binary_into(&users);
+    chown(&users, Some(NOBODY), None).unwrap();
+    let link_dir = home.path().join("links");
+    fs::create_dir(&link_dir).unwrap();
+    symlink(&user_copy, link_dir.join("factorcat")).unwrap();
+    refused(
+        &link_dir.join("factorcat"),
+        &users,
+        "is owned by user id 65534, not by root",
+    );
 }
 
 #[test]
