@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use zeroize::Zeroizing;
 
 use factorcat::otpauth;
 use factorcat::query::short_id;
@@ -15,13 +16,13 @@ use factorcat::token::{
 use factorcat::vault::VaultData;
 
 use super::CliResult;
-use super::console::{say, stdin_line};
+use super::console::{say, secret_input, warn_secret_in_arguments};
 use super::fields::AwsArgs;
 use super::init::vault_for_writing;
 
 /// `factorcat add`. `Debug` leaves out the URI and the secret.
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["uri", "secret", "qr"])))]
+#[command(group(clap::ArgGroup::new("source").args(["uri", "secret", "qr"])))]
 pub struct AddArgs {
     /// A PNG or JPEG image: every otpauth:// and otpauth-migration:// QR code in it is added.
     #[arg(long, value_name = "IMAGE", conflicts_with_all = [
@@ -30,7 +31,8 @@ pub struct AddArgs {
         "allow_duplicate",
     ])]
     pub qr: Option<PathBuf>,
-    /// An otpauth:// URI ("-" reads it from standard input, keeping it out of shell history).
+    /// An otpauth:// URI. Leave it out (or give "-") to type it without echo, or to pipe it in on
+    /// standard input: a command line is visible to every local user and kept in shell history.
     pub uri: Option<String>,
     /// Issuer, e.g. GitHub.
     #[arg(long, conflicts_with = "uri")]
@@ -38,9 +40,10 @@ pub struct AddArgs {
     /// Account name at the issuer.
     #[arg(long, conflicts_with = "uri")]
     pub account: Option<String>,
-    /// Base32 secret ("-" reads it from standard input).
-    #[arg(long, conflicts_with = "uri")]
-    pub secret: Option<String>,
+    /// Base32 secret. Give the flag without a value (or "-", or leave it out with --issuer or
+    /// --account) to type it without echo, or to pipe it in on standard input.
+    #[arg(long, num_args = 0..=1, value_name = "SECRET", conflicts_with = "uri")]
+    pub secret: Option<Option<String>>,
     /// Hash algorithm.
     #[arg(long, value_enum, conflicts_with_all = ["uri", "steam"])]
     pub algorithm: Option<AlgorithmArg>,
@@ -78,13 +81,16 @@ pub struct AddArgs {
 
 impl std::fmt::Debug for AddArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        let redacted = |v: Option<&String>| v.map(|_| "<redacted>");
         f.debug_struct("AddArgs")
             .field("qr", &self.qr)
-            .field("uri", &redacted(&self.uri))
+            .field("uri", &redacted(self.uri.as_ref()))
             .field("issuer", &self.issuer)
             .field("account", &self.account)
-            .field("secret", &redacted(&self.secret))
+            .field(
+                "secret",
+                &redacted(self.secret.as_ref().and_then(Option::as_ref)),
+            )
             .field("algorithm", &self.algorithm)
             .field("digits", &self.digits)
             .field("period", &self.period)
@@ -121,35 +127,74 @@ impl AlgorithmArg {
     }
 }
 
-/// What the arguments say, as a draft for the token rules (a URI or a
-/// secret of "-" is read from standard input).
-pub(super) fn draft(args: &AddArgs) -> CliResult<TokenDraft> {
-    let draft = match args.uri.as_deref() {
-        Some("-") => TokenDraft::from_token(otpauth::parse(&stdin_line("otpauth:// URI")?)?),
-        Some(uri) => TokenDraft::from_token(otpauth::parse(uri)?),
-        None => {
-            let text = args.secret.as_deref().unwrap_or_default();
-            let secret = if text == "-" {
-                Secret::from_base32(&stdin_line("secret")?)
-            } else {
-                Secret::from_base32(text)
-            };
-            let kind = if args.steam {
-                Some(KindName::Steam)
-            } else if args.hotp {
-                Some(KindName::Hotp)
-            } else {
-                None
-            };
-            TokenDraft::from_fields(GeneratorFields {
-                secret: secret.map_err(TokenError::from)?,
-                kind,
-                algorithm: args.algorithm.map(AlgorithmArg::algorithm),
-                digits: args.digits.map(u64::from),
-                period: args.period,
-                counter: args.counter,
-            })
+/// What `add --help` says first: the forms that keep secrets off the
+/// command line, and why.
+pub(super) const LONG_ABOUT: &str = "\
+Add a token from an otpauth:// URI, from its fields, or from a QR code image.
+
+Keep the URI and the secret off the command line: other local users can read a running command's
+arguments, and the shell keeps them in its history. Instead:
+
+  factorcat add                        type or paste the otpauth:// URI (not shown)
+  … | factorcat add -                  or pipe it in, e.g. from a password manager
+  factorcat add --issuer GitHub --account octocat --secret
+                                       type or paste the secret (not shown)
+
+A URI or secret written on the command line still works, with a warning when someone is at the
+terminal.";
+
+impl AddArgs {
+    /// Whether the token is given by its fields rather than a URI.
+    fn by_fields(&self) -> bool {
+        self.secret.is_some()
+            || self.issuer.is_some()
+            || self.account.is_some()
+            || self.algorithm.is_some()
+            || self.digits.is_some()
+            || self.period.is_some()
+            || self.hotp
+            || self.steam
+    }
+}
+
+/// A URI or secret: from the command line (with a warning when someone
+/// is at the terminal), else typed without echo or read from standard
+/// input.
+fn given_or_asked(value: Option<&str>, what: &str) -> CliResult<Zeroizing<String>> {
+    match value {
+        Some(text) if text != "-" => {
+            warn_secret_in_arguments(what);
+            Ok(Zeroizing::new(text.to_string()))
         }
+        _ => secret_input(what),
+    }
+}
+
+/// What the arguments say, as a draft for the token rules (a URI or a
+/// secret left out, or given as "-", is asked for or read from standard
+/// input).
+pub(super) fn draft(args: &AddArgs) -> CliResult<TokenDraft> {
+    let draft = if args.by_fields() {
+        let given = args.secret.as_ref().and_then(Option::as_deref);
+        let text = given_or_asked(given, "secret")?;
+        let kind = if args.steam {
+            Some(KindName::Steam)
+        } else if args.hotp {
+            Some(KindName::Hotp)
+        } else {
+            None
+        };
+        TokenDraft::from_fields(GeneratorFields {
+            secret: Secret::from_base32(&text).map_err(TokenError::from)?,
+            kind,
+            algorithm: args.algorithm.map(AlgorithmArg::algorithm),
+            digits: args.digits.map(u64::from),
+            period: args.period,
+            counter: args.counter,
+        })
+    } else {
+        let uri = given_or_asked(args.uri.as_deref(), "otpauth:// URI")?;
+        TokenDraft::from_token(otpauth::parse(&uri)?)
     };
     Ok(draft.with(TokenPatch {
         issuer: args.issuer.clone(),

@@ -15,7 +15,7 @@ use factorcat::query::short_id;
 use factorcat::token::{Token, new_positions, same_generator};
 use factorcat::vault::{Vault, VaultData, VaultError};
 
-use super::console::{io_err, say, unlock};
+use super::console::{hidden_answer, io_err, say, unlock};
 use super::init::vault_for_writing;
 use super::{CliError, CliResult};
 
@@ -115,9 +115,9 @@ pub(super) fn run(args: &ImportArgs) -> CliResult {
             Err(ImportError::PasswordRequired(f))
                 if password.is_none() && io::stdin().is_terminal() =>
             {
-                let typed = rpassword::prompt_password(format!("Password of the {f} backup: "))
+                let typed = hidden_answer(&format!("Password of the {f} backup: "))
                     .map_err(io_err("reading the password"))?;
-                password = Some(Zeroizing::new(typed));
+                password = Some(typed);
             }
             other => break other?,
         }

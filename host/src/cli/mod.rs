@@ -61,6 +61,7 @@ enum Command {
     /// Create the vault (done automatically by the first `add`).
     Init(init::InitArgs),
     /// Add a token from an otpauth:// URI, from its fields, or from a QR code image.
+    #[command(long_about = add::LONG_ABOUT)]
     Add(add::AddArgs),
     /// Import every token of another authenticator's export (all or nothing unless --skip-bad).
     Import(import::ImportArgs),
@@ -611,6 +612,19 @@ mod tests {
                 "S",
                 "--steam",
             ],
+            // Secrets asked for: no URI, --secret without a value.
+            vec!["factorcat", "add"],
+            vec!["factorcat", "add", "-", "--site", "github.com"],
+            vec![
+                "factorcat",
+                "add",
+                "--issuer",
+                "I",
+                "--secret",
+                "--site",
+                "a.example",
+            ],
+            vec!["factorcat", "add", "--secret", "--hotp", "--counter", "0"],
             vec!["factorcat", "code", "prod", "--time", "59"],
             vec![
                 "factorcat",
@@ -649,7 +663,6 @@ mod tests {
     #[test]
     fn contradictions_are_refused() {
         for argv in [
-            vec!["factorcat", "add"],
             vec![
                 "factorcat",
                 "add",

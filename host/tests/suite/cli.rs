@@ -138,6 +138,154 @@ fn add_from_fields_and_from_stdin() {
     assert!(uri_out.status.success(), "{}", stderr(&uri_out));
 }
 
+/// Regression (a secret on the command line is readable by every local
+/// user): `add` without a URI, `--secret` without a value, and the fields
+/// without `--secret` read the secret from standard input, so it is never
+/// in the process's command line.
+#[test]
+fn add_reads_what_is_left_out_from_standard_input() {
+    use std::io::Write;
+    let home = Home::with_passphrase();
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
+    let secret = "JBSWY3DPEHPK3PXQ";
+    let uri = format!("otpauth://totp/Stdin:carol?secret={secret}");
+
+    // While it waits for the URI, its command line holds no secret.
+    let mut child = home
+        .command(&["add"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pipe that tells the parent about the exec closes a moment before
+    // the new program's arguments are in place: wait for them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let cmdline = loop {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+        if !cmdline.is_empty() || std::time::Instant::now() > deadline {
+            break cmdline;
+        }
+        std::thread::yield_now();
+    };
+    let args: Vec<&[u8]> = cmdline
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .collect();
+    assert_eq!(
+        args[1..],
+        [b"add".as_slice()],
+        "{:?}",
+        String::from_utf8_lossy(&cmdline)
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{uri}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+
+    for (args, input) in [
+        (
+            &["add", "--issuer", "A", "--account", "one", "--secret"][..],
+            "GEZDGNBVGY3TQOJQ\n",
+        ),
+        (
+            &["add", "--issuer", "A", "--account", "two"][..],
+            "GEZDGNBVGY3TQOJR\n",
+        ),
+        (
+            &[
+                "add",
+                "--account",
+                "three",
+                "--secret",
+                "-",
+                "--hotp",
+                "--counter",
+                "0",
+            ][..],
+            "GEZDGNBVGY3TQOJS\n",
+        ),
+    ] {
+        let out = home.run_with_stdin(args, input);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let json: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
+    let accounts: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts.len(), 4, "{json}");
+    for account in ["carol", "one", "two", "three"] {
+        assert!(accounts.contains(&account), "{account}: {json}");
+    }
+
+    // Nothing on standard input: refused, naming what was expected.
+    let out = home.run_with_stdin(&["add"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected the otpauth:// URI on standard input"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// In a terminal, what `add` asks for is typed without echo; a URI or a
+/// secret written on the command line still works, with a one-line warning.
+#[test]
+fn add_asks_in_a_terminal_without_echo_and_warns_about_arguments() {
+    let home = Home::with_passphrase();
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
+    let typed = "JBSWY3DPEHPK3PXR";
+    let screen = tty::run_in_terminal(
+        &home.command(&["add"]),
+        &[(
+            "Type or paste the otpauth:// URI (not shown): ",
+            &format!("otpauth://totp/Typed:dave?secret={typed}\n"),
+        )],
+    );
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    assert!(!screen.text.contains(typed), "echoed: {}", screen.text);
+    assert!(screen.text.contains("added "), "{}", screen.text);
+    assert!(!screen.text.contains("warning"), "{}", screen.text);
+
+    let screen = tty::run_in_terminal(
+        &home.command(&["add", "--issuer", "Typed", "--account", "erin", "--secret"]),
+        &[(
+            "Type or paste the secret (not shown): ",
+            "GEZD GNBV GY3T QOJQ\n",
+        )],
+    );
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    assert!(!screen.text.contains("GEZD"), "echoed: {}", screen.text);
+
+    let warning = "factorcat: warning: the otpauth:// URI on this command line is visible to other \
+                   local users and kept in shell history; next time leave it out (or give -) to type it unseen\n";
+    let on_line = "otpauth://totp/Line:frank?secret=JBSWY3DPEHPK3PXS";
+    let screen = tty::run_in_terminal(&home.command(&["add", on_line]), &[]);
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    assert_eq!(screen.text.matches(warning).count(), 1, "{}", screen.text);
+    let screen = tty::run_in_terminal(
+        &home.command(&["add", "--account", "gina", "--secret", "JBSWY3DPEHPK3PXT"]),
+        &[],
+    );
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    assert!(
+        screen
+            .text
+            .contains("factorcat: warning: the secret on this command line is visible"),
+        "{}",
+        screen.text
+    );
+    // Without a terminal (scripts, logs) the same command says nothing.
+    let out = home.run(&["add", "--account", "hank", "--secret", "JBSWY3DPEHPK3PXU"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
 #[test]
 fn hotp_advances_once_per_code() {
     let home = Home::with_passphrase();
