@@ -22,3 +22,6 @@ pub mod vault;
 
 #[doc(hidden)]
 pub mod fuzzing;
+
+#[cfg(test)]
+mod alloc_check;
