@@ -419,7 +419,9 @@ fn aws_context(account: &str) -> AwsContext {
 /// Parses an `otpauth://` URI into a new token (fresh id, created now).
 ///
 /// The token has passed [`Token::validate`]. AWS MFA devices get their
-/// [`AwsContext`] and the default [`AWS_SITES`]; other tokens get no sites.
+/// [`AwsContext`] and the default [`AWS_SITES`]; a token whose issuer is a
+/// customer host of a multi-tenant issuer (`acme.okta.com`) gets that host
+/// ([`crate::site::tenant_site`]); other tokens get no sites.
 /// See the module documentation for the rules.
 pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
     let uri = uri.trim();
@@ -543,6 +545,8 @@ pub fn parse(uri: &str) -> Result<Token, OtpauthError> {
     if let Some(aws) = aws {
         token.sites = AWS_SITES.iter().map(|s| s.to_string()).collect();
         token.aws = Some(aws);
+    } else if let Some(host) = crate::site::tenant_site(&token.issuer) {
+        token.sites = vec![host];
     }
     token.validate().map_err(OtpauthError::Param)?;
     Ok(token)
@@ -664,6 +668,21 @@ mod tests {
             "otpauth://totp/GitHub:me@example.com?secret={SECRET}"
         ));
         assert_eq!(t.aws, None);
+        assert!(t.sites.is_empty());
+    }
+
+    /// Okta's QR codes name the organisation's own host as the issuer: that
+    /// host becomes the token's one site. An issuer that only names the
+    /// company gives none (see `site::multi_tenant`).
+    #[test]
+    fn a_tenant_host_as_issuer_is_the_tokens_site() {
+        let t = ok(&format!(
+            "otpauth://totp/acme.okta.com:alice%40acme.example?secret={SECRET}&issuer=acme.okta.com"
+        ));
+        assert_eq!(t.sites, vec!["acme.okta.com".to_string()]);
+        let t = ok(&format!(
+            "otpauth://totp/Okta:alice?secret={SECRET}&issuer=Okta"
+        ));
         assert!(t.sites.is_empty());
     }
 

@@ -392,6 +392,11 @@ struct IssuerEntry {
     #[serde(default)]
     aliases: Vec<String>,
     sites: Vec<String>,
+    /// Domains whose subdomains are the issuer's customers' own sign-in
+    /// hosts (`acme.okta.com`). Such an issuer has no default sites: a
+    /// default would offer one customer's codes on every other's host.
+    #[serde(default)]
+    tenants: Vec<String>,
 }
 
 impl IssuerEntry {
@@ -414,6 +419,48 @@ pub fn issuer_sites(issuer: &str) -> &'static [String] {
         .find(|e| e.names().any(|n| n.eq_ignore_ascii_case(issuer)))
         .map(|e| e.sites.as_slice())
         .unwrap_or(&[])
+}
+
+/// A well-known issuer whose customers each sign in on a host of their own
+/// (Okta's `acme.okta.com`, Slack's `acme.slack.com`): its tokens have no
+/// default site and are offered only on the host the person binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MultiTenant {
+    /// The issuer's name (`Okta`).
+    pub issuer: &'static str,
+    /// The domains below which its customers' hosts lie (`okta.com`, …).
+    pub tenants: &'static [String],
+}
+
+/// The multi-tenant issuer `issuer` names (by name or alias, any case), if
+/// it names one.
+pub fn multi_tenant(issuer: &str) -> Option<MultiTenant> {
+    let issuer = issuer.trim();
+    issuers()
+        .iter()
+        .filter(|e| !e.tenants.is_empty())
+        .find(|e| e.names().any(|n| n.eq_ignore_ascii_case(issuer)))
+        .map(|e| MultiTenant {
+            issuer: &e.issuer,
+            tenants: &e.tenants,
+        })
+}
+
+/// The customer host an issuer text names, when it is a host name below a
+/// multi-tenant issuer's domain: Okta's QR codes carry the organisation's
+/// own host as the issuer (`acme.okta.com`), and that host is the only
+/// site such a token belongs to.
+pub fn tenant_site(issuer: &str) -> Option<String> {
+    let host = normalize_site(issuer).ok()?;
+    issuers()
+        .iter()
+        .flat_map(|e| &e.tenants)
+        .any(|t| {
+            host.len() > t.len() + 1
+                && host.ends_with(t.as_str())
+                && host.as_bytes()[host.len() - t.len() - 1] == b'.'
+        })
+        .then_some(host)
 }
 
 /// The domain an AWS sign-in page's sites must stay inside: the base of

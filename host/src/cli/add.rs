@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 use factorcat::otpauth;
 use factorcat::query::short_id;
 use factorcat::secret::Secret;
+use factorcat::site::multi_tenant;
 use factorcat::token::{
     Algorithm, GeneratorFields, KindName, ListPatch, Token, TokenDraft, TokenError, TokenPatch,
     admit,
@@ -222,10 +223,28 @@ pub(super) fn run(args: AddArgs) -> CliResult {
     let (vault, unlock) = vault_for_writing()?;
     let label = token.label();
     let id = token.id;
+    let (token_sites, token_issuer) = (token.sites.clone(), token.issuer.clone());
     vault.update(&unlock, |data: &mut VaultData| {
         store(data, token, args.allow_duplicate)
     })?;
-    say(format!("added {} {label}\n", short_id(&id)))
+    say(format!("added {} {label}\n", short_id(&id)))?;
+    if let Some(advice) = tenant_advice(&token_sites, &token_issuer, &id) {
+        eprintln!("{advice}");
+    }
+    Ok(())
+}
+
+/// For a token of a multi-tenant issuer that is bound to no host: a note
+/// that it is offered on no page yet, and the command that binds it.
+fn tenant_advice(sites: &[String], issuer: &str, id: &uuid::Uuid) -> Option<String> {
+    let need = multi_tenant(issuer).filter(|_| sites.is_empty())?;
+    let example = need.tenants.first()?;
+    Some(format!(
+        "note: {} gives each organisation a sign-in host of its own, so this token is offered on no page \
+         until you name yours: factorcat edit {} --add-site YOUR-ORGANISATION.{example}",
+        need.issuer,
+        short_id(id)
+    ))
 }
 
 #[cfg(test)]

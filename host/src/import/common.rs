@@ -198,15 +198,19 @@ pub(crate) fn entry_error(position: usize, label: Option<String>, reason: String
     }
 }
 
-/// Gives an AWS-looking token its AWS context and sites exactly as an
-/// otpauth URI with the same issuer and account would, then brings it to
-/// the vault's form by the token rules (`token::settle`).
+/// Gives an AWS-looking token its AWS context and sites, and a token of a
+/// multi-tenant issuer's customer host that host, exactly as an otpauth URI
+/// with the same issuer and account would, then brings it to the vault's
+/// form by the token rules (`token::settle`).
 pub(crate) fn finish(mut token: Token) -> Result<Token, String> {
     if token.aws.is_none()
         && let Ok(reparsed) = otpauth::parse(&otpauth::emit(&token))
-        && let Some(aws) = reparsed.aws
     {
-        token.aws = Some(aws);
+        if let Some(aws) = reparsed.aws {
+            token.aws = Some(aws);
+        } else if !token.sites.is_empty() {
+            return crate::token::settle(token).map_err(|e| e.to_string());
+        }
         for site in reparsed.sites {
             if !token.sites.contains(&site) {
                 token.sites.push(site);

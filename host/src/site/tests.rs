@@ -633,13 +633,28 @@ fn sites_are_normalized() {
 #[test]
 fn issuer_table_is_well_formed() {
     assert!(issuers().len() >= 10);
+    let tenants: Vec<&String> = issuers().iter().flat_map(|e| &e.tenants).collect();
     for entry in issuers() {
-        assert!(!entry.sites.is_empty(), "{}", entry.issuer);
-        for site in &entry.sites {
+        // Either default sites or customers' own hosts, never both.
+        assert!(
+            entry.sites.is_empty() != entry.tenants.is_empty(),
+            "{}",
+            entry.issuer
+        );
+        for site in entry.sites.iter().chain(&entry.tenants) {
             assert_eq!(&normalize_site(site).unwrap(), site);
             assert!(
                 registrable_domain(site).is_some(),
                 "{site} is a public suffix"
+            );
+        }
+        // No default site lies where customers have hosts.
+        for site in &entry.sites {
+            assert!(
+                !tenants
+                    .iter()
+                    .any(|t| site == *t || site.ends_with(&format!(".{t}"))),
+                "{site} is inside a multi-tenant domain"
             );
         }
     }
@@ -676,4 +691,79 @@ fn ten_thousand_tokens_match_quickly() {
     let each = start.elapsed() / rounds;
     // Generous for unoptimised test builds; the bench measures release.
     assert!(each.as_millis() < 250, "{each:?} per match");
+}
+
+/// Regression (`evil-acme.okta.com` got "auto-fill: yes" for every Okta
+/// token): issuers whose customers each have a host of their own give no
+/// default site; a token is offered only on the host bound to it.
+#[test]
+fn multi_tenant_issuers_match_only_the_bound_tenant() {
+    let v = vec![
+        token("okta-unbound", "Okta", "alice@acme.example", &[]),
+        token(
+            "okta-acme",
+            "Okta",
+            "alice@acme.example",
+            &["acme.okta.com"],
+        ),
+        token("slack-unbound", "Slack", "alice@acme.example", &[]),
+        token(
+            "slack-acme",
+            "Slack",
+            "alice@acme.example",
+            &["acme.slack.com"],
+        ),
+        token("github", "GitHub", "alice", &[]),
+    ];
+    let (got, auto) = run(&v, "https://acme.okta.com/signin/verify", &Hint::default());
+    assert_eq!(got, names(&[("okta-acme", Site)]));
+    assert_eq!(auto.as_deref(), Some("okta-acme"));
+    for url in [
+        "https://evil-acme.okta.com/signin/verify",
+        "https://okta.com/",
+        "https://login.okta.com/",
+        "https://acme.oktapreview.com/",
+        "https://evil.slack.com/",
+        "https://slack.com/signin",
+    ] {
+        let (got, auto) = run(&v, url, &Hint::default());
+        assert!(got.is_empty(), "{url}: {got:?}");
+        assert_eq!(auto, None, "{url}");
+    }
+    let (got, _) = run(&v, "https://acme.slack.com/", &Hint::default());
+    assert_eq!(got, names(&[("slack-acme", Site)]));
+    // Well-known single-host issuers keep their defaults.
+    let (got, _) = run(
+        &v,
+        "https://github.com/sessions/two-factor",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("github", Site)]));
+
+    assert_eq!(
+        multi_tenant("okta").map(|m| m.issuer),
+        Some("Okta"),
+        "named by any case"
+    );
+    assert!(multi_tenant("GitHub").is_none());
+    assert!(issuer_sites("Okta").is_empty() && issuer_sites("Slack").is_empty());
+    // The organisation's host given as the issuer (Okta's QR codes) is the
+    // token's site; anything else is not.
+    assert_eq!(
+        tenant_site("acme.okta.com").as_deref(),
+        Some("acme.okta.com")
+    );
+    assert_eq!(
+        tenant_site(" ACME.oktapreview.com ").as_deref(),
+        Some("acme.oktapreview.com")
+    );
+    for issuer in [
+        "Okta",
+        "okta.com",
+        "evil-okta.com",
+        "acme.okta.com.evil.example",
+        "GitHub",
+    ] {
+        assert_eq!(tenant_site(issuer), None, "{issuer}");
+    }
 }

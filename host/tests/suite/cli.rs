@@ -1017,3 +1017,51 @@ fn secrets_of_impossible_length_are_named_as_such() {
     let twin = add("JBSWY3DPEHPK3PXPAA");
     assert_eq!(twin.status.code(), Some(2), "{}", stderr(&twin));
 }
+
+/// Regression (an Okta token was offered on every Okta customer's host): a
+/// token of a multi-tenant issuer is offered only on the host bound to it;
+/// an Okta QR code's issuer host binds it, and one bound to nothing is
+/// pointed out with the command that binds it.
+#[test]
+fn multi_tenant_tokens_match_only_their_own_tenant() {
+    let home = Home::with_passphrase();
+    home.ok(&["init", "--passphrase", "--no-keyring"]);
+    let out = home.run_with_stdin(
+        &["add", "-"],
+        "otpauth://totp/acme.okta.com:alice%40acme.example?secret=JBSWY3DPEHPK3PXP&issuer=acme.okta.com\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let out = home.run_with_stdin(
+        &["add", "--issuer", "Okta", "--account", "bob@acme.example"],
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "note: Okta gives each organisation a sign-in host of its own, so this token is offered on no page \
+             until you name yours: factorcat edit {id} --add-site YOUR-ORGANISATION.okta.com\n"
+        )
+    );
+
+    let matched = home.ok(&["match", "https://acme.okta.com/signin/verify/okta/totp"]);
+    assert!(matched.contains("alice@acme.example"), "{matched}");
+    assert!(!matched.contains("bob@acme.example"), "{matched}");
+    let other = home.run(&[
+        "match",
+        "https://evil-acme.okta.com/signin/verify/okta/totp",
+    ]);
+    assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
+
+    home.ok(&["edit", &id, "--add-site", "acme.okta.com"]);
+    let matched = home.ok(&["match", "https://acme.okta.com/signin/verify/okta/totp"]);
+    assert!(matched.contains("bob@acme.example"), "{matched}");
+    let other = home.run(&["match", "https://evil-acme.okta.com/"]);
+    assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
+}
