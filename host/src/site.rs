@@ -34,9 +34,38 @@ pub mod aws;
 
 pub use aws::{AccountRef, AwsFacts, AwsService, is_region, read_account, reads_as_alias};
 
-/// The date of the bundled Public Suffix List (`scripts/update-psl.sh`
-/// refreshes it).
+/// The date of the bundled Public Suffix List, `YYYY-MM-DD` and a newline
+/// (`scripts/update-psl.sh` refreshes the list and writes it).
 pub const PSL_DATE: &str = include_str!("data/public_suffix_list.version");
+
+/// How many whole days the bundled Public Suffix List is old at Unix time
+/// `now` (0 when `now` is before it), or `None` when [`PSL_DATE`] is not a
+/// date (a broken build).
+pub fn psl_age_days(now: u64) -> Option<u64> {
+    let listed = days_since_1970(PSL_DATE.trim())?;
+    let today = i64::try_from(now / 86_400).ok()?;
+    Some(u64::try_from(today - listed).unwrap_or(0))
+}
+
+/// Days from 1970-01-01 to a `YYYY-MM-DD` date of the Gregorian calendar.
+fn days_since_1970(date: &str) -> Option<i64> {
+    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if date.len() != 10 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Years counted from March, so that a leap day ends its year.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
 
 /// The bundled list itself: `build.rs` compiles it into the trie of
 /// [`psl`]; the tests parse it with the `publicsuffix` crate as an oracle.
@@ -636,12 +665,14 @@ pub fn match_url<T: Matchable>(
 /// for who is signing in ([`PageFacts::who`]), strongest first.
 pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> MatchResult {
     let aws = page.aws_signin();
-    let floor = match (aws, &page.site) {
-        // On AWS sign-in hosts a site must stay inside the sign-in domain:
-        // a token for amazon.com (retail) is not an AWS MFA device.
-        (Some(_), _) => aws_site_floor(&page.host).len(),
-        (None, Some(site)) => site.len(),
-        (None, None) => page.host.len(),
+    // A site may be the registrable domain, never above it (so never a
+    // public suffix such as `awsapps.com`, where each portal is its own
+    // site); on AWS sign-in hosts it must also stay inside the sign-in
+    // domain: a token for amazon.com (retail) is not an AWS MFA device.
+    let registrable = page.site.as_ref().map_or(page.host.len(), String::len);
+    let floor = match aws {
+        Some(_) => registrable.max(aws_site_floor(&page.host).len()),
+        None => registrable,
     };
     let accounts = aws
         .and_then(|a| a.account.as_ref())

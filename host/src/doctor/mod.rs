@@ -1,9 +1,11 @@
 //! `factorcat doctor`: checks everything the browser extension depends on —
-//! each browser's host manifest, the binary it names, the keyring, the vault
-//! and the clock — and reports every problem with its fix.
+//! each browser's host manifest, the binary it names, the keyring, the vault,
+//! the clock and the age of the built-in data — and reports every problem
+//! with its fix.
 
 mod browsers;
 mod clock;
+mod data;
 mod manifest;
 mod program;
 mod report;
@@ -16,6 +18,7 @@ use crate::install::{self, InstallError, Probe};
 
 pub use browsers::browser_sections;
 pub use clock::clock_findings;
+pub use data::{PSL_MAX_AGE_DAYS, psl_findings};
 pub use manifest::check_manifest;
 pub use report::{Finding, Level, Report, Section};
 
@@ -45,6 +48,10 @@ pub fn diagnose(options: &DoctorOptions) -> Result<Report, InstallError> {
     sections.push(Section {
         title: "Clock".into(),
         findings: clock_findings(SystemTime::now(), env.os),
+    });
+    sections.push(Section {
+        title: "Built-in data".into(),
+        findings: psl_findings(SystemTime::now()),
     });
     Ok(Report { sections })
 }

@@ -576,6 +576,74 @@ fn registrable_domains_from_the_bundled_list() {
     assert!(PSL_DATE.trim().len() == 10, "PSL date {PSL_DATE:?}");
 }
 
+/// The bundled list is a current one with its date recorded: the date is
+/// the list's own `VERSION` line, it knows public suffixes added after the
+/// 2023-02-09 copy it replaced (`replit.app`, 2024; `github.app`), and its
+/// age is counted from that date.
+#[test]
+fn the_bundled_list_is_current_and_dated() {
+    let version = PSL_TEXT
+        .lines()
+        .find_map(|l| l.strip_prefix("// VERSION: "))
+        .expect("the list names its version");
+    assert_eq!(&version[..10], PSL_DATE.trim());
+    assert!(PSL_DATE.trim() > "2026-01-01", "{PSL_DATE}");
+    for suffix in ["replit.app", "github.app"] {
+        assert_eq!(registrable_domain(suffix), None, "{suffix}");
+        let host = format!("someone.{suffix}");
+        assert_eq!(registrable_domain(&host), Some(host.as_str()));
+    }
+    // A site that is now a public suffix covers nobody's subdomain.
+    let v = vec![token("replit", "Replit", "me", &["replit.app"])];
+    let (got, _) = run(&v, "https://evil.replit.app/login", &Hint::default());
+    assert!(got.is_empty(), "{got:?}");
+    // `awsapps.com` is one too: each Identity Center portal is its own
+    // site, also where AWS's own rules set the floor.
+    assert_eq!(
+        registrable_domain("d-1234567890.awsapps.com"),
+        Some("d-1234567890.awsapps.com")
+    );
+    let v = vec![
+        token("every-portal", "Identity Center", "me", &["awsapps.com"]),
+        token(
+            "my-portal",
+            "Identity Center",
+            "me",
+            &["d-1234567890.awsapps.com"],
+        ),
+    ];
+    let (got, _) = run(
+        &v,
+        "https://d-1234567890.awsapps.com/start",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("my-portal", Site)]));
+    let (got, _) = run(
+        &v,
+        "https://d-0987654321.awsapps.com/start",
+        &Hint::default(),
+    );
+    assert!(got.is_empty(), "{got:?}");
+
+    for (date, days) in [
+        ("1970-01-01", 0),
+        ("2000-02-29", 11_016),
+        ("2000-03-01", 11_017),
+        ("2023-02-09", 19_397),
+        ("2026-10-22", 20_748),
+        ("2100-03-01", 47_541),
+    ] {
+        assert_eq!(days_since_1970(date), Some(days), "{date}");
+    }
+    for bad in ["2026-13-01", "2026-1-01", "yesterday", "2026-10-22-1", ""] {
+        assert_eq!(days_since_1970(bad), None, "{bad}");
+    }
+    let listed = u64::try_from(days_since_1970(PSL_DATE.trim()).unwrap()).unwrap();
+    assert_eq!(psl_age_days(listed * 86_400 + 86_399), Some(0));
+    assert_eq!(psl_age_days((listed + 366) * 86_400), Some(366));
+    assert_eq!(psl_age_days(0), Some(0), "before the list's date");
+}
+
 #[test]
 fn regions_and_aliases() {
     for r in [

@@ -458,8 +458,16 @@ fn lookalikes(host: &str, homoglyph: usize) -> Vec<String> {
     out.push(format!("https://{}.example/", host.replace('.', "-")));
     out.push(format!("https://{}/", host.replace('.', "")));
     // A homoglyph in the registrable label (the one in front of the public
-    // suffix), written in Unicode and in punycode.
-    if let Some(domain) = registrable(host) {
+    // suffix), written in Unicode and in punycode. Where an AWS domain is
+    // itself a public suffix (`awsapps.com`: the label in front of it is a
+    // portal's name, and another name there is another portal, not a
+    // lookalike), in AWS's own label.
+    let aws_base = site::aws::aws_host(host).map(|(entry, _)| entry.base.to_string());
+    let domain = match (registrable(host), aws_base) {
+        (Some(domain), Some(base)) if base.len() < domain.len() => Some(base),
+        (domain, _) => domain,
+    };
+    if let Some(domain) = domain {
         let start = host.len() - domain.len();
         let label_end = start + domain.find('.').unwrap_or(domain.len());
         let swaps = [
