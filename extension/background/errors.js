@@ -48,17 +48,18 @@ const PEOPLE = {
   },
   keyring_unavailable: {
     title: 'No system keyring',
-    message: 'FactorCat could not reach a system keyring (Secret Service). Start one (gnome-keyring, KeePassXC), or set FACTORCAT_PASSPHRASE for the browser. To check:',
-    fix: 'factorcat doctor',
+    message: 'FactorCat could not reach a system keyring (Secret Service). Start one (gnome-keyring, KeePassXC); or, if the vault has a passphrase, unlock it for a while in a terminal:',
+    fix: 'factorcat unlock',
   },
   passphrase_required: {
-    title: 'The vault needs its passphrase',
-    message: 'This vault opens with a passphrase only, and the browser cannot ask for it. Add a keyring slot in a terminal:',
-    fix: 'factorcat passphrase',
+    title: 'The vault is locked',
+    message: 'This vault opens with its passphrase only, and the browser cannot ask for it. Unlock it in a terminal; it stays unlocked for 8 hours, or until factorcat lock:',
+    fix: 'factorcat unlock',
   },
   wrong_passphrase: {
     title: 'Wrong passphrase',
-    message: 'FACTORCAT_PASSPHRASE, as the browser passes it, does not open the vault.',
+    message: 'FACTORCAT_PASSPHRASE, as the browser passes it, does not open the vault. Remove it from the browser\'s environment, and unlock the vault in a terminal instead:',
+    fix: 'factorcat unlock',
   },
   vault_corrupt: {
     title: 'The vault is damaged',

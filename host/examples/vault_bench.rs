@@ -69,7 +69,9 @@ fn main() -> Result<(), VaultError> {
                 start.elapsed() / k
             );
         }
-        Some("forget") => vault.forget_cached_key()?,
+        Some("forget") => {
+            vault.forget_cached_key()?;
+        }
         _ => eprintln!("usage: vault_bench setup N | read | time K | forget"),
     }
     Ok(())

@@ -7,8 +7,10 @@
 //! * On Linux, the **kernel key cache** holds the unwrapped *master key* in
 //!   the user keyring (`@u`) for [`CACHE_TIMEOUT_SECS`], so that only the
 //!   first use after a login or expiry pays for a D-Bus round trip to the
-//!   Secret Service. Elsewhere the cache is a no-op. See `docs/vault.md` for
-//!   the security argument.
+//!   Secret Service; `factorcat unlock` puts a key there for a time it is
+//!   told (a passphrase vault's too), `factorcat lock` takes it out.
+//!   Elsewhere the cache is a no-op. See `docs/vault.md` for the security
+//!   argument.
 //!
 //! Keys are [`Key`] values: zeroized on drop and never printed.
 
@@ -135,7 +137,7 @@ mod kernel {
     use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
     use zeroize::Zeroizing;
 
-    use super::{CACHE_TIMEOUT_SECS, KEY_LEN, Key, cache_description};
+    use super::{KEY_LEN, Key, cache_description};
 
     fn user_ring() -> Option<KeyRing> {
         KeyRing::from_special_id(KeyRingIdentifier::User, true).ok()
@@ -152,7 +154,11 @@ mod kernel {
         Key::from_slice(&buf[..KEY_LEN])
     }
 
-    pub fn put(vault_id: &str, master: &Key) -> bool {
+    pub fn holds(vault_id: &str) -> bool {
+        user_ring().is_some_and(|ring| ring.search(&cache_description(vault_id)).is_ok())
+    }
+
+    pub fn put(vault_id: &str, master: &Key, timeout_secs: usize) -> bool {
         let Some(ring) = user_ring() else {
             return false;
         };
@@ -163,19 +169,20 @@ mod kernel {
             .posessor(Permission::ALL)
             .user(Permission::ALL)
             .build();
-        if key.set_perms(perms).is_err() || key.set_timeout(CACHE_TIMEOUT_SECS).is_err() {
+        if key.set_perms(perms).is_err() || key.set_timeout(timeout_secs).is_err() {
             let _ = key.invalidate();
             return false;
         }
         true
     }
 
-    pub fn drop(vault_id: &str) {
+    pub fn drop(vault_id: &str) -> bool {
         if let Some(ring) = user_ring()
             && let Ok(key) = ring.search(&cache_description(vault_id))
         {
-            let _ = key.invalidate();
+            return key.invalidate().is_ok();
         }
+        false
     }
 }
 
@@ -187,11 +194,17 @@ mod kernel {
         None
     }
 
-    pub fn put(_vault_id: &str, _master: &Key) -> bool {
+    pub fn holds(_vault_id: &str) -> bool {
         false
     }
 
-    pub fn drop(_vault_id: &str) {}
+    pub fn put(_vault_id: &str, _master: &Key, _timeout_secs: usize) -> bool {
+        false
+    }
+
+    pub fn drop(_vault_id: &str) -> bool {
+        false
+    }
 }
 
 /// The cached master key of vault `vault_id`, if the kernel key cache holds
@@ -204,11 +217,25 @@ pub fn cache_get(vault_id: &str) -> Option<Key> {
 /// readable by this user only. Returns whether it was cached; failure is
 /// silent because the cache is only a speed-up.
 pub fn cache_put(vault_id: &str, master: &Key) -> bool {
-    kernel::put(vault_id, master)
+    kernel::put(vault_id, master, CACHE_TIMEOUT_SECS)
 }
 
-/// Removes vault `vault_id`'s cached master key, if any.
-pub fn cache_drop(vault_id: &str) {
+/// Caches `master` for vault `vault_id` for `timeout_secs` seconds (at least
+/// one), replacing a cached key and its expiry: `factorcat unlock`. Returns
+/// whether it was cached.
+pub fn cache_put_for(vault_id: &str, master: &Key, timeout_secs: usize) -> bool {
+    kernel::put(vault_id, master, timeout_secs.max(1))
+}
+
+/// Whether the kernel key cache holds a key for vault `vault_id` (without
+/// reading it).
+pub fn cache_holds(vault_id: &str) -> bool {
+    kernel::holds(vault_id)
+}
+
+/// Removes vault `vault_id`'s cached master key; returns whether one was
+/// there.
+pub fn cache_drop(vault_id: &str) -> bool {
     kernel::drop(vault_id)
 }
 
@@ -236,7 +263,9 @@ mod tests {
             return;
         }
         assert_eq!(cache_get(&id).unwrap().expose(), key.expose());
-        cache_drop(&id);
-        assert!(cache_get(&id).is_none());
+        assert!(cache_holds(&id));
+        assert!(cache_drop(&id));
+        assert!(cache_get(&id).is_none() && !cache_holds(&id));
+        assert!(!cache_drop(&id), "nothing left to drop");
     }
 }

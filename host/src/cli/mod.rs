@@ -18,6 +18,7 @@ mod import;
 mod init;
 mod install;
 mod list;
+mod lock;
 mod manual;
 mod r#match;
 mod output;
@@ -25,6 +26,7 @@ mod passphrase;
 mod remove;
 mod show;
 mod uninstall;
+mod unlock;
 mod which;
 
 use std::ffi::OsString;
@@ -80,6 +82,10 @@ enum Command {
     Remove(remove::RemoveArgs),
     /// Add, change or remove the vault's passphrase slot.
     Passphrase(passphrase::PassphraseArgs),
+    /// Keep the vault unlocked for a while, so that commands and the browser need no passphrase.
+    Unlock(unlock::UnlockArgs),
+    /// Lock the vault now: forget its cached key.
+    Lock(lock::LockArgs),
     /// Print the shell code that completes factorcat command lines, token names included.
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff: `factorcat man | man -l -`), or write every page into a directory.
@@ -285,6 +291,8 @@ pub enum CliError {
     /// `factorcat doctor` found problems (listed before this).
     #[error("doctor found {0} problem(s): each is listed above with its fix")]
     Problems(usize),
+    #[error("the vault opened, but its key could not be kept: {0}")]
+    NotKept(&'static str),
 }
 
 /// How to go on after a query that did not resolve, in the command line's words.
@@ -349,7 +357,8 @@ impl CliError {
             CliError::Io { .. }
             | CliError::Usage(_)
             | CliError::Install(_)
-            | CliError::Problems(_) => None,
+            | CliError::Problems(_)
+            | CliError::NotKept(_) => None,
         }
     }
 
@@ -423,6 +432,8 @@ fn dispatch(command: Command) -> CliResult {
         Command::Edit(a) => edit::run(a),
         Command::Remove(a) => remove::run(a),
         Command::Passphrase(a) => passphrase::run(a),
+        Command::Unlock(a) => unlock::run(a),
+        Command::Lock(a) => lock::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => manual::run(a),
         Command::Install(a) => install::run(a),

@@ -144,7 +144,10 @@ fn keyring_fix(e: &VaultError, has_passphrase_slot: bool) -> String {
                 .to_string()
         }
         ErrorCode::KeyringUnavailable if has_passphrase_slot => {
-            format!("{START_SECRET_SERVICE}, or set FACTORCAT_PASSPHRASE")
+            format!(
+                "{START_SECRET_SERVICE}, or unlock the vault with its passphrase for a while: \
+                 `factorcat unlock`"
+            )
         }
         ErrorCode::KeyringUnavailable => format!(
             "{START_SECRET_SERVICE}; once it opens, consider `factorcat passphrase` for a \
@@ -162,8 +165,8 @@ fn does_not_open(e: &VaultError, has_keyring_slot: bool, has_passphrase_slot: bo
         }
         ErrorCode::PassphraseRequired if !has_keyring_slot => (
             Level::Note,
-            "this vault opens with its passphrase only: set FACTORCAT_PASSPHRASE, or enter it \
-             when asked"
+            "this vault opens with its passphrase only: `factorcat unlock` keeps it unlocked \
+             for a while (the browser extension gets codes only then), or enter it when asked"
                 .to_string(),
         ),
         ErrorCode::WrongPassphrase => (

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::error::ErrorCode;
+use crate::keystore;
 use crate::protocol::ProtoError;
 use crate::token::{Token, TokenSites};
 pub use crate::vault::VaultData;
@@ -138,14 +139,16 @@ pub const READ_CACHE_MAX_AGE: Duration = Duration::from_secs(10);
 
 /// The encrypted vault, as the browser-started host uses it: located like
 /// the CLI does (`FACTORCAT_HOME` or the platform data directory), unlocked
-/// with the OS keyring or `FACTORCAT_PASSPHRASE`, and never by prompting
-/// (stdin carries the protocol).
+/// with the kernel key cache (`factorcat unlock`), the OS keyring or
+/// `FACTORCAT_PASSPHRASE`, and never by prompting (stdin carries the
+/// protocol).
 ///
 /// One store serves one connection. Reads keep the decrypted contents and
 /// reuse them while the vault file is the same file as when they were read
 /// (device, inode, size, modification and change times; every write
 /// replaces the file by rename, so any write by any process changes this),
-/// for at most [`READ_CACHE_MAX_AGE`]. Writes always go through
+/// for at most [`READ_CACHE_MAX_AGE`], and, when they were opened with the
+/// kernel key cache, only while the cache holds the key. Writes always go through
 /// [`Vault::update`], which re-reads under the exclusive lock.
 pub struct VaultStore {
     vault: Result<Vault, ProtoError>,
@@ -158,6 +161,10 @@ struct Cached {
     stamp: FileStamp,
     read_at: Instant,
     data: Rc<VaultData>,
+    /// The vault's id, when its key was in the kernel key cache as the
+    /// contents were read: they are kept only while it still is, so that
+    /// `factorcat lock` takes effect at once.
+    cached_key: Option<String>,
 }
 
 /// What identifies one generation of the vault file.
@@ -233,7 +240,12 @@ impl VaultStore {
         let mut cache = self.cache.borrow_mut();
         match (&*cache, stamp) {
             (Some(cached), Some(stamp))
-                if cached.stamp == *stamp && cached.read_at.elapsed() < READ_CACHE_MAX_AGE =>
+                if cached.stamp == *stamp
+                    && cached.read_at.elapsed() < READ_CACHE_MAX_AGE
+                    && cached
+                        .cached_key
+                        .as_deref()
+                        .is_none_or(keystore::cache_holds) =>
             {
                 Some(Rc::clone(&cached.data))
             }
@@ -278,10 +290,16 @@ impl Store for VaultStore {
         }
         let data = Rc::new(vault.read(&self.unlock)?);
         if let Some(stamp) = stamp {
+            let cached_key = vault
+                .id()
+                .ok()
+                .map(|id| id.to_string())
+                .filter(|id| keystore::cache_holds(id));
             *self.cache.borrow_mut() = Some(Cached {
                 stamp,
                 read_at: Instant::now(),
                 data: Rc::clone(&data),
+                cached_key,
             });
         }
         Ok(data)

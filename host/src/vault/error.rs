@@ -68,7 +68,7 @@ pub enum VaultError {
     WrongPassphrase,
     /// The vault needs a passphrase and none was given.
     #[error(
-        "the vault can only be unlocked with its passphrase here; set FACTORCAT_PASSPHRASE or run the command in a terminal to be asked for it"
+        "the vault can only be unlocked with its passphrase here; run `factorcat unlock` in a terminal to keep it unlocked for a while (the browser too), or run the command in a terminal to be asked for it, or set FACTORCAT_PASSPHRASE"
     )]
     PassphraseRequired,
     /// The file is damaged or not a vault.

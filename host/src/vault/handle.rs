@@ -74,6 +74,18 @@ pub enum VaultStatus {
     },
 }
 
+/// What [`Vault::unlock_for`] could do with the unlocked key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCaching {
+    /// It is in the kernel key cache.
+    Cached,
+    /// The cache is turned off (`FACTORCAT_NO_KEY_CACHE`).
+    TurnedOff,
+    /// There is no kernel key cache here (not Linux, or `keyctl` is not
+    /// allowed, as in some containers).
+    Unavailable,
+}
+
 /// A handle on a vault directory. Creating one does no I/O.
 #[derive(Debug, Clone)]
 pub struct Vault {
@@ -416,10 +428,42 @@ impl Vault {
     }
 
     /// Drops this vault's master key from the kernel key cache, so the next
-    /// use must unlock through a slot again.
-    pub fn forget_cached_key(&self) -> Result<(), VaultError> {
-        keystore::cache_drop(&self.id()?.to_string());
-        Ok(())
+    /// use must unlock through a slot again (`factorcat lock`). Returns
+    /// whether a key was cached.
+    pub fn forget_cached_key(&self) -> Result<bool, VaultError> {
+        Ok(keystore::cache_drop(&self.id()?.to_string()))
+    }
+
+    /// Whether the kernel key cache holds this vault's master key (read from
+    /// the header's id; neither the key nor the body is read).
+    pub fn key_is_cached(&self) -> Result<bool, VaultError> {
+        Ok(keystore::cache_holds(&self.id()?.to_string()))
+    }
+
+    /// Unlocks the vault through a slot — the keyring slot, else the
+    /// passphrase slot with `unlock`'s passphrase or prompt, never a key
+    /// already cached — and keeps its master key in the kernel key cache for
+    /// `duration` (`factorcat unlock`), replacing a cached key and its expiry.
+    /// Until then, or until [`Vault::forget_cached_key`], every use opens the
+    /// vault from the cache, a passphrase-only vault included.
+    pub fn unlock_for(
+        &self,
+        unlock: &Unlock,
+        duration: Duration,
+    ) -> Result<KeyCaching, VaultError> {
+        let mut bytes = self.read_bytes()?;
+        let (master, header, _) = self.decrypt_with(&mut bytes, unlock, None, false)?;
+        if !self.cache_enabled() {
+            return Ok(KeyCaching::TurnedOff);
+        }
+        let secs = usize::try_from(duration.as_secs()).unwrap_or(usize::MAX);
+        Ok(
+            if keystore::cache_put_for(&header.id.to_string(), &master, secs) {
+                KeyCaching::Cached
+            } else {
+                KeyCaching::Unavailable
+            },
+        )
     }
 
     /// The whole vault file, in a buffer that is wiped on drop (the body is
@@ -541,6 +585,17 @@ impl Vault {
         unlock: &Unlock,
         known: Option<&Key>,
     ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
+        self.decrypt_with(bytes, unlock, known, self.cache_enabled())
+    }
+
+    /// [`Vault::decrypt`], using the kernel key cache or not.
+    fn decrypt_with(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+        cache: bool,
+    ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
         let path = self.file();
         let parsed = codec::parse(&path, bytes)?;
         let plain = parsed.plaintext(bytes.len());
@@ -550,14 +605,7 @@ impl Vault {
             aad: &head[parsed.aad.clone()],
             bytes: body,
         };
-        let master = unlock::open_body(
-            &path,
-            &parsed.header,
-            &mut body,
-            unlock,
-            known,
-            self.cache_enabled(),
-        )?;
+        let master = unlock::open_body(&path, &parsed.header, &mut body, unlock, known, cache)?;
         Ok((master, parsed.header, plain))
     }
 }

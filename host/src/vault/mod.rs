@@ -38,8 +38,8 @@ pub use codec::{FORMAT, MAX_FILE_BYTES, VERSION};
 pub use data::{Tombstone, VaultData};
 pub use error::VaultError;
 pub use handle::{
-    DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, LOCK_FILE_NAME, PREV_FILE_NAME,
-    Vault, VaultStatus, default_home,
+    DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, KeyCaching, LOCK_FILE_NAME,
+    PREV_FILE_NAME, Vault, VaultStatus, default_home,
 };
 pub use slot::KdfParams;
 pub(crate) use slot::Slot;

@@ -30,6 +30,10 @@ mod otpauth_props;
 mod vault;
 mod vault_props;
 
+// `factorcat unlock` and `lock` with the real kernel key cache.
+#[cfg(target_os = "linux")]
+mod lock;
+
 // Native-messaging frames and request decoding, any input.
 mod frames_props;
 
