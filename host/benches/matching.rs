@@ -27,6 +27,7 @@ fn vault() -> Vec<Token> {
                             20 => Partition::AwsCn,
                             _ => Partition::Aws,
                         },
+                        ..AwsContext::default()
                     });
                 }
                 1 => t.issuer = "GitHub".into(),

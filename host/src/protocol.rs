@@ -35,7 +35,7 @@ pub const DEFAULT_LIST_LIMIT: usize = 100;
 pub const MAX_LIST_LIMIT: usize = 500;
 
 /// Every operation of the protocol, in the order `hello` lists them.
-pub const OPERATIONS: [&str; 10] = [
+pub const OPERATIONS: [&str; 12] = [
     "hello",
     "list",
     "match",
@@ -46,6 +46,8 @@ pub const OPERATIONS: [&str; 10] = [
     "remove",
     "decode_qr",
     "import",
+    "redirected",
+    "resync_codes",
 ];
 
 /// Largest file `import` accepts once base64-decoded (1 MiB; a request frame
@@ -348,6 +350,24 @@ pub enum Request {
     },
     /// Read an authenticator export and add its tokens.
     Import(Box<ImportRequest>),
+    /// One browser tab went from one page to the next: what that teaches
+    /// (an IAM Identity Center portal's directory).
+    Redirected {
+        /// The earlier page's URL, as the browser reported it.
+        from: String,
+        /// The later page's URL, as the browser reported it.
+        to: String,
+    },
+    /// Two consecutive codes of the MFA device a console page shows, for
+    /// its "Resync MFA device" dialog.
+    ResyncCodes {
+        /// The page's URL.
+        url: String,
+        /// What the page shows: the account, the user.
+        hint: Hint,
+        /// The device's serial (ARN) as the page shows it.
+        serial: Option<String>,
+    },
 }
 
 /// `import`: a file the person chose, with how to read it.
@@ -509,6 +529,21 @@ struct TokenFields {
     token: Uuid,
     #[serde(default)]
     for_fill: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct RedirectedFields {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct ResyncFields {
+    url: String,
+    #[serde(default)]
+    hint: Option<Hint>,
+    #[serde(default)]
+    serial: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -705,6 +740,21 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
                 skip_bad: f.skip_bad.unwrap_or(false),
                 dry_run: f.dry_run.unwrap_or(false),
             })))
+        }
+        "redirected" => {
+            let f: RedirectedFields = fields(op, value)?;
+            Ok(Request::Redirected {
+                from: f.from,
+                to: f.to,
+            })
+        }
+        "resync_codes" => {
+            let f: ResyncFields = fields(op, value)?;
+            Ok(Request::ResyncCodes {
+                url: f.url,
+                hint: f.hint.unwrap_or_default(),
+                serial: f.serial,
+            })
         }
         _ => {
             // The name is not repeated: it is whatever the caller sent.

@@ -270,9 +270,9 @@ impl PageFacts {
     /// Who is signing in on this page: the hint, completed by what the same
     /// tab showed at an earlier step when both pages are AWS sign-in pages
     /// of one partition and one service (the console sign-in, or IAM
-    /// Identity Center) and the two do not name different accounts (the
-    /// earlier page's address counts as what it showed). A page's own
-    /// fields win over the earlier ones.
+    /// Identity Center) and the two do not name different accounts or
+    /// Identity Center directories (the earlier page's address counts as
+    /// what it showed). A page's own fields win over the earlier ones.
     pub fn who(&self, hint: &Hint, earlier: Option<&Earlier>) -> Who {
         let mut who = hint.read();
         let Some(here) = self.aws_signin() else {
@@ -284,10 +284,12 @@ impl PageFacts {
         let Ok(then) = PageFacts::read(&earlier.url) else {
             return who;
         };
-        let Some(there) = then
-            .aws_signin()
-            .filter(|t| (t.partition, t.service) == (here.partition, here.service))
-        else {
+        // Identity Center: not across two instances' sign-in pages either.
+        let other_directory =
+            |t: &AwsFacts| matches!((&t.directory, &here.directory), (Some(a), Some(b)) if a != b);
+        let Some(there) = then.aws_signin().filter(|t| {
+            (t.partition, t.service) == (here.partition, here.service) && !other_directory(t)
+        }) else {
             return who;
         };
         let mut before = earlier.hint.read();
@@ -592,6 +594,58 @@ fn user_agrees(token: &impl Matchable, hints: &[&str]) -> bool {
     })
 }
 
+/// Whether a token belongs to the IAM Identity Center instance of a page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Instance {
+    /// The page is the token's instance: its access portal, or a sign-in
+    /// page of its directory.
+    Same,
+    /// The token belongs to an instance, and nothing shows it is this one.
+    Other,
+    /// The token belongs to no instance.
+    Unbound,
+}
+
+/// The access portals a token is bound to: its start URL, and sites that
+/// are access portals (`d-1234567890.awsapps.com`), as start URLs.
+fn token_portals(token: &impl Matchable) -> Vec<String> {
+    let start = token
+        .aws()
+        .and_then(|a| a.sso_start_url.as_deref())
+        .and_then(aws::read_start_url);
+    let sites = token
+        .sites()
+        .iter()
+        .filter(|s| aws::PORTAL_DOMAINS.iter().any(|d| s.ends_with(d)))
+        .filter_map(|s| aws::read_start_url(s));
+    start.into_iter().chain(sites).collect()
+}
+
+/// Compares the token's Identity Center instance with the page's: the
+/// same access portal (by host), or the same directory — learned, or
+/// named by the portal's own host name. A token bound to an instance
+/// matches only with that positive evidence.
+fn instance_agrees(token: &impl Matchable, page: &AwsFacts) -> Instance {
+    let portals = token_portals(token);
+    let learned = token.aws().and_then(|a| a.sso_directory.as_deref());
+    if portals.is_empty() && learned.is_none() {
+        return Instance::Unbound;
+    }
+    let here = page.portal.as_deref().and_then(aws::start_url_host);
+    let by_portal = here.is_some_and(|h| portals.iter().any(|p| aws::start_url_host(p) == Some(h)));
+    let by_directory = page.directory.as_deref().is_some_and(|d| {
+        learned == Some(d)
+            || portals
+                .iter()
+                .any(|p| aws::start_url_directory(p) == Some(d))
+    });
+    if by_portal || by_directory {
+        Instance::Same
+    } else {
+        Instance::Other
+    }
+}
+
 /// The strength of one token on the page, or `None` if it does not belong.
 fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     let issuer_default = || {
@@ -622,9 +676,23 @@ fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     {
         return None;
     }
+    let identity_center = token.aws().is_some_and(AwsContext::identity_center);
     let allowed = match aws.service {
+        // An Identity Center user's device is not an IAM user's.
+        AwsService::Signin if identity_center => explicit(),
         AwsService::Signin => token.aws().is_some() || explicit() || issuer_default(),
-        AwsService::IdentityCenter | AwsService::Console => explicit(),
+        AwsService::IdentityCenter => {
+            let user = user_agrees(token, &page.hint_users);
+            return match instance_agrees(token, aws) {
+                Instance::Same if user => Some(Strength::AccountUser),
+                Instance::Same => Some(Strength::Account),
+                Instance::Other => None,
+                Instance::Unbound if !explicit() => None,
+                Instance::Unbound if user => Some(Strength::User),
+                Instance::Unbound => Some(Strength::Site),
+            };
+        }
+        AwsService::Console => explicit(),
     };
     if !allowed {
         return None;
@@ -708,7 +776,11 @@ pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> Matc
         })
         .collect();
     candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned(), c.index));
-    let account_named = scene.aws.is_some() && !scene.accounts.is_empty();
+    // On Identity Center pages the instance plays the account's part: a
+    // token is filled without asking only when it is the page's instance.
+    let account_named = scene
+        .aws
+        .is_some_and(|a| !scene.accounts.is_empty() || a.service == AwsService::IdentityCenter);
     MatchResult {
         candidates,
         autofill_needs: if account_named {
@@ -718,6 +790,74 @@ pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> Matc
         },
         page,
         who,
+    }
+}
+
+/// Why no one token is the MFA device a console page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceError {
+    /// The page is not the AWS Management Console.
+    NotConsole,
+    /// The page names no account, or no token is that account's device.
+    NotFound,
+    /// Several tokens could be the device; it holds how many.
+    Ambiguous(usize),
+}
+
+/// Which token is the MFA device the IAM console shows on `page` (its
+/// "Resync MFA device" dialog): by the device's serial when the page shows
+/// one (`arn:aws:iam::123456789012:mfa/alice-phone`), else by the account
+/// (the multi-session host's, or the hint's: the console's account menu)
+/// and the user (the hint: the user whose page it is). Only AWS tokens of
+/// the page's partition, never an Identity Center device, and only when
+/// exactly one fits.
+pub fn console_device<T: Matchable>(
+    tokens: &[T],
+    page: &PageFacts,
+    who: &Who,
+    serial: Option<&str>,
+) -> Result<usize, DeviceError> {
+    let aws = page
+        .aws
+        .as_ref()
+        .filter(|a| a.service == AwsService::Console)
+        .ok_or(DeviceError::NotConsole)?;
+    let account = aws.account.as_ref().or(who.account.as_ref());
+    let iam = |t: &T| {
+        t.aws()
+            .is_some_and(|c| c.partition == aws.partition && !c.identity_center())
+    };
+    if let Some((arn, serial)) =
+        serial.and_then(|text| Some((text, crate::query::MfaSerial::parse(text)?)))
+    {
+        let named = AccountRef::Id(serial.account_id.clone());
+        if serial.partition != aws.partition || account.is_some_and(|a| *a != named) {
+            return Err(DeviceError::NotFound);
+        }
+        return match crate::query::resolve_mfa_serial(tokens, arn) {
+            Ok(i) if iam(&tokens[i]) => Ok(i),
+            Err(crate::query::QueryError::Ambiguous { candidates, .. }) => {
+                Err(DeviceError::Ambiguous(candidates.len()))
+            }
+            _ => Err(DeviceError::NotFound),
+        };
+    }
+    let account = account.ok_or(DeviceError::NotFound)?;
+    let users: Vec<&str> = who.user.iter().map(String::as_str).collect();
+    let fits: Vec<usize> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            iam(t)
+                && agree_account(account, token_accounts(*t)) == Agree::Yes
+                && (users.is_empty() || user_agrees(*t, &users))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match fits.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(DeviceError::NotFound),
+        many => Err(DeviceError::Ambiguous(many.len())),
     }
 }
 

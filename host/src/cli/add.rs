@@ -28,7 +28,7 @@ pub struct AddArgs {
     /// A PNG or JPEG image: every otpauth:// and otpauth-migration:// QR code in it is added.
     #[arg(long, value_name = "IMAGE", conflicts_with_all = [
         "uri", "issuer", "account", "secret", "algorithm", "digits", "period", "hotp", "counter",
-        "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition",
+        "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition", "aws_sso_start_url",
         "allow_duplicate",
     ])]
     pub qr: Option<PathBuf>,

@@ -42,7 +42,7 @@ pub struct EditArgs {
     #[arg(long)]
     pub unpin: bool,
     /// Drop the AWS context.
-    #[arg(long, conflicts_with_all = ["aws_account", "aws_user", "aws_partition"])]
+    #[arg(long, conflicts_with_all = ["aws_account", "aws_user", "aws_partition", "aws_sso_start_url"])]
     pub clear_aws: bool,
     /// AWS context to set (merged into the existing one).
     #[command(flatten)]

@@ -14,6 +14,8 @@ pub enum PartitionArg {
     AwsUsGov,
     /// AWS China.
     AwsCn,
+    /// AWS European Sovereign Cloud.
+    AwsEusc,
 }
 
 impl PartitionArg {
@@ -22,6 +24,7 @@ impl PartitionArg {
             PartitionArg::Aws => Partition::Aws,
             PartitionArg::AwsUsGov => Partition::AwsUsGov,
             PartitionArg::AwsCn => Partition::AwsCn,
+            PartitionArg::AwsEusc => Partition::AwsEusc,
         }
     }
 }
@@ -38,6 +41,10 @@ pub struct AwsArgs {
     /// AWS partition (when not given: aws for a new AWS context; an edit keeps the token's).
     #[arg(long, value_enum)]
     pub aws_partition: Option<PartitionArg>,
+    /// The AWS access portal of the IAM Identity Center instance this MFA
+    /// device belongs to (https://<name>.awsapps.com/start); "" removes it.
+    #[arg(long, value_name = "URL")]
+    pub aws_sso_start_url: Option<String>,
 }
 
 impl AwsArgs {
@@ -50,6 +57,7 @@ impl AwsArgs {
             partition: self
                 .aws_partition
                 .map(|p| p.partition().as_str().to_string()),
+            sso_start_url: self.aws_sso_start_url.clone(),
             ..AwsFields::default()
         };
         if fields.is_empty() {

@@ -30,12 +30,16 @@ pub struct MatchArgs {
     pub json: bool,
 }
 
-fn strength_name(strength: Strength) -> &'static str {
-    match strength {
-        Strength::AccountUser => "account + user",
-        Strength::Account => "account",
-        Strength::User => "user",
-        Strength::Site => "site",
+/// A strength in words; on IAM Identity Center pages the instance plays
+/// the account's part.
+fn strength_name(strength: Strength, identity_center: bool) -> &'static str {
+    match (strength, identity_center) {
+        (Strength::AccountUser, false) => "account + user",
+        (Strength::AccountUser, true) => "instance + user",
+        (Strength::Account, false) => "account",
+        (Strength::Account, true) => "instance",
+        (Strength::User, _) => "user",
+        (Strength::Site, _) => "site",
     }
 }
 
@@ -58,6 +62,10 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
             source,
         })?;
     let autofill = result.autofill();
+    let identity_center = result
+        .page
+        .aws_signin()
+        .is_some_and(|a| a.service == site::AwsService::IdentityCenter);
     if args.json {
         let candidates: Vec<_> = result
             .candidates
@@ -73,8 +81,11 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
             "site": result.page.site,
             "aws": result.page.aws_signin().map(|a| serde_json::json!({
                 "partition": a.partition.as_str(),
+                "service": a.service,
                 "account": a.account.as_ref().map(AccountRef::as_str),
                 "region": a.region,
+                "directory": a.directory,
+                "portal": a.portal,
             })),
             "candidates": candidates,
             "autofill": autofill,
@@ -83,12 +94,17 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
     } else {
         let mut text = format!("page: {}", result.page.host);
         if let Some(aws) = result.page.aws_signin() {
-            text.push_str(&format!(
-                " (AWS sign-in, partition {}",
-                aws.partition.as_str()
-            ));
+            let what = if identity_center {
+                "IAM Identity Center"
+            } else {
+                "AWS sign-in"
+            };
+            text.push_str(&format!(" ({what}, partition {}", aws.partition.as_str()));
             if let Some(account) = &aws.account {
                 text.push_str(&format!(", account {}", account.as_str()));
+            }
+            if let Some(directory) = &aws.directory {
+                text.push_str(&format!(", directory {directory}"));
             }
             text.push(')');
         }
@@ -104,7 +120,7 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
                 "{mark}  {}  {}  [{}]\n",
                 short_id(&c.id),
                 token.label(),
-                strength_name(c.strength)
+                strength_name(c.strength, identity_center)
             ));
         }
         text.push_str(&match (autofill, result.candidates.len()) {
@@ -113,7 +129,7 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
             (Some(_), _) => "auto-fill: yes, exactly one token matches\n".to_string(),
             (None, _) => format!(
                 "auto-fill: no, the person chooses (needs one token matching at least by {})\n",
-                strength_name(result.autofill_needs)
+                strength_name(result.autofill_needs, identity_center)
             ),
         });
         say(text)?;

@@ -26,13 +26,23 @@ fn whereabouts(token: &Token) -> String {
     parts.join(", ")
 }
 
-/// An AWS context in short: `partition:user@alias/id`.
+/// An AWS context in short: `partition:user@alias/id`, or for an IAM
+/// Identity Center device `partition:user@portal-host/directory`.
 fn aws_whereabouts(aws: &AwsContext) -> String {
-    let account = [aws.account_alias.as_deref(), aws.account_id.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("/");
+    let portal = aws
+        .sso_start_url
+        .as_deref()
+        .map(|u| u.trim_start_matches("https://").trim_end_matches("/start"));
+    let account = [
+        aws.account_alias.as_deref(),
+        aws.account_id.as_deref(),
+        portal,
+        aws.sso_directory.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("/");
     let user = aws
         .user
         .as_deref()

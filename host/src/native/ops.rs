@@ -98,6 +98,10 @@ impl<S: Store> Handler<S> {
             Request::Remove { token } => self.remove(token),
             Request::DecodeQr { image, add } => self.decode_qr(&image.0, add),
             Request::Import(import) => self.import(*import),
+            Request::Redirected { from, to } => self.redirected(&from, &to),
+            Request::ResyncCodes { url, hint, serial } => {
+                self.resync_codes(&url, &hint, serial.as_deref())
+            }
         }
     }
 
@@ -307,6 +311,70 @@ impl<S: Store> Handler<S> {
             patch.apply(token)?;
             Ok(object(json!({"token": summary(token)})))
         })
+    }
+
+    /// `redirected`: a tab went from `from` to `to`. When that is an IAM
+    /// Identity Center access portal leading to its sign-in page, the
+    /// tokens bound to that portal learn its directory (one write, only
+    /// when one of them did not know it).
+    fn redirected(&self, from: &str, to: &str) -> Result<Map<String, Value>, ProtoError> {
+        let Some((portal, directory)) = site::aws::portal_leads_to(from, to) else {
+            return Ok(object(json!({"directory": null, "learned": []})));
+        };
+        let learns = |t: &Token| {
+            t.aws
+                .clone()
+                .is_some_and(|mut a| a.learn_directory(&portal, &directory))
+        };
+        if !self.store.read()?.tokens.iter().any(learns) {
+            return Ok(object(json!({"directory": directory, "learned": []})));
+        }
+        self.store.update(|data| {
+            let mut learned = Vec::new();
+            for token in &mut data.tokens {
+                if let Some(aws) = &mut token.aws
+                    && aws.learn_directory(&portal, &directory)
+                {
+                    token.touch();
+                    learned.push(token.id);
+                }
+            }
+            Ok(object(json!({"directory": directory, "learned": learned})))
+        })
+    }
+
+    /// `resync_codes`: two consecutive codes of the MFA device a console
+    /// page shows (`site::console_device`), under the safe-fill rules.
+    fn resync_codes(
+        &self,
+        url: &str,
+        hint: &Hint,
+        serial: Option<&str>,
+    ) -> Result<Map<String, Value>, ProtoError> {
+        let page = PageFacts::read(url).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+        let data = self.store.read()?;
+        let index = site::console_device(&data.tokens, &page, &hint.read(), serial).map_err(
+            |e| match e {
+                site::DeviceError::NotConsole => ProtoError::bad_request(
+                    "resync_codes: the page is not the AWS Management Console",
+                ),
+                site::DeviceError::NotFound => ProtoError::new(
+                    ErrorCode::UnknownToken,
+                    "no token in FactorCat is this MFA device: add it with the device's account and user (factorcat add … --aws-account ID --aws-user NAME), or type the codes from the authenticator that holds it",
+                ),
+                site::DeviceError::Ambiguous(n) => ProtoError::new(
+                    ErrorCode::AmbiguousQuery,
+                    format!(
+                        "{n} tokens in FactorCat could be this MFA device; give each its MFA serial (factorcat edit QUERY --aws-mfa-serial ARN) or copy the codes from the popup"
+                    ),
+                ),
+            },
+        )?;
+        let token = &data.tokens[index];
+        let (id, label) = (token.id, token.label());
+        let mut reply = self.enroll_codes(id)?;
+        reply.insert("label".into(), json!(label));
+        Ok(reply)
     }
 
     fn remove(&self, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
@@ -550,6 +618,8 @@ fn op_name(request: &Request) -> &'static str {
         Request::Remove { .. } => "remove",
         Request::DecodeQr { .. } => "decode_qr",
         Request::Import(_) => "import",
+        Request::Redirected { .. } => "redirected",
+        Request::ResyncCodes { .. } => "resync_codes",
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::protocol::{MAX_REQUEST_BYTES, read_frame, write_frame};
+use crate::protocol::{MAX_REQUEST_BYTES, OPERATIONS, read_frame, write_frame};
 use crate::secret::Secret;
 use crate::token::{AwsContext, Kind, Partition, Token};
 
@@ -162,7 +162,10 @@ fn hello_reports_versions_and_vault_state() {
     assert!(formats.contains(&json!({"name": "aegis", "label": "Aegis export"})));
     assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(r["vault"]["state"], "present");
-    assert_eq!(r["capabilities"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        r["capabilities"].as_array().unwrap().len(),
+        OPERATIONS.len()
+    );
     assert!(
         r["capabilities"]
             .as_array()
@@ -298,7 +301,8 @@ fn match_says_what_the_host_understood_of_the_page() {
         r["page"],
         json!({"host": "us-east-1.signin.aws.amazon.com", "site": "amazon.com",
                "aws": {"partition": "aws", "service": "signin", "account_id": null,
-                       "account_alias": null, "region": "us-east-1", "directory": null}})
+                       "account_alias": null, "region": "us-east-1", "directory": null,
+                       "portal": null}})
     );
     assert_eq!(
         r["who"],
@@ -1299,4 +1303,208 @@ fn import_replies_stay_under_one_mebibyte() {
     let left_out = r["error"]["failures_omitted"].as_u64().unwrap_or(0) as usize;
     assert_eq!(shown + left_out, 1200);
     assert_eq!(h.store().writes(), 1);
+}
+
+/// An Identity Center token bound to an access portal.
+fn sso(account: &str, start_url: &str, user: &str) -> Token {
+    let mut t = totp("AWS IAM Identity Center", account);
+    t.aws = Some(AwsContext {
+        user: Some(user.into()),
+        sso_start_url: Some(start_url.into()),
+        ..AwsContext::default()
+    });
+    t
+}
+
+#[test]
+fn a_portal_redirect_teaches_its_directory_once() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let a = sso("ivy-a", "https://portal-a.awsapps.com/start", "ivy");
+    let b = sso("ivy-b", "https://portal-b.awsapps.com/start", "ivy");
+    let (a_id, b_id) = (a.id, b.id);
+    let h = handler(vec![a, b], clock);
+    let signin = "https://us-east-1.signin.aws/platform/d-aaaaaaaaaa/login?workflowStateHandle=x";
+    // Before: the sign-in page knows no token of either portal.
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "match", "url": signin, "hint": {"user": "ivy"}}),
+    );
+    assert_eq!(r["total"], 0);
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "redirected", "from": "https://portal-a.awsapps.com/start/#/", "to": signin}),
+    );
+    assert_eq!(r["directory"], "d-aaaaaaaaaa");
+    assert_eq!(r["learned"], json!([a_id]));
+    assert_eq!(h.store().writes(), 1);
+    let stored = h.store().snapshot().unwrap();
+    assert_eq!(
+        stored
+            .get(a_id)
+            .unwrap()
+            .aws
+            .as_ref()
+            .unwrap()
+            .sso_directory
+            .as_deref(),
+        Some("d-aaaaaaaaaa")
+    );
+    assert_eq!(
+        stored
+            .get(b_id)
+            .unwrap()
+            .aws
+            .as_ref()
+            .unwrap()
+            .sso_directory,
+        None
+    );
+    // After: portal a's token is filled there, on a later visit too.
+    let r = ok(
+        &h,
+        json!({"id": 3, "type": "match", "url": signin, "hint": {"user": "ivy"}}),
+    );
+    assert_eq!(
+        (r["total"].clone(), r["autofill_token"].clone()),
+        (json!(1), json!(a_id))
+    );
+    assert_eq!(r["page"]["aws"]["directory"], "d-aaaaaaaaaa");
+    // The same redirect again, or one that teaches nothing: no write.
+    let r = ok(
+        &h,
+        json!({"id": 4, "type": "redirected", "from": "https://portal-a.awsapps.com/start", "to": signin}),
+    );
+    assert_eq!(r["learned"], json!([]));
+    for (from, to) in [
+        ("https://portal-c.awsapps.com/start", signin),
+        ("https://github.com/", signin),
+        (
+            "https://portal-b.awsapps.com/start",
+            "https://us-east-1.signin.aws/platform/login",
+        ),
+        ("https://portal-b.awsapps.com.evil.example/start", signin),
+        (
+            "https://portal-b.awsapps.com/start",
+            "https://us-east-1.signin.aws.evil.example/platform/d-bbbbbbbbbb/login",
+        ),
+    ] {
+        let r = ok(
+            &h,
+            json!({"id": 5, "type": "redirected", "from": from, "to": to}),
+        );
+        assert_eq!(r["learned"], json!([]), "{from} → {to}");
+    }
+    assert_eq!(h.store().writes(), 1);
+    assert_eq!(
+        err(&h, json!({"id": 6, "type": "redirected", "from": signin})),
+        "bad_request"
+    );
+}
+
+#[test]
+fn identity_center_fields_through_add_and_update() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let h = handler(vec![], clock);
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "add", "issuer": "AWS IAM Identity Center", "account": "ivy",
+               "secret": SECRET, "aws": {"user": "ivy", "sso_start_url": "My-Portal.awsapps.com/start#/"}}),
+    );
+    let id = r["token"]["id"].clone();
+    assert_eq!(
+        r["token"]["aws"],
+        json!({"user": "ivy", "partition": "aws", "sso_start_url": "https://my-portal.awsapps.com/start"})
+    );
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "update", "token": id,
+               "aws": {"user": "ivy", "sso_start_url": "https://my-portal.awsapps.com/start", "sso_directory": "d-1234567890"}}),
+    );
+    assert_eq!(r["token"]["aws"]["sso_directory"], "d-1234567890");
+    for bad in [
+        json!({"sso_start_url": "https://my-portal.awsapps.com.evil.example/start"}),
+        json!({"sso_directory": "d-12"}),
+        json!({"partition": "aws-mars"}),
+    ] {
+        assert_eq!(
+            err(
+                &h,
+                json!({"id": 3, "type": "update", "token": id, "aws": bad})
+            ),
+            "invalid_token"
+        );
+    }
+}
+
+#[test]
+fn resync_codes_fill_the_device_the_console_shows() {
+    let clock = Rc::new(Cell::new(1_700_000_015));
+    let mut alice = totp("Amazon Web Services", "alice-phone@123456789012");
+    alice.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        user: Some("alice".into()),
+        ..AwsContext::default()
+    });
+    let mut bob = totp("Amazon Web Services", "bob-phone@123456789012");
+    bob.id = uuid::Uuid::new_v4();
+    bob.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        user: Some("bob".into()),
+        ..AwsContext::default()
+    });
+    let mut gov = alice.clone();
+    gov.id = uuid::Uuid::new_v4();
+    gov.aws.as_mut().unwrap().partition = Partition::AwsUsGov;
+    let (alice_id, copy) = (alice.id, alice.clone());
+    let h = handler(vec![alice, bob, gov], clock);
+    let page = "https://us-east-1.console.aws.amazon.com/iam/home#/users/details/alice?section=security_credentials";
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "resync_codes", "url": page,
+               "hint": {"account": "1234-5678-9012", "user": "alice"}}),
+    );
+    assert_eq!(r["token"], json!(alice_id));
+    assert_eq!(r["label"], "Amazon Web Services (alice-phone@123456789012)");
+    assert_eq!(r["codes"][0]["code"], copy.code_at(1_700_000_010));
+    assert_eq!(r["codes"][1]["code"], copy.code_at(1_700_000_040));
+    // By the serial the page shows; the multi-session host names the account.
+    let multi = "https://123456789012-abcd1234.us-east-1.console.aws.amazon.com/iam/home";
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "resync_codes", "url": multi,
+               "serial": "arn:aws:iam::123456789012:mfa/bob"}),
+    );
+    assert_eq!(r["label"], "Amazon Web Services (bob-phone@123456789012)");
+    // Not a console page, no such device, or two that could be.
+    for (request, code) in [
+        (
+            json!({"url": "https://signin.aws.amazon.com/console", "hint": {"account": "123456789012", "user": "alice"}}),
+            "bad_request",
+        ),
+        (
+            json!({"url": page, "hint": {"account": "1234-5678-9012", "user": "carol"}}),
+            "unknown_token",
+        ),
+        (
+            json!({"url": page, "hint": {"user": "alice"}}),
+            "unknown_token",
+        ),
+        (
+            json!({"url": page, "serial": "arn:aws:iam::210987654321:mfa/alice", "hint": {"account": "123456789012"}}),
+            "unknown_token",
+        ),
+        (
+            json!({"url": page, "serial": "arn:aws-us-gov:iam::123456789012:mfa/alice"}),
+            "unknown_token",
+        ),
+        (
+            json!({"url": page, "hint": {"account": "123456789012"}}),
+            "ambiguous_query",
+        ),
+    ] {
+        let mut request = request;
+        request["id"] = json!(3);
+        request["type"] = json!("resync_codes");
+        assert_eq!(err(&h, request.clone()), code, "{request}");
+    }
 }

@@ -21,8 +21,11 @@ pub enum AwsService {
     /// The console sign-in (`signin.aws.amazon.com` and its partition twins,
     /// with an account id, alias or region in front): IAM users and root.
     Signin,
-    /// IAM Identity Center: access portals (`<name>.awsapps.com`) and its
-    /// sign-in (`<region>.signin.aws`).
+    /// IAM Identity Center: its AWS access portals (`<name>.awsapps.com`,
+    /// `ssoins-<id>.portal.<region>.app.aws`,
+    /// `ssoins-<id>.<region>.portal.amazonaws.com`) and its sign-in
+    /// (`<region>.signin.aws`, `<region>.sso.signin.aws`, and
+    /// `/platform/…` on the console sign-in's regional hosts).
     IdentityCenter,
     /// The AWS Management Console after sign-in (`console.aws.amazon.com`
     /// and its subdomains), where MFA devices are assigned.
@@ -37,15 +40,14 @@ impl AwsService {
     }
 }
 
-/// Which hosts below a table entry's base belong to it.
+/// How many labels a host may have in front of a table entry's base to be
+/// one of its pages (`0`: the base itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Below {
-    /// The base itself and hosts with exactly one more label.
-    BaseAndOneLabel,
-    /// Only hosts with exactly one more label (the base is no page).
-    OneLabel,
-    /// The base itself and every host below it.
-    BaseAndAll,
+pub struct Depth {
+    /// Fewest labels in front of the base.
+    pub min: u8,
+    /// Most labels in front of the base.
+    pub max: u8,
 }
 
 /// One entry of the table of AWS hosts.
@@ -58,74 +60,107 @@ pub struct AwsHost {
     /// The service its pages belong to.
     pub service: AwsService,
     /// Which hosts at or below `base` are its pages.
-    pub below: Below,
+    pub depth: Depth,
 }
+
+/// Any number of labels.
+const ANY: u8 = u8::MAX;
 
 const fn entry(
     base: &'static str,
     partition: Partition,
     service: AwsService,
-    below: Below,
+    (min, max): (u8, u8),
 ) -> AwsHost {
     AwsHost {
         base,
         partition,
         service,
-        below,
+        depth: Depth { min, max },
     }
 }
 
 /// Every AWS host FactorCat knows, as data. The extension's content scripts
 /// run on exactly these domains (a test compares them with
-/// `extension/manifest.json`).
-pub const AWS_HOSTS: [AwsHost; 8] = [
+/// `extension/manifest.json`). Which labels in front of a base make a page
+/// (a region, an account, a portal name) is read by [`aws_facts`].
+pub const AWS_HOSTS: [AwsHost; 12] = [
     entry(
         "signin.aws.amazon.com",
         Partition::Aws,
         AwsService::Signin,
-        Below::BaseAndOneLabel,
+        (0, 1),
     ),
     entry(
         "signin.amazonaws-us-gov.com",
         Partition::AwsUsGov,
         AwsService::Signin,
-        Below::BaseAndOneLabel,
+        (0, 1),
     ),
     entry(
         "signin.amazonaws.cn",
         Partition::AwsCn,
         AwsService::Signin,
-        Below::BaseAndOneLabel,
+        (0, 1),
     ),
+    entry(
+        "signin.amazonaws-eusc.eu",
+        Partition::AwsEusc,
+        AwsService::Signin,
+        (0, 1),
+    ),
+    // `<name>.awsapps.com`: an access portal.
     entry(
         "awsapps.com",
         Partition::Aws,
         AwsService::IdentityCenter,
-        Below::OneLabel,
+        (1, 1),
     ),
+    // `<region>.signin.aws` and `<region>.sso.signin.aws`: the sign-in.
     entry(
         "signin.aws",
         Partition::Aws,
         AwsService::IdentityCenter,
-        Below::OneLabel,
+        (1, 2),
+    ),
+    // `ssoins-<id>.<region>.portal.amazonaws.com`: a portal in an
+    // additional Region.
+    entry(
+        "portal.amazonaws.com",
+        Partition::Aws,
+        AwsService::IdentityCenter,
+        (2, 2),
+    ),
+    // `ssoins-<id>.portal.<region>.app.aws`: the same, dual-stack.
+    entry(
+        "app.aws",
+        Partition::Aws,
+        AwsService::IdentityCenter,
+        (3, 3),
     ),
     entry(
         "console.aws.amazon.com",
         Partition::Aws,
         AwsService::Console,
-        Below::BaseAndAll,
+        (0, ANY),
     ),
     entry(
         "console.amazonaws-us-gov.com",
         Partition::AwsUsGov,
         AwsService::Console,
-        Below::BaseAndAll,
+        (0, ANY),
     ),
     entry(
         "console.amazonaws.cn",
         Partition::AwsCn,
         AwsService::Console,
-        Below::BaseAndAll,
+        (0, ANY),
+    ),
+    entry(
+        "console.amazonaws-eusc.eu",
+        Partition::AwsEusc,
+        AwsService::Console,
+        (0, ANY),
     ),
 ];
 
@@ -191,22 +226,28 @@ pub struct AwsFacts {
     /// (`d-1234567890.awsapps.com`) or the sign-in path
     /// (`/platform/d-1234567890/…`).
     pub directory: Option<String>,
+    /// On an IAM Identity Center access portal, its start URL as
+    /// [`read_start_url`] keeps it (`https://my-portal.awsapps.com/start`):
+    /// the portal's host names the instance.
+    pub portal: Option<String>,
 }
 
 impl Serialize for AwsFacts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("AwsFacts", 6)?;
+        let mut s = serializer.serialize_struct("AwsFacts", 7)?;
         s.serialize_field("partition", &self.partition)?;
         s.serialize_field("service", &self.service)?;
         serialize_account(&mut s, self.account.as_ref())?;
         s.serialize_field("region", &self.region)?;
         s.serialize_field("directory", &self.directory)?;
+        s.serialize_field("portal", &self.portal)?;
         s.end()
     }
 }
 
 /// True when `label` has the shape of an AWS region name (`us-east-1`,
-/// `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`).
+/// `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`, and the European
+/// Sovereign Cloud's `eusc-de-east-1`).
 pub fn is_region(label: &str) -> bool {
     let parts: Vec<&str> = label.split('-').collect();
     if parts.len() < 3 || parts.len() > 4 {
@@ -214,7 +255,7 @@ pub fn is_region(label: &str) -> bool {
     }
     let first = parts[0];
     let last = parts[parts.len() - 1];
-    first.len() == 2
+    (first.len() == 2 || first == "eusc")
         && first.bytes().all(|b| b.is_ascii_lowercase())
         && (1..=2).contains(&last.len())
         && last.bytes().all(|b| b.is_ascii_digit())
@@ -268,11 +309,15 @@ pub fn aws_host(host: &str) -> Option<(&'static AwsHost, &str)> {
         } else {
             host.strip_suffix(h.base)?.strip_suffix('.')?
         };
-        let fits = match h.below {
-            Below::BaseAndOneLabel => !labels.contains('.'),
-            Below::OneLabel => !labels.is_empty() && !labels.contains('.'),
-            Below::BaseAndAll => true,
+        let count = if labels.is_empty() {
+            0
+        } else {
+            labels.split('.').count()
         };
+        let fits = (usize::from(h.depth.min)..=usize::from(h.depth.max)).contains(&count)
+            && labels
+                .split('.')
+                .all(|l| labels.is_empty() || !l.is_empty());
         fits.then_some((h, labels))
     })
 }
@@ -286,11 +331,91 @@ fn directory_in_path(url: &Url) -> Option<String> {
     is_directory_id(&id).then_some(id)
 }
 
+/// True for the Identity Center sign-in's path (`/platform/…`), which
+/// instances enabled before February 2026 serve on the console sign-in's
+/// regional hosts (`us-east-1.signin.aws.amazon.com/platform/d-…/login`).
+fn identity_center_path(url: &Url) -> bool {
+    url.path_segments()
+        .and_then(|mut s| s.next())
+        .is_some_and(|first| first == "platform")
+}
+
+/// The account a legacy console address names in its query string
+/// (`…/console?account=123456789012&iam_user=true`), as people type it.
+fn account_in_query(url: &Url) -> Option<AccountRef> {
+    let (_, value) = url.query_pairs().find(|(k, _)| k == "account")?;
+    read_account(&value)
+}
+
+/// True for a portal name of `<name>.awsapps.com`: lower-case letters,
+/// digits and hyphens, no hyphen first or last.
+fn is_portal_name(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// True for the instance label of an additional Region's portal:
+/// `ssoins-` and hexadecimal digits.
+fn is_instance_label(label: &str) -> bool {
+    label.strip_prefix("ssoins-").is_some_and(|id| {
+        !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// The Identity Center facts of `labels` in front of `base`: the region, a
+/// directory or portal the host names. `None` when the labels are no page
+/// of that entry.
+fn identity_center_host(base: &str, labels: &str, host: &str, facts: &mut AwsFacts) -> Option<()> {
+    let parts: Vec<&str> = labels.split('.').collect();
+    match (base, parts.as_slice()) {
+        ("awsapps.com", [name]) => {
+            if is_directory_id(name) {
+                facts.directory = Some(name.to_string());
+            } else if !is_portal_name(name) {
+                return None;
+            }
+            facts.portal = Some(format!("https://{host}/start"));
+        }
+        ("signin.aws", [region]) => {
+            facts.region = is_region(region).then(|| region.to_string());
+        }
+        ("signin.aws", [region, "sso"]) if is_region(region) => {
+            facts.region = Some(region.to_string());
+        }
+        ("portal.amazonaws.com", [instance, region])
+        | ("app.aws", [instance, "portal", region])
+            if is_instance_label(instance) && is_region(region) =>
+        {
+            facts.region = Some(region.to_string());
+            facts.portal = Some(format!("https://{host}"));
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// True when `label` names an account's console session of the
+/// multi-session console (`123456789012-abcd1234`): the account id, a
+/// hyphen and letters or digits.
+fn session_account(label: &str) -> Option<AccountRef> {
+    let (id, rest) = label.split_once('-')?;
+    (AwsContext::is_account_id(id)
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    .then(|| AccountRef::Id(id.to_string()))
+}
+
 /// What the address of a page on `host` (lower-case ASCII, as
 /// [`super::PageFacts::read`] gives it) says about AWS. `None` for every
 /// host that is not in [`AWS_HOSTS`], including lookalikes, and for hosts
 /// in its domains that are not pages of it (a sign-in host's first label
-/// that is neither a region, an account id nor an alias).
+/// that is neither a region, an account id nor an alias; an `app.aws` host
+/// that is no access portal).
 pub fn aws_facts(host: &str, url: &Url) -> Option<AwsFacts> {
     let (entry, labels) = aws_host(host)?;
     let mut facts = AwsFacts {
@@ -299,6 +424,7 @@ pub fn aws_facts(host: &str, url: &Url) -> Option<AwsFacts> {
         account: None,
         region: None,
         directory: None,
+        portal: None,
     };
     // The label right in front of the base names a region or, on the
     // console sign-in, an account.
@@ -316,21 +442,103 @@ pub fn aws_facts(host: &str, url: &Url) -> Option<AwsFacts> {
                     return None;
                 }
             }
+            if identity_center_path(url) && facts.account.is_none() {
+                facts.service = AwsService::IdentityCenter;
+                facts.directory = directory_in_path(url);
+                return Some(facts);
+            }
+            facts.account = facts.account.or_else(|| account_in_query(url));
         }
         AwsService::IdentityCenter => {
-            let label = nearest?;
-            if is_region(label) {
-                facts.region = Some(label.to_string());
-            } else if is_directory_id(label) {
-                facts.directory = Some(label.to_string());
-            }
+            identity_center_host(entry.base, labels, host, &mut facts)?;
             facts.directory = directory_in_path(url).or(facts.directory);
         }
         AwsService::Console => {
             facts.region = nearest.filter(|l| is_region(l)).map(str::to_string);
+            // A multi-session console host names the account:
+            // `<account>-<session>.<region>.console.aws.amazon.com`.
+            let mut front = labels.split('.');
+            if let (Some(session), Some(_region), None) = (front.next(), front.next(), front.next())
+                && facts.region.is_some()
+            {
+                facts.account = session_account(session);
+            }
         }
     }
     Some(facts)
+}
+
+/// Reads an IAM Identity Center access portal URL as people give it
+/// (`https://my-portal.awsapps.com/start`, with or without `https://`,
+/// `/start`, `#/` or a trailing slash; `https://ssoins-<id>.portal.<region>.app.aws`)
+/// and returns it in the form tokens keep: `https://<host>/start` for
+/// `awsapps.com` portals, `https://<host>` for the others. `None` for
+/// anything that is not an access portal's address (another host, a
+/// lookalike, `http`, a user name or port in the address).
+pub fn read_start_url(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 512 {
+        return None;
+    }
+    let with_scheme;
+    let full = if text.contains("://") {
+        text
+    } else {
+        with_scheme = format!("https://{text}");
+        &with_scheme
+    };
+    let url = Url::parse(full).ok()?;
+    if !url.username().is_empty() || url.password().is_some() || url.port().is_some() {
+        return None;
+    }
+    let facts = super::PageFacts::read(full).ok()?.aws?;
+    if facts.service != AwsService::IdentityCenter {
+        return None;
+    }
+    facts.portal
+}
+
+/// The domains under which Identity Center access portals live.
+pub const PORTAL_DOMAINS: [&str; 3] = [".awsapps.com", ".portal.amazonaws.com", ".app.aws"];
+
+/// The host of an access portal URL kept by [`read_start_url`].
+pub fn start_url_host(start_url: &str) -> Option<&str> {
+    let rest = start_url.strip_prefix("https://")?;
+    Some(rest.split('/').next().unwrap_or(rest))
+}
+
+/// The directory an access portal's own host name names
+/// (`d-1234567890.awsapps.com`), if it does.
+pub fn start_url_directory(start_url: &str) -> Option<&str> {
+    let host = start_url_host(start_url)?;
+    let label = host.strip_suffix(".awsapps.com")?;
+    is_directory_id(label).then_some(label)
+}
+
+/// What a browser tab going from `from` to `to` teaches about IAM Identity
+/// Center: when `from` is an access portal and `to` a sign-in page of the
+/// same partition whose path names a directory, that portal's instance is
+/// that directory. Returns the portal's start URL and the directory.
+///
+/// The two addresses must be what the browser reported for one tab, one
+/// after the other (the portal redirects to its sign-in page); a page's
+/// own claims never count.
+pub fn portal_leads_to(from: &str, to: &str) -> Option<(String, String)> {
+    let read = |u: &str| super::PageFacts::read(u).ok()?.aws;
+    let portal = read(from)?;
+    let signin = read(to)?;
+    let both = [&portal, &signin]
+        .iter()
+        .all(|f| f.service == AwsService::IdentityCenter);
+    if !both || portal.partition != signin.partition || signin.portal.is_some() {
+        return None;
+    }
+    let directory = signin.directory?;
+    // A portal whose own host name names another directory leads nowhere.
+    if portal.directory.as_ref().is_some_and(|d| *d != directory) {
+        return None;
+    }
+    Some((portal.portal?, directory))
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ fn aws(
         account_alias: alias.map(str::to_string),
         user: user.map(str::to_string),
         partition,
+        ..AwsContext::default()
     });
     t
 }
@@ -391,30 +392,166 @@ fn root_user_email_hint() {
     assert_eq!(auto.as_deref(), Some("root"));
 }
 
+/// An IAM Identity Center token, bound to an access portal and, once
+/// learned, to its directory.
+fn ic(name: &str, start_url: Option<&str>, directory: Option<&str>, user: Option<&str>) -> Token {
+    let mut t = token(name, "AWS IAM Identity Center", name, &[]);
+    t.aws = Some(AwsContext {
+        user: user.map(str::to_string),
+        sso_start_url: start_url.map(str::to_string),
+        sso_directory: directory.map(str::to_string),
+        ..AwsContext::default()
+    });
+    t
+}
+
+const SIGNIN_A: &str =
+    "https://us-east-1.signin.aws/platform/d-aaaaaaaaaa/login?workflowStateHandle=x";
+
+/// Two instances, two people on the first: what each Identity Center page
+/// gets. The instance plays the account's part.
+fn identity_center_vault() -> Vec<Token> {
+    let mut v = vault();
+    v.extend([
+        // Portal a, its directory learned.
+        ic(
+            "a-ivy",
+            Some("https://portal-a.awsapps.com/start"),
+            Some("d-aaaaaaaaaa"),
+            Some("ivy"),
+        ),
+        ic(
+            "a-ian",
+            Some("https://portal-a.awsapps.com/start"),
+            Some("d-aaaaaaaaaa"),
+            Some("ian"),
+        ),
+        // Portal b, directory not learned yet.
+        ic(
+            "b-ivy",
+            Some("https://portal-b.awsapps.com/start"),
+            None,
+            Some("ivy"),
+        ),
+        // Bound by the directory alone (enrolled on a sign-in page).
+        ic("c-kai", None, Some("d-00000000cc"), None),
+        // An unbound token the person listed for every Identity Center sign-in page.
+        token("everywhere", "Shared", "team", &["us-east-1.signin.aws"]),
+    ]);
+    v
+}
+
 #[test]
-fn identity_center_needs_an_explicit_site() {
+fn identity_center_fills_the_instance_of_the_page() {
+    let v = identity_center_vault();
+    // Its sign-in page, the user known from the credentials step: filled.
+    let (got, auto) = run(&v, SIGNIN_A, &hint(None, Some("ivy")));
+    assert_eq!(
+        got,
+        names(&[
+            ("a-ivy", AccountUser),
+            ("a-ian", Account),
+            ("everywhere", Site)
+        ])
+    );
+    assert_eq!(auto.as_deref(), Some("a-ivy"));
+    // The user not known: two people share the instance, so ask.
+    let (got, auto) = run(&v, SIGNIN_A, &Hint::default());
+    assert_eq!(
+        got,
+        names(&[("a-ivy", Account), ("a-ian", Account), ("everywhere", Site)])
+    );
+    assert_eq!(auto, None);
+    // The older sign-in host of instances enabled before 2026.
+    let older = "https://us-east-1.signin.aws.amazon.com/platform/d-aaaaaaaaaa/login";
+    assert_eq!(
+        run(&v, older, &hint(None, Some("ian"))).1.as_deref(),
+        Some("a-ian")
+    );
+    // A directory known only from enrolment.
+    let (got, auto) = run(
+        &v,
+        "https://eu-west-1.sso.signin.aws/platform/d-00000000cc/login",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("c-kai", Account)]));
+    assert_eq!(auto.as_deref(), Some("c-kai"));
+}
+
+#[test]
+fn identity_center_tokens_of_another_instance_get_nothing() {
+    let v = identity_center_vault();
+    // An unknown directory: no token of any instance, not even portal b's
+    // whose directory is not known yet; only the one listed for every page,
+    // never filled without asking.
+    let (got, auto) = run(
+        &v,
+        "https://us-east-1.signin.aws/platform/d-0000000000/login",
+        &hint(None, Some("ivy")),
+    );
+    assert_eq!(got, names(&[("everywhere", Site)]));
+    assert_eq!(auto, None);
+    // A sign-in page that names no directory.
+    let (got, _) = run(
+        &v,
+        "https://eu-west-1.signin.aws/platform/login",
+        &Hint::default(),
+    );
+    assert!(got.is_empty(), "{got:?}");
+    // Portal b's own page knows it by its host; portal a's tokens are not offered.
+    let (got, auto) = run(
+        &v,
+        "https://portal-b.awsapps.com/start/#/",
+        &Hint::default(),
+    );
+    assert_eq!(got, names(&[("b-ivy", Account)]));
+    assert_eq!(auto.as_deref(), Some("b-ivy"));
+    // IAM users' devices are not offered to Identity Center, and the other
+    // way round.
+    let (got, _) = run(
+        &v,
+        "https://us-east-1.signin.aws.amazon.com/oauth",
+        &hint(None, Some("ivy")),
+    );
+    assert!(
+        got.iter().all(|(n, _)| !n.contains("ivy") && n != "c-kai"),
+        "{got:?}"
+    );
+    // Lookalikes get nothing.
+    for url in [
+        "https://portal-a.awsapps.com.evil.example/start",
+        "https://us-east-1.signin.aws.evil.example/platform/d-aaaaaaaaaa/login",
+        "https://signin.aws.evil.example/platform/d-aaaaaaaaaa/login",
+    ] {
+        assert!(run(&v, url, &Hint::default()).0.is_empty(), "{url}");
+    }
+}
+
+/// A token listed for the portal by its site (`d-1234567890.awsapps.com`),
+/// as before start URLs existed, is bound to that portal and to the
+/// directory its host name names.
+#[test]
+fn a_portal_site_binds_like_a_start_url() {
     let v = vault();
     let (got, auto) = run(
         &v,
         "https://d-1234567890.awsapps.com/start/#/",
         &Hint::default(),
     );
-    assert_eq!(got, names(&[("sso", Site)]));
+    assert_eq!(got, names(&[("sso", Account)]));
     assert_eq!(auto.as_deref(), Some("sso"));
-    let page = aws_page("d-1234567890.awsapps.com").unwrap();
-    assert_eq!(page.service, AwsService::IdentityCenter);
-    let (got, _) = run(
-        &v,
-        "https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=x",
-        &Hint::default(),
-    );
-    assert!(got.is_empty());
+    let signin = "https://us-east-1.signin.aws/platform/d-1234567890/login";
+    let (got, auto) = run(&v, signin, &Hint::default());
+    assert_eq!(got, names(&[("sso", Account)]));
+    assert_eq!(auto.as_deref(), Some("sso"));
     let (got, _) = run(
         &v,
         "https://d-0000000000.awsapps.com/start",
         &Hint::default(),
     );
     assert!(got.is_empty());
+    let page = aws_page("d-1234567890.awsapps.com").unwrap();
+    assert_eq!(page.service, AwsService::IdentityCenter);
 }
 
 #[test]

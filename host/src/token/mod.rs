@@ -146,6 +146,8 @@ pub enum Partition {
     AwsUsGov,
     /// AWS China (`signin.amazonaws.cn`).
     AwsCn,
+    /// AWS European Sovereign Cloud (`signin.amazonaws-eusc.eu`).
+    AwsEusc,
 }
 
 impl Partition {
@@ -155,6 +157,7 @@ impl Partition {
             Partition::Aws => "aws",
             Partition::AwsUsGov => "aws-us-gov",
             Partition::AwsCn => "aws-cn",
+            Partition::AwsEusc => "aws-eusc",
         }
     }
 
@@ -164,6 +167,7 @@ impl Partition {
             "aws" => Some(Partition::Aws),
             "aws-us-gov" => Some(Partition::AwsUsGov),
             "aws-cn" => Some(Partition::AwsCn),
+            "aws-eusc" => Some(Partition::AwsEusc),
             _ => None,
         }
     }
@@ -184,6 +188,16 @@ pub struct AwsContext {
     /// The partition the account lives in.
     #[serde(default)]
     pub partition: Partition,
+    /// The IAM Identity Center instance the token is the MFA device of, by
+    /// its AWS access portal URL as `site::aws::read_start_url` keeps it
+    /// (`https://my-portal.awsapps.com/start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_start_url: Option<String>,
+    /// The Identity Center directory (`d-` and 10 hexadecimal digits) of
+    /// that instance: learned from the portal's redirect to its sign-in
+    /// page, or read from the address of a page of the instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_directory: Option<String>,
 }
 
 impl AwsContext {
@@ -203,6 +217,29 @@ impl AwsContext {
             && !text.starts_with('-')
             && !text.ends_with('-')
             && !text.contains("--")
+    }
+
+    /// True when the token belongs to an IAM Identity Center instance (a
+    /// start URL or a directory is known), not to an IAM user or root.
+    pub fn identity_center(&self) -> bool {
+        self.sso_start_url.is_some() || self.sso_directory.is_some()
+    }
+
+    /// Records that the access portal `start_url` (as
+    /// `site::aws::read_start_url` keeps it) leads to the Identity Center
+    /// directory `directory`, when this token is bound to that portal and
+    /// did not know it yet. Says whether anything changed.
+    pub fn learn_directory(&mut self, start_url: &str, directory: &str) -> bool {
+        let host = crate::site::aws::start_url_host;
+        let ours = self
+            .sso_start_url
+            .as_deref()
+            .is_some_and(|own| host(own).is_some() && host(own) == host(start_url));
+        if !ours || self.sso_directory.as_deref() == Some(directory) {
+            return false;
+        }
+        self.sso_directory = Some(directory.to_string());
+        true
     }
 
     /// Splits an account reference into id or alias: 12 digits is an id,
@@ -342,9 +379,15 @@ impl Token {
             return Err(ParamError::TooLong("tag"));
         }
         if let Some(aws) = &self.aws {
-            for field in [&aws.account_id, &aws.account_alias, &aws.user]
-                .into_iter()
-                .flatten()
+            for field in [
+                &aws.account_id,
+                &aws.account_alias,
+                &aws.user,
+                &aws.sso_start_url,
+                &aws.sso_directory,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if field.len() > MAX_TEXT_LEN {
                     return Err(ParamError::TooLong("AWS field"));

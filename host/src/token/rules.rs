@@ -75,8 +75,16 @@ pub enum TokenError {
     #[error("the AWS account must be a 12-digit account id or an account alias")]
     AwsAccount,
     /// An unknown AWS partition.
-    #[error("the AWS partition must be aws, aws-us-gov or aws-cn")]
+    #[error("the AWS partition must be aws, aws-us-gov, aws-cn or aws-eusc")]
     AwsPartition,
+    /// An IAM Identity Center start URL that is no access portal's address.
+    #[error(
+        "the IAM Identity Center start URL must be an AWS access portal's address, such as https://my-portal.awsapps.com/start"
+    )]
+    AwsStartUrl,
+    /// An IAM Identity Center directory id of the wrong shape.
+    #[error("an IAM Identity Center directory id is d- and 10 hexadecimal digits")]
+    AwsDirectory,
     /// The token makes the same codes as a stored one.
     #[error(
         "this token makes the same codes as {label} ({}), which is already in the vault",
@@ -301,8 +309,18 @@ pub struct AwsFields {
     pub account_alias: Option<String>,
     /// IAM user name, root e-mail or MFA device name; blank removes it.
     pub user: Option<String>,
-    /// `aws`, `aws-us-gov` or `aws-cn`; blank leaves it as it is.
+    /// `aws`, `aws-us-gov`, `aws-cn` or `aws-eusc`; blank leaves it as it
+    /// is.
     pub partition: Option<String>,
+    /// The AWS access portal URL of the IAM Identity Center instance
+    /// (`https://my-portal.awsapps.com/start`), kept in the form of
+    /// `site::aws::read_start_url`; blank removes it. A start URL on
+    /// another portal forgets the directory learned for the old one.
+    pub sso_start_url: Option<String>,
+    /// The instance's directory id (`d-1234567890`); blank removes it.
+    /// Only what the host read in an address the browser reported: the
+    /// extension passes the `directory` of the host's `page` facts.
+    pub sso_directory: Option<String>,
 }
 
 impl AwsFields {
@@ -346,6 +364,24 @@ impl AwsFields {
         }
         if let Some(user) = &self.user {
             ctx.user = Some(user.clone());
+        }
+        if let Some(url) = self.sso_start_url.as_deref().map(str::trim) {
+            let url = match url {
+                "" => None,
+                url => Some(site::aws::read_start_url(url).ok_or(TokenError::AwsStartUrl)?),
+            };
+            if url != ctx.sso_start_url {
+                ctx.sso_directory = None;
+            }
+            ctx.sso_start_url = url;
+        }
+        if let Some(directory) = self.sso_directory.as_deref().map(str::trim) {
+            let directory = directory.to_ascii_lowercase();
+            ctx.sso_directory = match directory.as_str() {
+                "" => None,
+                d if site::aws::is_directory_id(d) => Some(directory),
+                _ => return Err(TokenError::AwsDirectory),
+            };
         }
         Ok(ctx)
     }
@@ -760,6 +796,90 @@ mod tests {
         .apply(&mut t)
         .unwrap();
         assert_eq!(t.aws, None);
+    }
+
+    #[test]
+    fn identity_center_start_urls_and_directories() {
+        let mut t = build(fields(), TokenPatch::default()).unwrap();
+        let merge = |fields: AwsFields| TokenPatch {
+            aws: AwsPatch::Merge(fields),
+            ..TokenPatch::default()
+        };
+        merge(AwsFields {
+            sso_start_url: Some(" My-Portal.awsapps.com/start/#/ ".into()),
+            sso_directory: Some("D-1234567890".into()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        let aws = t.aws.clone().unwrap();
+        assert_eq!(
+            aws.sso_start_url.as_deref(),
+            Some("https://my-portal.awsapps.com/start")
+        );
+        assert_eq!(aws.sso_directory.as_deref(), Some("d-1234567890"));
+        assert!(aws.identity_center());
+        // The same portal again keeps what was learned; another forgets it.
+        merge(AwsFields {
+            sso_start_url: Some("https://my-portal.awsapps.com/start".into()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        assert_eq!(
+            t.aws.as_ref().unwrap().sso_directory.as_deref(),
+            Some("d-1234567890")
+        );
+        merge(AwsFields {
+            sso_start_url: Some("https://other.awsapps.com/start".into()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        assert_eq!(t.aws.as_ref().unwrap().sso_directory, None);
+        for (fields, bad) in [
+            (
+                AwsFields {
+                    sso_start_url: Some("https://my-portal.awsapps.com.evil.example/start".into()),
+                    ..AwsFields::default()
+                },
+                TokenError::AwsStartUrl,
+            ),
+            (
+                AwsFields {
+                    sso_start_url: Some("http://my-portal.awsapps.com/start".into()),
+                    ..AwsFields::default()
+                },
+                TokenError::AwsStartUrl,
+            ),
+            (
+                AwsFields {
+                    sso_directory: Some("d-12345".into()),
+                    ..AwsFields::default()
+                },
+                TokenError::AwsDirectory,
+            ),
+        ] {
+            let before = t.clone();
+            assert_eq!(merge(fields).apply(&mut t), Err(bad));
+            assert_eq!(t, before);
+        }
+        // Blank removes.
+        merge(AwsFields {
+            sso_start_url: Some(String::new()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        assert!(!t.aws.as_ref().unwrap().identity_center());
+        // The European Sovereign Cloud is a partition of its own.
+        merge(AwsFields {
+            partition: Some("aws-eusc".into()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        assert_eq!(t.aws.as_ref().unwrap().partition, Partition::AwsEusc);
     }
 
     #[test]

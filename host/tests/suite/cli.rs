@@ -833,6 +833,115 @@ fn match_shows_the_decision_the_browser_gets() {
     assert!(stderr(&out).contains("https"));
 }
 
+/// An IAM Identity Center device is bound to its instance by the access
+/// portal's address: filled on that instance's pages, never on another's.
+#[test]
+fn identity_center_start_urls_bind_a_token_to_its_instance() {
+    let home = Home::with_passphrase();
+    home.ok(&[
+        "add",
+        "--issuer",
+        "AWS IAM Identity Center",
+        "--account",
+        "ivy",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--aws-user",
+        "ivy",
+        "--aws-sso-start-url",
+        "https://d-1234567890.awsapps.com/start/#/",
+    ]);
+    let shown = home.ok(&["show", "ivy"]);
+    assert!(
+        shown.contains("aws:       aws:ivy@d-1234567890.awsapps.com"),
+        "{shown}"
+    );
+    // The portal's own host names the directory: its sign-in pages match.
+    let signin = "https://us-east-1.signin.aws/platform/d-1234567890/login";
+    let text = home.ok(&["match", signin]);
+    assert!(
+        text.starts_with(
+            "page: us-east-1.signin.aws (IAM Identity Center, partition aws, directory d-1234567890)\nfill  "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("[instance]"), "{text}");
+    // Another instance's sign-in page, and the IAM console sign-in: nothing.
+    for url in [
+        "https://us-east-1.signin.aws/platform/d-0000000000/login",
+        "https://signin.aws.amazon.com/signin",
+    ] {
+        assert_eq!(home.run(&["match", url]).status.code(), Some(3), "{url}");
+    }
+    // Moved to a named portal: the directory is no longer known.
+    home.ok(&[
+        "edit",
+        "ivy",
+        "--aws-sso-start-url",
+        "https://my-portal.awsapps.com/start",
+    ]);
+    assert_eq!(home.run(&["match", signin]).status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "match",
+        "--json",
+        "https://my-portal.awsapps.com/start/#/",
+    ]))
+    .unwrap();
+    assert_eq!(json["aws"]["service"], "identity_center");
+    assert_eq!(json["aws"]["portal"], "https://my-portal.awsapps.com/start");
+    assert_eq!(json["autofill"], json["candidates"][0]["id"]);
+    // Not an access portal's address: refused, nothing written.
+    let out = home.run(&[
+        "edit",
+        "ivy",
+        "--aws-sso-start-url",
+        "https://my-portal.awsapps.com.evil.example/start",
+    ]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        stderr(&out).contains("access portal's address"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(home.ok(&["show", "ivy"]).contains("my-portal.awsapps.com"));
+}
+
+/// The European Sovereign Cloud is a partition of its own: its tokens are
+/// filled on its sign-in only, and no other partition's there.
+#[test]
+fn the_european_sovereign_cloud_is_a_partition_of_its_own() {
+    let home = Home::with_passphrase();
+    for (account, secret, partition) in [
+        ("eu", "JBSWY3DPEHPK3PXP", "aws-eusc"),
+        ("us", "JBSWY3DPEHPK3PXQ", "aws"),
+    ] {
+        home.ok(&[
+            "add",
+            "--issuer",
+            "Amazon Web Services",
+            "--account",
+            account,
+            "--secret",
+            secret,
+            "--aws-account",
+            "123456789012",
+            "--aws-user",
+            "alice",
+            "--aws-partition",
+            partition,
+        ]);
+    }
+    let text = home.ok(&[
+        "match",
+        "https://123456789012.signin.amazonaws-eusc.eu/console",
+        "--user",
+        "alice",
+    ]);
+    assert!(text.contains("partition aws-eusc"), "{text}");
+    assert!(text.contains("Amazon Web Services (eu)"), "{text}");
+    assert!(!text.contains("(us)"), "{text}");
+}
+
 /// A page no token belongs to is said to be so once (it used to be said on
 /// stdout, then contradicted on stderr as an unknown query).
 #[test]

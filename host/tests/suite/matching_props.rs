@@ -15,8 +15,13 @@
 //!   independent oracle);
 //! * on AWS sign-in pages, a token of another partition is never a
 //!   candidate; on console pages the others need a site inside the
-//!   console host itself (Amazon retail sites do not reach it); Identity
-//!   Center portals offer only tokens whose own sites name them;
+//!   console host itself (Amazon retail sites do not reach it);
+//! * on IAM Identity Center pages (portals, and sign-in pages with or
+//!   without a directory in their path) a token bound to an instance (a
+//!   start URL, a learned directory, or a site that is an access portal)
+//!   is a candidate only when the page is that instance — the portal's
+//!   host, or the directory its host or path names — and an unbound token
+//!   only by a site of its own; auto-fill there needs the instance;
 //! * `autofill` names a token exactly when one candidate alone has the
 //!   top strength and that strength is at least what the page needs
 //!   (`account` when an AWS page or the hint names an account);
@@ -62,10 +67,11 @@ fn registrable(host: &str) -> Option<String> {
 }
 
 /// Console sign-in hosts per partition.
-const CONSOLES: [(&str, Partition); 3] = [
+const CONSOLES: [(&str, Partition); 4] = [
     ("signin.aws.amazon.com", Partition::Aws),
     ("signin.amazonaws-us-gov.com", Partition::AwsUsGov),
     ("signin.amazonaws.cn", Partition::AwsCn),
+    ("signin.amazonaws-eusc.eu", Partition::AwsEusc),
 ];
 
 fn console_of(partition: Partition) -> &'static str {
@@ -74,13 +80,33 @@ fn console_of(partition: Partition) -> &'static str {
 
 const ACCOUNT_IDS: [&str; 2] = ["123456789012", "210987654321"];
 const ALIASES: [&str; 2] = ["my-alias", "other-alias"];
-const REGIONS: [&str; 4] = ["us-east-1", "eu-west-2", "us-gov-west-1", "cn-north-1"];
-const PORTALS: [&str; 4] = [
+const REGIONS: [&str; 5] = [
+    "us-east-1",
+    "eu-west-2",
+    "us-gov-west-1",
+    "cn-north-1",
+    "eusc-de-east-1",
+];
+/// IAM Identity Center hosts: access portals and sign-in hosts (whose
+/// directory, if any, is in the path).
+const PORTALS: [&str; 8] = [
     "d-1234567890.awsapps.com",
     "d-0000000000.awsapps.com",
     "my-portal.awsapps.com",
+    "other-portal.awsapps.com",
+    "ssoins-1111111111111111.portal.us-west-2.app.aws",
     "portal.signin.aws",
+    "us-east-1.signin.aws",
+    "eu-west-2.sso.signin.aws",
 ];
+/// Start URLs tokens may be bound to.
+const START_URLS: [&str; 4] = [
+    "https://d-1234567890.awsapps.com/start",
+    "https://my-portal.awsapps.com/start",
+    "https://other-portal.awsapps.com/start",
+    "https://ssoins-1111111111111111.portal.us-west-2.app.aws",
+];
+const DIRECTORIES: [&str; 3] = ["d-1234567890", "d-0000000000", "d-00000000ff"];
 
 /// Ordinary hosts, some of them parents or children of others, public
 /// suffixes and an IP address among them.
@@ -134,7 +160,7 @@ enum Kind {
     /// An AWS console sign-in host of this partition, naming this account
     /// in its first label, if any.
     Console(Partition, Option<&'static str>),
-    /// An IAM Identity Center portal.
+    /// An IAM Identity Center page: an access portal or its sign-in.
     Portal,
 }
 
@@ -169,6 +195,8 @@ fn path() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("/".to_string()),
         "/[a-z0-9/]{0,12}",
+        prop::sample::select(DIRECTORIES.to_vec())
+            .prop_map(|d| format!("/platform/{d}/login?workflowStateHandle=x")),
         Just("/oauth?client_id=arn%3Aaws%3Asignin&next=https://github.com/".to_string()),
         Just("/console#github.com".to_string()),
     ]
@@ -234,13 +262,24 @@ fn aws_context() -> impl Strategy<Value = AwsContext> {
             "root@example.com",
         ])),
         strategies::partition(),
+        prop_oneof![
+            4 => Just((None, None)),
+            1 => (
+                prop::option::of(prop::sample::select(START_URLS.to_vec())),
+                prop::option::of(prop::sample::select(DIRECTORIES.to_vec())),
+            ),
+        ],
     )
-        .prop_map(|(id, alias, user, partition)| AwsContext {
-            account_id: id.map(str::to_string),
-            account_alias: alias.map(str::to_string),
-            user: user.map(str::to_string),
-            partition,
-        })
+        .prop_map(
+            |(id, alias, user, partition, (start_url, directory))| AwsContext {
+                account_id: id.map(str::to_string),
+                account_alias: alias.map(str::to_string),
+                user: user.map(str::to_string),
+                partition,
+                sso_start_url: start_url.map(str::to_string),
+                sso_directory: directory.map(str::to_string),
+            },
+        )
 }
 
 fn token() -> impl Strategy<Value = TokenSites> {
@@ -327,10 +366,69 @@ fn allowed_sites(token: &TokenSites) -> Vec<String> {
     if sites.is_empty() {
         sites.extend(site::issuer_sites(&token.issuer).iter().cloned());
     }
-    if let Some(aws) = &token.aws {
+    if let Some(aws) = token.aws.as_ref().filter(|a| !a.identity_center()) {
         sites.push(console_of(aws.partition).to_string());
     }
     sites
+}
+
+/// The hosts of the access portals a token is bound to: its start URL's
+/// and its sites that are access portals.
+fn bound_portals(token: &TokenSites) -> Vec<String> {
+    let start = token
+        .aws
+        .as_ref()
+        .and_then(|a| a.sso_start_url.as_deref())
+        .map(|u| {
+            u.trim_start_matches("https://")
+                .trim_end_matches("/start")
+                .to_string()
+        });
+    let sites = token
+        .sites
+        .iter()
+        .filter_map(|s| site::normalize_site(s).ok())
+        .filter(|s| {
+            s.strip_suffix(".awsapps.com")
+                .is_some_and(|l| !l.is_empty() && !l.contains('.'))
+                || s.starts_with("ssoins-")
+        });
+    start.into_iter().chain(sites).collect()
+}
+
+/// The Identity Center directory a page names: in its sign-in path, else
+/// in a portal's host name.
+fn page_directory(url: &str, host: &str) -> Option<String> {
+    let path = url::Url::parse(url).unwrap().path().to_string();
+    let in_path = path
+        .strip_prefix("/platform/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|d| DIRECTORIES.contains(d));
+    let in_host = host
+        .strip_suffix(".awsapps.com")
+        .filter(|l| l.starts_with("d-"));
+    in_path.or(in_host).map(str::to_string)
+}
+
+/// Whether the Identity Center page at `url` is the token's instance.
+fn same_instance(token: &TokenSites, url: &str, host: &str) -> bool {
+    let portals = bound_portals(token);
+    let directory = page_directory(url, host);
+    let learned = token.aws.as_ref().and_then(|a| a.sso_directory.as_deref());
+    let on_portal = (host.ends_with(".awsapps.com") || host.ends_with(".app.aws"))
+        && portals.iter().any(|p| p == host);
+    let by_directory = directory.as_deref().is_some_and(|d| {
+        learned == Some(d)
+            || portals
+                .iter()
+                .any(|p| p.strip_suffix(".awsapps.com") == Some(d))
+    });
+    on_portal || by_directory
+}
+
+/// Whether a token belongs to an Identity Center instance at all.
+fn bound(token: &TokenSites) -> bool {
+    token.aws.as_ref().is_some_and(|a| a.identity_center()) || !bound_portals(token).is_empty()
 }
 
 fn ids(result: &MatchResult) -> Vec<(Uuid, Strength)> {
@@ -351,21 +449,29 @@ fn check_rules(
 ) -> Result<(), TestCaseError> {
     let host = page_host(url);
     prop_assert_eq!(&result.page.host, &host);
+    // The console sign-in's hosts serve older Identity Center instances'
+    // sign-in under /platform/ (unless an account names the host).
+    let path = url::Url::parse(url).unwrap().path().to_string();
+    let kind = match page.kind {
+        Kind::Console(_, None) if path.starts_with("/platform/") => Kind::Portal,
+        ref other => other.clone(),
+    };
 
     let mut seen = HashSet::new();
     for c in &result.candidates {
         prop_assert!(seen.insert(c.id), "a token listed twice");
         let token = &tokens[c.index];
         prop_assert_eq!(token.id, c.id);
-        // The domain rule.
+        // The domain rule (Identity Center's instances below).
         prop_assert!(
-            allowed_sites(token).iter().any(|s| site_covers(s, &host)),
+            matches!(kind, Kind::Portal)
+                || allowed_sites(token).iter().any(|s| site_covers(s, &host)),
             "{:?} offered on {} ({:?})",
             token,
             url,
             registrable(&host)
         );
-        match page.kind {
+        match kind {
             Kind::Console(partition, _) => {
                 if let Some(aws) = &token.aws {
                     prop_assert_eq!(aws.partition, partition, "{:?} on {}", token, url);
@@ -382,17 +488,48 @@ fn check_rules(
                 }
             }
             Kind::Portal => {
-                prop_assert!(
-                    token.sites.iter().any(|s| site_covers(s, &host)),
-                    "{:?} offered on the portal {} without a site of its own",
-                    token,
-                    url
-                );
-                if let Some(aws) = &token.aws {
-                    prop_assert_eq!(aws.partition, Partition::Aws);
+                if bound(token) {
+                    prop_assert!(
+                        same_instance(token, url, &host),
+                        "{:?} offered on {}, another instance",
+                        token,
+                        url
+                    );
+                    if c.strength >= Strength::Account {
+                        prop_assert!(same_instance(token, url, &host));
+                    }
+                } else {
+                    prop_assert!(
+                        token.sites.iter().any(|s| site_covers(s, &host)),
+                        "{:?} offered on {} without a site of its own",
+                        token,
+                        url
+                    );
+                    prop_assert!(c.strength < Strength::Account, "{:?} on {}", token, url);
+                }
+                if let (Some(aws), Some(page_aws)) = (&token.aws, &result.page.aws) {
+                    prop_assert_eq!(aws.partition, page_aws.partition);
                 }
             }
             Kind::Other => {}
+        }
+    }
+
+    // On Identity Center pages every token of the page's instance is offered.
+    if let (Kind::Portal, Some(page_aws)) = (&kind, &result.page.aws) {
+        for (i, token) in tokens.iter().enumerate() {
+            let partition_ok = token
+                .aws
+                .as_ref()
+                .is_none_or(|a| a.partition == page_aws.partition);
+            if bound(token) && partition_ok && same_instance(token, url, &host) {
+                prop_assert!(
+                    result.candidates.iter().any(|c| c.index == i),
+                    "{:?} not offered on its instance's page {}",
+                    token,
+                    url
+                );
+            }
         }
     }
 
@@ -420,9 +557,10 @@ fn check_rules(
         .as_deref()
         .and_then(site::read_account)
         .is_some();
-    let named = match page.kind {
+    // On Identity Center pages the instance stands for the account.
+    let named = match kind {
         Kind::Console(_, account) => account.is_some() || hinted,
-        Kind::Portal => hinted,
+        Kind::Portal => true,
         Kind::Other => false,
     };
     let needs = if named {

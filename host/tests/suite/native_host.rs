@@ -390,6 +390,7 @@ mod with_vault {
             account_alias: Some("example-corp".into()),
             user: Some("alice".into()),
             partition: Partition::Aws,
+            ..AwsContext::default()
         });
         let github = Token::new("GitHub", "alice", secret(1));
         let mut gov = Token::new("Amazon Web Services", "alice@123456789012", secret(2));

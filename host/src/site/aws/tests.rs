@@ -44,6 +44,29 @@ const PAGES: &[(&str, &str)] = &[
     ("https://us-east-1.console.aws.amazon.com/iam/home#/users/details/alice", "aws console - us-east-1 -"),
     ("https://console.amazonaws-us-gov.com/iam/home", "aws-us-gov console - - -"),
     ("https://cn-north-1.console.amazonaws.cn/iam/home", "aws-cn console - cn-north-1 -"),
+    // The European Sovereign Cloud: its own partition.
+    ("https://signin.amazonaws-eusc.eu/", "aws-eusc signin - - -"),
+    ("https://eusc-de-east-1.signin.amazonaws-eusc.eu/oauth", "aws-eusc signin - eusc-de-east-1 -"),
+    ("https://123456789012.signin.amazonaws-eusc.eu/console", "aws-eusc signin 123456789012 - -"),
+    ("https://eusc-de-east-1.console.amazonaws-eusc.eu/iam/home", "aws-eusc console - eusc-de-east-1 -"),
+    // The legacy console address names the account in its query string;
+    // an account in the host name wins.
+    ("https://signin.aws.amazon.com/console?account=123456789012&iam_user=true", "aws signin 123456789012 - -"),
+    ("https://signin.aws.amazon.com/console?region=ap-southeast-2&iam_user=true&account=Example-Corp", "aws signin example-corp - -"),
+    ("https://signin.aws.amazon.com/console?account=1234-5678-9012", "aws signin 123456789012 - -"),
+    ("https://111111111111.signin.aws.amazon.com/console?account=222222222222", "aws signin 111111111111 - -"),
+    ("https://signin.aws.amazon.com/console?account=root%40example.com", "aws signin - - -"),
+    // `aws login` (AWS CLI 2.32+) opens the regional sign-in's /v1/authorize.
+    ("https://us-east-1.signin.aws.amazon.com/v1/authorize?response_type=code&client_id=arn%3Aaws%3Asignin%3A%3A%3Adevtools%2Fsame-device&state=x&code_challenge_method=SHA-256&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A50934%2Foauth%2Fcallback&code_challenge=y", "aws signin - us-east-1 -"),
+    // Multi-session console hosts name the account of the session.
+    ("https://123456789012-abcd1234.us-east-1.console.aws.amazon.com/iam/home", "aws console 123456789012 us-east-1 -"),
+    ("https://abc.us-east-1.console.aws.amazon.com/iam/home", "aws console - us-east-1 -"),
+    ("https://12345-abcd.us-east-1.console.aws.amazon.com/iam/home", "aws console - us-east-1 -"),
+    // Identity Center's other sign-in hosts, and portals of additional Regions.
+    ("https://us-east-1.sso.signin.aws/platform/d-1234567890/login", "aws identity_center - us-east-1 d-1234567890"),
+    ("https://us-east-1.signin.aws.amazon.com/platform/d-1234567890/login?workflowStateHandle=x", "aws identity_center - us-east-1 d-1234567890"),
+    ("https://ssoins-1111111111111111.portal.us-west-2.app.aws/", "aws identity_center - us-west-2 -"),
+    ("https://ssoins-1111111111111111.us-west-2.portal.amazonaws.com/", "aws identity_center - us-west-2 -"),
 ];
 
 /// The facts in the form of [`PAGES`].
@@ -98,6 +121,21 @@ fn other_hosts_and_lookalikes_are_no_aws_pages() {
         "https://console.aws.amazon.com.evil.example/",
         "https://a.b.signin.aws.amazon.com/",
         "https://x.d-1234567890.awsapps.com/start",
+        "https://my-portal.awsapps.com.evil.example/start",
+        "https://bad_name.awsapps.com/start",
+        "https://-portal.awsapps.com/start",
+        "https://app.aws/",
+        "https://x.app.aws/",
+        "https://console.app.aws/",
+        "https://ssoins-zz.portal.us-west-2.app.aws/",
+        "https://ssoins-1111.portal.nowhere.app.aws/",
+        "https://ssoins-1111.portal.us-west-2.app.aws.evil.example/",
+        "https://foo.portal.amazonaws.com/",
+        "https://portal.sso.us-east-1.amazonaws.com/login?directory_id=d-1234567890",
+        "https://a.b.sso.signin.aws/",
+        "https://us-east-1.foo.signin.aws/platform/d-1234567890/login",
+        "https://signin.amazonaws-eusc.eu.evil.example/",
+        "https://a.b.signin.amazonaws-eusc.eu/",
     ] {
         assert_eq!(facts(url), None, "{url}");
     }
@@ -122,6 +160,143 @@ fn the_hosts_reading_settles_what_the_extension_read_differently() {
     );
 }
 
+/// Access portals name their instance; sign-in pages do not.
+#[test]
+fn portals_and_their_start_urls() {
+    let portal = |url: &str| facts(url).and_then(|f| f.portal);
+    assert_eq!(
+        portal("https://my-portal.awsapps.com/start/#/").as_deref(),
+        Some("https://my-portal.awsapps.com/start")
+    );
+    let own = facts("https://d-1234567890.awsapps.com/start").unwrap();
+    assert_eq!(
+        (own.portal.as_deref(), own.directory.as_deref()),
+        (
+            Some("https://d-1234567890.awsapps.com/start"),
+            Some("d-1234567890")
+        )
+    );
+    assert_eq!(
+        portal("https://ssoins-1111111111111111.portal.us-west-2.app.aws/").as_deref(),
+        Some("https://ssoins-1111111111111111.portal.us-west-2.app.aws")
+    );
+    for url in [
+        "https://us-east-1.signin.aws/platform/d-1234567890/login",
+        "https://us-east-1.signin.aws.amazon.com/platform/d-1234567890/login",
+        "https://signin.aws.amazon.com/console",
+    ] {
+        assert_eq!(portal(url), None, "{url}");
+    }
+    // The forms people paste, and what is kept.
+    for (text, want) in [
+        (
+            "https://my-portal.awsapps.com/start",
+            Some("https://my-portal.awsapps.com/start"),
+        ),
+        (
+            "https://My-Portal.awsapps.com/start/#/",
+            Some("https://my-portal.awsapps.com/start"),
+        ),
+        (
+            "my-portal.awsapps.com",
+            Some("https://my-portal.awsapps.com/start"),
+        ),
+        (
+            " https://my-portal.awsapps.com/start#/ ",
+            Some("https://my-portal.awsapps.com/start"),
+        ),
+        (
+            "https://d-1234567890.awsapps.com/start",
+            Some("https://d-1234567890.awsapps.com/start"),
+        ),
+        (
+            "https://ssoins-1111111111111111.us-west-2.portal.amazonaws.com",
+            Some("https://ssoins-1111111111111111.us-west-2.portal.amazonaws.com"),
+        ),
+        ("http://my-portal.awsapps.com/start", None),
+        ("https://my-portal.awsapps.com:8443/start", None),
+        ("https://me@my-portal.awsapps.com/start", None),
+        ("https://my-portal.awsapps.com.evil.example/start", None),
+        (
+            "https://us-east-1.signin.aws/platform/d-1234567890/login",
+            None,
+        ),
+        ("https://signin.aws.amazon.com/", None),
+        ("my portal", None),
+        ("", None),
+    ] {
+        assert_eq!(read_start_url(text).as_deref(), want, "{text:?}");
+    }
+    assert_eq!(
+        start_url_host("https://my-portal.awsapps.com/start"),
+        Some("my-portal.awsapps.com")
+    );
+    assert_eq!(
+        start_url_directory("https://d-1234567890.awsapps.com/start"),
+        Some("d-1234567890")
+    );
+    assert_eq!(
+        start_url_directory("https://my-portal.awsapps.com/start"),
+        None
+    );
+}
+
+/// The one thing a tab's way from a portal to a sign-in page teaches.
+#[test]
+fn a_portal_leads_to_its_directory() {
+    let signin = "https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=x";
+    assert_eq!(
+        portal_leads_to("https://my-portal.awsapps.com/start/#/", signin),
+        Some((
+            "https://my-portal.awsapps.com/start".to_string(),
+            "d-1234567890".to_string()
+        ))
+    );
+    // The older sign-in host, and a portal of an additional Region.
+    assert_eq!(
+        portal_leads_to(
+            "https://ssoins-1111111111111111.portal.us-west-2.app.aws/",
+            "https://us-west-2.signin.aws.amazon.com/platform/d-1234567890/login"
+        )
+        .map(|(_, d)| d),
+        Some("d-1234567890".to_string())
+    );
+    for (from, to) in [
+        // Nothing to learn: no directory, or not from a portal.
+        (
+            "https://my-portal.awsapps.com/start",
+            "https://us-east-1.signin.aws/platform/login",
+        ),
+        (
+            "https://us-east-1.signin.aws/platform/d-0000000000/login",
+            signin,
+        ),
+        ("https://signin.aws.amazon.com/console", signin),
+        ("https://github.com/", signin),
+        // Not to a sign-in page.
+        (
+            "https://my-portal.awsapps.com/start",
+            "https://other.awsapps.com/start",
+        ),
+        (
+            "https://my-portal.awsapps.com/start",
+            "https://us-east-1.signin.aws.amazon.com/oauth",
+        ),
+        // A portal whose host names another directory.
+        ("https://d-0000000000.awsapps.com/start", signin),
+        // Lookalikes and http.
+        ("https://my-portal.awsapps.com.evil.example/start", signin),
+        (
+            "https://my-portal.awsapps.com/start",
+            "https://us-east-1.signin.aws.evil.example/platform/d-1234567890/login",
+        ),
+        ("http://my-portal.awsapps.com/start", signin),
+        ("https://my-portal.awsapps.com/start", "not a url"),
+    ] {
+        assert_eq!(portal_leads_to(from, to), None, "{from} → {to}");
+    }
+}
+
 #[test]
 fn accounts_as_people_type_them() {
     for (text, want) in [
@@ -142,6 +317,18 @@ fn accounts_as_people_type_them() {
         ("", None),
     ] {
         assert_eq!(read_account(text), want, "{text:?}");
+    }
+    for region in [
+        "us-east-1",
+        "ap-southeast-2",
+        "us-gov-west-1",
+        "cn-north-1",
+        "eusc-de-east-1",
+    ] {
+        assert!(is_region(region), "{region}");
+    }
+    for label in ["abcd-east-1", "eusc-1", "e-de-east-1", "us-east-100"] {
+        assert!(!is_region(label), "{label}");
     }
     assert_eq!(read_account(&"a".repeat(64)), None);
     assert!(is_directory_id("d-1234567890"));
@@ -282,6 +469,31 @@ fn the_earlier_step_never_crosses_partitions_accounts_or_services() {
     }
 }
 
+/// The user typed at Identity Center's credentials step carries over to
+/// its MFA step, within one instance.
+#[test]
+fn the_earlier_step_stays_within_one_identity_center_instance() {
+    let mfa = "https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=b";
+    let typed = |url: &str| earlier(url, hint(None, Some("ivy"), None));
+    let same =
+        typed("https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=a");
+    assert_eq!(
+        who_on(mfa, Hint::default(), &same).user.as_deref(),
+        Some("ivy")
+    );
+    // Another instance's sign-in page, or IAM's.
+    for url in [
+        "https://us-east-1.signin.aws/platform/d-0000000000/login",
+        "https://123456789012.signin.aws.amazon.com/console",
+    ] {
+        assert_eq!(
+            who_on(mfa, Hint::default(), &typed(url)),
+            Who::default(),
+            "{url}"
+        );
+    }
+}
+
 #[test]
 fn facts_and_who_as_the_extension_reads_them() {
     let page = PageFacts::read("https://us-east-1.signin.aws/platform/d-1234567890/login").unwrap();
@@ -289,13 +501,15 @@ fn facts_and_who_as_the_extension_reads_them() {
         serde_json::to_value(&page).unwrap(),
         json!({"host": "us-east-1.signin.aws", "site": "signin.aws",
                "aws": {"partition": "aws", "service": "identity_center", "account_id": null,
-                       "account_alias": null, "region": "us-east-1", "directory": "d-1234567890"}})
+                       "account_alias": null, "region": "us-east-1", "directory": "d-1234567890",
+                       "portal": null}})
     );
     let page = PageFacts::read("https://example-corp.signin.aws.amazon.com/console").unwrap();
     assert_eq!(
         serde_json::to_value(&page.aws).unwrap(),
         json!({"partition": "aws", "service": "signin", "account_id": null,
-               "account_alias": "example-corp", "region": null, "directory": null})
+               "account_alias": "example-corp", "region": null, "directory": null,
+               "portal": null})
     );
     let who = hint(Some("1234 5678 9012"), Some("alice"), None).read();
     assert_eq!(
@@ -332,11 +546,11 @@ fn the_extension_runs_on_exactly_the_aws_hosts_of_the_table() {
                 .and_then(|r| r.split('/').next())
                 .unwrap_or_else(|| panic!("{m}: not an https pattern"));
             let domain = host.strip_prefix("*.").unwrap_or(host);
-            aws_host(domain).is_some()
-                || aws_host(&format!("x.{domain}")).is_some()
-                || AWS_HOSTS
-                    .iter()
-                    .any(|h| h.base.ends_with(&format!(".{domain}")))
+            AWS_HOSTS.iter().any(|h| {
+                domain == h.base
+                    || domain.ends_with(&format!(".{}", h.base))
+                    || h.base.ends_with(&format!(".{domain}"))
+            })
         })
         .collect();
     let table: BTreeSet<String> = AWS_HOSTS

@@ -84,7 +84,12 @@ pub fn sites() -> impl Strategy<Value = Vec<String>> {
 
 /// A partition.
 pub fn partition() -> impl Strategy<Value = Partition> {
-    prop::sample::select(vec![Partition::Aws, Partition::AwsUsGov, Partition::AwsCn])
+    prop::sample::select(vec![
+        Partition::Aws,
+        Partition::AwsUsGov,
+        Partition::AwsCn,
+        Partition::AwsEusc,
+    ])
 }
 
 /// An AWS account alias.
@@ -105,6 +110,7 @@ pub fn aws_with(text: impl Strategy<Value = String>) -> impl Strategy<Value = Aw
             account_alias,
             user,
             partition,
+            ..AwsContext::default()
         })
 }
 
