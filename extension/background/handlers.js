@@ -13,6 +13,10 @@ const { ruleFor } = globalThis.FactorCat.siteRules;
 export const PROTOCOL = 2;
 
 const MEMORY_MS = 15 * 60 * 1000;
+// How soon after an IAM Identity Center access portal the same tab must be
+// on its sign-in page for the host to learn the portal's directory from it
+// (the portal redirects at once; the person types nothing in between).
+const REDIRECT_MS = 2 * 60 * 1000;
 const HINT_KEYS = ['account', 'user', 'email'];
 
 function cleanHint(h) {
@@ -73,6 +77,12 @@ export function importRequest(msg) {
 
 export function makeHandlers({ api, host }) {
   const memoryKey = (tabId) => `signin:${tabId}`;
+  // The last page of ours each tab showed (its address as the browser
+  // reported it, when, and whether the host said it was an access portal).
+  const trailKey = (tabId) => `trail:${tabId}`;
+  // Per tab, the `redirected` request under way, which the tab's match
+  // waits for.
+  const learning = new Map();
 
   // What this tab showed at the credentials step of a sign-in (its address
   // and what was typed there), for a while: the host completes the MFA
@@ -136,6 +146,53 @@ export function makeHandlers({ api, host }) {
     return { code: c.code, waitMs };
   }
 
+  // Two consecutive codes for filling (the first with its wait), for pages
+  // that ask for the next step's code too.
+  async function twoCodesForFill(token) {
+    const c = await host.request('enroll_codes', { token });
+    const first = c.codes?.[0];
+    const waitMs = first?.valid_from ? Math.max(0, first.valid_from * 1000 - Date.now()) : 0;
+    return { codes: c.codes.map((x) => x.code), waitMs };
+  }
+
+  // Where each tab was last: the address the browser reported with a page
+  // of ours, when, and whether the host said it is an access portal (once
+  // it said). Kept in memory for the next page's message, which may come
+  // before storage is written, and in session storage for a restarted
+  // background.
+  const trails = new Map();
+  async function swapTrail(sender) {
+    const key = trailKey(sender.tab.id);
+    const prev = trails.get(key) ?? (await api.storage.session.get(key))[key] ?? null;
+    const next = { url: sender.url, at: Date.now() };
+    trails.set(key, next);
+    await api.storage.session.set({ [key]: next });
+    return prev;
+  }
+  async function noteTrail(sender, r) {
+    const key = trailKey(sender.tab.id);
+    const now = trails.get(key);
+    if (now?.url !== sender.url) return;
+    now.portal = !!r?.page?.aws?.portal;
+    await api.storage.session.set({ [key]: now });
+  }
+
+  // The browser says this tab was on another page of ours a moment ago
+  // and is now on this one: when that was an IAM Identity Center access
+  // portal and this is its sign-in page, the host learns the portal's
+  // directory (it decides; `redirected`). Never from what a page shows:
+  // both addresses are the browser's.
+  function learnFromTrail(sender) {
+    const run = (async () => {
+      const prev = await swapTrail(sender);
+      if (!prev || prev.portal === false || prev.url === sender.url || Date.now() - prev.at > REDIRECT_MS) return;
+      const r = await host.request('redirected', { from: prev.url, to: sender.url }).catch(() => null);
+      if (r?.learned?.length) forgetMatches();
+    })();
+    learning.set(sender.tab.id, run);
+    return run;
+  }
+
   async function listAll() {
     const tokens = [];
     let offset = 0;
@@ -148,9 +205,9 @@ export function makeHandlers({ api, host }) {
     }
     return { now, tokens };
   }
-
   // The match for a content script's page: its hint and the tab's earlier step.
   async function pageMatch(sender, pageHint, { cached = true } = {}) {
+    await learning.get(sender.tab.id);
     const hint = cleanHint(pageHint);
     const earlier = await earlierFor(sender.tab.id);
     return cached ? cachedMatch(sender.tab.id, sender.url, hint, earlier) : match(sender.url, hint, earlier);
@@ -169,7 +226,9 @@ export function makeHandlers({ api, host }) {
   const content = {
     // A page of a known site loaded: badge, and start the host early.
     'page-seen': onBadge(async (msg, sender) => {
+      await learnFromTrail(sender);
       const r = await pageMatch(sender, msg.hint);
+      await noteTrail(sender, r);
       await setBadge(sender.tab.id, r.total);
       return { ok: true, total: r.total };
     }),
@@ -194,7 +253,7 @@ export function makeHandlers({ api, host }) {
       await setBadge(sender.tab.id, r.total);
       if (!r.total) return { ok: true, action: 'none' };
       if (r.autofill && opts.autofill) {
-        const c = await codeForFill(r.autofill_token);
+        const c = msg.pair === true ? await twoCodesForFill(r.autofill_token) : await codeForFill(r.autofill_token);
         return { ok: true, action: 'fill', ...c, autoSubmit: opts.autoSubmit };
       }
       return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
@@ -207,38 +266,40 @@ export function makeHandlers({ api, host }) {
       if (!r.candidates.some((c) => c.token.id === msg.token)) {
         return { ok: false, error: { code: 'not_for_this_page', message: 'That token does not belong to this page.' } };
       }
-      const [c, opts] = await Promise.all([codeForFill(msg.token), getOptions(api)]);
+      const fetch = msg.pair === true ? twoCodesForFill : codeForFill;
+      const [c, opts] = await Promise.all([fetch(msg.token), getOptions(api)]);
       return { ok: true, ...c, autoSubmit: opts.autoSubmit };
     },
 
-    // "Add to FactorCat" on the IAM console's assign-MFA wizard. The host
-    // says which partition's console the page is and reads the account as
-    // the page shows it.
+    // "Add to FactorCat" beside a new MFA device's code fields: the IAM
+    // console's assign-MFA wizard, or IAM Identity Center's registration.
+    // Only from the person's click, with the secret the page's own "Show
+    // secret key" revealed (enroll.js reads nothing else). The host says
+    // which page this is: the console of a partition (the token gets that
+    // account) or an Identity Center page (the token is bound to its
+    // instance); it reads the account as the page shows it.
     async enroll(msg, sender) {
+      const refused = (message) => ({ ok: false, error: { code: 'refused', message } });
+      if (msg.trusted !== true || msg.source !== 'revealed') {
+        return refused('FactorCat adds a token only when you click "Add to FactorCat" on the page.');
+      }
       const rule = ruleFor(sender.url);
-      if (rule?.id !== 'aws-enroll') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
-      const secret = String(msg.secret ?? '').replace(/\s+/g, '').toUpperCase();
+      if (!rule?.enroll) return refused('Not a page where AWS sets up an MFA device.');
+      const secret = String(msg.secret ?? '').replace(/\s+/g, '');
       if (!new RegExp(rule.enroll.secretPattern).test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
       const shown = typeof msg.account === 'string' ? msg.account.trim().slice(0, 64) : '';
       const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
       const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
-      const facts = await match(sender.url, shown ? { account: shown } : {});
+      const facts = await match(sender.url, shown ? { account: shown } : {}, await earlierFor(sender.tab.id));
       if (!facts.page) throw hostError({ code: 'host_outdated' });
       const aws = facts.page.aws;
-      if (aws?.service !== 'console') return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
-      const accountId = facts.who?.account_id ?? null;
-      const account = accountId ?? facts.who?.account_alias ?? null;
-      const req = {
-        issuer: 'Amazon Web Services',
-        account: account ? `${device}@${account}` : device,
-        secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
-      };
-      if (account) {
-        req.aws = { partition: aws.partition, ...(user ? { user } : {}) };
-        req.aws[accountId ? 'account_id' : 'account_alias'] = account;
-      }
-      // A second click on the same secret finds it stored already: the
-      // stored token makes the same codes, so enrolment goes on with it.
+      const req = aws?.service === 'identity_center'
+        ? identityCenterToken(aws, facts.who, secret)
+        : aws?.service === 'console' ? consoleToken(aws, facts.who, secret, device, user) : null;
+      if (!req) return refused('Not a page where AWS sets up an MFA device.');
+      // A second click on the same secret (after AWS refused the codes, say)
+      // finds it stored already: the stored token makes the same codes, so
+      // enrolment goes on with it.
       const added = await host.request('add', req).catch((err) => {
         const twin = err?.info?.code === 'duplicate_token' ? err.info.token : null;
         if (typeof twin?.id === 'string') return { token: twin };
@@ -246,7 +307,22 @@ export function makeHandlers({ api, host }) {
       });
       forgetMatches();
       const codes = await host.request('enroll_codes', { token: added.token.id });
-      return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.map((c) => c.code) };
+      const wanted = Math.min(Math.max(Number(msg.codes) || 2, 1), 2);
+      return { ok: true, label: added.token.label ?? req.account, codes: codes.codes.slice(0, wanted).map((c) => c.code) };
+    },
+
+    // "Fill from FactorCat" in the IAM console's "Resync MFA device": two
+    // consecutive codes of the device the page shows (its serial, or the
+    // account and user of the page), which the host picks.
+    async resync(msg, sender) {
+      if (msg.trusted !== true) {
+        return { ok: false, error: { code: 'refused', message: 'FactorCat fills the codes only when you click "Fill from FactorCat" on the page.' } };
+      }
+      if (!ruleFor(sender.url)?.resync) return { ok: false, error: { code: 'refused', message: 'Not an AWS console page.' } };
+      const req = { url: sender.url, hint: cleanHint({ account: msg.account, user: msg.user }) };
+      if (typeof msg.serial === 'string' && msg.serial.length <= 512) req.serial = msg.serial;
+      const r = await host.request('resync_codes', req);
+      return { ok: true, label: r.label, codes: r.codes.map((c) => c.code) };
     },
   };
 
@@ -411,6 +487,42 @@ export function makeHandlers({ api, host }) {
       return shown?.opened ? { outcome: 'chooser', candidates: candidates.map((c) => c.id) } : tell('no-field', 'The code field is gone.');
     },
   };
+
+  // The `add` request for a device set up in the IAM console: issuer
+  // "Amazon Web Services", account `<device>@<account>`, the AWS context
+  // in the page's partition.
+  function consoleToken(aws, who, secret, device, user) {
+    const accountId = aws.account_id ?? who?.account_id ?? null;
+    const account = accountId ?? who?.account_alias ?? null;
+    const req = {
+      issuer: 'Amazon Web Services', account: account ? `${device}@${account}` : device,
+      secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
+    };
+    if (account) {
+      req.aws = { partition: aws.partition, ...(user ? { user } : {}) };
+      req.aws[accountId ? 'account_id' : 'account_alias'] = account;
+    }
+    return req;
+  }
+
+  // The `add` request for a device registered with IAM Identity Center:
+  // bound to the page's instance as the host read its address (the
+  // portal's start URL, the sign-in's directory), with the user typed at
+  // this tab's credentials step when the host carried it over.
+  function identityCenterToken(aws, who, secret) {
+    if (!aws.portal && !aws.directory) return null;
+    const user = who?.user ?? null;
+    const where = (aws.portal ?? '').replace(/^https:\/\//, '').replace(/\/start$/, '') || aws.directory;
+    const req = {
+      issuer: 'AWS IAM Identity Center', account: user ? `${user}@${where}` : where,
+      secret, kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, sites: [],
+      aws: { partition: aws.partition },
+    };
+    if (aws.portal) req.aws.sso_start_url = aws.portal;
+    if (aws.directory) req.aws.sso_directory = aws.directory;
+    if (user) req.aws.user = user;
+    return req;
+  }
 
   // Says `title` on the toolbar button of a tab the page itself cannot
   // show it in (not https, or a page extensions may not touch).

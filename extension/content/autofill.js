@@ -6,7 +6,17 @@
   const FactorCat = (globalThis.FactorCat ??= {});
   if (FactorCat.autofill) return;
   const { send } = FactorCat.ext;
-  const { findCodeField, readWho, setValue, findSubmit } = FactorCat.fields;
+  const { findCodeField, readWho, setValue, findSubmit, fillable } = FactorCat.fields;
+
+  // The second code field some legacy sign-in pages show when AWS wants
+  // two consecutive codes to resynchronise the device (`next_mfacode`).
+  function secondField(doc, rule) {
+    for (const sel of rule.second ?? []) {
+      const el = doc.querySelector(sel);
+      if (fillable(el)) return el;
+    }
+    return null;
+  }
 
   // Automatic fills per page: the first, and one more if the page shows a
   // fresh field again (AWS re-renders after a rejected code). The host
@@ -50,9 +60,17 @@
       return true;
     }
 
-    async function fillWhenValid(field, answer, byChoice = false) {
+    // `second`: the next step's field, when the page asks for two codes
+    // (the answer then carries both, `codes`).
+    async function fillWhenValid(field, answer, byChoice = false, second = null) {
       const waitMs = Math.max(0, answer.waitMs ?? 0);
       if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      if (second && Array.isArray(answer.codes) && answer.codes.length === 2) {
+        if (!second.isConnected || (!byChoice && second.value)) return;
+        if (fill(field, answer.codes[0], false, byChoice)) setValue(second, answer.codes[1]);
+        if (answer.autoSubmit) findSubmit(doc, rule)?.click();
+        return;
+      }
       fill(field, answer.code, answer.autoSubmit, byChoice);
     }
 
@@ -65,16 +83,18 @@
       busy = true;
       try {
         const hint = readWho(doc, rule, field);
-        const answer = await send('mfa-field', { hint });
+        const second = secondField(doc, rule);
+        const pair = !!second;
+        const answer = await send('mfa-field', { hint, pair });
         if (!answer?.ok) return;
         if (answer.action === 'fill') {
           autoFills += 1;
-          await fillWhenValid(field, answer);
+          await fillWhenValid(field, answer, false, second);
         } else if (answer.action === 'choose' && answer.candidates?.length) {
           chooserFor = field;
           FactorCat.chooser.open(field, answer.candidates, async (token) => {
-            const picked = await send('fill-choice', { token, hint });
-            if (picked?.ok) await fillWhenValid(field, picked, true);
+            const picked = await send('fill-choice', { token, hint, pair });
+            if (picked?.ok) await fillWhenValid(field, picked, true, second);
           });
         }
       } finally {
@@ -89,6 +109,9 @@
         if (chooserFor && !chooserFor.isConnected) { FactorCat.chooser.close(); chooserFor = null; }
         return;
       }
+      // A new device's first code (Identity Center's MFA registration) is
+      // the enrolment's to fill, never a sign-in token's.
+      if (FactorCat.enroll?.ownsField(doc, rule, field)) return;
       if (handled.has(field) || field.value) return;
       onField(field).then(() => { if (!handled.has(findCodeField(doc, rule))) check(); });
     }

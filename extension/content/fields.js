@@ -10,7 +10,7 @@
   // Names, ids and labels that say "code field"...
   const CODE_NAME = /(^|[^a-z])(otp|totp|mfa|2fa|tfa|one[-_ ]?time|passcode|verification[-_ ]?code|auth(entication)?[-_ ]?code|security[-_ ]?code|token[-_ ]?code|mfacode)/i;
   const CODE_WORD = /code/i;
-  const CODE_LABEL = /\b(mfa|authenticat\w*|verification|one-time|2fa|two-factor|security|sign-in)\s+code\b|^\s*(enter\s+)?code\s*$/i;
+  const CODE_LABEL = /\b(mfa|authenticat\w*(\s+app)?|verification|one-time|2fa|two-factor|security|sign-in)\s+code\b|^\s*(enter\s+)?code\s*$/i;
   // ...and those that say "not a code field", whatever else they say.
   const NOT_CODE = /search|query|^q$|e-?mail|user|login|account|promo|coupon|voucher|zip|postal|captcha|phone|feedback|comment|message|recovery|backup/i;
 
@@ -49,10 +49,13 @@
     const numeric = (el.getAttribute('inputmode') ?? '') === 'numeric' || el.type === 'tel' || el.type === 'number';
     const max = Number(el.getAttribute('maxlength') ?? 0);
     const pattern = el.getAttribute('pattern') ?? '';
+    // A numeric box with a code's length says "code"; a numeric box alone
+    // says little, a label must add to it.
     if (numeric && ((max >= 6 && max <= 8) || /\{6/.test(pattern) || /\\d\{6|\[0-9\]\{6/.test(pattern))) score += 4;
+    else if (numeric) score += 2;
     if (CODE_NAME.test(idName)) score += 4;
     else if (CODE_WORD.test(idName)) score += 2;
-    if (CODE_LABEL.test(label)) score += 3;
+    if (CODE_LABEL.test(label)) score += 4;
     return score;
   }
 

@@ -14,6 +14,13 @@
 
   const isCode = (code) => typeof code === 'string' && /^[0-9A-Za-z]{4,10}$/.test(code);
 
+  // The page's code field for a sign-in code: not a field of an MFA device
+  // being set up or resynchronised (enrol.js fills those).
+  const signinField = () => {
+    const field = findCodeField(document, rule);
+    return field && !FactorCat.enroll.ownsField(document, rule, field) ? field : null;
+  };
+
   // The person picked a token in the chooser the keyboard shortcut opened:
   // the background checks it belongs to this page and gives its code.
   async function fillPicked(field, token, hint) {
@@ -31,17 +38,17 @@
   // here).
   api.runtime.onMessage.addListener((msg, _sender, sendResponse) => {
     if (msg?.type === 'probe') {
-      const field = findCodeField(document, rule);
+      const field = signinField();
       sendResponse({ field: !!field, hint: readWho(document, rule, field) });
     } else if (msg?.type === 'fill' && isCode(msg.code)) {
-      const field = findCodeField(document, rule);
+      const field = signinField();
       if (field) {
         FactorCat.chooser?.close();
         setValue(field, msg.code);
       }
       sendResponse({ filled: !!field });
     } else if (msg?.type === 'choose' && Array.isArray(msg.candidates) && msg.candidates.length) {
-      const field = findCodeField(document, rule);
+      const field = signinField();
       if (field) {
         const hint = readWho(document, rule, field);
         FactorCat.chooser.open(field, msg.candidates, (token) => fillPicked(field, token, hint));
@@ -56,9 +63,10 @@
   });
 
   const go = () => {
+    // Enrolment first: the sign-in's autofill asks it which fields are its.
+    if (rule.enroll || rule.resync) FactorCat.enroll.start(rule);
     if (rule.auto) FactorCat.autofill.start(rule);
     else if (rule.id !== 'generic' && findCodeField(document, rule)) FactorCat.ext.send('page-seen', {});
-    if (rule.enroll) FactorCat.enroll.start(rule);
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go, { once: true });
   else go();

@@ -21,8 +21,15 @@
     'signin.aws.amazon.com', '*.signin.aws.amazon.com',
     'signin.amazonaws-us-gov.com', '*.signin.amazonaws-us-gov.com',
     'signin.amazonaws.cn', '*.signin.amazonaws.cn',
-    '*.signin.aws', '*.awsapps.com',
+    'signin.amazonaws-eusc.eu', '*.signin.amazonaws-eusc.eu',
+    // IAM Identity Center: its sign-in and its access portals.
+    '*.signin.aws', '*.awsapps.com', '*.portal.amazonaws.com', '*.app.aws',
   ];
+
+  // A base32 secret as AWS shows it after "Show secret key": 64 characters
+  // for an IAM virtual MFA device, 32 for IAM Identity Center; the range
+  // and the multiple of 8 (whole bytes, no padding) are docs/extension.md's.
+  const AWS_SECRET = '^(?:[A-Z2-7]{8}){4,8}$';
 
   const rules = [
     {
@@ -39,6 +46,9 @@
         'input#wdc_mfacode',             // Identity Center, older
         'input[autocomplete="one-time-code"]',
       ],
+      // The legacy sign-in's second code, when AWS asks for two
+      // consecutive codes to resynchronise the device: the next step's.
+      second: ['input#next_mfacode', 'input[name="next_mfacode"]'],
       // Identity Center pages carry little markup of their own: fall back to
       // the generic heuristics there, still only for a field that looks
       // like a code field.
@@ -51,7 +61,10 @@
       // text nodes by the pattern given.
       who: {
         account: ['input#account', 'input[name="account"]'],
-        user: ['input#username', 'input[name="username"]'],
+        // IAM's user name box; Identity Center's ("Username": its own
+        // autocomplete, or the older wrapper around a generic AWS-UI input).
+        user: ['input#username', 'input[name="username"]', 'input[autocomplete="username"]',
+          '#username-input input'],
         // The first step asks for an account id/alias (IAM) or an e-mail (root).
         accountOrEmail: ['input#resolving_input'],
         // Text shown with the MFA step, e.g. "Account ID: 1234-5678-9012".
@@ -60,24 +73,40 @@
       // Clicking these (or submitting the form) remembers what was typed, for
       // the MFA step that may come on another (regional) host.
       capture: ['#signin_button', '#next_button', 'button[type="submit"]'],
+      // IAM Identity Center's "Register MFA device" (access portal, or the
+      // sign-in when MFA must be registered first): "Set up the
+      // authenticator app", one code. Bound to the page's instance.
+      enroll: {
+        codes: ['Authenticator code'],
+        showSecret: 'Show secret key',
+        secretPattern: AWS_SECRET,
+      },
     },
     {
       id: 'aws-enroll',
       label: 'AWS console (assign MFA device)',
+      // Any depth below: multi-session hosts
+      // (<account>-<session>.<region>.console.aws.amazon.com) too.
       hosts: [
         'console.aws.amazon.com', '*.console.aws.amazon.com',
         'console.amazonaws-us-gov.com', '*.console.amazonaws-us-gov.com',
         'console.amazonaws.cn', '*.console.amazonaws.cn',
+        'console.amazonaws-eusc.eu', '*.console.amazonaws-eusc.eu',
       ],
       auto: false,
       fields: [],
+      // "Assign MFA device": device name, "Show secret key", two codes.
       enroll: {
-        code1: 'MFA code 1',
-        code2: 'MFA code 2',
+        codes: ['MFA code 1', 'MFA code 2'],
         showSecret: 'Show secret key',
         deviceName: 'Device name',
-        // A base32 secret as AWS shows it (64 characters today; accept 16+).
-        secretPattern: '^[A-Z2-7]{16,128}=*$',
+        secretPattern: AWS_SECRET,
+      },
+      // "Resync MFA device": the same two codes for a device already
+      // assigned, and a button of that name; no secret.
+      resync: {
+        codes: ['MFA code 1', 'MFA code 2'],
+        action: 'Resync',
       },
     },
     { id: 'github', label: 'GitHub', hosts: ['github.com'], auto: false,

@@ -3,6 +3,7 @@
 // the page, never fixed sleeps.
 import assert from 'node:assert/strict';
 import { randomSecret } from './support/env.js';
+import { totp } from './support/fake-host.mjs';
 
 const AWS = 'Amazon Web Services';
 
@@ -24,7 +25,18 @@ export function seed(world) {
   add('alice@example-corp', 'example-corp', 'alice');
   add('jo@123412341234', '123412341234', 'jo', { awsPartition: 'aws-us-gov' });
   add('jo-commercial@123412341234', '123412341234', 'jo');
-  world.add({ issuer: 'AWS IAM Identity Center', account: 'ivy', secret: randomSecret(), site: 'd-1234567890.awsapps.com' });
+  // IAM Identity Center: two instances (portals a and b), two people on a.
+  const sso = (account, portal, user) => world.add({
+    issuer: 'AWS IAM Identity Center', account, secret: randomSecret(), awsUser: user, ssoStartUrl: `https://${portal}.awsapps.com/start`,
+  });
+  sso('ivy@portal-a', 'portal-a', 'ivy');
+  sso('ian@portal-a', 'portal-a', 'ian');
+  sso('ivy@portal-b', 'portal-b', 'ivy');
+  sso('una@portal-c', 'portal-c', 'una');
+  add('jo-eu@123412341234', '123412341234', 'jo', { awsPartition: 'aws-eusc' });
+  add('rita@123456789012', '123456789012', 'rita');
+  add('nina@131313131313', '131313131313', 'nina');
+  add('lee@141414141414', '141414141414', 'lee');
   add('ivan@121212121212', '121212121212', 'ivan');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
@@ -76,34 +88,162 @@ async function assertLeftAlone(b, world, page, control) {
   await c.close();
 }
 
+// Waits (polling the page's address) until the page is at `re`: across
+// the navigations of a redirect, which a page function cannot wait through.
+async function untilUrl(page, re, ms = 15000) {
+  const end = Date.now() + ms;
+  while (!re.test(page.url())) {
+    if (Date.now() > end) throw new Error(`the page stayed at ${page.url()}, not ${re}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await page.waitFor(() => document.readyState === 'complete' || null);
+}
+
+// IAM Identity Center's sign-in: user name, password, then the MFA step.
+async function signInIdentityCenter(page, user) {
+  await page.waitFor(() => document.querySelector('#signin input:not([type="password"])') || null);
+  await page.type('#signin input', user);
+  await page.click('#signin button[type="submit"]');
+  await page.waitFor(() => document.querySelector('#signin input[type="password"]') || null);
+  await page.type('#signin input[type="password"]', 'hunter2');
+  await page.click('#signin button[type="submit"]');
+  await page.waitFor(() => window.__fc.shownAt !== null);
+}
+
+// Where FactorCat's button beside the code fields is ("Add to FactorCat",
+// "Fill from FactorCat"), once it shows: a real click goes there.
+async function enrolButton(page) {
+  return page.waitFor(() => {
+    const host = document.querySelector('factorcat-enroll');
+    if (!host) return null;
+    const r = host.getBoundingClientRect();
+    return r.width > 0 ? { x: r.left + 12, y: r.top + r.height / 2 } : null;
+  });
+}
+
+// Two codes of `secret` for consecutive steps around `codes.at`.
+function assertConsecutive(secret, codes) {
+  const step = Math.floor(codes.at / 30000);
+  const pairs = [[step, step + 1], [step - 1, step], [step + 1, step + 2]].map(([x, y]) => [totp(secret, x), totp(secret, y)]);
+  assert.ok(pairs.some(([x, y]) => x === codes.one && y === codes.two), `consecutive codes of the revealed secret: ${codes.one} ${codes.two}`);
+}
+
 export const scenarios = {
-  async 'enrolment wizard: "Add to FactorCat" stores the token and fills MFA code 1 and 2'(b, world) {
-    const secret = randomSecret();
-    const page = await b.newPage(`https://us-east-1.console.aws.amazon.com/iam/home?secret=${secret}#/users/details/frank?section=security_credentials`);
-    await page.type('#device-name', 'frank-phone');
+  async 'enrolment wizard: "Add to FactorCat" stores the revealed secret, not the user name in the breadcrumb, and fills MFA code 1 and 2'(b, world) {
+    const secret = randomSecret() + randomSecret();
+    // A multi-session console host, and an IAM user whose 16-letter name
+    // looks like base32.
+    const page = await b.newPage(`https://123456789012-k3v9x2aq.us-east-1.console.aws.amazon.com/iam/home?secret=${secret}#/users/details/CICDPIPELINEUSER?section=security_credentials`);
+    await page.waitFor(() => document.getElementById('crumb-user').textContent === 'CICDPIPELINEUSER' || null);
+    await page.type('#device-name', 'cicd-phone');
     await page.click('#next');
     // One click: FactorCat presses "Show secret key" itself.
-    const box = await page.waitFor(() => {
-      const host = document.querySelector('factorcat-enroll');
-      if (!host) return null;
-      const r = host.getBoundingClientRect();
-      return r.width > 0 ? { x: r.left + 12, y: r.top + r.height / 2 } : null;
-    });
-    await page.clickAt(box.x, box.y);
+    await page.clickAt(...Object.values(await enrolButton(page)));
     const codes = await page.waitFor(() => (window.__fc['mfa-code-1'] && window.__fc['mfa-code-2']
       ? { one: window.__fc['mfa-code-1'], two: window.__fc['mfa-code-2'], at: Date.now() } : null));
-    const added = world.list().find((t) => t.account === 'frank-phone@123456789012');
-    assert.ok(added, 'the token is in the vault as frank-phone@123456789012');
+    const added = world.list().find((t) => t.account === 'cicd-phone@123456789012');
+    assert.ok(added, 'the token is in the vault as cicd-phone@123456789012');
     assert.equal(added.aws?.account_id, '123456789012');
-    assert.equal(added.aws?.user, 'frank');
+    assert.equal(added.aws?.user, 'CICDPIPELINEUSER');
     world.ids.set(added.account, added.id);
-    world.secrets = { ...(world.secrets ?? {}), [added.id]: secret };
-    // Two consecutive codes: now and the next step, or the two after that
-    // when fewer than 5 seconds were left.
-    const t = Math.floor(codes.at / 1000);
-    const pairs = [[t, t + 30], [t - 30, t], [t + 30, t + 60]].map(([x, y]) => [world.codeAt(added.account, x), world.codeAt(added.account, y)]);
-    assert.ok(pairs.some(([x, y]) => x === codes.one && y === codes.two), `consecutive codes of the new token: ${codes.one} ${codes.two}`);
+    // The codes are the revealed secret's, computed here independently:
+    // two consecutive ones, now and the next step (or the two after that
+    // when fewer than 5 seconds were left).
+    assertConsecutive(secret, codes);
     await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'IAM Identity Center: portal → its sign-in page → MFA: that instance\'s token for the user typed (two instances in the vault)'(b, world) {
+    const page = await b.newPage('https://portal-a.awsapps.com/start/');
+    await untilUrl(page, /^https:\/\/us-east-1\.signin\.aws\/platform\/d-aaaaaaaaaa\/login\?workflowStateHandle=/);
+    await signInIdentityCenter(page, 'ivy');
+    const fc = await waitFilled(page);
+    assertCode(world, 'ivy@portal-a', fc);
+    await noDecoyTouched(page);
+    // The host learned portal a's directory for its tokens only.
+    const byAccount = Object.fromEntries(world.list().map((t) => [t.account, t.aws?.sso_directory ?? null]));
+    assert.deepEqual([byAccount['ivy@portal-a'], byAccount['ian@portal-a'], byAccount['ivy@portal-b']], ['d-aaaaaaaaaa', 'd-aaaaaaaaaa', null]);
+    await page.close();
+  },
+
+  async 'IAM Identity Center: a later visit straight to the sign-in page of a learned directory, the other person of that instance'(b, world) {
+    const page = await b.newPage('https://us-east-1.signin.aws/platform/d-aaaaaaaaaa/login?workflowStateHandle=0000-direct&markup=alt');
+    await signInIdentityCenter(page, 'ian');
+    const fc = await waitFilled(page);
+    assertCode(world, 'ian@portal-a', fc);
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'IAM Identity Center: the sign-in page of an unknown directory gets no code'(b, world) {
+    const page = await b.newPage('https://us-east-1.signin.aws/platform/d-dddddddddd/login?workflowStateHandle=0000-unknown');
+    await signInIdentityCenter(page, 'ivy');
+    // The control: another instance, reached through its portal, is filled.
+    const control = await b.newPage('https://portal-c.awsapps.com/start/');
+    await untilUrl(control, /\/platform\/d-cccccccccc\/login/);
+    await signInIdentityCenter(control, 'una');
+    assertCode(world, 'una@portal-c', await waitFilled(control));
+    await control.close();
+    const left = await page.evaluate(() => ({ value: document.querySelector('#signin input').value, fc: window.__fc }));
+    assert.equal(left.value, '', 'the field stayed empty');
+    assert.equal(left.fc.filledAt, null);
+    assert.equal(await page.evaluate(() => document.querySelector('factorcat-chooser')), null, 'no chooser either');
+    await page.close();
+  },
+
+  async 'IAM Identity Center: "Register MFA device" in the access portal — the revealed secret stored for that instance, the code filled'(b, world) {
+    const secret = randomSecret();
+    const page = await b.newPage(`https://portal-b.awsapps.com/start/?secret=${secret}&user=ivy#/mfa-devices/register`);
+    await page.click('#next');
+    await page.clickAt(...Object.values(await enrolButton(page)));
+    const code = await page.waitFor(() => (window.__fc.registered ? { one: window.__fc.registered, at: Date.now() } : null));
+    const t = Math.floor(code.at / 1000);
+    assert.ok([t, t + 30, t - 30].some((x) => totp(secret, Math.floor(x / 30)) === code.one), `a code of the revealed secret: ${code.one}`);
+    const added = world.list().find((x) => x.issuer === 'AWS IAM Identity Center' && x.aws?.sso_start_url === 'https://portal-b.awsapps.com/start' && x.account !== 'ivy@portal-b');
+    assert.ok(added, 'stored, bound to portal b');
+    await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'IAM console "Resync MFA device": both codes of the chosen device, consecutive'(b, world) {
+    const page = await b.newPage('https://us-east-1.console.aws.amazon.com/iam/home?view=resync&device=rita#/users/details/rita?section=security_credentials');
+    await page.click('#dev-app');
+    await page.click('#resync-open');
+    await page.clickAt(...Object.values(await enrolButton(page)));
+    const codes = await page.waitFor(() => (window.__fc['resync-1'] && window.__fc['resync-2']
+      ? { one: window.__fc['resync-1'], two: window.__fc['resync-2'], at: Date.now() } : null));
+    const t = Math.floor(codes.at / 1000);
+    const pairs = [[t, t + 30], [t - 30, t], [t + 30, t + 60]].map(([x, y]) => [world.codeAt('rita@123456789012', x), world.codeAt('rita@123456789012', y)]);
+    assert.ok(pairs.some(([x, y]) => x === codes.one && y === codes.two), `consecutive codes of rita's device: ${codes.one} ${codes.two}`);
+    await page.close();
+  },
+
+  async 'legacy UI asking for two codes (next_mfacode): this step\'s and the next step\'s'(b, world) {
+    const page = await legacySignin(b, { account: '131313131313', user: 'nina', query: '?resync=1' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'nina@131313131313', fc);
+    const next = await page.waitFor(() => window.__fc.next || null);
+    const t = Math.floor(fc.filledWall / 1000);
+    assert.equal(next, world.codeAt('nina@131313131313', t + 30), 'the next step\'s code');
+    await page.close();
+  },
+
+  async '`aws login` (AWS CLI v2): its /v1/authorize sign-in, then the MFA page'(b, world) {
+    const page = await b.newPage('https://us-east-1.signin.aws.amazon.com/v1/authorize?response_type=code&client_id=arn%3Aaws%3Asignin%3A%3A%3Adevtools%2Fsame-device&state=0c4e&code_challenge_method=SHA-256&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A50934%2Foauth%2Fcallback&code_challenge=x');
+    await page.type('#account', '141414141414');
+    await page.type('#username', 'lee');
+    await page.type('#password', 'hunter2');
+    await page.click('#signin_button');
+    await untilUrl(page, /^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth\?/);
+    assertCode(world, 'lee@141414141414', await waitFilled(page));
+    await page.close();
+  },
+
+  async 'European Sovereign Cloud sign-in → its token, never the commercial or GovCloud one of the same account id'(b, world) {
+    const page = await legacySignin(b, { host: '123412341234.signin.amazonaws-eusc.eu', user: 'jo' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'jo-eu@123412341234', fc);
     await page.close();
   },
 
@@ -128,14 +268,6 @@ export const scenarios = {
     const page = await legacySignin(b, { host: '123412341234.signin.amazonaws-us-gov.com', user: 'jo' });
     const fc = await waitFilled(page);
     assertCode(world, 'jo@123412341234', fc);
-    await page.close();
-  },
-
-  async 'IAM Identity Center portal: a generic MFA field, the token listed for that portal'(b, world) {
-    const page = await b.newPage('https://d-1234567890.awsapps.com/start/');
-    const fc = await waitFilled(page);
-    assertCode(world, 'ivy', fc);
-    await noDecoyTouched(page);
     await page.close();
   },
 

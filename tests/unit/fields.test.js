@@ -28,6 +28,19 @@ const CASES = [
   ['SSO generic by label', SSO, '<label for="awsui-input-0">MFA code</label><input id="awsui-input-0" inputmode="numeric" maxlength="6">', 'awsui-input-0'],
   ['SSO username field is no code field', SSO, '<label for="awsui-input-0">Username</label><input id="awsui-input-0">', null],
   ['SSO search with numeric mode', SSO, '<input id="search" type="search" inputmode="numeric" maxlength="6">', null],
+  // IAM Identity Center's MFA step as the markup may change: the generic
+  // AWS-UI ids shift, the label words vary; any two of label, autocomplete,
+  // numeric input mode with a code length, or a code-like name suffice.
+  ['SSO label "Code" and numeric', SSO, '<label for="awsui-input-3">Code</label><input id="awsui-input-3" inputmode="numeric" maxlength="6">', 'awsui-input-3'],
+  ['SSO aria-label "MFA code"', SSO, '<input id="formField7" aria-label="MFA code" inputmode="numeric">', 'formField7'],
+  ['SSO one-time-code autocomplete only', SSO, '<input id="x1" autocomplete="one-time-code">', 'x1'],
+  ['SSO numeric with a 6-digit pattern', SSO, '<label for="x2">Authenticator app code</label><input id="x2" type="text" pattern="[0-9]{6}" inputmode="numeric">', 'x2'],
+  ['SSO tel input named mfaCode', SSO, '<input id="x3" name="mfaCode" type="tel">', 'x3'],
+  ['SSO password step is no code field', SSO, '<label for="awsui-input-1">Password</label><input id="awsui-input-1" type="password">', null],
+  ['SSO username with autocomplete', SSO, '<input id="awsui-input-0" autocomplete="username" inputmode="numeric" maxlength="6">', null],
+  ['SSO a bare numeric box', SSO, '<input id="x4" inputmode="numeric">', null],
+  ['SSO MFA in a feedback dialog', SSO, '<div role="dialog"><label for="x5">MFA code</label><input id="x5" inputmode="numeric" maxlength="6"></div>', null],
+  ['legacy second code is not the first', AWS, '<input id="next_mfacode" name="next_mfacode"><input id="mfacode" name="mfacode">', 'mfacode'],
   ['GitHub', 'https://github.com/sessions/two-factor/app',
     '<input id="query" name="q"><input id="app_totp" name="app_otp" autocomplete="off" inputmode="numeric" placeholder="XXXXXX">', 'app_totp'],
   ['GitHub without 2FA form', 'https://github.com/', '<input id="query" name="q" placeholder="Search">', null],
@@ -58,4 +71,24 @@ test('field: found by label text (enrolment wizard)', () => {
   assert.equal(findByLabel(w.document, 'MFA code 1').id, 'a');
   assert.equal(findByLabel(w.document, 'MFA code 2').id, 'b');
   assert.equal(findByLabel(w.document, 'MFA code 3'), null);
+});
+
+test('field: a new device\'s code on Identity Center\'s registration is enrolment\'s, not the sign-in\'s', () => {
+  const url = 'https://my-portal.awsapps.com/start/#/mfa/register';
+  const w = page(`<h2>Set up the authenticator app</h2><button>Show QR code</button><button>Show secret key</button>
+    <label for="awsui-input-4">Authenticator code</label><input id="awsui-input-4" inputmode="numeric" maxlength="6">`, url);
+  const rule = w.FactorCat.siteRules.ruleFor(url);
+  const field = w.FactorCat.fields.findCodeField(w.document, rule);
+  assert.equal(field?.id, 'awsui-input-4', 'it looks like a code field');
+  w.FactorCat.enroll.start(rule);
+  assert.equal(w.FactorCat.enroll.ownsField(w.document, rule, field), true);
+  // Without the secret-key control it is a sign-in's code field again.
+  for (const b of w.document.querySelectorAll('button')) b.remove();
+  assert.equal(w.FactorCat.enroll.ownsField(w.document, rule, field), false);
+});
+
+test('field: the legacy sign-in\'s second code field', () => {
+  const w = page('<input id="mfacode" name="mfacode"><input id="next_mfacode" name="next_mfacode">', AWS);
+  const rule = w.FactorCat.siteRules.ruleFor(AWS);
+  assert.deepEqual([...rule.second], ['input#next_mfacode', 'input[name="next_mfacode"]']);
 });

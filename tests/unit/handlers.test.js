@@ -136,12 +136,39 @@ test('pages whose rule is not automatic never get a code from mfa-field', async 
   assert.equal(host.calls.length, 0);
 });
 
+// What enroll.js sends after the person's click, with the secret the
+// page's "Show secret key" revealed.
+const clicked = (fields) => ({ trusted: true, source: 'revealed', ...fields });
+
 test('enroll only from the IAM console', async () => {
   const host = fakeHost();
   const { content } = makeHandlers({ api: fakeApi(), host });
-  const r = await content.enroll({ secret: 'JBSWY3DPEHPK3PXP' }, signin('https://111111111111.signin.aws.amazon.com/console'));
+  const r = await content.enroll(clicked({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }), signin('https://github.com/settings'));
   assert.equal(r.ok, false);
   assert.equal(host.calls.length, 0);
+});
+
+test('enroll: only after the person\'s click, with the secret the page revealed', async () => {
+  const host = fakeHost({ page: GOV_CONSOLE, who: { account_id: '123456789012' } });
+  const { content } = makeHandlers({ api: fakeApi(), host });
+  const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  for (const msg of [
+    { secret },
+    { secret, trusted: true },
+    { secret, source: 'revealed' },
+    { secret, trusted: 'yes', source: 'revealed' },
+    { secret, trusted: true, source: 'page-text' },
+  ]) {
+    const r = await content.enroll(msg, signin(CONSOLE));
+    assert.equal(r.error?.code, 'refused', JSON.stringify(msg));
+  }
+  // Nor anything that is no AWS secret: a user name from the breadcrumb, a
+  // secret too short or too long for AWS.
+  for (const bad of ['CICDPIPELINEUSER', 'JBSWY3DPEHPK3PXP', 'JBSWY3DPEHPK3PXPJBSWY3DP', `${secret}${secret}${secret}`, `${secret}=`]) {
+    const r = await content.enroll(clicked({ secret: bad }), signin(CONSOLE));
+    assert.equal(r.error?.code, 'invalid_token', bad);
+  }
+  assert.equal(host.calls.length, 0, 'nothing reached the host');
 });
 
 test('enrolling a secret that is stored already goes on with the stored token', async () => {
@@ -160,12 +187,12 @@ test('enrolling a secret that is stored already goes on with the stored token', 
   };
   const { content } = makeHandlers({ api: fakeApi(), host });
   const page = 'https://us-east-1.console.aws.amazon.com/iam/home';
-  const r = await content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', account: '111111111111', user: 'alice' }, signin(page));
+  const r = await content.enroll(clicked({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', account: '111111111111', user: 'alice' }), signin(page));
   assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (alice@111111111111)', codes: ['123456', '654321'] });
   assert.equal(calls.find((c) => c.type === 'enroll_codes').token, 'a1');
 
   host.request = async () => { throw Object.assign(new Error('x'), { info: { code: 'invalid_token', title: 't', message: 'm' } }); };
-  await assert.rejects(content.enroll({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, signin(page)), (err) => err.info.code === 'invalid_token');
+  await assert.rejects(content.enroll(clicked({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }), signin(page)), (err) => err.info.code === 'invalid_token');
 });
 
 const CONSOLE = 'https://us-gov-west-1.console.amazonaws-us-gov.com/iam/home#/users/details/frank';
@@ -175,7 +202,7 @@ test('enroll: the host says the partition and reads the account as the console s
   const host = fakeHost({ page: GOV_CONSOLE, who: { account_id: '123456789012', account_alias: null, user: null, email: null } });
   const { content } = makeHandlers({ api: fakeApi(), host });
   const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-  const r = await content.enroll({ secret, account: '1234-5678-9012', user: 'frank', device: 'frank-phone' }, signin(CONSOLE));
+  const r = await content.enroll(clicked({ secret, account: '1234-5678-9012', user: 'frank', device: 'frank-phone' }), signin(CONSOLE));
   assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (frank-phone@123456789012)', codes: ['333333', '444444'] });
   const [match, add] = host.calls;
   assert.deepEqual(match, { type: 'match', url: CONSOLE, hint: { account: '1234-5678-9012' } }, 'the account as shown');
@@ -183,11 +210,11 @@ test('enroll: the host says the partition and reads the account as the console s
   assert.equal(add.account, 'frank-phone@123456789012');
   // An alias, as the host read it.
   const aliased = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: 'example-corp', user: null, email: null } });
-  await makeHandlers({ api: fakeApi(), host: aliased }).content.enroll({ secret, account: 'Example-Corp', device: 'd' }, signin(CONSOLE));
+  await makeHandlers({ api: fakeApi(), host: aliased }).content.enroll(clicked({ secret, account: 'Example-Corp', device: 'd' }), signin(CONSOLE));
   assert.deepEqual(aliased.calls[1].aws, { partition: 'aws-us-gov', account_alias: 'example-corp' });
   // Nothing the host reads as an account: no AWS context, the device name alone.
   const none = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: null, user: null, email: null } });
-  await makeHandlers({ api: fakeApi(), host: none }).content.enroll({ secret, account: '12345', device: 'd' }, signin(CONSOLE));
+  await makeHandlers({ api: fakeApi(), host: none }).content.enroll(clicked({ secret, account: '12345', device: 'd' }), signin(CONSOLE));
   assert.equal(none.calls[1].aws, undefined);
   assert.equal(none.calls[1].account, 'd');
 });
@@ -195,13 +222,101 @@ test('enroll: the host says the partition and reads the account as the console s
 test('enroll: refused where the host sees no console, and an older host is told to update', async () => {
   const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
   const elsewhere = fakeHost({ page: { host: 'console.aws.amazon.com.evil.example', site: 'evil.example', aws: null }, who: {} });
-  const r = await makeHandlers({ api: fakeApi(), host: elsewhere }).content.enroll({ secret }, signin(CONSOLE));
+  const r = await makeHandlers({ api: fakeApi(), host: elsewhere }).content.enroll(clicked({ secret }), signin(CONSOLE));
   assert.equal(r.error.code, 'refused');
   assert.deepEqual(elsewhere.calls.map((c) => c.type), ['match'], 'nothing added');
   const old = fakeHost({ page: undefined });
   old.request = async (type, fields) => { old.calls.push({ type, ...fields }); return { total: 0, candidates: [] }; };
-  await assert.rejects(makeHandlers({ api: fakeApi(), host: old }).content.enroll({ secret }, signin(CONSOLE)), (err) => err.info.code === 'host_outdated');
+  await assert.rejects(makeHandlers({ api: fakeApi(), host: old }).content.enroll(clicked({ secret }), signin(CONSOLE)), (err) => err.info.code === 'host_outdated');
   assert.deepEqual(old.calls.map((c) => c.type), ['match']);
+});
+
+test('enroll on IAM Identity Center: bound to the page\'s instance, one code', async () => {
+  const portal = 'https://my-portal.awsapps.com/start/#/mfa';
+  const facts = { host: 'my-portal.awsapps.com', site: 'awsapps.com', aws: { partition: 'aws', service: 'identity_center', account_id: null, account_alias: null, region: null, directory: null, portal: 'https://my-portal.awsapps.com/start' } };
+  const host = fakeHost({ page: facts, who: { account_id: null, account_alias: null, user: 'ivy', email: null } });
+  const api = fakeApi();
+  const { content } = makeHandlers({ api, host });
+  const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PX7';
+  await content['signin-seen']({ hint: { user: 'ivy' } }, signin('https://us-east-1.signin.aws/platform/d-1234567890/login'));
+  const r = await content.enroll(clicked({ secret, codes: 1 }), signin(portal));
+  assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (ivy@my-portal.awsapps.com)', codes: ['333333'] });
+  const add = host.calls.find((c) => c.type === 'add');
+  assert.equal(add.issuer, 'AWS IAM Identity Center');
+  assert.deepEqual(add.aws, { partition: 'aws', sso_start_url: 'https://my-portal.awsapps.com/start', user: 'ivy' });
+  // The tab's credentials step goes to the host, which carries the user over.
+  assert.equal(host.calls.find((c) => c.type === 'match').earlier.hint.user, 'ivy');
+  // On a sign-in page the directory binds it; a page naming no instance, nothing.
+  const signinFacts = { ...facts, host: 'us-east-1.signin.aws', aws: { ...facts.aws, portal: null, directory: 'd-1234567890', region: 'us-east-1' } };
+  const onSignin = fakeHost({ page: signinFacts, who: { user: null } });
+  await makeHandlers({ api: fakeApi(), host: onSignin }).content.enroll(clicked({ secret, codes: 1 }), signin('https://us-east-1.signin.aws/platform/d-1234567890/login'));
+  assert.deepEqual(onSignin.calls.find((c) => c.type === 'add').aws, { partition: 'aws', sso_directory: 'd-1234567890' });
+  const nowhere = fakeHost({ page: { ...facts, aws: { ...facts.aws, portal: null } }, who: {} });
+  const refused = await makeHandlers({ api: fakeApi(), host: nowhere }).content.enroll(clicked({ secret, codes: 1 }), signin('https://eu-west-1.signin.aws/platform/login'));
+  assert.equal(refused.error.code, 'refused');
+});
+
+test('resync: two codes of the device the host picks, only after the person\'s click', async () => {
+  const host = { calls: [], async request(type, fields) {
+    host.calls.push({ type, ...fields });
+    return { token: 'a1', label: 'Amazon Web Services (alice@111111111111)', codes: [{ code: '101010' }, { code: '202020' }] };
+  } };
+  const { content } = makeHandlers({ api: fakeApi(), host });
+  const page = 'https://us-east-1.console.aws.amazon.com/iam/home#/users/details/alice';
+  const refused = await content.resync({ account: '1111-1111-1111', user: 'alice' }, signin(page));
+  assert.equal(refused.error.code, 'refused');
+  const r = await content.resync({ trusted: true, account: '1111-1111-1111', user: 'alice', serial: 'arn:aws:iam::111111111111:mfa/alice-phone' }, signin(page));
+  assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (alice@111111111111)', codes: ['101010', '202020'] });
+  assert.deepEqual(host.calls, [{ type: 'resync_codes', url: page, hint: { account: '1111-1111-1111', user: 'alice' }, serial: 'arn:aws:iam::111111111111:mfa/alice-phone' }]);
+  const elsewhere = await content.resync({ trusted: true }, signin('https://111111111111.signin.aws.amazon.com/console'));
+  assert.equal(elsewhere.error.code, 'refused');
+  assert.equal(host.calls.length, 1);
+});
+
+test('a page asking for two codes gets two consecutive ones', async () => {
+  const host = fakeHost();
+  const { content } = makeHandlers({ api: fakeApi(), host });
+  const page = signin('https://111111111111.signin.aws.amazon.com/console');
+  const r = await content['mfa-field']({ hint: { user: 'alice' }, pair: true }, page);
+  assert.deepEqual(r, { ok: true, action: 'fill', codes: ['333333', '444444'], waitMs: 0, autoSubmit: false });
+  assert.equal(host.calls.at(-1).type, 'enroll_codes');
+  const picked = await content['fill-choice']({ token: 'b1', hint: {}, pair: true }, page);
+  assert.deepEqual(picked.codes, ['333333', '444444']);
+});
+
+test('an access portal, then its sign-in page in the same tab: the host learns the directory', async () => {
+  const PORTAL = { host: 'my-portal.awsapps.com', aws: { partition: 'aws', service: 'identity_center', portal: 'https://my-portal.awsapps.com/start', directory: null } };
+  const SIGNIN = 'https://us-east-1.signin.aws/platform/d-1234567890/login?workflowStateHandle=x';
+  const calls = [];
+  let learned = [];
+  const host = { async request(type, fields) {
+    calls.push({ type, ...fields });
+    if (type === 'redirected') return { directory: 'd-1234567890', learned };
+    const page = fields.url.includes('awsapps.com') ? PORTAL : { host: 'us-east-1.signin.aws', aws: { partition: 'aws', service: 'identity_center', portal: null, directory: 'd-1234567890' } };
+    return { total: 0, candidates: [], page, who: {} };
+  } };
+  const api = fakeApi();
+  const { content } = makeHandlers({ api, host });
+  const portal = 'https://my-portal.awsapps.com/start/#/';
+  await content['page-seen']({}, signin(portal, 7));
+  learned = ['t1'];
+  await content['page-seen']({}, signin(SIGNIN, 7));
+  const types = calls.map((c) => c.type);
+  assert.deepEqual(types, ['match', 'redirected', 'match'], 'learned before the sign-in page is matched');
+  assert.deepEqual(calls[1], { type: 'redirected', from: portal, to: SIGNIN });
+  // Another tab, an older visit, or a page that was no portal: nothing.
+  calls.length = 0;
+  await content['page-seen']({}, signin(SIGNIN, 8));
+  await content['page-seen']({}, signin('https://us-east-1.signin.aws/platform/d-0000000000/login', 7));
+  assert.ok(!calls.some((c) => c.type === 'redirected'), JSON.stringify(calls.map((c) => c.type)));
+  // A background started afresh reads the tab's trail from session storage.
+  const later = fakeApi();
+  await later.storage.session.set({ 'trail:7': { url: portal, at: Date.now() - 3 * 60 * 1000, portal: true } });
+  await makeHandlers({ api: later, host }).content['page-seen']({}, signin(SIGNIN, 7));
+  assert.ok(!calls.some((c) => c.type === 'redirected'), 'three minutes later');
+  await later.storage.session.set({ 'trail:7': { url: portal, at: Date.now() - 1000 } });
+  await makeHandlers({ api: later, host }).content['page-seen']({}, signin(SIGNIN, 7));
+  assert.deepEqual(calls.filter((c) => c.type === 'redirected').length, 1, 'a second ago, not yet known whether a portal: the host is asked');
 });
 
 test('status: the host\'s import formats for the import view', async () => {

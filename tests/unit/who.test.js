@@ -52,18 +52,70 @@ test('enrolment context: account from the console menu as shown, user from the a
   assert.deepEqual({ ...ctx }, { account: '1234-5678-9012', user: 'alice' });
 });
 
-test('enrolment secret: only a shown base32 string', () => {
-  const w = page('<div hidden><span>JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP</span></div><p>Show secret key</p>');
-  const pattern = w.FactorCat.siteRules.rules.find((r) => r.id === 'aws-enroll').enroll.secretPattern;
-  assert.equal(w.FactorCat.enroll.findSecret(w.document, pattern), null);
-  w.document.querySelector('div').hidden = false;
-  assert.equal(w.FactorCat.enroll.findSecret(w.document, pattern), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
-});
+// The "Show secret key" control of the IAM wizard and what it reveals.
+const WIZARD = `<nav>IAM &gt; Users &gt; <a id="crumb">CICDPIPELINEUSER</a></nav>
+  <p id="decoy">ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222</p>
+  <button id="show" type="button">Show secret key</button>
+  <div id="box" hidden><span id="secret">JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP</span></div>`;
 
-test('enrolment: "Show secret key" is pressed for the person, then the secret read', async () => {
-  const w = page('<button id="show" type="button">Show secret key</button><div id="box" hidden><span>JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP</span></div>',
-    'https://us-east-1.console.aws.amazon.com/iam/home');
+function wizard() {
+  const w = page(WIZARD, 'https://us-east-1.console.aws.amazon.com/iam/home#/users/details/CICDPIPELINEUSER');
   w.document.getElementById('show').addEventListener('click', () => { w.document.getElementById('box').hidden = false; });
   const cfg = w.FactorCat.siteRules.rules.find((r) => r.id === 'aws-enroll').enroll;
-  assert.equal(await w.FactorCat.enroll.revealSecret(w.document, cfg), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+  return { w, cfg, tracker: w.FactorCat.enroll.revealTracker(w.document, cfg) };
+}
+
+test('enrolment secret: the shape of an AWS secret only (32 to 64 base32 characters, whole bytes)', () => {
+  const re = new RegExp(wizard().cfg.secretPattern);
+  for (const ok of ['A'.repeat(32), 'A'.repeat(40), 'JBSWY3DPEHPK3PXP'.repeat(4)]) assert.ok(re.test(ok), ok);
+  for (const bad of ['CICDPIPELINEUSER', 'A'.repeat(16), 'A'.repeat(33), 'A'.repeat(72), 'a'.repeat(32), `${'A'.repeat(32)}=`, '1'.repeat(32)]) {
+    assert.ok(!re.test(bad), bad);
+  }
+});
+
+test('enrolment secret: what "Show secret key" reveals, pressed for the person, never the breadcrumb or other text', async () => {
+  const { w, tracker } = wizard();
+  const shaped = [...w.FactorCat.enroll.secretShaped(w.document, wizard().cfg.secretPattern)].map((el) => el.id);
+  assert.deepEqual(shaped, ['decoy'], 'before: only the decoy has the shape, and it is not revealed');
+  assert.equal(await tracker.secret(), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+});
+
+test('enrolment secret: the person pressed "Show secret key" already', async () => {
+  const { w, tracker } = wizard();
+  w.document.getElementById('show').click();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await tracker.secret(), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+});
+
+test('enrolment secret: nothing revealed, nothing read', async () => {
+  const w = page(`${WIZARD.replace('<div id="box" hidden>', '<div id="box">')}`, 'https://us-east-1.console.aws.amazon.com/iam/home');
+  const cfg = w.FactorCat.siteRules.rules.find((r) => r.id === 'aws-enroll').enroll;
+  // The control reveals nothing new: the secret was on the page before.
+  const tracker = w.FactorCat.enroll.revealTracker(w.document, cfg);
+  const started = Date.now();
+  assert.equal(await tracker.secret(), null);
+  assert.ok(Date.now() - started < 5000);
+});
+
+test('enrolment secret: only inside the region the control says it opens', async () => {
+  const w = page(`<button id="show" aria-controls="box">Show secret key</button><div id="box" hidden><code>JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP</code></div>
+    <div id="other"></div>`, 'https://us-east-1.console.aws.amazon.com/iam/home');
+  const cfg = w.FactorCat.siteRules.rules.find((r) => r.id === 'aws-enroll').enroll;
+  w.document.getElementById('show').addEventListener('click', () => {
+    // A script puts its own secret-shaped text up first.
+    w.document.getElementById('other').textContent = 'ZZZZ2222ZZZZ2222ZZZZ2222ZZZZ2222';
+    setTimeout(() => { w.document.getElementById('box').hidden = false; }, 10);
+  });
+  const tracker = w.FactorCat.enroll.revealTracker(w.document, cfg);
+  assert.equal(await tracker.secret(), 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+});
+
+test('resync: the serial of the device, in the dialog or in the chosen row', () => {
+  const w = page(`<table><tr><td><input type="radio" name="d"></td><td>arn:aws:iam::111111111111:mfa/old</td></tr>
+    <tr><td><input type="radio" name="d" checked></td><td>alice-phone</td><td>arn:aws:iam::111111111111:mfa/alice-phone</td></tr></table>
+    <div role="dialog"><label for="c1">MFA code 1</label><input id="c1"></div>`, 'https://us-east-1.console.aws.amazon.com/iam/home');
+  const field = w.document.getElementById('c1');
+  assert.equal(w.FactorCat.enroll.readSerial(w.document, field), 'arn:aws:iam::111111111111:mfa/alice-phone');
+  w.document.querySelector('[role="dialog"]').insertAdjacentHTML('afterbegin', '<p>Device: arn:aws-us-gov:iam::111111111111:mfa/team/bob</p>');
+  assert.equal(w.FactorCat.enroll.readSerial(w.document, field), 'arn:aws-us-gov:iam::111111111111:mfa/team/bob');
 });

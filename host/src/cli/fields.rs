@@ -42,7 +42,8 @@ pub struct AwsArgs {
     #[arg(long, value_enum)]
     pub aws_partition: Option<PartitionArg>,
     /// The AWS access portal of the IAM Identity Center instance this MFA
-    /// device belongs to (https://<name>.awsapps.com/start); "" removes it.
+    /// device belongs to (https://<name>.awsapps.com/start); "" removes it. Its directory is learned at the
+    /// next sign-in through the portal in the browser (giving the URL again forgets what was learned).
     #[arg(long, value_name = "URL")]
     pub aws_sso_start_url: Option<String>,
 }

@@ -314,8 +314,9 @@ pub struct AwsFields {
     pub partition: Option<String>,
     /// The AWS access portal URL of the IAM Identity Center instance
     /// (`https://my-portal.awsapps.com/start`), kept in the form of
-    /// `site::aws::read_start_url`; blank removes it. A start URL on
-    /// another portal forgets the directory learned for the old one.
+    /// `site::aws::read_start_url`; blank removes it. Giving it forgets
+    /// the directory learned so far (unless `sso_directory` is given too):
+    /// the next redirect from that portal teaches it again.
     pub sso_start_url: Option<String>,
     /// The instance's directory id (`d-1234567890`); blank removes it.
     /// Only what the host read in an address the browser reported: the
@@ -366,14 +367,12 @@ impl AwsFields {
             ctx.user = Some(user.clone());
         }
         if let Some(url) = self.sso_start_url.as_deref().map(str::trim) {
-            let url = match url {
+            ctx.sso_start_url = match url {
                 "" => None,
                 url => Some(site::aws::read_start_url(url).ok_or(TokenError::AwsStartUrl)?),
             };
-            if url != ctx.sso_start_url {
-                ctx.sso_directory = None;
-            }
-            ctx.sso_start_url = url;
+            // The directory is learned again for the portal given.
+            ctx.sso_directory = None;
         }
         if let Some(directory) = self.sso_directory.as_deref().map(str::trim) {
             let directory = directory.to_ascii_lowercase();
@@ -819,9 +818,10 @@ mod tests {
         );
         assert_eq!(aws.sso_directory.as_deref(), Some("d-1234567890"));
         assert!(aws.identity_center());
-        // The same portal again keeps what was learned; another forgets it.
+        // Other fields keep what was learned; the start URL given again
+        // forgets it, to be learned anew.
         merge(AwsFields {
-            sso_start_url: Some("https://my-portal.awsapps.com/start".into()),
+            user: Some("ivy".into()),
             ..AwsFields::default()
         })
         .apply(&mut t)
@@ -831,7 +831,7 @@ mod tests {
             Some("d-1234567890")
         );
         merge(AwsFields {
-            sso_start_url: Some("https://other.awsapps.com/start".into()),
+            sso_start_url: Some("https://my-portal.awsapps.com/start".into()),
             ..AwsFields::default()
         })
         .apply(&mut t)

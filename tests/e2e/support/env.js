@@ -82,7 +82,7 @@ export class World {
     this.cli(this.vaultKind === 'passphrase' ? ['init', '--no-keyring', '--passphrase'] : ['init']);
   }
 
-  // token: {issuer, account, secret, awsAccount?, awsUser?, site?}
+  // token: {issuer, account, secret, awsAccount?, awsUser?, awsPartition?, ssoStartUrl?, site?}
   add(t) {
     if (this.fake) {
       const store = existsSync(this.env.FACTORCAT_FAKE_STORE) ? JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')) : { tokens: [], fills: {} };
@@ -98,6 +98,7 @@ export class World {
     if (t.awsAccount) args.push('--aws-account', t.awsAccount);
     if (t.awsUser) args.push('--aws-user', t.awsUser);
     if (t.awsPartition) args.push('--aws-partition', t.awsPartition);
+    if (t.ssoStartUrl) args.push('--aws-sso-start-url', t.ssoStartUrl);
     if (t.site) args.push('--site', t.site);
     this.cli(args, `${t.secret}\n`);
   }
@@ -168,27 +169,31 @@ export function randomSecret() {
 }
 
 // Which fixture answers a URL, by path (whatever the host, so lookalike
-// and http hosts get the same page as the real one).
+// and http hosts get the same page as the real one); a route may look at
+// the whole URL.
 const ROUTES = [
   [/^\/__fixtures\/([a-z0-9-]+\.(?:js|html))$/, (m) => m[1]],
   [/^\/console\/?$/, () => 'aws-legacy-signin.html'],
   [/^\/signin\/?$/, () => 'aws-new-credentials.html'],
+  [/^\/v1\/authorize$/, () => 'aws-new-credentials.html'],
   [/^\/oauth\/?$/, () => 'aws-new-mfa.html'],
-  [/^\/iam\/home$/, () => 'aws-iam-assign-mfa.html'],
+  [/^\/iam\/home$/, (m, u) => (u.searchParams.get('view') === 'resync' ? 'aws-iam-resync-mfa.html' : 'aws-iam-assign-mfa.html')],
   [/^\/sessions\/two-factor\/app$/, () => 'github-2fa.html'],
   [/^\/users\/sign_in$/, () => 'gitlab-2fa.html'],
   [/^\/signin\/challenge\/totp$/, () => 'google-2fa.html'],
-  [/^\/start\/?$/, () => 'aws-sso-mfa.html'],
+  [/^\/start\/?$/, () => 'aws-sso-portal.html'],
+  [/^\/login$/, () => 'aws-sso-login-redirect.html'],
+  [/^\/platform\/(?:d-[0-9a-f]{10}\/)?login$/, () => 'aws-sso-signin.html'],
   [/^\/embed$/, () => 'embeds-aws-signin.html'],
   [/^\/signin\/root$/, () => 'aws-root-signin.html'],
 ];
 
 export function fixtureFor(url) {
-  const { pathname } = new URL(url);
+  const u = new URL(url);
   for (const [re, pick] of ROUTES) {
-    const m = re.exec(pathname);
+    const m = re.exec(u.pathname);
     if (m) {
-      const file = pick(m);
+      const file = pick(m, u);
       const body = readFileSync(join(FIXTURES, file), 'utf8');
       return { status: 200, contentType: file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8', body };
     }
