@@ -12,6 +12,8 @@
 //! * tokens without sites borrow the default sites of well-known issuers;
 //! * AWS sign-in hosts carry a partition and sometimes an account, and tokens
 //!   with an AWS context match only there, in their own partition;
+//! * IAM Identity Center pages offer only the tokens of their instance: the
+//!   access portal a token is bound to, or the directory learned for it;
 //! * hints from the page (account, user, e-mail) rank the tokens the URL
 //!   allows; they never add one.
 //!
@@ -315,7 +317,8 @@ pub enum Strength {
     Site,
     /// The site, and the user name or e-mail agree.
     User,
-    /// The site and the AWS account agree.
+    /// The site and the AWS account agree (on IAM Identity Center pages:
+    /// the page is the token's instance).
     Account,
     /// The site, the AWS account and the user all agree.
     AccountUser,

@@ -365,7 +365,7 @@ impl<S: Store> Handler<S> {
                 site::DeviceError::Ambiguous(n) => ProtoError::new(
                     ErrorCode::AmbiguousQuery,
                     format!(
-                        "{n} tokens in FactorCat could be this MFA device; give each its MFA serial (factorcat edit QUERY --aws-mfa-serial ARN) or copy the codes from the popup"
+                        "{n} tokens in FactorCat could be this MFA device; give each its user (factorcat edit QUERY --aws-user NAME), or copy the codes from the toolbar popup"
                     ),
                 ),
             },
