@@ -749,12 +749,14 @@ fn the_bundled_list_is_current_and_dated() {
             &["d-1234567890.awsapps.com"],
         ),
     ];
+    // (A site that is a portal binds the token to that instance: strength
+    // `account`, as on its own portal.)
     let (got, _) = run(
         &v,
         "https://d-1234567890.awsapps.com/start",
         &Hint::default(),
     );
-    assert_eq!(got, names(&[("my-portal", Site)]));
+    assert_eq!(got, names(&[("my-portal", Account)]));
     let (got, _) = run(
         &v,
         "https://d-0987654321.awsapps.com/start",
