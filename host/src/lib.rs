@@ -10,6 +10,7 @@ pub mod fsutil;
 pub mod import;
 pub mod install;
 pub mod keystore;
+pub mod ledger;
 pub mod native;
 pub mod otpauth;
 pub mod protocol;

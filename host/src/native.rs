@@ -1,17 +1,26 @@
 //! The native-messaging host: who may call it, the serve loop, and the
 //! operations of `docs/protocol.md`.
 //!
-//! The operations run against a [`Store`], so they are tested without the
-//! encrypted vault ([`MemoryStore`]); the binary uses [`VaultStore`].
+//! `ops` runs the operations, translating requests into domain calls:
+//! `assemble` turns requests into token drafts and patches, the
+//! [`crate::ledger`] decides which codes may be handed out, `replies`
+//! says what a reply says of tokens and errors, and `budget` keeps every
+//! reply under the browsers' size limit. The operations run against a
+//! [`Store`], so they are tested without the encrypted vault
+//! ([`MemoryStore`]); the binary uses [`VaultStore`].
 
+mod assemble;
+mod budget;
 mod ops;
+mod replies;
 mod store;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-pub use ops::{Handler, MAX_MATCH_CANDIDATES, MIN_FILL_SECONDS};
+pub use budget::MAX_MATCH_CANDIDATES;
+pub use ops::Handler;
 pub use store::{MemoryStore, READ_CACHE_MAX_AGE, Store, Tokens, VaultData, VaultStore};
 
 use crate::error::ErrorCode;

@@ -4,9 +4,9 @@
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 
-use factorcat::query;
 use factorcat::token::{Identity, Kind, now_unix};
 use factorcat::vault::{Vault, VaultData};
+use factorcat::{ledger, query};
 
 use super::console::{say, unlock};
 use super::{CliError, CliResult};
@@ -65,21 +65,8 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
             // Advance the counter durably before the code is shown, so a
             // crash can never hand out the same code twice.
             vault.update(&unlock, |data: &mut VaultData| {
-                let token = data.get_mut(id).ok_or_else(|| CliError::vanished(id))?;
-                let Kind::Hotp { counter } = token.kind else {
-                    return Err(CliError::Usage(
-                        "the token changed while it was being read; try again".into(),
-                    ));
-                };
-                let next = counter.checked_add(1).ok_or_else(|| {
-                    CliError::Usage(
-                        "this HOTP token's counter is exhausted; add the token again".into(),
-                    )
-                })?;
-                let code = token.hotp_code(counter);
-                token.kind = Kind::Hotp { counter: next };
-                token.touch();
-                Ok(code)
+                let (mut codes, _) = ledger::spend_hotp(data, id, 1)?;
+                Ok::<_, CliError>(codes.remove(0))
             })?
         }
         _ => token.code_at(args.time.unwrap_or_else(now_unix)),

@@ -39,6 +39,7 @@ use factorcat::error::ErrorCode;
 use factorcat::export::ExportError;
 use factorcat::import::ImportError;
 use factorcat::install::InstallError;
+use factorcat::ledger::LedgerError;
 use factorcat::otpauth::OtpauthError;
 use factorcat::qr::QrError;
 use factorcat::query::{QueryError, short_id};
@@ -235,6 +236,9 @@ pub enum CliError {
     /// Token values the token rules refuse, or a duplicate.
     #[error("{}{}", .0, token_fix(.0))]
     Token(#[from] TokenError),
+    /// The ledger refused to hand out a code.
+    #[error("{}{}", .0, ledger_fix(.0))]
+    Ledger(LedgerError),
     /// A page `match` cannot judge.
     #[error("nothing is offered for \"{url}\": {source}")]
     Page {
@@ -315,6 +319,20 @@ fn token_fix(e: &TokenError) -> String {
     }
 }
 
+/// How to go on after a code the ledger refused, in the command line's words.
+fn ledger_fix(e: &LedgerError) -> String {
+    match e {
+        LedgerError::Spent { retry_after } => {
+            format!("; try again in {retry_after} s")
+        }
+        LedgerError::CounterExhausted => "; add the token again".into(),
+        LedgerError::NotHotp | LedgerError::NotTimeBased => {
+            "; the token changed while it was being read, try again".into()
+        }
+        LedgerError::UnknownToken(_) => String::new(),
+    }
+}
+
 /// How to go on after an import that could not start, in the command line's words.
 fn import_fix(e: &ImportError) -> &'static str {
     match e {
@@ -346,6 +364,8 @@ impl CliError {
             CliError::Query(e) => Some(e.code()),
             CliError::Uri(e) => Some(e.code()),
             CliError::Token(e) => Some(e.code()),
+            CliError::Ledger(LedgerError::NotHotp | LedgerError::NotTimeBased) => None,
+            CliError::Ledger(e) => Some(e.code()),
             CliError::Page { source, .. } => Some(source.code()),
             CliError::Import(e) => Some(e.code()),
             CliError::Qr(e) => Some(e.code()),
@@ -368,7 +388,7 @@ impl CliError {
             return exit::for_code(code);
         }
         match self {
-            CliError::Usage(_) => exit::USAGE,
+            CliError::Usage(_) | CliError::Ledger(_) => exit::USAGE,
             CliError::Install(
                 InstallError::UnknownBrowser { .. }
                 | InstallError::NoBrowserFound { .. }
@@ -385,6 +405,17 @@ impl CliError {
     /// write.
     fn vanished(id: uuid::Uuid) -> CliError {
         CliError::Query(QueryError::NotFound(id.to_string()))
+    }
+}
+
+/// A ledger error in the command line's terms: a token that vanished
+/// between the read and the write is not found.
+impl From<LedgerError> for CliError {
+    fn from(e: LedgerError) -> CliError {
+        match e {
+            LedgerError::UnknownToken(id) => CliError::vanished(id),
+            e => CliError::Ledger(e),
+        }
     }
 }
 

@@ -3,30 +3,27 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::assemble::{draft, patch};
+use super::budget::{
+    CANDIDATE_BUDGET, LIST_BUDGET, MAX_MATCH_CANDIDATES, failure_list, listing, trimmed_to,
+    within_limit,
+};
 use super::log;
-use super::store::{Store, Tokens, VaultData};
+use super::replies::{
+    add_current_code, import_error, object, qr_error, signin_v1, summary, usable_period, window,
+    without_wait,
+};
+use super::store::{Store, Tokens};
 use crate::error::ErrorCode;
-use crate::import::{EntryError, Format, ImportError, Imported};
+use crate::import::{Format, Imported};
+use crate::ledger::{self, MIN_SECONDS_LEFT, Reach, Step};
 use crate::protocol::{
     AddRequest, ImportRequest, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, OPERATIONS, PROTOCOL_VERSION,
     ProtoError, Request, UpdateRequest, decode_request, failure, success,
 };
-use crate::secret::Secret;
 use crate::site::{self, Earlier, Hint, PageFacts};
-use crate::token::{
-    Algorithm, AwsPatch, GeneratorFields, Kind, KindName, ListPatch, Token, TokenDraft, TokenError,
-    TokenPatch, admit, new_positions, now_unix,
-};
+use crate::token::{Token, admit, new_positions, now_unix};
 use crate::vault::VaultStatus;
-
-/// A code with fewer seconds left than this is never handed out for filling.
-pub const MIN_FILL_SECONDS: u64 = 5;
-
-/// Most candidates a `match` reply lists.
-pub const MAX_MATCH_CANDIDATES: usize = 50;
-
-/// Room kept free in a reply for the envelope and paging fields.
-const REPLY_MARGIN: usize = 16 * 1024;
 
 /// Runs requests against a store, with a clock that tests can set.
 pub struct Handler<S> {
@@ -75,14 +72,7 @@ impl<S: Store> Handler<S> {
             }
             (None, Ok(_)) => failure(None, &ProtoError::internal("a request without an id ran")),
         };
-        if reply.len() > MAX_REPLY_BYTES {
-            let e = ProtoError::new(
-                ErrorCode::ReplyTooLarge,
-                "the reply would exceed the browsers' 1 MiB limit; ask for a smaller page (list: limit)",
-            );
-            return failure(id, &e);
-        }
-        reply
+        within_limit(id, reply)
     }
 
     /// Runs one decoded request and returns the reply's fields.
@@ -130,7 +120,7 @@ impl<S: Store> Handler<S> {
             "limits": {
                 "max_request_bytes": MAX_REQUEST_BYTES,
                 "max_reply_bytes": MAX_REPLY_BYTES,
-                "min_fill_seconds": MIN_FILL_SECONDS,
+                "min_fill_seconds": MIN_SECONDS_LEFT,
             },
         }))
     }
@@ -139,18 +129,14 @@ impl<S: Store> Handler<S> {
         let data = self.store.read()?;
         let now = (self.clock)();
         let total = data.tokens.len();
-        let budget = MAX_REPLY_BYTES - REPLY_MARGIN;
+        let budget = LIST_BUDGET;
         let mut used = 0;
         let mut tokens = Vec::new();
         let mut next = offset;
         for token in data.tokens.iter().skip(offset).take(limit) {
             let mut entry = summary(token);
             add_current_code(&mut entry, token, now);
-            let mut size = value_len(&entry);
-            if size > budget / 4 {
-                trim(&mut entry);
-                size = value_len(&entry);
-            }
+            let size = trimmed_to(&mut entry, budget / 4);
             if used + size > budget && !tokens.is_empty() {
                 break;
             }
@@ -198,9 +184,7 @@ impl<S: Store> Handler<S> {
             .zip(&picked)
             .map(|(c, token)| {
                 let mut token = summary(token);
-                if value_len(&token) > MAX_REPLY_BYTES / (4 * MAX_MATCH_CANDIDATES) {
-                    trim(&mut token);
-                }
+                trimmed_to(&mut token, CANDIDATE_BUDGET);
                 json!({"strength": c.strength, "token": token})
             })
             .collect();
@@ -223,27 +207,29 @@ impl<S: Store> Handler<S> {
         let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
         match usable_period(token)? {
             None => self.store.update(|data| {
-                let (code, counter) = spend_hotp(data, id, 1)?;
+                let (code, counter) = ledger::spend_hotp(data, id, 1)?;
                 Ok(object(json!({
                     "token": id, "kind": "hotp", "code": code[0], "counter": counter,
                 })))
             }),
             Some(period) if !for_fill => {
-                let step = now / period;
-                let mut reply = window(token, step, period, now);
+                let step = Step {
+                    number: now / period,
+                    period,
+                };
+                let mut reply = window(token, step, now);
                 reply.insert("token".into(), json!(id));
                 reply.insert("kind".into(), json!(token.kind.name()));
-                let next = window(token, step + 1, period, now);
+                let next = window(token, step.next(), now);
                 reply.insert("next".into(), Value::Object(without_wait(next)));
                 Ok(reply)
             }
-            Some(period) => self.store.update(|data| {
+            Some(_) => self.store.update(|data| {
+                let step = ledger::take_steps(data, id, now, 1, Reach::NextStep)?;
                 let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
-                let step = fill_step(data, id, period, now)?;
-                let mut reply = window(token, step, period, now);
+                let mut reply = window(token, step, now);
                 reply.insert("token".into(), json!(id));
                 reply.insert("kind".into(), json!(token.kind.name()));
-                data.fills.insert(id, step);
                 Ok(reply)
             }),
         }
@@ -255,7 +241,7 @@ impl<S: Store> Handler<S> {
             let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
             match usable_period(token)? {
                 None => {
-                    let (codes, counter) = spend_hotp(data, id, 2)?;
+                    let (codes, counter) = ledger::spend_hotp(data, id, 2)?;
                     let codes: Vec<Value> = codes
                         .iter()
                         .zip(counter..)
@@ -263,14 +249,14 @@ impl<S: Store> Handler<S> {
                         .collect();
                     Ok(object(json!({"token": id, "kind": "hotp", "codes": codes})))
                 }
-                Some(period) => {
-                    let step = fill_step(data, id, period, now)?;
+                Some(_) => {
+                    let step = ledger::take_steps(data, id, now, 2, Reach::NextStep)?;
+                    let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
                     let codes = vec![
-                        Value::Object(without_wait(window(token, step, period, now))),
-                        Value::Object(without_wait(window(token, step + 1, period, now))),
+                        Value::Object(without_wait(window(token, step, now))),
+                        Value::Object(without_wait(window(token, step.next(), now))),
                     ];
                     let kind = token.kind.name();
-                    data.fills.insert(id, step + 1);
                     Ok(object(json!({"token": id, "kind": kind, "codes": codes})))
                 }
             }
@@ -292,18 +278,7 @@ impl<S: Store> Handler<S> {
 
     fn update(&self, update: UpdateRequest) -> Result<Map<String, Value>, ProtoError> {
         let id = update.token;
-        let patch = TokenPatch {
-            issuer: update.issuer,
-            account: update.account,
-            sites: update.sites.map(ListPatch::replacing).unwrap_or_default(),
-            tags: update.tags.map(ListPatch::replacing).unwrap_or_default(),
-            aws: match update.aws {
-                None => AwsPatch::Keep,
-                Some(None) => AwsPatch::Clear,
-                Some(Some(fields)) => AwsPatch::Replace(fields),
-            },
-            pinned: update.pinned,
-        };
+        let patch = patch(update);
         self.store.update(|data| {
             let token = data
                 .get_mut(id)
@@ -462,7 +437,7 @@ impl<S: Store> Handler<S> {
         // The password is wiped as soon as the file is read.
         drop(password);
         let (format, Imported { tokens, failures }) = parsed.map_err(import_error)?;
-        let budget = MAX_REPLY_BYTES - REPLY_MARGIN;
+        let budget = LIST_BUDGET;
         if !failures.is_empty() && !skip_bad {
             let (failed, failed_omitted) = failure_list(&failures, "position", budget / 2);
             let count = failures.len();
@@ -507,105 +482,6 @@ impl<S: Store> Handler<S> {
     }
 }
 
-/// An import error as a protocol error: the error's code and sentence,
-/// and what to do next in the request's terms.
-fn import_error(e: ImportError) -> ProtoError {
-    let fix = match &e {
-        ImportError::UnknownFormat => {
-            "; name the format in \"format\", or check that this is an authenticator's export"
-        }
-        ImportError::PasswordRequired(_) => "; ask for its password and send it in \"password\"",
-        ImportError::WrongPassword(_) => "; check the password and try again",
-        ImportError::TooLarge | ImportError::Damaged { .. } | ImportError::Unsupported { .. } => "",
-    };
-    ProtoError::new(e.code(), format!("{e}{fix}"))
-}
-
-/// A QR error as a protocol error.
-fn qr_error(e: crate::qr::QrError) -> ProtoError {
-    let fix = match e {
-        crate::qr::QrError::NoTokens => {
-            "; scan the code the site or app shows for setting up an authenticator"
-        }
-        _ => "",
-    };
-    ProtoError::new(e.code(), format!("{e}{fix}"))
-}
-
-/// A token error as a protocol error: a duplicate names the stored token
-/// (`token`: its id and label) and the request's way to keep both.
-impl From<TokenError> for ProtoError {
-    fn from(e: TokenError) -> ProtoError {
-        match &e {
-            TokenError::Duplicate { id, label } => ProtoError::new(
-                e.code(),
-                format!(
-                    "{e}; update that token instead, or send the request again with \"allow_duplicate\": true to keep a second copy"
-                ),
-            )
-            .with_detail("token", json!({"id": id, "label": label})),
-            _ => ProtoError::new(e.code(), e.to_string()),
-        }
-    }
-}
-
-/// Token metadata of a listing (never a secret): position, issuer, account,
-/// label, kind, whether it duplicates a stored token, and the AWS context.
-/// Stops before `budget` bytes; returns the entries and how many were left
-/// out.
-fn listing(tokens: &[Token], fresh: &[bool], budget: usize) -> (Vec<Value>, usize) {
-    let entries = tokens
-        .iter()
-        .zip(fresh)
-        .enumerate()
-        .map(|(index, (token, new))| {
-            let mut entry = object(json!({
-                "index": index,
-                "issuer": token.issuer,
-                "account": token.account,
-                "label": token.label(),
-                "kind": token.kind.name(),
-                "duplicate": !new,
-            }));
-            if let Some(aws) = &token.aws {
-                entry.insert("aws".into(), json!(aws));
-            }
-            Value::Object(entry)
-        });
-    capped(entries, budget)
-}
-
-/// Entries that could not be read, `{key: position, label, reason}` (never
-/// a secret), within `budget` bytes; returns them and how many were left
-/// out.
-fn failure_list(failures: &[EntryError], key: &str, budget: usize) -> (Vec<Value>, usize) {
-    let entries = failures.iter().map(|f| {
-        let mut entry = Map::new();
-        entry.insert(key.into(), json!(f.position));
-        entry.insert("label".into(), json!(f.label));
-        entry.insert("reason".into(), json!(f.reason));
-        Value::Object(entry)
-    });
-    capped(entries, budget)
-}
-
-/// The first values whose JSON fits in `budget` bytes, and how many did
-/// not fit.
-fn capped(values: impl ExactSizeIterator<Item = Value>, budget: usize) -> (Vec<Value>, usize) {
-    let total = values.len();
-    let mut used = 0usize;
-    let mut kept = Vec::new();
-    for value in values {
-        used = used.saturating_add(value.to_string().len() + 1);
-        if used > budget {
-            break;
-        }
-        kept.push(value);
-    }
-    let omitted = total - kept.len();
-    (kept, omitted)
-}
-
 fn op_name(request: &Request) -> &'static str {
     match request {
         Request::Hello { .. } => "hello",
@@ -621,187 +497,4 @@ fn op_name(request: &Request) -> &'static str {
         Request::Redirected { .. } => "redirected",
         Request::ResyncCodes { .. } => "resync_codes",
     }
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-fn value_len(map: &Map<String, Value>) -> usize {
-    serde_json::to_vec(map)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX)
-}
-
-/// Token metadata for replies. Never the secret.
-pub(crate) fn summary(token: &Token) -> Map<String, Value> {
-    token.metadata()
-}
-
-/// Drops long lists so one token cannot fill a reply; marks the entry.
-fn trim(entry: &mut Map<String, Value>) {
-    for key in ["sites", "tags"] {
-        entry.insert(key.into(), json!([]));
-    }
-    entry.insert("truncated".into(), json!(true));
-}
-
-fn add_current_code(entry: &mut Map<String, Value>, token: &Token, now: u64) {
-    match usable_period(token) {
-        Ok(Some(period)) => {
-            let step = now / period;
-            entry.insert("code".into(), json!(token.code_at(now)));
-            entry.insert("seconds_left".into(), json!(token.seconds_left(now)));
-            entry.insert("valid_until".into(), json!((step + 1) * period));
-        }
-        Ok(None) => {
-            entry.insert("code".into(), Value::Null);
-        }
-        Err(_) => {
-            entry.insert("code".into(), Value::Null);
-            entry.insert("invalid".into(), json!(true));
-        }
-    }
-}
-
-/// The time step of a time-based token (`None` for HOTP), after checking
-/// that its stored parameters can make codes at all (a damaged or imported
-/// record must not crash the host).
-fn usable_period(token: &Token) -> Result<Option<u64>, ProtoError> {
-    token.validate().map_err(|e| {
-        ProtoError::new(
-            ErrorCode::InvalidToken,
-            format!(
-                "this token's stored parameters are unusable ({e}); remove it and add it again"
-            ),
-        )
-    })?;
-    Ok(token.kind.period().filter(|p| *p > 0))
-}
-
-/// The code of time step `step` with its validity window and the wait until
-/// it is valid.
-fn window(token: &Token, step: u64, period: u64, now: u64) -> Map<String, Value> {
-    let from = step.saturating_mul(period);
-    object(json!({
-        "code": token.code_at(from),
-        "valid_from": from,
-        "valid_until": from.saturating_add(period),
-        "wait": from.saturating_sub(now),
-    }))
-}
-
-fn without_wait(mut map: Map<String, Value>) -> Map<String, Value> {
-    map.remove("wait");
-    map
-}
-
-/// The first time step that may be handed out for filling now: not one with fewer than [`MIN_FILL_SECONDS`] left, not
-/// one handed out before, and no later than the next step.
-fn fill_step(data: &VaultData, id: Uuid, period: u64, now: u64) -> Result<u64, ProtoError> {
-    let current = now / period;
-    let left = (current + 1) * period - now;
-    let mut step = if left < MIN_FILL_SECONDS {
-        current + 1
-    } else {
-        current
-    };
-    if let Some(&last) = data.fills.get(&id)
-        && last >= step
-    {
-        step = last.saturating_add(1);
-    }
-    if step > current + 1 {
-        // Free again once the current step reaches `step - 1`.
-        let free_at = (step - 1).saturating_mul(period);
-        let mut error = ProtoError::new(
-            ErrorCode::CodeAlreadyUsed,
-            format!(
-                "the current and the next code of this token were already handed out for filling, and sites reject a code used twice; try again in {} seconds",
-                free_at.saturating_sub(now).max(1)
-            ),
-        );
-        error.retry_after = Some(free_at.saturating_sub(now).max(1));
-        return Err(error);
-    }
-    Ok(step)
-}
-
-/// Hands out `count` HOTP codes and advances the counter by as many.
-fn spend_hotp(
-    data: &mut VaultData,
-    id: Uuid,
-    count: u64,
-) -> Result<(Vec<String>, u64), ProtoError> {
-    let token = data
-        .get_mut(id)
-        .ok_or_else(|| ProtoError::unknown_token(id))?;
-    let Kind::Hotp { counter } = token.kind else {
-        return Err(ProtoError::internal("a time-based token was spent as HOTP"));
-    };
-    let Some(next) = counter.checked_add(count) else {
-        return Err(ProtoError::new(
-            ErrorCode::InvalidToken,
-            "this HOTP token's counter is exhausted; re-enrol the token with the service",
-        ));
-    };
-    let codes = (counter..next).map(|c| token.hotp_code(c)).collect();
-    token.kind = Kind::Hotp { counter: next };
-    token.touch();
-    Ok((codes, counter))
-}
-
-/// `add`'s fields as a token draft: the token of `uri`, or of `secret`
-/// and its parameters; with a `uri` the request's issuer and account are
-/// not used.
-fn draft(add: AddRequest) -> Result<TokenDraft, ProtoError> {
-    let draft = match (&add.uri, &add.secret) {
-        (Some(uri), _) => TokenDraft::from_token(
-            crate::otpauth::parse(&uri.0).map_err(|e| ProtoError::new(e.code(), e.to_string()))?,
-        ),
-        (None, Some(secret)) => TokenDraft::from_fields(GeneratorFields {
-            secret: Secret::from_base32(&secret.0).map_err(TokenError::from)?,
-            kind: add.kind.as_deref().map(KindName::parse).transpose()?,
-            algorithm: add.algorithm.as_deref().map(Algorithm::named).transpose()?,
-            digits: add.digits,
-            period: add.period,
-            counter: add.counter,
-        }),
-        (None, None) => {
-            return Err(ProtoError::bad_request(
-                "add: give either \"uri\" or \"secret\" (with issuer, account, …)",
-            ));
-        }
-    };
-    let fields = add.uri.is_none();
-    Ok(draft.with(TokenPatch {
-        issuer: add.issuer.filter(|_| fields),
-        account: add.account.filter(|_| fields),
-        sites: add.sites.map(ListPatch::replacing).unwrap_or_default(),
-        tags: add.tags.map(ListPatch::replacing).unwrap_or_default(),
-        aws: add.aws.map_or(AwsPatch::Keep, AwsPatch::Replace),
-        pinned: add.pinned,
-    }))
-}
-
-/// The `aws` field of `match` as protocol version 1 defined it: on
-/// sign-in pages only, the service `console` (the console sign-in) or
-/// `identity_center`, and the account as one text.
-fn signin_v1(page: &PageFacts) -> Value {
-    let Some(aws) = page.aws_signin() else {
-        return Value::Null;
-    };
-    let service = match aws.service {
-        site::AwsService::IdentityCenter => "identity_center",
-        _ => "console",
-    };
-    json!({
-        "partition": aws.partition,
-        "service": service,
-        "account": aws.account.as_ref().map(site::AccountRef::as_str),
-        "region": aws.region,
-    })
 }

@@ -1,5 +1,5 @@
 //! The vault's contents as the rest of FactorCat sees them: live tokens,
-//! tombstones of deleted ones, and the fill record of the native host.
+//! tombstones of deleted ones, and the ledger's record of handed-out codes.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +26,8 @@ pub struct VaultData {
     /// Deleted ids, for later merges.
     #[serde(default)]
     pub tombstones: Vec<Tombstone>,
-    /// Per token: the last TOTP time step handed out for filling (used by
-    /// the native host so a code is never filled twice).
+    /// Per token: the last TOTP time step handed out (the record of
+    /// [`crate::ledger`], so that a code is never handed out twice).
     #[serde(default)]
     pub fills: BTreeMap<Uuid, u64>,
 }
