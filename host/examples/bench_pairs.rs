@@ -1,0 +1,122 @@
+//! Times two commands side by side for `scripts/bench-vault.sh`: runs them in
+//! interleaved pairs (base, then candidate, then base…), so both see the
+//! same machine load, and prints the medians, the ratio of the medians and
+//! the candidate's peak resident memory.
+//!
+//! ```text
+//! bench_pairs NAME RUNS 'BASE COMMAND' 'CANDIDATE COMMAND' [STDIN [PRISTINE]]
+//! ```
+//!
+//! Commands are split on spaces (no quoting). The candidate reads STDIN (a
+//! file) when given; with PRISTINE, the file named by `FACTORCAT_HOME`'s
+//! vault is replaced by a copy of PRISTINE before each candidate run,
+//! outside the timed part (a fill writes the vault, and a step once filled
+//! is not handed out again). Output: one tab-separated line, `NAME base_ms
+//! candidate_ms ratio candidate_peak_rss_kib` (medians; the RSS is the
+//! largest of all runs), after 10 unrecorded warm-up pairs.
+
+#[cfg(unix)]
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    unix::main()
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("bench_pairs runs on Unix only");
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::fs::File;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    const WARMUP: usize = 10;
+
+    /// One run: wall time in milliseconds and peak RSS in KiB.
+    fn run(argv: &[&str], stdin: Option<&Path>) -> Result<(f64, i64), Box<dyn std::error::Error>> {
+        let mut command = Command::new(argv[0]);
+        command
+            .args(&argv[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command.stdin(match stdin {
+            Some(path) => Stdio::from(File::open(path)?),
+            None => Stdio::null(),
+        });
+        let start = Instant::now();
+        let child = command.spawn()?;
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is our own child, not yet reaped (std's `Child` is
+        // dropped without waiting); both pointers are valid for the call.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let elapsed = start.elapsed().as_secs_f64() * 1e3;
+        if reaped != pid {
+            return Err(format!("wait4 failed for {}", argv[0]).into());
+        }
+        if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            return Err(format!("{} failed (wait status {status})", argv.join(" ")).into());
+        }
+        Ok((elapsed, usage.ru_maxrss))
+    }
+
+    fn median(values: &mut [f64]) -> f64 {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        }
+    }
+
+    /// Puts a copy of `pristine` at `vault` by rename (as a writer would).
+    fn restore(pristine: &Path, vault: &Path) -> std::io::Result<()> {
+        let temp = vault.with_extension("bench-restore");
+        std::fs::copy(pristine, &temp)?;
+        std::fs::rename(&temp, vault)
+    }
+
+    pub(super) fn main() -> Result<(), Box<dyn std::error::Error>> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.len() < 4 {
+            return Err(
+                "usage: bench_pairs NAME RUNS 'BASE' 'CANDIDATE' [STDIN [PRISTINE]]".into(),
+            );
+        }
+        let name = &args[0];
+        let runs: usize = args[1].parse()?;
+        let base: Vec<&str> = args[2].split(' ').collect();
+        let candidate: Vec<&str> = args[3].split(' ').collect();
+        let stdin = args.get(4).map(PathBuf::from);
+        let pristine = args.get(5).map(PathBuf::from);
+        let vault = match &pristine {
+            Some(_) => Some(
+                PathBuf::from(std::env::var_os("FACTORCAT_HOME").ok_or("FACTORCAT_HOME unset")?)
+                    .join("factorcat.vault"),
+            ),
+            None => None,
+        };
+        let (mut base_ms, mut candidate_ms) = (Vec::new(), Vec::new());
+        let mut peak = 0;
+        for i in 0..WARMUP + runs {
+            let (b, _) = run(&base, None)?;
+            if let (Some(pristine), Some(vault)) = (&pristine, &vault) {
+                restore(pristine, vault)?;
+            }
+            let (c, rss) = run(&candidate, stdin.as_deref())?;
+            if i >= WARMUP {
+                base_ms.push(b);
+                candidate_ms.push(c);
+                peak = peak.max(rss);
+            }
+        }
+        let (b, c) = (median(&mut base_ms), median(&mut candidate_ms));
+        println!("{name}\t{b:.3}\t{c:.3}\t{:.2}\t{peak}", c / b);
+        Ok(())
+    }
+}
