@@ -289,13 +289,16 @@ export function makeHandlers({ api, host }) {
       if (!new RegExp(rule.enroll.secretPattern).test(secret)) return { ok: false, error: { code: 'invalid_token', message: 'The secret key on the page is not readable.' } };
       const shown = typeof msg.account === 'string' ? msg.account.trim().slice(0, 64) : '';
       const user = typeof msg.user === 'string' && msg.user.length <= 64 ? msg.user : null;
-      const device = (typeof msg.device === 'string' && msg.device.trim().slice(0, 128)) || user || 'mfa-device';
+      // The device name the page showed (the wizard's "Device name"), if
+      // any: the host makes the device's serial of it.
+      const shownDevice = (typeof msg.device === 'string' && msg.device.trim().slice(0, 256)) || null;
+      const device = shownDevice?.slice(0, 128) || user || 'mfa-device';
       const facts = await match(sender.url, shown ? { account: shown } : {}, await earlierFor(sender.tab.id));
       if (!facts.page) throw hostError({ code: 'host_outdated' });
       const aws = facts.page.aws;
       const req = aws?.service === 'identity_center'
         ? identityCenterToken(aws, facts.who, secret)
-        : aws?.service === 'console' ? consoleToken(aws, facts.who, secret, device, user) : null;
+        : aws?.service === 'console' ? consoleToken(aws, facts.who, secret, device, user, shownDevice) : null;
       if (!req) return refused('Not a page where AWS sets up an MFA device.');
       // A second click on the same secret (after AWS refused the codes, say)
       // finds it stored already: the stored token makes the same codes, so
@@ -491,7 +494,7 @@ export function makeHandlers({ api, host }) {
   // The `add` request for a device set up in the IAM console: issuer
   // "Amazon Web Services", account `<device>@<account>`, the AWS context
   // in the page's partition.
-  function consoleToken(aws, who, secret, device, user) {
+  function consoleToken(aws, who, secret, device, user, shownDevice) {
     const accountId = aws.account_id ?? who?.account_id ?? null;
     const account = accountId ?? who?.account_alias ?? null;
     const req = {
@@ -501,6 +504,10 @@ export function makeHandlers({ api, host }) {
     if (account) {
       req.aws = { partition: aws.partition, ...(user ? { user } : {}) };
       req.aws[accountId ? 'account_id' : 'account_alias'] = account;
+      // With the account id, the host records the device's serial,
+      // arn:<partition>:iam::<account>:mfa/<device name> (root's devices
+      // too: they are the account's own).
+      if (shownDevice) req.aws.mfa_device = shownDevice;
     }
     return req;
   }

@@ -10,11 +10,13 @@
 //! A step that finds one token resolves the query; a step that finds several
 //! is ambiguous and the candidates go back to the person — a later, looser
 //! step never overrides an earlier one.
+//!
+//! An AWS MFA serial resolves by rules of its own ([`resolve_mfa_serial`]).
 
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
-use crate::token::{Identity, Partition};
+use crate::token::{AwsContext, Identity, MfaSerial};
 
 /// Shortest id prefix accepted, so that `factorcat code a` is a substring
 /// search rather than an id look-up.
@@ -34,6 +36,22 @@ pub enum QueryError {
         /// One line per candidate: short id, issuer and account.
         candidates: Vec<String>,
     },
+    /// No token is the AWS MFA device a serial names.
+    #[error("no token is the MFA device {serial}: {why}")]
+    NoMfaDevice {
+        /// The serial, as an ARN.
+        serial: String,
+        /// Why none is: what the tokens of its account say.
+        why: String,
+    },
+    /// Several tokens could be the AWS MFA device a serial names.
+    #[error("{} tokens could be the MFA device {serial}:\n{}", .candidates.len(), .candidates.join("\n"))]
+    AmbiguousMfaDevice {
+        /// The serial, as an ARN.
+        serial: String,
+        /// One line per candidate: short id, issuer and account.
+        candidates: Vec<String>,
+    },
 }
 
 impl QueryError {
@@ -41,8 +59,10 @@ impl QueryError {
     /// [`ErrorCode::AmbiguousQuery`].
     pub fn code(&self) -> ErrorCode {
         match self {
-            QueryError::NotFound(_) => ErrorCode::UnknownToken,
-            QueryError::Ambiguous { .. } => ErrorCode::AmbiguousQuery,
+            QueryError::NotFound(_) | QueryError::NoMfaDevice { .. } => ErrorCode::UnknownToken,
+            QueryError::Ambiguous { .. } | QueryError::AmbiguousMfaDevice { .. } => {
+                ErrorCode::AmbiguousQuery
+            }
         }
     }
 }
@@ -162,81 +182,118 @@ pub fn short_queries<T: Identity>(tokens: &[T]) -> Vec<(usize, String)> {
     out
 }
 
-/// An AWS virtual MFA device serial, `arn:<partition>:iam::<account>:mfa/<path/name>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MfaSerial {
-    /// The ARN partition.
-    pub partition: Partition,
-    /// The 12-digit account id.
-    pub account_id: String,
-    /// The device name (the last path segment).
-    pub device: String,
-}
-
-impl MfaSerial {
-    /// Parses an MFA serial ARN; `None` when it is not one.
-    pub fn parse(arn: &str) -> Option<MfaSerial> {
-        let mut parts = arn.trim().splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return None;
-        };
-        let partition = Partition::parse(partition)?;
-        let path = resource.strip_prefix("mfa/")?;
-        let device = path.rsplit('/').next().filter(|d| !d.is_empty())?;
-        if !crate::token::AwsContext::is_account_id(account) {
-            return None;
-        }
-        Some(MfaSerial {
-            partition,
-            account_id: account.to_string(),
-            device: device.to_string(),
-        })
-    }
-}
-
-/// Finds the token for an AWS MFA serial: same partition and account id,
-/// and the device name equal to the token's AWS user or account name. When
-/// the account has exactly one token, that token is taken even if its user
-/// is unknown.
+/// Finds the token that is the AWS virtual MFA device `arn` (an
+/// [`MfaSerial`]), by these rules, the first that finds one token winning:
+/// 1. a token bound to that serial (its `aws.mfa_serial`, letter case
+///    aside);
+/// 2. else a token of that partition and account id whose AWS user, or
+///    whose device name, is the serial's device name (letter case aside, as
+///    IAM names are). A token's device name is what precedes
+///    `@<account id or alias>` in its account name (AWS's own QR label,
+///    `alice-phone@123456789012`), or, when no user is known, its whole
+///    account name;
+/// 3. else the account's only token, when nothing says whose it is: no AWS
+///    user, and no device name in the AWS label form.
+///
+/// Tokens of IAM Identity Center, and tokens bound to another serial (they
+/// are other devices), are never the device; so a token whose known user
+/// is another is never returned on a guess. Several tokens at one step are
+/// ambiguous.
 pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize, QueryError> {
     let serial = MfaSerial::parse(arn).ok_or_else(|| QueryError::NotFound(arn.to_string()))?;
+    let arn = serial.arn();
+    let ambiguous = |found: &[usize]| QueryError::AmbiguousMfaDevice {
+        serial: arn.clone(),
+        candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
+    };
+    let pick = |found: Vec<usize>| match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        many => Err(ambiguous(many)),
+    };
+    let bound = (0..tokens.len()).filter(|&i| {
+        let own = tokens[i].aws().and_then(AwsContext::serial);
+        own.is_some_and(|own| own.same_device(&serial))
+    });
+    if let Some(i) = pick(bound.collect())? {
+        return Ok(i);
+    }
     let in_account: Vec<usize> = (0..tokens.len())
         .filter(|&i| {
             tokens[i].aws().is_some_and(|aws| {
                 aws.partition == serial.partition
                     && aws.account_id.as_deref() == Some(serial.account_id.as_str())
+                    && !aws.identity_center()
             })
         })
         .collect();
-    let by_device: Vec<usize> = in_account
-        .iter()
-        .copied()
-        .filter(|&i| {
-            let t = &tokens[i];
-            let user = t.aws().and_then(|a| a.user.as_deref());
-            user == Some(serial.device.as_str()) || t.account() == serial.device
-        })
-        .collect();
-    let chosen = if by_device.is_empty() {
-        in_account
-    } else {
-        by_device
+    let unbound = |i: &usize| tokens[*i].aws().is_some_and(|a| a.mfa_serial.is_none());
+    let named = in_account.iter().copied().filter(unbound).filter(|&i| {
+        let t = &tokens[i];
+        let user = t.aws().and_then(|a| a.user.as_deref());
+        // A bare account name is a device name only when no user is known.
+        let bare = user.is_none().then(|| t.account());
+        [user, label_device(t), bare]
+            .into_iter()
+            .flatten()
+            .any(|name| name.eq_ignore_ascii_case(&serial.device))
+    });
+    if let Some(i) = pick(named.collect())? {
+        return Ok(i);
+    }
+    let why = match in_account.as_slice() {
+        [] => format!(
+            "no token is of AWS account {} ({})",
+            serial.account_id,
+            serial.partition.as_str()
+        ),
+        [only] => {
+            let t = &tokens[*only];
+            let aws = t.aws();
+            if let Some(user) = aws.and_then(|a| a.user.as_deref()) {
+                format!(
+                    "the account's only token, {}, is {user}'s (its AWS user)",
+                    t.label()
+                )
+            } else if let Some(own) = aws.and_then(|a| a.mfa_serial.as_deref()) {
+                format!(
+                    "the account's only token, {}, is the device {own}",
+                    t.label()
+                )
+            } else if let Some(device) = label_device(t) {
+                format!(
+                    "the account's only token, {}, is the device {device}",
+                    t.label()
+                )
+            } else {
+                return Ok(*only);
+            }
+        }
+        many => format!(
+            "none of the account's {} tokens has that user or device name",
+            many.len()
+        ),
     };
-    one_of(tokens, &chosen, arn)?.ok_or_else(|| QueryError::NotFound(arn.to_string()))
+    Err(QueryError::NoMfaDevice { serial: arn, why })
+}
+
+/// The device name in an AWS token's account name, AWS's own QR label
+/// `<device name>@<account id or alias>`; `None` in any other form.
+fn label_device<T: Identity>(token: &T) -> Option<&str> {
+    let aws = token.aws()?;
+    let (device, account) = token.account().rsplit_once('@')?;
+    let ours = [aws.account_id.as_deref(), aws.account_alias.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|a| a.eq_ignore_ascii_case(account));
+    (ours && MfaSerial::is_device_name(device)).then_some(device)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::secret::Secret;
-    use crate::token::{AwsContext, Token};
+    use crate::token::Token;
 
     fn token(issuer: &str, account: &str) -> Token {
         Token::new(
@@ -328,29 +385,117 @@ mod tests {
         }
     }
 
+    fn aws(account: &str, user: Option<&str>) -> Option<AwsContext> {
+        let mut ctx = AwsContext::default().with_account(account);
+        ctx.user = user.map(str::to_string);
+        Some(ctx)
+    }
+
     #[test]
-    fn mfa_serials() {
+    fn mfa_serials_by_user_or_device_name() {
         let mut t = tokens();
-        t[1].aws = Some(AwsContext::default().with_account("123456789012"));
-        t[1].aws.as_mut().unwrap().user = Some("alice".into());
-        t[2].aws = Some(AwsContext::default().with_account("123456789012"));
-        t[2].aws.as_mut().unwrap().user = Some("bob".into());
+        t[1].aws = aws("123456789012", Some("alice"));
+        t[2].aws = aws("123456789012", Some("bob"));
         assert_eq!(
             resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/alice"),
             Ok(1)
         );
         assert_eq!(
-            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/team/bob"),
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/team/Bob"),
             Ok(2)
         );
         assert!(matches!(
             resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/carol"),
-            Err(QueryError::Ambiguous { .. })
+            Err(QueryError::NoMfaDevice { .. })
         ));
         assert!(resolve_mfa_serial(&t, "arn:aws-us-gov:iam::123456789012:mfa/alice").is_err());
         assert!(resolve_mfa_serial(&t, "arn:aws:iam::210987654321:mfa/alice").is_err());
+        // AWS's QR label names the device; a bare account name only
+        // when no user is known.
+        t[1].account = "alice-phone@123456789012".into();
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/alice-phone"),
+            Ok(1)
+        );
+        t[2].account = "carol".into();
+        assert!(resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/carol").is_err());
+        t[2].aws.as_mut().unwrap().user = None;
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/carol"),
+            Ok(2)
+        );
+    }
+
+    #[test]
+    fn mfa_serials_exact_binding_wins_and_excludes() {
+        let mut t = tokens();
+        t[1].aws = aws("123456789012", Some("bob"));
+        t[2].aws = aws("123456789012", Some("bob"));
+        // Two devices of bob: which one is not known.
+        let bob = "arn:aws:iam::123456789012:mfa/bob";
+        assert!(matches!(
+            resolve_mfa_serial(&t, bob),
+            Err(QueryError::AmbiguousMfaDevice { ref candidates, .. }) if candidates.len() == 2
+        ));
+        t[2].aws.as_mut().unwrap().mfa_serial = Some(bob.into());
+        assert_eq!(resolve_mfa_serial(&t, bob), Ok(2));
+        assert_eq!(
+            resolve_mfa_serial(&t, "arn:aws:iam::123456789012:mfa/BOB"),
+            Ok(2)
+        );
+        // Bound to another serial: another device, even with bob's name.
+        t[2].aws.as_mut().unwrap().mfa_serial =
+            Some("arn:aws:iam::123456789012:mfa/bob-key".into());
+        assert_eq!(resolve_mfa_serial(&t, bob), Ok(1));
+    }
+
+    #[test]
+    fn mfa_serials_fall_back_only_to_an_anonymous_only_token() {
+        let mut t = tokens();
+        let bob = "arn:aws:iam::123456789012:mfa/bob";
+        // The account's only token, whose user is unknown.
+        t[1].aws = aws("123456789012", None);
+        assert_eq!(resolve_mfa_serial(&t, bob), Ok(1));
+        // ... but not alice's, nor another device's.
+        t[1].aws.as_mut().unwrap().user = Some("alice".into());
+        let err = resolve_mfa_serial(&t, bob).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::UnknownToken);
+        assert!(
+            err.to_string().contains("is alice's (its AWS user)"),
+            "{err}"
+        );
+        t[1].aws.as_mut().unwrap().user = None;
+        t[1].account = "alice-phone@123456789012".into();
+        assert!(resolve_mfa_serial(&t, bob).is_err());
+        t[1].account = "prod-admin".into();
+        // Not when the account has two tokens.
+        t[2].aws = aws("123456789012", None);
+        assert!(matches!(
+            resolve_mfa_serial(&t, bob),
+            Err(QueryError::NoMfaDevice { .. })
+        ));
+        // Identity Center devices are never an IAM serial's.
+        t[2].aws.as_mut().unwrap().sso_directory = Some("d-1234567890".into());
+        t[1].aws = None;
+        assert!(resolve_mfa_serial(&t, bob).is_err());
+    }
+
+    #[test]
+    fn mfa_serial_shapes() {
+        let s = MfaSerial::parse(" arn:aws-eusc:iam::123456789012:mfa/ops/alice-phone ").unwrap();
+        assert_eq!(
+            (s.path.as_str(), s.device.as_str()),
+            ("/ops/", "alice-phone")
+        );
+        assert_eq!(
+            s.arn(),
+            "arn:aws-eusc:iam::123456789012:mfa/ops/alice-phone"
+        );
         assert!(MfaSerial::parse("arn:aws:iam::123456789012:user/alice").is_none());
         assert!(MfaSerial::parse("arn:aws:iam::12345:mfa/alice").is_none());
+        assert!(MfaSerial::parse("arn:aws:iam::123456789012:mfa/").is_none());
+        assert!(MfaSerial::parse("arn:aws:iam::123456789012:mfa/al ice").is_none());
+        assert!(MfaSerial::parse("arn:aws:iam::123456789012:mfa//alice").is_none());
         assert!(MfaSerial::parse("not an arn").is_none());
     }
 }

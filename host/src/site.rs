@@ -831,7 +831,7 @@ pub fn console_device<T: Matchable>(
             .is_some_and(|c| c.partition == aws.partition && !c.identity_center())
     };
     if let Some((arn, serial)) =
-        serial.and_then(|text| Some((text, crate::query::MfaSerial::parse(text)?)))
+        serial.and_then(|text| Some((text, crate::token::MfaSerial::parse(text)?)))
     {
         let named = AccountRef::Id(serial.account_id.clone());
         if serial.partition != aws.partition || account.is_some_and(|a| *a != named) {
@@ -839,7 +839,7 @@ pub fn console_device<T: Matchable>(
         }
         return match crate::query::resolve_mfa_serial(tokens, arn) {
             Ok(i) if iam(&tokens[i]) => Ok(i),
-            Err(crate::query::QueryError::Ambiguous { candidates, .. }) => {
+            Err(crate::query::QueryError::AmbiguousMfaDevice { candidates, .. }) => {
                 Err(DeviceError::Ambiguous(candidates.len()))
             }
             _ => Err(DeviceError::NotFound),

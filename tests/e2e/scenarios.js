@@ -145,6 +145,8 @@ export const scenarios = {
     assert.ok(added, 'the token is in the vault as cicd-phone@123456789012');
     assert.equal(added.aws?.account_id, '123456789012');
     assert.equal(added.aws?.user, 'CICDPIPELINEUSER');
+    // The device name typed on the wizard's first step makes its serial.
+    if (!world.fake) assert.equal(added.aws?.mfa_serial, 'arn:aws:iam::123456789012:mfa/cicd-phone');
     world.ids.set(added.account, added.id);
     // The codes are the revealed secret's, computed here independently:
     // two consecutive ones, now and the next step (or the two after that

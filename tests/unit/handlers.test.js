@@ -206,12 +206,16 @@ test('enroll: the host says the partition and reads the account as the console s
   assert.deepEqual(r, { ok: true, label: 'Amazon Web Services (frank-phone@123456789012)', codes: ['333333', '444444'] });
   const [match, add] = host.calls;
   assert.deepEqual(match, { type: 'match', url: CONSOLE, hint: { account: '1234-5678-9012' } }, 'the account as shown');
-  assert.deepEqual(add.aws, { partition: 'aws-us-gov', user: 'frank', account_id: '123456789012' });
+  assert.deepEqual(add.aws, { partition: 'aws-us-gov', user: 'frank', account_id: '123456789012', mfa_device: 'frank-phone' }, 'the device name shown, for its serial');
   assert.equal(add.account, 'frank-phone@123456789012');
   // An alias, as the host read it.
   const aliased = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: 'example-corp', user: null, email: null } });
   await makeHandlers({ api: fakeApi(), host: aliased }).content.enroll(clicked({ secret, account: 'Example-Corp', device: 'd' }), signin(CONSOLE));
-  assert.deepEqual(aliased.calls[1].aws, { partition: 'aws-us-gov', account_alias: 'example-corp' });
+  assert.deepEqual(aliased.calls[1].aws, { partition: 'aws-us-gov', account_alias: 'example-corp', mfa_device: 'd' });
+  // No device name on the page: none made up for the serial.
+  const unnamed = fakeHost({ page: GOV_CONSOLE, who: { account_id: '123456789012', account_alias: null, user: null, email: null } });
+  await makeHandlers({ api: fakeApi(), host: unnamed }).content.enroll(clicked({ secret, account: '1234-5678-9012', user: 'frank' }), signin(CONSOLE));
+  assert.deepEqual(unnamed.calls[1].aws, { partition: 'aws-us-gov', user: 'frank', account_id: '123456789012' });
   // Nothing the host reads as an account: no AWS context, the device name alone.
   const none = fakeHost({ page: GOV_CONSOLE, who: { account_id: null, account_alias: null, user: null, email: null } });
   await makeHandlers({ api: fakeApi(), host: none }).content.enroll(clicked({ secret, account: '12345', device: 'd' }), signin(CONSOLE));

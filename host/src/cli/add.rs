@@ -29,7 +29,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "IMAGE", conflicts_with_all = [
         "uri", "issuer", "account", "secret", "algorithm", "digits", "period", "hotp", "counter",
         "steam", "sites", "tags", "pin", "aws_account", "aws_user", "aws_partition", "aws_sso_start_url",
-        "allow_duplicate",
+        "aws_mfa_serial", "allow_duplicate",
     ])]
     pub qr: Option<PathBuf>,
     /// An otpauth:// URI. Leave it out (or give "-") to type it without echo, or to pipe it in on

@@ -4,7 +4,7 @@
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 
-use factorcat::token::{Identity, Kind, now_unix};
+use factorcat::token::{Identity, Kind, MfaSerial, now_unix};
 use factorcat::vault::{Vault, VaultData};
 use factorcat::{ledger, query};
 
@@ -17,7 +17,9 @@ use super::{CliError, CliResult};
 pub struct CodeArgs {
     #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: Option<String>,
-    /// Pick the token for an AWS MFA serial, arn:aws:iam::<account>:mfa/<name>.
+    /// Pick the token of an AWS virtual MFA device by its serial, arn:aws:iam::<account>:mfa/<name>:
+    /// the token bound to it (add/edit --aws-mfa-serial), else the account's token whose AWS user or
+    /// device name is <name>, else the account's only token when whose it is is not known.
     #[arg(long, value_name = "ARN", conflicts_with = "query")]
     pub aws_mfa_serial: Option<String>,
     /// Compute the code for this Unix time instead of now (TOTP and Steam).
@@ -33,7 +35,7 @@ fn resolve<T: Identity>(
 ) -> CliResult<usize> {
     Ok(match (args_query, serial) {
         (_, Some(arn)) => {
-            if query::MfaSerial::parse(arn).is_none() {
+            if MfaSerial::parse(arn).is_none() {
                 return Err(CliError::Usage(format!(
                     "\"{arn}\" is not an MFA serial; expected arn:aws:iam::<12-digit account>:mfa/<device name>"
                 )));

@@ -42,7 +42,7 @@ pub struct EditArgs {
     #[arg(long)]
     pub unpin: bool,
     /// Drop the AWS context.
-    #[arg(long, conflicts_with_all = ["aws_account", "aws_user", "aws_partition", "aws_sso_start_url"])]
+    #[arg(long, conflicts_with_all = ["aws_account", "aws_user", "aws_partition", "aws_sso_start_url", "aws_mfa_serial"])]
     pub clear_aws: bool,
     /// AWS context to set (merged into the existing one).
     #[command(flatten)]

@@ -46,6 +46,11 @@ pub struct AwsArgs {
     /// next sign-in through the portal in the browser (giving the URL again forgets what was learned).
     #[arg(long, value_name = "URL")]
     pub aws_sso_start_url: Option<String>,
+    /// The serial of this IAM virtual MFA device, arn:aws:iam::<account>:mfa/<device name> (as
+    /// AWS tools name it in mfa_serial); "" removes it. `code --aws-mfa-serial` finds the token by
+    /// it. Gives the token that account (and partition) when it has none.
+    #[arg(long, value_name = "ARN")]
+    pub aws_mfa_serial: Option<String>,
 }
 
 impl AwsArgs {
@@ -59,6 +64,7 @@ impl AwsArgs {
                 .aws_partition
                 .map(|p| p.partition().as_str().to_string()),
             sso_start_url: self.aws_sso_start_url.clone(),
+            mfa_serial: self.aws_mfa_serial.clone(),
             ..AwsFields::default()
         };
         if fields.is_empty() {

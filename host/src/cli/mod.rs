@@ -300,10 +300,16 @@ pub enum CliError {
 }
 
 /// How to go on after a query that did not resolve, in the command line's words.
-fn query_fix(e: &QueryError) -> &'static str {
+fn query_fix(e: &QueryError) -> String {
     match e {
-        QueryError::NotFound(_) => "; run `factorcat list` to see what is there",
-        QueryError::Ambiguous { .. } => "",
+        QueryError::NotFound(_) => "; run `factorcat list` to see what is there".into(),
+        QueryError::Ambiguous { .. } => String::new(),
+        QueryError::NoMfaDevice { serial, .. } => format!(
+            "; if one of your tokens is that device, bind it: `factorcat edit QUERY --aws-mfa-serial {serial}` (`factorcat list` shows them), or add it with `factorcat add --aws-mfa-serial {serial}`"
+        ),
+        QueryError::AmbiguousMfaDevice { serial, .. } => {
+            format!("\nbind the right one: `factorcat edit ID --aws-mfa-serial {serial}`")
+        }
     }
 }
 
@@ -315,6 +321,7 @@ fn token_fix(e: &TokenError) -> String {
             short_id(id)
         ),
         TokenError::Site => "; check the values of --site, --add-site and --remove-site".into(),
+        TokenError::AwsMfaSerialAccount => "; give --aws-account (and --aws-partition) matching the serial, or remove the serial with --aws-mfa-serial \"\"".into(),
         _ => String::new(),
     }
 }

@@ -108,6 +108,9 @@ pub fn details(token: &Token) -> String {
     }
     if let Some(aws) = &token.aws {
         lines.push(format!("aws:       {}", aws_whereabouts(aws)));
+        if let Some(serial) = &aws.mfa_serial {
+            lines.push(format!("serial:    {serial}"));
+        }
     }
     if !token.tags.is_empty() {
         lines.push(format!("tags:      {}", token.tags.join(", ")));

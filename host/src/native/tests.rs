@@ -1508,3 +1508,52 @@ fn resync_codes_fill_the_device_the_console_shows() {
         assert_eq!(err(&h, request.clone()), code, "{request}");
     }
 }
+
+#[test]
+fn aws_mfa_serials_by_device_name_or_given_through_the_shared_rules() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let h = handler(vec![], clock);
+    // Enrolment: the device name the IAM console showed makes the serial.
+    let r = ok(
+        &h,
+        json!({"id": 1, "type": "add", "issuer": "Amazon Web Services",
+               "account": "alice-phone@123456789012", "secret": SECRET,
+               "aws": {"account_id": "123456789012", "user": "alice", "partition": "aws-cn",
+                       "mfa_device": "alice-phone"}}),
+    );
+    assert_eq!(
+        r["token"]["aws"]["mfa_serial"],
+        "arn:aws-cn:iam::123456789012:mfa/alice-phone"
+    );
+    let id = r["token"]["id"].clone();
+    // Given as a serial: the account comes with it.
+    let r = ok(
+        &h,
+        json!({"id": 2, "type": "update", "token": id,
+               "aws": {"mfa_serial": "arn:aws:iam::210987654321:mfa/bob"}}),
+    );
+    assert_eq!(r["token"]["aws"]["account_id"], "210987654321");
+    assert_eq!(r["token"]["aws"]["partition"], "aws");
+    for aws in [
+        json!({"mfa_serial": "arn:aws:iam::210987654321:user/bob"}),
+        json!({"account_id": "123456789012", "mfa_serial": "arn:aws:iam::210987654321:mfa/bob"}),
+        json!({"account_id": "123456789012", "mfa_device": "not a name"}),
+    ] {
+        assert_eq!(
+            err(
+                &h,
+                json!({"id": 3, "type": "update", "token": id, "aws": aws})
+            ),
+            "invalid_token"
+        );
+    }
+    assert_eq!(
+        h.store().snapshot().unwrap().tokens[0]
+            .aws
+            .as_ref()
+            .unwrap()
+            .mfa_serial
+            .as_deref(),
+        Some("arn:aws:iam::210987654321:mfa/bob")
+    );
+}

@@ -198,6 +198,12 @@ pub struct AwsContext {
     /// page, or read from the address of a page of the instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso_directory: Option<String>,
+    /// The serial of the IAM virtual MFA device the token is, its ARN as
+    /// [`MfaSerial`] reads it (`arn:aws:iam::123456789012:mfa/alice-phone`):
+    /// what `factorcat code --aws-mfa-serial` and AWS tools look it up by.
+    /// Its partition and account are the token's own (see `settle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_serial: Option<String>,
 }
 
 impl AwsContext {
@@ -242,6 +248,11 @@ impl AwsContext {
         true
     }
 
+    /// The serial of the MFA device the token is bound to, when it has one.
+    pub fn serial(&self) -> Option<MfaSerial> {
+        self.mfa_serial.as_deref().and_then(MfaSerial::parse)
+    }
+
     /// Splits an account reference into id or alias: 12 digits is an id,
     /// anything else an alias (lower-cased, as AWS aliases are).
     pub fn with_account(mut self, account: &str) -> Self {
@@ -252,6 +263,102 @@ impl AwsContext {
             self.account_alias = Some(account.to_ascii_lowercase());
         }
         self
+    }
+}
+
+/// Longest name of an IAM virtual MFA device (IAM's
+/// `VirtualMFADeviceName`).
+pub const MAX_MFA_DEVICE_NAME: usize = 226;
+
+/// The serial of an IAM virtual MFA device: its ARN,
+/// `arn:<partition>:iam::<account>:mfa/<device name>` (with an IAM path,
+/// `mfa/<path>/<device name>`). The root user's devices are the account's
+/// own, named like any other (`root-account-mfa-device` by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSerial {
+    /// The ARN partition.
+    pub partition: Partition,
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The IAM path between `mfa/` and the name, `/` when there is none.
+    pub path: String,
+    /// The device name (the last path segment).
+    pub device: String,
+}
+
+impl MfaSerial {
+    /// Parses an MFA serial ARN; `None` when it is not one. The device
+    /// name must be what IAM allows (letters, digits and `_+=,.@-`, at
+    /// most [`MAX_MFA_DEVICE_NAME`]); a path, printable ASCII.
+    pub fn parse(arn: &str) -> Option<MfaSerial> {
+        let mut parts = arn.trim().splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let partition = Partition::parse(partition)?;
+        let rest = resource.strip_prefix("mfa/")?;
+        let (path, device) = match rest.rsplit_once('/') {
+            Some((path, device)) => (format!("/{path}/"), device),
+            None => ("/".to_string(), rest),
+        };
+        let path_ok = path.bytes().all(|b| b.is_ascii_graphic()) && !path.contains("//");
+        if !AwsContext::is_account_id(account) || !path_ok || !Self::is_device_name(device) {
+            return None;
+        }
+        Some(MfaSerial {
+            partition,
+            account_id: account.to_string(),
+            path,
+            device: device.to_string(),
+        })
+    }
+
+    /// The serial of the device `device` (no path, as the IAM console
+    /// creates them) of this account.
+    pub fn of_device(partition: Partition, account_id: &str, device: &str) -> Option<MfaSerial> {
+        (AwsContext::is_account_id(account_id) && Self::is_device_name(device)).then(|| MfaSerial {
+            partition,
+            account_id: account_id.to_string(),
+            path: "/".to_string(),
+            device: device.to_string(),
+        })
+    }
+
+    /// True when `name` is a name IAM gives a virtual MFA device: 1 to
+    /// [`MAX_MFA_DEVICE_NAME`] letters, digits and `_+=,.@-`.
+    pub fn is_device_name(name: &str) -> bool {
+        (1..=MAX_MFA_DEVICE_NAME).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+    }
+
+    /// The ARN.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:mfa{}{}",
+            self.partition.as_str(),
+            self.account_id,
+            self.path,
+            self.device
+        )
+    }
+
+    /// The same device: the same partition and account, and the same path
+    /// and name ignoring letter case (IAM names are not told apart by
+    /// case).
+    pub fn same_device(&self, other: &MfaSerial) -> bool {
+        self.partition == other.partition
+            && self.account_id == other.account_id
+            && self.path.eq_ignore_ascii_case(&other.path)
+            && self.device.eq_ignore_ascii_case(&other.device)
     }
 }
 
@@ -385,6 +492,7 @@ impl Token {
                 &aws.user,
                 &aws.sso_start_url,
                 &aws.sso_directory,
+                &aws.mfa_serial,
             ]
             .into_iter()
             .flatten()

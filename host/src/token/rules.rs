@@ -15,7 +15,10 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Algorithm, AwsContext, Kind, ParamError, Partition, STEAM_DIGITS, Token};
+use super::{
+    Algorithm, AwsContext, Kind, MAX_MFA_DEVICE_NAME, MfaSerial, ParamError, Partition,
+    STEAM_DIGITS, Token,
+};
 use crate::error::ErrorCode;
 use crate::secret::{Secret, SecretError};
 use crate::site;
@@ -85,6 +88,22 @@ pub enum TokenError {
     /// An IAM Identity Center directory id of the wrong shape.
     #[error("an IAM Identity Center directory id is d- and 10 hexadecimal digits")]
     AwsDirectory,
+    /// An MFA serial that is no virtual MFA device's ARN.
+    #[error(
+        "an MFA serial is the ARN of a virtual MFA device, arn:<partition>:iam::<12-digit account>:mfa/<device name>"
+    )]
+    AwsMfaSerial,
+    /// An MFA device name IAM would not allow.
+    #[error(
+        "an MFA device name is 1–{MAX_MFA_DEVICE_NAME} letters, digits and the characters _+=,.@-"
+    )]
+    AwsMfaDevice,
+    /// An MFA serial of another partition or account than the token's.
+    #[error("the MFA serial names another AWS partition or account than the token's")]
+    AwsMfaSerialAccount,
+    /// An MFA serial on an IAM Identity Center device.
+    #[error("an IAM Identity Center MFA device has no IAM MFA serial")]
+    AwsMfaSerialIdentityCenter,
     /// The token makes the same codes as a stored one.
     #[error(
         "this token makes the same codes as {label} ({}), which is already in the vault",
@@ -322,6 +341,18 @@ pub struct AwsFields {
     /// Only what the host read in an address the browser reported: the
     /// extension passes the `directory` of the host's `page` facts.
     pub sso_directory: Option<String>,
+    /// The serial (ARN) of the IAM virtual MFA device the token is,
+    /// `arn:aws:iam::123456789012:mfa/alice-phone`; blank removes it. A
+    /// token without an account id takes the serial's account (and its
+    /// partition, unless `partition` is given); one with another account
+    /// or partition is refused ([`settle`]).
+    pub mfa_serial: Option<String>,
+    /// The name of the IAM virtual MFA device as the page that set it up
+    /// showed it (the IAM console's "Device name"): with the token's
+    /// account id and partition it makes `mfa_serial` (the root user's
+    /// devices are the account's own, like any other). Without an account
+    /// id nothing is recorded; `mfa_serial`, when given, wins.
+    pub mfa_device: Option<String>,
 }
 
 impl AwsFields {
@@ -380,6 +411,32 @@ impl AwsFields {
                 "" => None,
                 d if site::aws::is_directory_id(d) => Some(directory),
                 _ => return Err(TokenError::AwsDirectory),
+            };
+        }
+        if let Some(device) = self.mfa_device.as_deref().map(str::trim)
+            && self.mfa_serial.is_none()
+        {
+            if !MfaSerial::is_device_name(device) {
+                return Err(TokenError::AwsMfaDevice);
+            }
+            if let Some(account) = &ctx.account_id {
+                ctx.mfa_serial =
+                    MfaSerial::of_device(ctx.partition, account, device).map(|s| s.arn());
+            }
+        }
+        if let Some(arn) = self.mfa_serial.as_deref().map(str::trim) {
+            ctx.mfa_serial = match arn {
+                "" => None,
+                arn => {
+                    let serial = MfaSerial::parse(arn).ok_or(TokenError::AwsMfaSerial)?;
+                    if ctx.account_id.is_none() {
+                        ctx.account_id = Some(serial.account_id.clone());
+                        if self.partition.is_none() {
+                            ctx.partition = serial.partition;
+                        }
+                    }
+                    Some(serial.arn())
+                }
             };
         }
         Ok(ctx)
@@ -517,7 +574,9 @@ impl TokenDraft {
 /// Brings a token to the form the vault keeps and checks it: issuer and
 /// account trimmed; sites as lower-case host names, tags trimmed and
 /// non-blank, both without repeats and at most [`MAX_LIST_ITEMS`]; a blank
-/// AWS user removed; digits, period and lengths in range
+/// AWS user removed; an MFA serial that is a virtual MFA device's ARN, of
+/// the token's own partition and account id, and not on an IAM Identity
+/// Center device; digits, period and lengths in range
 /// ([`Token::validate`]). Every token that enters the vault has passed
 /// here: added, edited or imported. (The AWS account id and alias are
 /// checked where they are given, in [`AwsFields`]: an older record or a
@@ -534,6 +593,17 @@ pub fn settle(mut token: Token) -> Result<Token, TokenError> {
             .map(str::trim)
             .filter(|u| !u.is_empty())
             .map(str::to_string);
+        if let Some(arn) = &aws.mfa_serial {
+            let serial = MfaSerial::parse(arn).ok_or(TokenError::AwsMfaSerial)?;
+            if aws.identity_center() {
+                return Err(TokenError::AwsMfaSerialIdentityCenter);
+            }
+            if serial.partition != aws.partition
+                || aws.account_id.as_deref() != Some(serial.account_id.as_str())
+            {
+                return Err(TokenError::AwsMfaSerialAccount);
+            }
+        }
     }
     token.validate()?;
     Ok(token)
@@ -880,6 +950,100 @@ mod tests {
         .apply(&mut t)
         .unwrap();
         assert_eq!(t.aws.as_ref().unwrap().partition, Partition::AwsEusc);
+    }
+
+    #[test]
+    fn mfa_serials_agree_with_the_account() {
+        let merge = |fields: AwsFields| TokenPatch {
+            aws: AwsPatch::Merge(fields),
+            ..TokenPatch::default()
+        };
+        let serial = |arn: &str| AwsFields {
+            mfa_serial: Some(arn.into()),
+            ..AwsFields::default()
+        };
+        // A token without an account takes the serial's, and its partition.
+        let mut t = build(
+            fields(),
+            merge(serial(" arn:aws-us-gov:iam::123456789012:mfa/bob ")),
+        )
+        .unwrap();
+        let aws = t.aws.clone().unwrap();
+        assert_eq!(
+            aws.mfa_serial.as_deref(),
+            Some("arn:aws-us-gov:iam::123456789012:mfa/bob")
+        );
+        assert_eq!(aws.account_id.as_deref(), Some("123456789012"));
+        assert_eq!(aws.partition, Partition::AwsUsGov);
+        for (fields, bad) in [
+            (
+                serial("arn:aws:iam::123456789012:user/bob"),
+                TokenError::AwsMfaSerial,
+            ),
+            (
+                serial("arn:aws-us-gov:iam::210987654321:mfa/bob"),
+                TokenError::AwsMfaSerialAccount,
+            ),
+            (
+                serial("arn:aws:iam::123456789012:mfa/bob"),
+                TokenError::AwsMfaSerialAccount,
+            ),
+            (
+                AwsFields {
+                    account: Some("210987654321".into()),
+                    ..AwsFields::default()
+                },
+                TokenError::AwsMfaSerialAccount,
+            ),
+            (
+                AwsFields {
+                    sso_start_url: Some("https://my-portal.awsapps.com/start".into()),
+                    ..AwsFields::default()
+                },
+                TokenError::AwsMfaSerialIdentityCenter,
+            ),
+        ] {
+            let before = t.clone();
+            assert_eq!(merge(fields).apply(&mut t), Err(bad));
+            assert_eq!(t, before, "a refused patch changes nothing");
+        }
+        // The account and the serial changed together; blank removes.
+        merge(AwsFields {
+            account: Some("210987654321".into()),
+            partition: Some("aws".into()),
+            mfa_serial: Some("arn:aws:iam::210987654321:mfa/bob".into()),
+            ..AwsFields::default()
+        })
+        .apply(&mut t)
+        .unwrap();
+        merge(serial("")).apply(&mut t).unwrap();
+        assert_eq!(t.aws.as_ref().unwrap().mfa_serial, None);
+    }
+
+    #[test]
+    fn a_device_name_shown_at_enrolment_makes_the_serial() {
+        let device = |account: &str, name: &str| AwsFields {
+            account: Some(account.into()),
+            partition: Some("aws-cn".into()),
+            mfa_device: Some(name.into()),
+            ..AwsFields::default()
+        };
+        let patch = |fields| TokenPatch {
+            aws: AwsPatch::Replace(fields),
+            ..TokenPatch::default()
+        };
+        let t = build(fields(), patch(device("123456789012", " alice-phone "))).unwrap();
+        assert_eq!(
+            t.aws.unwrap().mfa_serial.as_deref(),
+            Some("arn:aws-cn:iam::123456789012:mfa/alice-phone")
+        );
+        // An alias is no account id: nothing to make the serial of.
+        let t = build(fields(), patch(device("prod-team", "alice-phone"))).unwrap();
+        assert_eq!(t.aws.unwrap().mfa_serial, None);
+        assert_eq!(
+            build(fields(), patch(device("123456789012", "alice phone"))).unwrap_err(),
+            TokenError::AwsMfaDevice
+        );
     }
 
     #[test]

@@ -394,55 +394,242 @@ fn queries_exit_with_documented_codes() {
     assert_eq!(home.ok(&["code", "prod"]).trim_end().len(), 6);
 }
 
-#[test]
-fn aws_mfa_serial_picks_the_device() {
-    let home = Home::with_passphrase();
-    home.ok(&[
+/// `add` with an AWS account and, where given, its user, from fields.
+fn add_aws(home: &Home, account: &str, secret: &str, aws: &[&str]) {
+    let mut args = vec![
         "add",
         "--issuer",
         "Amazon Web Services",
         "--account",
-        "alice",
+        account,
         "--secret",
-        RFC_SHA1,
+        secret,
         "--digits",
         "8",
-        "--aws-account",
-        "123456789012",
-        "--aws-user",
+    ];
+    args.extend_from_slice(aws);
+    home.ok(&args);
+}
+
+/// The code `code --aws-mfa-serial ARN` prints at Unix time 59, or its
+/// exit status and stderr.
+fn serial_code(home: &Home, arn: &str) -> Result<String, (i32, String)> {
+    let out = home.run(&["code", "--aws-mfa-serial", arn, "--time", "59"]);
+    match out.status.code() {
+        Some(0) => Ok(String::from_utf8(out.stdout).unwrap()),
+        code => {
+            assert!(out.stdout.is_empty(), "no code on a failure");
+            Err((code.unwrap_or(-1), stderr(&out)))
+        }
+    }
+}
+
+/// RFC 6238's SHA-1 code at 59 s, and that of the secret JBSWY3DPEHPK3PXP,
+/// both with 8 digits.
+const RFC_AT_59: &str = "94287082\n";
+const OTHER_SECRET: &str = "JBSWY3DPEHPK3PXP";
+const OTHER_AT_59: &str = "41996554\n";
+
+#[test]
+fn aws_mfa_serial_never_gives_another_users_code() {
+    let home = Home::with_passphrase();
+    // The issue as a new user met it: one token, alice's, in the account.
+    add_aws(
+        &home,
         "alice",
-    ]);
-    home.ok(&[
-        "add",
-        "--issuer",
-        "Amazon Web Services",
-        "--account",
-        "alice",
-        "--secret",
-        "JBSWY3DPEHPK3PXP",
-        "--aws-account",
-        "210987654321",
-        "--aws-user",
-        "alice",
-    ]);
-    assert_eq!(
-        home.ok(&[
-            "code",
-            "--aws-mfa-serial",
-            "arn:aws:iam::123456789012:mfa/alice",
-            "--time",
-            "59"
-        ]),
-        "94287082\n"
+        RFC_SHA1,
+        &["--aws-account", "123456789012", "--aws-user", "alice"],
     );
-    let out = home.run(&[
-        "code",
-        "--aws-mfa-serial",
+    assert_eq!(
+        serial_code(&home, "arn:aws:iam::123456789012:mfa/alice").unwrap(),
+        RFC_AT_59
+    );
+    let bob = "arn:aws:iam::123456789012:mfa/bob";
+    let (code, message) = serial_code(&home, bob).unwrap_err();
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains(
+            "the account's only token, Amazon Web Services (alice), is alice's (its AWS user)"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("factorcat edit QUERY --aws-mfa-serial {bob}")),
+        "{message}"
+    );
+    // Another partition or account: nothing.
+    for arn in [
         "arn:aws-cn:iam::123456789012:mfa/alice",
+        "arn:aws:iam::210987654321:mfa/alice",
+    ] {
+        let (code, message) = serial_code(&home, arn).unwrap_err();
+        assert_eq!(code, 3, "{message}");
+        assert!(message.contains("no token is of AWS account"), "{message}");
+    }
+    // Not a virtual MFA device's serial at all.
+    let (code, message) = serial_code(&home, "arn:aws:iam::123456789012:user/alice").unwrap_err();
+    assert_eq!(code, 2, "{message}");
+}
+
+#[test]
+fn aws_mfa_serial_by_exact_binding_user_device_name_and_the_only_anonymous_token() {
+    let home = Home::with_passphrase();
+    // The only token of an account, whose user is unknown, is taken.
+    add_aws(&home, "ops", RFC_SHA1, &["--aws-account", "111122223333"]);
+    let carol = "arn:aws:iam::111122223333:mfa/carol";
+    assert_eq!(serial_code(&home, carol).unwrap(), RFC_AT_59);
+    // A second one of that account: no more guessing.
+    add_aws(
+        &home,
+        "spare",
+        OTHER_SECRET,
+        &["--aws-account", "111122223333"],
+    );
+    let (code, message) = serial_code(&home, carol).unwrap_err();
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains("none of the account's 2 tokens"),
+        "{message}"
+    );
+    // Bound exactly, on the command line: that token, whatever it is called.
+    home.ok(&["edit", "spare", "--aws-mfa-serial", carol]);
+    assert_eq!(serial_code(&home, carol).unwrap(), OTHER_AT_59);
+    // Letter case aside, as IAM names are.
+    assert_eq!(
+        serial_code(&home, "arn:aws:iam::111122223333:mfa/Carol").unwrap(),
+        OTHER_AT_59
+    );
+    // By the device name in AWS's own QR label (device@account).
+    let qr = format!(
+        "otpauth://totp/Amazon%20Web%20Services:alice-phone%40444455556666?secret={RFC_SHA1}&digits=8&issuer=Amazon%20Web%20Services"
+    );
+    home.ok(&["add", &qr, "--allow-duplicate"]);
+    assert_eq!(
+        serial_code(&home, "arn:aws:iam::444455556666:mfa/alice-phone").unwrap(),
+        RFC_AT_59
+    );
+    // ... and that token is alice-phone, not any other device.
+    let (code, message) = serial_code(&home, "arn:aws:iam::444455556666:mfa/bob").unwrap_err();
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains("is alice-phone's (its AWS user)"),
+        "{message}"
+    );
+    // Two devices of one user are told apart only by their serials.
+    add_aws(
+        &home,
+        "bob-phone",
+        RFC_SHA1,
+        &[
+            "--aws-account",
+            "777788889999",
+            "--aws-user",
+            "bob",
+            "--allow-duplicate",
+        ],
+    );
+    add_aws(
+        &home,
+        "bob-tablet",
+        OTHER_SECRET,
+        &[
+            "--aws-account",
+            "777788889999",
+            "--aws-user",
+            "bob",
+            "--allow-duplicate",
+        ],
+    );
+    let bob = "arn:aws:iam::777788889999:mfa/bob";
+    let (code, message) = serial_code(&home, bob).unwrap_err();
+    assert_eq!(code, 4, "{message}");
+    assert!(
+        message.contains("bob-phone") && message.contains("bob-tablet"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("factorcat edit ID --aws-mfa-serial {bob}")),
+        "{message}"
+    );
+    home.ok(&["edit", "bob-tablet", "--aws-mfa-serial", bob]);
+    assert_eq!(serial_code(&home, bob).unwrap(), OTHER_AT_59);
+    // A device name that is no token's: bob-phone is user bob's, not a
+    // guess for whatever bob-key is.
+    let (code, message) = serial_code(&home, "arn:aws:iam::777788889999:mfa/bob-key").unwrap_err();
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains("none of the account's 2 tokens"),
+        "{message}"
+    );
+}
+
+#[test]
+fn aws_mfa_serial_is_stored_shown_checked_and_backed_up() {
+    let home = Home::with_passphrase();
+    let gov = "arn:aws-us-gov:iam::123456789012:mfa/ops/alice-phone";
+    // A serial gives a new token its account and partition.
+    add_aws(&home, "alice", RFC_SHA1, &["--aws-mfa-serial", gov]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "alice", "--json"])).unwrap();
+    assert_eq!(shown["aws"]["mfa_serial"], gov);
+    assert_eq!(shown["aws"]["account_id"], "123456789012");
+    assert_eq!(shown["aws"]["partition"], "aws-us-gov");
+    assert!(
+        home.ok(&["show", "alice"])
+            .contains(&format!("serial:    {gov}\n"))
+    );
+    let listed: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
+    assert_eq!(listed[0]["aws"]["mfa_serial"], gov);
+    assert_eq!(serial_code(&home, gov).unwrap(), RFC_AT_59);
+
+    // A serial of another account than the token's is refused, with the fix.
+    for args in [
+        vec![
+            "edit",
+            "alice",
+            "--aws-mfa-serial",
+            "arn:aws-us-gov:iam::210987654321:mfa/x",
+        ],
+        vec!["edit", "alice", "--aws-account", "210987654321"],
+        vec!["edit", "alice", "--aws-partition", "aws"],
+    ] {
+        let out = home.run(&args);
+        assert_eq!(out.status.code(), Some(8), "{args:?}");
+        assert!(
+            stderr(&out).contains("the MFA serial names another AWS partition or account than the token's; give --aws-account"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = home.run(&[
+        "edit",
+        "alice",
+        "--aws-mfa-serial",
+        "arn:aws:iam::123456789012:user/alice",
     ]);
-    assert_eq!(out.status.code(), Some(3));
-    let out = home.run(&["code", "--aws-mfa-serial", "arn:aws:iam::123:user/alice"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ARN of a virtual MFA device"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Kept by a FactorCat backup, read back into another vault.
+    let backup = home.vault_dir().join("backup.json");
+    let out = home
+        .command(&["export", "--plaintext", "-o", backup.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = Home::with_passphrase();
+    other.ok(&["import", backup.to_str().unwrap()]);
+    assert_eq!(serial_code(&other, gov).unwrap(), RFC_AT_59);
+
+    // Removed with "".
+    home.ok(&["edit", "alice", "--aws-mfa-serial", ""]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", "alice", "--json"])).unwrap();
+    assert!(shown["aws"].get("mfa_serial").is_none(), "{shown}");
 }
 
 #[test]

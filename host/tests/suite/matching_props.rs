@@ -278,6 +278,7 @@ fn aws_context() -> impl Strategy<Value = AwsContext> {
                 partition,
                 sso_start_url: start_url.map(str::to_string),
                 sso_directory: directory.map(str::to_string),
+                mfa_serial: None,
             },
         )
 }

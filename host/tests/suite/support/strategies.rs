@@ -97,21 +97,28 @@ pub fn alias() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9-]{1,14}[a-z0-9]".prop_filter("no double hyphen", |a| !a.contains("--"))
 }
 
-/// An AWS context with any of its fields, the user from `text`.
+/// An AWS context with any of its fields, the user from `text`; with an
+/// account id, maybe the serial of one of its MFA devices.
 pub fn aws_with(text: impl Strategy<Value = String>) -> impl Strategy<Value = AwsContext> {
     (
         prop::option::of("[0-9]{12}"),
         prop::option::of(alias()),
         prop::option::of(text),
         partition(),
+        prop::option::of("[A-Za-z0-9_+=,.@-]{1,32}"),
     )
-        .prop_map(|(account_id, account_alias, user, partition)| AwsContext {
-            account_id,
-            account_alias,
-            user,
-            partition,
-            ..AwsContext::default()
-        })
+        .prop_map(
+            |(account_id, account_alias, user, partition, device)| AwsContext {
+                mfa_serial: account_id.as_deref().zip(device).map(|(account, device)| {
+                    format!("arn:{}:iam::{account}:mfa/{device}", partition.as_str())
+                }),
+                account_id,
+                account_alias,
+                user,
+                partition,
+                ..AwsContext::default()
+            },
+        )
 }
 
 /// Algorithm.
