@@ -2,6 +2,7 @@
 //! encrypted vault keyed from the OS keyring. The `factorcat` binary is both
 //! the command-line tool and the browser's native-messaging host.
 
+pub mod aws_config;
 pub mod doctor;
 pub mod error;
 pub mod export;

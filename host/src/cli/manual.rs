@@ -44,6 +44,10 @@ pub(super) const ENVIRONMENT: &[(&str, &str)] = &[
         "the passphrase that encrypts an export (else asked twice)",
     ),
     (
+        factorcat::aws_config::ENV_CONFIG_FILE,
+        "the AWS config file `factorcat aws config` reads (default: ~/.aws/config), as the AWS tools read it",
+    ),
+    (
         factorcat::native::EXTRA_IDS_ENV,
         "comma-separated extra extension ids the native host serves (other builds, e.g. a store build whose id is not yet in the host's list)",
     ),

@@ -7,6 +7,7 @@
 //! `list` are fixed: scripts and other tools depend on them.
 
 mod add;
+mod aws;
 mod code;
 mod completions;
 mod console;
@@ -99,6 +100,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Write every token, secrets included, as an encrypted backup (or --plaintext).
     Export(export::ExportArgs),
+    /// AWS tools: which token each profile of the AWS config file gets its MFA codes from.
+    Aws(aws::AwsArgs),
 }
 
 /// Exit codes, documented in the README. Scripts rely on them.
@@ -478,6 +481,7 @@ fn dispatch(command: Command) -> CliResult {
         Command::Uninstall(a) => uninstall::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Export(a) => export::run(a),
+        Command::Aws(a) => aws::run(a),
     }
 }
 

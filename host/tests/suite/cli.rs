@@ -1361,3 +1361,261 @@ fn multi_tenant_tokens_match_only_their_own_tenant() {
     let other = home.run(&["match", "https://evil-acme.okta.com/"]);
     assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
 }
+
+/// A real-looking AWS config: comments, `[default]`, a `source_profile`
+/// chain, IAM Identity Center (`sso-session`, an SSO profile), nested `s3`
+/// settings, a profile with its own `mfa_process`, one whose serial is no
+/// token's, and a GovCloud profile last.
+const AWS_CONFIG: &str = "\
+# AWS profiles, kept by hand; see the team wiki
+[default]
+region = eu-west-1
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+output = json
+
+; prod is reached through default's credentials
+[profile prod-admin]
+source_profile = default
+role_arn = arn:aws:iam::210987654321:role/Admin
+mfa_serial=arn:aws:iam::123456789012:mfa/alice   # alice's phone
+duration_seconds = 3600
+
+[profile bob]
+mfa_serial = arn:aws:iam::123456789012:mfa/bob
+
+[sso-session corp]
+sso_start_url = https://my-portal.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile sso-dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Developer
+region = eu-west-1
+
+[profile ci]
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+mfa_process = op item get ci --otp
+
+[profile tools]
+source_profile = prod-admin
+role_arn = arn:aws:iam::444455556666:role/Tools
+s3 =
+  max_concurrent_requests = 20
+  mfa_serial = arn:aws:iam::123456789012:mfa/not-a-profile-key
+
+[profile gov]
+region = us-gov-west-1
+mfa_serial = arn:aws-us-gov:iam::777788889999:mfa/ops
+";
+
+/// `AWS_CONFIG` as `factorcat aws config --write` must leave it: the
+/// `mfa_process` lines of default, prod-admin and gov, nothing else.
+fn aws_config_written() -> String {
+    let line = |arn: &str| format!("mfa_process = factorcat code --aws-mfa-serial {arn}\n");
+    let alice = "arn:aws:iam::123456789012:mfa/alice";
+    let gov = "arn:aws-us-gov:iam::777788889999:mfa/ops";
+    AWS_CONFIG
+        .replacen(
+            "mfa_serial = arn:aws:iam::123456789012:mfa/alice\noutput",
+            &format!("mfa_serial = {alice}\n{}output", line(alice)),
+            1,
+        )
+        .replacen(
+            "# alice's phone\n",
+            &format!("# alice's phone\n{}", line(alice)),
+            1,
+        )
+        .replacen(
+            &format!("mfa_serial = {gov}\n"),
+            &format!("mfa_serial = {gov}\n{}", line(gov)),
+            1,
+        )
+}
+
+impl Home {
+    /// `factorcat aws config ARGS` with the AWS config file at `config`.
+    fn aws_config(&self, config: &Path, args: &[&str]) -> Output {
+        let mut all = vec!["aws", "config"];
+        all.extend_from_slice(args);
+        self.command(&all)
+            .env("AWS_CONFIG_FILE", config)
+            .output()
+            .unwrap()
+    }
+}
+
+/// Alice's token in 123456789012 and ops's in GovCloud's 777788889999.
+fn home_for_aws_config() -> Home {
+    let home = Home::with_passphrase();
+    add_aws(
+        &home,
+        "alice",
+        RFC_SHA1,
+        &["--aws-account", "123456789012", "--aws-user", "alice"],
+    );
+    add_aws(
+        &home,
+        "ops",
+        OTHER_SECRET,
+        &[
+            "--aws-mfa-serial",
+            "arn:aws-us-gov:iam::777788889999:mfa/ops",
+        ],
+    );
+    home
+}
+
+#[test]
+fn aws_config_shows_then_writes_only_the_mfa_process_lines() {
+    let home = home_for_aws_config();
+    // LF, and CRLF without a final newline (the last line is gov's serial).
+    let crlf = |text: &str| text.trim_end_matches('\n').replace('\n', "\r\n");
+    for (given, want) in [
+        (AWS_CONFIG.to_string(), aws_config_written()),
+        (crlf(AWS_CONFIG), crlf(&aws_config_written())),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, &given).unwrap();
+        let backup = dir.path().join("config.factorcat-backup");
+
+        // Without --write: what would change, and nothing written.
+        let out = home.aws_config(&config, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let shown = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            shown.contains(
+                "[default] mfa_serial = arn:aws:iam::123456789012:mfa/alice\n  token:       "
+            ),
+            "{shown}"
+        );
+        assert!(shown.contains("Amazon Web Services (alice)"), "{shown}");
+        assert!(
+            shown.contains("3 profiles would get mfa_process; nothing was written"),
+            "{shown}"
+        );
+        assert!(shown.contains("[profile bob]"), "{shown}");
+        assert!(
+            shown.contains(
+                "factorcat edit QUERY --aws-mfa-serial arn:aws:iam::123456789012:mfa/bob"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("mfa_process: its own, kept: op item get ci --otp"),
+            "{shown}"
+        );
+        assert!(!shown.contains("not-a-profile-key"), "{shown}");
+        assert!(!shown.contains("sso-dev"), "{shown}");
+        assert_eq!(std::fs::read(&config).unwrap(), given.as_bytes());
+        assert!(!backup.exists());
+
+        // --write: exactly those lines, the previous file kept.
+        let out = home.aws_config(&config, &["--write"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("added mfa_process to 3 profiles"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            String::from_utf8(std::fs::read(&config).unwrap()).unwrap(),
+            want
+        );
+        assert_eq!(std::fs::read(&backup).unwrap(), given.as_bytes());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+
+        // Again: nothing to change, nothing written.
+        let out = home.aws_config(&config, &["--write"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let shown = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            shown.contains("mfa_process: FactorCat's already"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("nothing to change\n"), "{shown}");
+        assert_eq!(
+            String::from_utf8(std::fs::read(&config).unwrap()).unwrap(),
+            want
+        );
+        assert_eq!(std::fs::read(&backup).unwrap(), given.as_bytes());
+    }
+}
+
+#[test]
+fn aws_config_mfa_process_runs_as_aws_vault_runs_it() {
+    let home = home_for_aws_config();
+    let dir = tempfile::tempdir().unwrap();
+    // The config is a link into a dotfiles directory: it stays one.
+    let kept = dir.path().join("dotfiles-aws-config");
+    std::fs::write(&kept, AWS_CONFIG).unwrap();
+    let config = dir.path().join("config");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&kept, &config).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&kept, &config).unwrap();
+    let out = home.aws_config(&config, &["--write"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    #[cfg(unix)]
+    {
+        assert!(
+            std::fs::symlink_metadata(&config)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&kept).unwrap(),
+            aws_config_written()
+        );
+    }
+    // aws-vault runs the profile's mfa_process with /bin/sh -c and takes
+    // its standard output, trimmed, as the code.
+    let written = std::fs::read_to_string(&config).unwrap();
+    let command = written
+        .lines()
+        .find_map(|l| l.strip_prefix("mfa_process = factorcat "))
+        .map(|rest| format!("factorcat {rest} --time 59"))
+        .unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_factorcat")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut sh = Command::new("/bin/sh");
+    sh.args(["-c", &command])
+        .env("PATH", path)
+        .env("FACTORCAT_HOME", home.vault_dir().join("vault"))
+        .env("FACTORCAT_PASSPHRASE", home.passphrase.unwrap())
+        .stdin(Stdio::null());
+    let out = sh.output().unwrap();
+    assert!(out.status.success(), "{command}: {}", stderr(&out));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        RFC_AT_59.trim()
+    );
+}
+
+#[test]
+fn aws_config_without_a_file_says_where_it_looked() {
+    let home = home_for_aws_config();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("missing");
+    let out = home.aws_config(&config, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "there is no AWS config file at {}",
+            config.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
