@@ -335,12 +335,12 @@ impl<S: Store> Handler<S> {
                 ),
                 site::DeviceError::NotFound => ProtoError::new(
                     ErrorCode::UnknownToken,
-                    "no token in FactorCat is this MFA device: add it with the device's account and user (factorcat add … --aws-account ID --aws-user NAME), or type the codes from the authenticator that holds it",
+                    "no token in FactorCat is this MFA device: give its token the serial this page shows (factorcat edit QUERY --aws-mfa-serial ARN), or add it with the device's account and user (factorcat add … --aws-account ID --aws-user NAME), or type the codes from the authenticator that holds it",
                 ),
                 site::DeviceError::Ambiguous(n) => ProtoError::new(
                     ErrorCode::AmbiguousQuery,
                     format!(
-                        "{n} tokens in FactorCat could be this MFA device; give each its user (factorcat edit QUERY --aws-user NAME), or copy the codes from the toolbar popup"
+                        "{n} tokens in FactorCat could be this MFA device; give each its device's serial, as the IAM console shows it (factorcat edit QUERY --aws-mfa-serial ARN), or copy the codes from the toolbar popup"
                     ),
                 ),
             },
