@@ -126,14 +126,28 @@ fn one_of<T: Identity>(
     found: &[usize],
     query: &str,
 ) -> Result<Option<usize>, QueryError> {
+    single(found, |candidates| QueryError::Ambiguous {
+        query: query.to_string(),
+        candidates: candidate_lines(tokens, candidates),
+    })
+}
+
+/// The single index in `found`, `None` when it is empty, or `ambiguous` of
+/// them all when there are several.
+fn single(
+    found: &[usize],
+    ambiguous: impl FnOnce(&[usize]) -> QueryError,
+) -> Result<Option<usize>, QueryError> {
     match found {
         [] => Ok(None),
         [index] => Ok(Some(*index)),
-        _ => Err(QueryError::Ambiguous {
-            query: query.to_string(),
-            candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
-        }),
+        _ => Err(ambiguous(found)),
     }
+}
+
+/// One [`candidate_line`] per index.
+fn candidate_lines<T: Identity>(tokens: &[T], found: &[usize]) -> Vec<String> {
+    found.iter().map(|&i| candidate_line(&tokens[i])).collect()
 }
 
 /// `text` equals `lower` (already lower-cased) ignoring case; allocates
@@ -202,14 +216,11 @@ pub fn short_queries<T: Identity>(tokens: &[T]) -> Vec<(usize, String)> {
 pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize, QueryError> {
     let serial = MfaSerial::parse(arn).ok_or_else(|| QueryError::NotFound(arn.to_string()))?;
     let arn = serial.arn();
-    let ambiguous = |found: &[usize]| QueryError::AmbiguousMfaDevice {
-        serial: arn.clone(),
-        candidates: found.iter().map(|&i| candidate_line(&tokens[i])).collect(),
-    };
-    let pick = |found: Vec<usize>| match found.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(*one)),
-        many => Err(ambiguous(many)),
+    let pick = |found: Vec<usize>| {
+        single(&found, |candidates| QueryError::AmbiguousMfaDevice {
+            serial: arn.clone(),
+            candidates: candidate_lines(tokens, candidates),
+        })
     };
     let bound = (0..tokens.len()).filter(|&i| {
         let own = tokens[i].aws().and_then(AwsContext::serial);
