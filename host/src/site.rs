@@ -15,7 +15,11 @@
 //! * IAM Identity Center pages offer only the tokens of their instance: the
 //!   access portal a token is bound to, or the directory learned for it;
 //! * hints from the page (account, user, e-mail) rank the tokens the URL
-//!   allows; they never add one.
+//!   allows; they never add one;
+//! * several MFA devices of one known user (same partition, account or
+//!   Identity Center instance, and user) are one choice: the preferred one
+//!   is filled (pinned, else the one filled most recently, else the
+//!   newest); devices of different users never are.
 //!
 //! What the host understands of a page — its host, registrable domain and
 //! AWS facts ([`PageFacts`], rules in [`aws`]) — and of the hints
@@ -23,6 +27,7 @@
 //! matching reads.
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +35,7 @@ use url::{Host, Url};
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
-use crate::token::{AwsContext, Identity, Token, TokenSites};
+use crate::token::{AwsContext, Identity, Partition, Token, TokenSites};
 
 pub mod aws;
 
@@ -120,25 +125,39 @@ pub trait Matchable: Identity {
     fn sites(&self) -> &[String];
     /// Whether the token is pinned.
     fn pinned(&self) -> bool;
+    /// The length of its time step in seconds (`None` for HOTP), which
+    /// dates its entry in the vault's fill record.
+    fn period(&self) -> Option<u64>;
+    /// When it was created, Unix seconds.
+    fn created(&self) -> u64;
 }
 
-impl Matchable for Token {
-    fn sites(&self) -> &[String] {
-        &self.sites
-    }
-    fn pinned(&self) -> bool {
-        self.pinned
-    }
+/// `Matchable` for records that keep those fields under those names.
+macro_rules! matchable_from_fields {
+    ($($record:ty),*) => {$(
+        impl Matchable for $record {
+            fn sites(&self) -> &[String] {
+                &self.sites
+            }
+            fn pinned(&self) -> bool {
+                self.pinned
+            }
+            fn period(&self) -> Option<u64> {
+                self.kind.period()
+            }
+            fn created(&self) -> u64 {
+                self.created
+            }
+        }
+    )*};
 }
 
-impl Matchable for TokenSites {
-    fn sites(&self) -> &[String] {
-        &self.sites
-    }
-    fn pinned(&self) -> bool {
-        self.pinned
-    }
-}
+matchable_from_fields!(Token, TokenSites);
+
+/// The vault's fill record: per token, the last time step handed out for
+/// filling (`VaultData::fills`). Matching reads it to know which of several
+/// interchangeable devices was filled most recently.
+pub type Fills = BTreeMap<Uuid, u64>;
 
 /// What the page says about who is signing in. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,8 +362,15 @@ pub struct MatchResult {
     /// Who is signing in, as the host read the hints.
     pub who: Who,
     /// Matching tokens, strongest first; pinned tokens first within a
-    /// strength, then in the order given.
+    /// strength, then in the order given — except that when the strongest
+    /// are [`MatchResult::interchangeable`], they come in the order of
+    /// preference: pinned, then filled most recently, then newest.
     pub candidates: Vec<Candidate>,
+    /// Whether the candidates of the top strength, two or more, are all MFA
+    /// devices of one known user (one partition, one account or Identity
+    /// Center instance, one user): AWS accepts any of them, so they count
+    /// as one token and the first is filled without asking.
+    pub interchangeable: bool,
     /// The strength a lone top candidate needs to be filled without asking:
     /// [`Strength::Account`] when the URL or the hint names an AWS account
     /// (a token whose account is unknown could belong to another one),
@@ -354,15 +380,16 @@ pub struct MatchResult {
 
 impl MatchResult {
     /// The token that may be filled without asking: `Some` only when exactly
-    /// one candidate has the top strength, and that strength is at least
-    /// [`MatchResult::autofill_needs`].
+    /// one candidate has the top strength, or the candidates of the top
+    /// strength are [`MatchResult::interchangeable`] (then the preferred
+    /// one), and that strength is at least [`MatchResult::autofill_needs`].
     pub fn autofill(&self) -> Option<Uuid> {
         let first = self.candidates.first()?;
         if first.strength < self.autofill_needs {
             return None;
         }
         match self.candidates.get(1) {
-            Some(second) if second.strength == first.strength => None,
+            Some(second) if second.strength == first.strength && !self.interchangeable => None,
             _ => Some(first.id),
         }
     }
@@ -649,6 +676,78 @@ fn instance_agrees(token: &impl Matchable, page: &AwsFacts) -> Instance {
     }
 }
 
+/// Whose MFA device a token is, when that is known in full: AWS accepts
+/// any of a user's devices (up to eight), so devices with the same owner
+/// are interchangeable.
+#[derive(Debug, PartialEq, Eq)]
+struct Owner {
+    partition: Partition,
+    place: Place,
+    /// The user, in lower case.
+    user: String,
+}
+
+/// Where an owner signs in: an AWS account or an IAM Identity Center
+/// instance.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// The account's id (preferred when both are known) …
+    AccountId(String),
+    /// … or its alias, in lower case.
+    AccountAlias(String),
+    /// The instance: its access portal's host and its directory, where
+    /// known.
+    Instance {
+        portal: Option<String>,
+        directory: Option<String>,
+    },
+}
+
+/// The owner of an AWS token whose partition, account or instance, and
+/// user are all known; `None` otherwise (such a token is interchangeable
+/// with no other: an unknown user may be anyone).
+fn owner(token: &impl Matchable) -> Option<Owner> {
+    let ctx = token.aws()?;
+    let user = ctx
+        .user
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())?
+        .to_ascii_lowercase();
+    let portals = token_portals(token);
+    let place = if ctx.identity_center() || !portals.is_empty() {
+        let portal = portals.first().and_then(|p| aws::start_url_host(p));
+        let directory = ctx
+            .sso_directory
+            .as_deref()
+            .or_else(|| portals.iter().find_map(|p| aws::start_url_directory(p)));
+        if portal.is_none() && directory.is_none() {
+            return None;
+        }
+        Place::Instance {
+            portal: portal.map(str::to_string),
+            directory: directory.map(str::to_string),
+        }
+    } else {
+        match token_accounts(token) {
+            (Some(id), _) => Place::AccountId(id.trim().to_string()),
+            (None, Some(alias)) => Place::AccountAlias(alias.trim().to_ascii_lowercase()),
+            (None, None) => return None,
+        }
+    };
+    Some(Owner {
+        partition: ctx.partition,
+        place,
+        user,
+    })
+}
+
+/// When the token was last filled, Unix seconds (the start of the last
+/// time step handed out for filling), if ever.
+fn last_filled(token: &impl Matchable, fills: &Fills) -> Option<u64> {
+    fills.get(&token.id())?.checked_mul(token.period()?)
+}
+
 /// The strength of one token on the page, or `None` if it does not belong.
 fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     let issuer_default = || {
@@ -718,7 +817,9 @@ fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     })
 }
 
-/// Finds the tokens that belong to the page at `url`, strongest first.
+/// Finds the tokens that belong to the page at `url`, strongest first, as
+/// [`match_page`] does, for a vault that never filled a code (no fill
+/// record).
 ///
 /// Fails only when the URL cannot be used: it does not parse, has no host,
 /// or is not `https`. Never looks at secrets.
@@ -729,12 +830,18 @@ pub fn match_url<T: Matchable>(
 ) -> Result<MatchResult, SiteError> {
     let page = PageFacts::read(url)?;
     let who = hint.read();
-    Ok(match_page(tokens, page, who))
+    Ok(match_page(tokens, page, who, &Fills::new()))
 }
 
 /// Finds the tokens that belong to a page already read ([`PageFacts::read`])
-/// for who is signing in ([`PageFacts::who`]), strongest first.
-pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> MatchResult {
+/// for who is signing in ([`PageFacts::who`]), strongest first. `fills` is
+/// the vault's fill record, which orders interchangeable devices.
+pub fn match_page<T: Matchable>(
+    tokens: &[T],
+    page: PageFacts,
+    who: Who,
+    fills: &Fills,
+) -> MatchResult {
     let aws = page.aws_signin();
     // A site may be the registrable domain, never above it (so never a
     // public suffix such as `awsapps.com`, where each portal is its own
@@ -779,6 +886,30 @@ pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> Matc
         })
         .collect();
     candidates.sort_by_key(|c| (Reverse(c.strength), !tokens[c.index].pinned(), c.index));
+    // Several devices of one known user are one choice: the preferred one
+    // first.
+    let top = candidates
+        .iter()
+        .take_while(|c| c.strength == candidates[0].strength)
+        .count();
+    let interchangeable = top >= 2 && {
+        let first = owner(&tokens[candidates[0].index]);
+        first.is_some()
+            && candidates[1..top]
+                .iter()
+                .all(|c| owner(&tokens[c.index]) == first)
+    };
+    if interchangeable {
+        candidates[..top].sort_by_key(|c| {
+            let t = &tokens[c.index];
+            (
+                !t.pinned(),
+                Reverse(last_filled(t, fills)),
+                Reverse(t.created()),
+                c.index,
+            )
+        });
+    }
     // On Identity Center pages the instance plays the account's part: a
     // token is filled without asking only when it is the page's instance.
     let account_named = scene
@@ -786,6 +917,7 @@ pub fn match_page<T: Matchable>(tokens: &[T], page: PageFacts, who: Who) -> Matc
         .is_some_and(|a| !scene.accounts.is_empty() || a.service == AwsService::IdentityCenter);
     MatchResult {
         candidates,
+        interchangeable,
         autofill_needs: if account_named {
             Strength::Account
         } else {

@@ -38,6 +38,10 @@ export function seed(world) {
   add('nina@131313131313', '131313131313', 'nina');
   add('lee@141414141414', '141414141414', 'lee');
   add('ivan@121212121212', '121212121212', 'ivan');
+  // Two MFA devices of one user (AWS accepts either): one choice, the
+  // pinned one filled.
+  add('pat-phone@151515151515', '151515151515', 'pat');
+  add('pat-laptop@151515151515', '151515151515', 'pat', { pin: true });
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
@@ -318,6 +322,14 @@ export const scenarios = {
     const fc = await waitFilled(page);
     assertCode(world, 'erin@444444444444', fc);
     await noDecoyTouched(page);
+    await page.close();
+  },
+
+  async 'two MFA devices of one user → filled without a chooser: the preferred (pinned) one'(b, world) {
+    const page = await legacySignin(b, { account: '151515151515', user: 'pat' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'pat-laptop@151515151515', fc);
+    assert.equal(await page.evaluate(() => document.querySelector('factorcat-chooser')), null, 'no chooser');
     await page.close();
   },
 

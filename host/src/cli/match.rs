@@ -56,11 +56,12 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
         user: args.user,
         email: args.email,
     };
-    let result =
-        site::match_url(&data.tokens, &args.url, &hint).map_err(|source| CliError::Page {
-            url: args.url.clone(),
-            source,
-        })?;
+    let page = site::PageFacts::read(&args.url).map_err(|source| CliError::Page {
+        url: args.url.clone(),
+        source,
+    })?;
+    let who = hint.read();
+    let result = site::match_page(&data.tokens, page, who, &data.fills);
     let autofill = result.autofill();
     let identity_center = result
         .page
@@ -126,6 +127,14 @@ pub(super) fn run(args: MatchArgs) -> CliResult {
         text.push_str(&match (autofill, result.candidates.len()) {
             // Said once, as the error below.
             (_, 0) => String::new(),
+            (Some(_), _) if result.interchangeable => format!(
+                "auto-fill: yes, the {} tokens at the top are devices of one user; the first (pinned, else filled most recently, else the newest) is filled\n",
+                result
+                    .candidates
+                    .iter()
+                    .take_while(|c| c.strength == result.candidates[0].strength)
+                    .count()
+            ),
             (Some(_), _) => "auto-fill: yes, exactly one token matches\n".to_string(),
             (None, _) => format!(
                 "auto-fill: no, the person chooses (needs one token matching at least by {})\n",

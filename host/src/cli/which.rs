@@ -40,7 +40,7 @@ pub(super) fn complete_query(typed: &OsStr) -> Vec<CompletionCandidate> {
     let mut candidates = Vec::new();
     // Only the tokens' names and ids are decoded: the pick sees them, and
     // asks for no whole token.
-    let _ = vault.read_matching(&Unlock::from_env(), |tokens| {
+    let _ = vault.read_matching(&Unlock::from_env(), |tokens, _| {
         let typed = typed.to_lowercase();
         for (index, name) in query::short_queries(tokens) {
             if shell_safe(&name) && name.to_lowercase().starts_with(&typed) {

@@ -164,8 +164,8 @@ impl<S: Store> Handler<S> {
         let mut outcome = None;
         let picked = self.store.read_matching(|tokens| {
             let result = match tokens {
-                Tokens::Full(tokens) => site::match_page(tokens, page, who),
-                Tokens::Sites(tokens) => site::match_page(tokens, page, who),
+                Tokens::Full(tokens, fills) => site::match_page(tokens, page, who, fills),
+                Tokens::Sites(tokens, fills) => site::match_page(tokens, page, who, fills),
             };
             let shown = result
                 .candidates

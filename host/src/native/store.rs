@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::error::ErrorCode;
 use crate::keystore;
 use crate::protocol::ProtoError;
+use crate::site::Fills;
 use crate::token::{Token, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
@@ -40,13 +41,13 @@ pub trait Store {
 }
 
 /// What [`Store::read_matching`] shows its `pick`: all of every token, or
-/// only what matching reads. Both are in vault order.
+/// only what matching reads, in vault order; with the vault's fill record.
 #[derive(Debug, Clone, Copy)]
 pub enum Tokens<'a> {
     /// Whole tokens.
-    Full(&'a [Token]),
+    Full(&'a [Token], &'a Fills),
     /// The matching fields of each token.
-    Sites(&'a [TokenSites]),
+    Sites(&'a [TokenSites], &'a Fills),
 }
 
 /// [`Store::read_matching`] over contents at hand.
@@ -54,7 +55,7 @@ fn pick_from(
     data: &VaultData,
     pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
 ) -> Result<Vec<Token>, ProtoError> {
-    pick(Tokens::Full(&data.tokens))?
+    pick(Tokens::Full(&data.tokens, &data.fills))?
         .into_iter()
         .map(|i| {
             data.tokens.get(i).cloned().ok_or_else(|| {
@@ -313,7 +314,9 @@ impl Store for VaultStore {
         let stamp = FileStamp::of(&vault.file());
         match self.cached(stamp.as_ref()) {
             Some(data) => pick_from(&data, pick),
-            None => vault.read_matching(&self.unlock, |sites| pick(Tokens::Sites(sites))),
+            None => vault.read_matching(&self.unlock, |sites, fills| {
+                pick(Tokens::Sites(sites, fills))
+            }),
         }
     }
 

@@ -276,6 +276,42 @@ fn match_ranks_and_flags_autofill() {
 }
 
 #[test]
+fn match_fills_the_device_of_one_user_filled_most_recently() {
+    let clock = Rc::new(Cell::new(1_700_000_000));
+    let device = |name: &str, created: u64| {
+        let mut t = totp("Amazon Web Services", &format!("{name}@123456789012"));
+        t.aws = Some(AwsContext {
+            account_id: Some("123456789012".into()),
+            user: Some("alice".into()),
+            ..AwsContext::default()
+        });
+        t.created = created;
+        t
+    };
+    let (phone, laptop) = (device("phone", 1), device("laptop", 2));
+    let (phone_id, laptop_id) = (phone.id, laptop.id);
+    let h = handler(vec![phone, laptop], clock.clone());
+    let url = "https://123456789012.signin.aws.amazon.com/oauth";
+    let ask = |id: u64| json!({"id": id, "type": "match", "url": url, "hint": {"user": "alice"}});
+    let r = ok(&h, ask(1));
+    assert_eq!(
+        r["autofill"], true,
+        "two devices of one user are one choice"
+    );
+    assert_eq!(r["autofill_token"], json!(laptop_id), "the newest");
+    assert_eq!(r["total"], 2);
+
+    // The phone's code is filled: from then on it is the one filled.
+    ok(
+        &h,
+        json!({"id": 2, "type": "code", "token": phone_id, "for_fill": true}),
+    );
+    let r = ok(&h, ask(3));
+    assert_eq!(r["autofill_token"], json!(phone_id));
+    assert_eq!(r["candidates"][1]["token"]["id"], json!(laptop_id));
+}
+
+#[test]
 fn match_says_what_the_host_understood_of_the_page() {
     let clock = Rc::new(Cell::new(1_700_000_000));
     let mut alice = totp("Amazon Web Services", "alice-phone@123456789012");

@@ -250,7 +250,7 @@ fn the_earlier_step_ranks_on_the_regional_mfa_page() {
         hint: hint(None, Some("alice")),
     };
     let who = page.who(&Hint::default(), Some(&earlier));
-    let result = match_page(&v, page, who);
+    let result = match_page(&v, page, who, &Fills::new());
     assert_eq!(result.candidates[0].strength, AccountUser);
     assert_eq!(result.autofill(), Some(v[8].id), "b-alice");
     assert_eq!(result.autofill_needs, Account);
@@ -973,4 +973,195 @@ fn multi_tenant_issuers_match_only_the_bound_tenant() {
     ] {
         assert_eq!(tenant_site(issuer), None, "{issuer}");
     }
+}
+
+/// Names of the candidates and the token filled, on `url` with `hint` and
+/// the fill record `fills`.
+fn run_with(
+    tokens: &[Token],
+    url: &str,
+    hint: &Hint,
+    fills: &Fills,
+) -> (Vec<String>, Option<String>, bool) {
+    let page = PageFacts::read(url).unwrap();
+    let who = hint.read();
+    let result = match_page(tokens, page, who, fills);
+    let name = |id: Uuid| {
+        tokens
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.tags[0].clone())
+            .unwrap()
+    };
+    let names = result.candidates.iter().map(|c| name(c.id)).collect();
+    (names, result.autofill().map(name), result.interchangeable)
+}
+
+/// An AWS device `name` of `user` in account 123456789012, created at
+/// `created`.
+fn device(name: &str, user: Option<&str>, created: u64) -> Token {
+    let mut t = aws(name, Some("123456789012"), None, user, Partition::Aws);
+    t.created = created;
+    t
+}
+
+const MFA_PAGE: &str = "https://123456789012.signin.aws.amazon.com/oauth";
+
+#[test]
+fn several_devices_of_one_user_fill_the_newest_without_asking() {
+    let v = vec![
+        device("alice-phone", Some("alice"), 1_000),
+        device("alice-laptop", Some("Alice"), 2_000),
+        device("bob-phone", Some("bob"), 3_000),
+    ];
+    let alice = hint(None, Some("alice"));
+    let (got, auto, one_user) = run_with(&v, MFA_PAGE, &alice, &Fills::new());
+    assert_eq!(got, ["alice-laptop", "alice-phone", "bob-phone"]);
+    assert!(one_user, "alice's two devices are one choice");
+    assert_eq!(auto.as_deref(), Some("alice-laptop"), "the newest");
+    // match_url, without a fill record, decides alike.
+    assert_eq!(run(&v, MFA_PAGE, &alice).1.as_deref(), Some("alice-laptop"));
+
+    // Without a user, alice's and bob's devices are not interchangeable.
+    let (_, auto, one_user) = run_with(&v, MFA_PAGE, &Hint::default(), &Fills::new());
+    assert_eq!((auto, one_user), (None, false));
+}
+
+#[test]
+fn the_device_filled_most_recently_wins_and_a_pin_beats_it() {
+    let mut v = vec![
+        device("phone", Some("alice"), 1_000),
+        device("laptop", Some("alice"), 2_000),
+        device("tablet", Some("alice"), 3_000),
+    ];
+    let alice = hint(None, Some("alice"));
+    // The phone was filled at step 100 (3000 s), the laptop at step 50.
+    let fills: Fills = [(v[0].id, 100), (v[1].id, 50)].into_iter().collect();
+    let (got, auto, _) = run_with(&v, MFA_PAGE, &alice, &fills);
+    assert_eq!(got, ["phone", "laptop", "tablet"]);
+    assert_eq!(auto.as_deref(), Some("phone"));
+
+    // A 60-second step dates later: step 60 of the laptop is 3600 s.
+    v[1].kind = crate::token::Kind::Totp { period: 60 };
+    let fills: Fills = [(v[0].id, 100), (v[1].id, 60)].into_iter().collect();
+    assert_eq!(
+        run_with(&v, MFA_PAGE, &alice, &fills).1.as_deref(),
+        Some("laptop")
+    );
+
+    v[2].pinned = true;
+    let (got, auto, _) = run_with(&v, MFA_PAGE, &alice, &fills);
+    assert_eq!(got[0], "tablet");
+    assert_eq!(auto.as_deref(), Some("tablet"), "pinned first");
+}
+
+#[test]
+fn devices_of_different_or_unknown_users_are_never_interchangeable() {
+    let cases: [(&str, Vec<Token>); 5] = [
+        (
+            "two users",
+            vec![device("a", Some("alice"), 1), device("b", Some("bob"), 2)],
+        ),
+        (
+            "a known and an unknown user",
+            vec![device("a", Some("alice"), 1), device("b", None, 2)],
+        ),
+        (
+            "two unknown users",
+            vec![device("a", None, 1), device("b", None, 2)],
+        ),
+        (
+            "one account by id, the other by alias",
+            vec![
+                device("a", Some("alice"), 1),
+                aws(
+                    "b",
+                    None,
+                    Some("example-corp"),
+                    Some("alice"),
+                    Partition::Aws,
+                ),
+            ],
+        ),
+        (
+            "same user name, other account",
+            vec![
+                device("a", Some("alice"), 1),
+                aws(
+                    "b",
+                    Some("210987654321"),
+                    None,
+                    Some("alice"),
+                    Partition::Aws,
+                ),
+            ],
+        ),
+    ];
+    for (what, v) in cases {
+        // The regional MFA page names no account: both tokens match there.
+        let (got, auto, one_user) = run_with(
+            &v,
+            "https://us-east-1.signin.aws.amazon.com/oauth",
+            &Hint::default(),
+            &Fills::new(),
+        );
+        assert_eq!(got.len(), 2, "{what}");
+        assert_eq!((auto, one_user), (None, false), "{what}");
+    }
+    // Other partitions never even meet.
+    let v = vec![
+        device("a", Some("alice"), 1),
+        aws(
+            "b",
+            Some("123456789012"),
+            None,
+            Some("alice"),
+            Partition::AwsUsGov,
+        ),
+    ];
+    let (got, auto, _) = run_with(&v, MFA_PAGE, &hint(None, Some("alice")), &Fills::new());
+    assert_eq!((got, auto.as_deref()), (vec!["a".to_string()], Some("a")));
+}
+
+#[test]
+fn an_unknown_account_is_still_only_offered_for_one_user() {
+    // Two devices of alice whose account is unknown: the page names an
+    // account, so neither is filled without asking, one user or not.
+    let v = vec![
+        aws("a", None, None, Some("alice"), Partition::Aws),
+        aws("b", None, None, Some("alice"), Partition::Aws),
+    ];
+    let (got, auto, one_user) = run_with(&v, MFA_PAGE, &hint(None, Some("alice")), &Fills::new());
+    assert_eq!(got.len(), 2);
+    assert_eq!((auto, one_user), (None, false));
+}
+
+#[test]
+fn several_devices_of_one_identity_center_user_are_one_choice() {
+    let mut ivy_phone = ic(
+        "ivy-phone",
+        Some("https://portal-a.awsapps.com/start"),
+        Some("d-aaaaaaaaaa"),
+        Some("ivy"),
+    );
+    ivy_phone.created = 1;
+    let mut ivy_key = ic(
+        "ivy-laptop",
+        Some("https://portal-a.awsapps.com/start"),
+        Some("d-aaaaaaaaaa"),
+        Some("ivy"),
+    );
+    ivy_key.created = 2;
+    let ian = ic(
+        "ian",
+        Some("https://portal-a.awsapps.com/start"),
+        Some("d-aaaaaaaaaa"),
+        Some("ian"),
+    );
+    let v = vec![ivy_phone, ivy_key, ian];
+    let (got, auto, one_user) = run_with(&v, SIGNIN_A, &hint(None, Some("ivy")), &Fills::new());
+    assert_eq!(got, ["ivy-laptop", "ivy-phone", "ian"]);
+    assert_eq!((auto.as_deref(), one_user), (Some("ivy-laptop"), true));
+    let (_, auto, one_user) = run_with(&v, SIGNIN_A, &Hint::default(), &Fills::new());
+    assert_eq!((auto, one_user), (None, false));
 }

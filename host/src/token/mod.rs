@@ -662,6 +662,12 @@ pub struct TokenSites {
     /// Whether the token is pinned.
     #[serde(default)]
     pub pinned: bool,
+    /// TOTP, HOTP or Steam, with the period or counter (the period dates
+    /// the vault's fill record).
+    pub kind: Kind,
+    /// Creation time, Unix seconds.
+    #[serde(default)]
+    pub created: u64,
 }
 
 impl TokenSites {
@@ -674,6 +680,8 @@ impl TokenSites {
             sites: token.sites.clone(),
             aws: token.aws.clone(),
             pinned: token.pinned,
+            kind: token.kind.clone(),
+            created: token.created,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! together: the file system ([`crate::fsutil`]), the format
 //! ([`super::codec`]) and the key ([`super::unlock`]).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -275,14 +276,15 @@ impl Vault {
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
-    /// matching fields ([`TokenSites`], decoded without secrets) and returns
+    /// matching fields ([`TokenSites`], decoded without secrets) and the
+    /// fill record (as [`VaultData::fills`]), and returns
     /// the positions of the tokens it wants; those alone are fully decoded
     /// and returned, in `pick`'s order. Cheaper than [`Vault::read`] on a
     /// large vault.
     pub fn read_matching<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
-        pick: impl FnOnce(&[TokenSites]) -> Result<Vec<usize>, E>,
+        pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<Token>, E> {
         let mut bytes = self.read_snapshot()?;
         let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;

@@ -23,10 +23,13 @@
 //!   host, or the directory its host or path names — and an unbound token
 //!   only by a site of its own; auto-fill there needs the instance;
 //! * `autofill` names a token exactly when one candidate alone has the
-//!   top strength and that strength is at least what the page needs
-//!   (`account` when an AWS page or the hint names an account);
+//!   top strength, or the top candidates are interchangeable (then the
+//!   first), and that strength is at least what the page needs (`account`
+//!   when an AWS page or the hint names an account); interchangeable
+//!   candidates are AWS devices of one partition and one known user;
 //! * candidates come strongest first, pinned first within a strength,
-//!   then in vault order; hints only rank and remove, never add;
+//!   then in vault order — interchangeable top candidates pinned first,
+//!   then newest first; hints only rank and remove, never add;
 //! * lookalikes of the real hosts (the real host followed by another
 //!   domain, in the user info, path, query or fragment, hyphenated, or with
 //!   a homoglyph in its registrable label, as Unicode or punycode) get no
@@ -41,7 +44,7 @@ use std::sync::OnceLock;
 use crate::support::strategies::{self, config};
 use factorcat::error::ErrorCode;
 use factorcat::site::{self, Hint, MatchResult, Strength};
-use factorcat::token::{AwsContext, Partition, TokenSites};
+use factorcat::token::{AwsContext, Kind as TokenKind, Partition, TokenSites};
 use proptest::prelude::*;
 use publicsuffix::Psl;
 use uuid::Uuid;
@@ -291,15 +294,20 @@ fn token() -> impl Strategy<Value = TokenSites> {
         prop_oneof![2 => Just(Vec::new()), 3 => prop::collection::vec(site(), 1..4)],
         prop::option::of(aws_context()),
         any::<bool>(),
+        0..4u64,
     )
-        .prop_map(|(id, issuer, account, sites, aws, pinned)| TokenSites {
-            id: Uuid::from_u128(id),
-            issuer,
-            account,
-            sites,
-            aws,
-            pinned,
-        })
+        .prop_map(
+            |(id, issuer, account, sites, aws, pinned, created)| TokenSites {
+                id: Uuid::from_u128(id),
+                issuer,
+                account,
+                sites,
+                aws,
+                pinned,
+                kind: TokenKind::Totp { period: 30 },
+                created,
+            },
+        )
 }
 
 fn vault() -> impl Strategy<Value = Vec<TokenSites>> {
@@ -534,14 +542,44 @@ fn check_rules(
         }
     }
 
-    // Order: strength, then pinned first, then vault order.
+    // Interchangeable top candidates: two or more AWS devices of one
+    // partition and one known user.
+    let top = result
+        .candidates
+        .iter()
+        .take_while(|c| Some(c.strength) == result.candidates.first().map(|f| f.strength))
+        .count();
+    if result.interchangeable {
+        prop_assert!(top >= 2);
+        let owner = |c: &site::Candidate| {
+            tokens[c.index].aws.as_ref().and_then(|a| {
+                let user = a.user.as_deref()?.trim().to_ascii_lowercase();
+                (!user.is_empty()).then_some((a.partition, user))
+            })
+        };
+        let first = owner(&result.candidates[0]);
+        prop_assert!(first.is_some(), "{:?}", tokens[result.candidates[0].index]);
+        for c in &result.candidates[1..top] {
+            prop_assert_eq!(owner(c), first.clone());
+        }
+    }
+
+    // Order: strength, then pinned first, then vault order (newest first
+    // before that among interchangeable top candidates).
     let keys: Vec<_> = result
         .candidates
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(n, c)| {
+            let newest = if result.interchangeable && n < top {
+                std::cmp::Reverse(tokens[c.index].created)
+            } else {
+                std::cmp::Reverse(0)
+            };
             (
                 std::cmp::Reverse(c.strength),
                 !tokens[c.index].pinned,
+                newest,
                 c.index,
             )
         })
@@ -573,7 +611,9 @@ fn check_rules(
     let lone_top = match result.candidates.as_slice() {
         [] => None,
         [only] => Some(only),
-        [first, second, ..] => (second.strength < first.strength).then_some(first),
+        [first, second, ..] => {
+            (second.strength < first.strength || result.interchangeable).then_some(first)
+        }
     };
     let expected = lone_top.filter(|c| c.strength >= needs).map(|c| c.id);
     prop_assert_eq!(result.autofill(), expected);
@@ -758,6 +798,8 @@ fn lookalikes_of_every_pooled_host_get_nothing() {
                     ..AwsContext::default()
                 }),
                 pinned: false,
+                kind: TokenKind::Totp { period: 30 },
+                created: 0,
             });
         }
     }

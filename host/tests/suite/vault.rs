@@ -148,9 +148,17 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
     for t in &tokens {
         add(&vault, &unlock(), t.clone()).unwrap();
     }
+    let filled = tokens[3].id;
+    vault
+        .update(&unlock(), |d| {
+            d.fills.insert(filled, 56_666_667);
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
     let picked = vault
-        .read_matching(&unlock(), |all| {
+        .read_matching(&unlock(), |all, fills| {
             assert_eq!(all.len(), 6);
+            assert_eq!(fills.iter().collect::<Vec<_>>(), [(&filled, &56_666_667)]);
             for (light, full) in all.iter().zip(&tokens) {
                 assert_eq!(light, &TokenSites::of(full));
             }
@@ -158,9 +166,9 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
         })
         .unwrap();
     assert_eq!(picked, vec![tokens[4].clone(), tokens[1].clone()]);
-    let past_the_end = vault.read_matching(&unlock(), |_| Ok::<_, VaultError>(vec![6]));
+    let past_the_end = vault.read_matching(&unlock(), |_, _| Ok::<_, VaultError>(vec![6]));
     assert_eq!(code(past_the_end), "vault_corrupt");
-    let wrong = vault.read_matching(&Unlock::with_passphrase("wrong"), |_| {
+    let wrong = vault.read_matching(&Unlock::with_passphrase("wrong"), |_, _| {
         Ok::<_, VaultError>(vec![])
     });
     assert_ne!(code(wrong), "ok");

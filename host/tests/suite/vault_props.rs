@@ -138,7 +138,7 @@ fn check_reads(
         picks.iter().map(|p| p.index(model.len())).collect()
     };
     let got = vault
-        .read_matching(&unlock(), |light: &[TokenSites]| {
+        .read_matching(&unlock(), |light: &[TokenSites], _| {
             let expected: Vec<TokenSites> = model.iter().map(TokenSites::of).collect();
             assert_eq!(light, &expected[..], "the records read_matching offers");
             Ok::<_, VaultError>(chosen.clone())

@@ -82,13 +82,13 @@ export class World {
     this.cli(this.vaultKind === 'passphrase' ? ['init', '--no-keyring', '--passphrase'] : ['init']);
   }
 
-  // token: {issuer, account, secret, awsAccount?, awsUser?, awsPartition?, ssoStartUrl?, site?}
+  // token: {issuer, account, secret, awsAccount?, awsUser?, awsPartition?, ssoStartUrl?, site?, pin?}
   add(t) {
     if (this.fake) {
       const store = existsSync(this.env.FACTORCAT_FAKE_STORE) ? JSON.parse(readFileSync(this.env.FACTORCAT_FAKE_STORE, 'utf8')) : { tokens: [], fills: {} };
       const id = `fake-${store.tokens.length + 1}`;
       store.tokens.push({ id, issuer: t.issuer, account: t.account, secret: t.secret, label: `${t.issuer} (${t.account})`, kind: 'totp', digits: 6, period: 30,
-        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { [/^\d{12}$/.test(t.awsAccount) ? 'account_id' : 'account_alias']: t.awsAccount, user: t.awsUser ?? null, partition: t.awsPartition ?? 'aws' } : null, tags: [], pinned: false });
+        sites: t.site ? [t.site] : [], aws: t.awsAccount ? { [/^\d{12}$/.test(t.awsAccount) ? 'account_id' : 'account_alias']: t.awsAccount, user: t.awsUser ?? null, partition: t.awsPartition ?? 'aws' } : null, tags: [], pinned: !!t.pin });
       writeFileSync(this.env.FACTORCAT_FAKE_STORE, JSON.stringify(store));
       this.ids.set(t.account, id);
       this.secrets = { ...(this.secrets ?? {}), [id]: t.secret };
@@ -100,6 +100,7 @@ export class World {
     if (t.awsPartition) args.push('--aws-partition', t.awsPartition);
     if (t.ssoStartUrl) args.push('--aws-sso-start-url', t.ssoStartUrl);
     if (t.site) args.push('--site', t.site);
+    if (t.pin) args.push('--pin');
     this.cli(args, `${t.secret}\n`);
   }
 

@@ -103,14 +103,16 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 }
 
 /// The tokens at the positions `pick` returns after seeing every record's
-/// matching fields ([`TokenSites`], decoded without secrets), fully
-/// decoded, in `pick`'s order.
+/// matching fields ([`TokenSites`], decoded without secrets) and the fill
+/// record, fully decoded, in `pick`'s order.
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
-    pick: impl FnOnce(&[TokenSites]) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<Token>, E> {
-    let (_, records) = body_lines(utf8(path, plain)?);
+    let (head, records) = body_lines(utf8(path, plain)?);
+    let head: BodyHead<SkippedIndex> =
+        serde_json::from_str(head).map_err(|e| unparsable(path, &e))?;
     let records: Vec<&str> = records.collect();
     // Sized up front: growing by doubling would touch (and fault in)
     // about twice the memory.
@@ -118,7 +120,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     for record in &records {
         light.push(serde_json::from_str::<TokenSites>(record).map_err(|e| unparsable(path, &e))?);
     }
-    let picked = pick(&light)?;
+    let picked = pick(&light, &head.fills)?;
     let mut tokens = Vec::with_capacity(picked.len());
     for index in picked {
         let record = records.get(index).ok_or_else(|| inconsistent(path))?;
