@@ -95,7 +95,7 @@ fn config(args: ConfigArgs) -> CliResult {
     }
     let vault = Vault::locate()?;
     let mut plans = Vec::with_capacity(profiles.len());
-    vault.read_matching(&unlock(), |tokens: &[TokenSites]| {
+    vault.read_matching(&unlock(), |tokens: &[TokenSites], _| {
         for profile in &profiles {
             let (line, plan) = judge(tokens, profile);
             out.push_str(&line);
