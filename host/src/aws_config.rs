@@ -38,8 +38,6 @@ pub struct Profile {
     pub mfa_serial: String,
     /// The `mfa_process` value, when the profile has one of its own.
     pub mfa_process: Option<String>,
-    /// The `source_profile` value, when there is one.
-    pub source_profile: Option<String>,
     /// Where an `mfa_process` line would go: the byte offset just past the
     /// `mfa_serial` line's end, and that line's indentation and line end.
     insert: Insert,
@@ -209,7 +207,6 @@ pub fn profiles(bytes: &[u8]) -> Vec<Profile> {
         name: String,
         serial: Option<(String, Insert)>,
         process: Option<String>,
-        source: Option<String>,
     }
     let mut seen: Vec<Seen> = Vec::new();
     let mut current: Option<usize> = None;
@@ -256,7 +253,6 @@ pub fn profiles(bytes: &[u8]) -> Vec<Profile> {
                 profile.serial = Some((value, insert));
             }
             MFA_PROCESS => profile.process = Some(value),
-            "source_profile" => profile.source = Some(value),
             _ => {}
         }
     }
@@ -267,7 +263,6 @@ pub fn profiles(bytes: &[u8]) -> Vec<Profile> {
                 name: s.name,
                 mfa_serial,
                 mfa_process: s.process,
-                source_profile: s.source,
                 insert,
             })
         })
@@ -345,7 +340,6 @@ mfa_serial = GAHT12345678
         let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["default", "prod", "ci", "hardware"]);
         assert_eq!(found[1].mfa_serial, "arn:aws:iam::123456789012:mfa/alice");
-        assert_eq!(found[1].source_profile.as_deref(), Some("default"));
         assert_eq!(
             found[2].mfa_process.as_deref(),
             Some("op item get ci --otp")
