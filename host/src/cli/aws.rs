@@ -111,6 +111,16 @@ fn config(args: ConfigArgs) -> CliResult {
             Plan::Keep => None,
         })
         .collect();
+    let uses_factorcat = profiles.iter().any(|p| {
+        p.mfa_process
+            .as_deref()
+            .is_some_and(|own| own.starts_with("factorcat "))
+    });
+    if (uses_factorcat || !changes.is_empty()) && !on_path("factorcat") {
+        out.push_str(
+            "note: no factorcat on PATH; aws-vault runs mfa_process through the shell, which looks for it there: install it where PATH leads (e.g. /usr/local/bin)\n",
+        );
+    }
     let n = changes.len();
     let profiles_word = if n == 1 { "profile" } else { "profiles" };
     if n == 0 {
@@ -133,6 +143,13 @@ fn config(args: ConfigArgs) -> CliResult {
         ));
     }
     say(out)
+}
+
+/// Whether a program `name` is in one of the directories of `PATH`.
+fn on_path(name: &str) -> bool {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(&file).is_file()))
 }
 
 /// The lines that describe `profile`, and what becomes of it.

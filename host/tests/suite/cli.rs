@@ -1560,8 +1560,32 @@ fn aws_config_mfa_process_runs_as_aws_vault_runs_it() {
     std::os::unix::fs::symlink(&kept, &config).unwrap();
     #[cfg(not(unix))]
     std::fs::copy(&kept, &config).unwrap();
-    let out = home.aws_config(&config, &["--write"]);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_factorcat")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Where the shell would not find factorcat, it says so.
+    let without = home
+        .command(&["aws", "config"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&without.stdout).contains("note: no factorcat on PATH"),
+        "{}",
+        String::from_utf8_lossy(&without.stdout)
+    );
+    let out = home
+        .command(&["aws", "config", "--write"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("PATH", &path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("note:"));
     #[cfg(unix)]
     {
         assert!(
@@ -1583,12 +1607,6 @@ fn aws_config_mfa_process_runs_as_aws_vault_runs_it() {
         .find_map(|l| l.strip_prefix("mfa_process = factorcat "))
         .map(|rest| format!("factorcat {rest} --time 59"))
         .unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_factorcat")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut sh = Command::new("/bin/sh");
     sh.args(["-c", &command])
         .env("PATH", path)
