@@ -139,6 +139,9 @@ error_codes! {
     AmbiguousQuery = "ambiguous_query",
     /// A new token makes the same codes as a stored one.
     DuplicateToken = "duplicate_token",
+    /// No unused code with enough time left is valid now, and the caller
+    /// would not wait.
+    NoFreshCode = "no_fresh_code",
 }
 
 impl ErrorCode {

@@ -40,6 +40,9 @@ pub enum Reach {
     /// [`MIN_SECONDS_LEFT`] (a fresh code on the command line, which waits
     /// for it): enough to pass a spent step and a stale one.
     Waiting,
+    /// Only a step that is valid now (a fresh code on the command line
+    /// that must not wait).
+    Now,
 }
 
 impl Reach {
@@ -50,6 +53,7 @@ impl Reach {
             // after it more than a period from now.
             Reach::NextStep => period,
             Reach::Waiting => period.saturating_add(MIN_SECONDS_LEFT),
+            Reach::Now => 0,
         }
     }
 }
@@ -102,6 +106,15 @@ pub enum LedgerError {
         /// Seconds until a step is within reach again (at least 1).
         retry_after: u64,
     },
+    /// No step is valid now ([`Reach::Now`]): the current one was handed
+    /// out already or has fewer than [`MIN_SECONDS_LEFT`] seconds left.
+    #[error(
+        "no fresh code of this token is valid now (the current one was already handed out or has less than {MIN_SECONDS_LEFT} s left); the next is valid in {wait} s"
+    )]
+    NotNow {
+        /// Seconds until the first free step is valid.
+        wait: u64,
+    },
     /// The token is HOTP where a time-based one was expected.
     #[error("this token is counter-based (HOTP); it has no time steps")]
     NotTimeBased,
@@ -119,6 +132,7 @@ impl LedgerError {
         match self {
             LedgerError::UnknownToken(_) => ErrorCode::UnknownToken,
             LedgerError::Spent { .. } => ErrorCode::CodeAlreadyUsed,
+            LedgerError::NotNow { .. } => ErrorCode::NoFreshCode,
             LedgerError::CounterExhausted => ErrorCode::InvalidToken,
             LedgerError::NotTimeBased | LedgerError::NotHotp => ErrorCode::Internal,
         }
@@ -151,6 +165,11 @@ pub fn first_free(
     let step = Step { number, period };
     let max_wait = reach.max_wait(period);
     if step.wait(now) > max_wait {
+        if reach == Reach::Now {
+            return Err(LedgerError::NotNow {
+                wait: step.wait(now),
+            });
+        }
         let retry_after = step.wait(now) - max_wait;
         return Err(LedgerError::Spent {
             retry_after: retry_after.max(1),
@@ -260,6 +279,26 @@ mod tests {
         let step = first_free(Some(current + 1), 30, late, Reach::Waiting).unwrap();
         assert_eq!((step.number, step.wait(late)), (current + 2, 33));
         assert!(first_free(Some(current + 1), 30, late, Reach::NextStep).is_err());
+    }
+
+    #[test]
+    fn now_is_only_a_free_step_with_time_left() {
+        let current = T0 / 30;
+        let step = first_free(Some(current - 1), 30, T0, Reach::Now).unwrap();
+        assert_eq!((step.number, step.wait(T0)), (current, 0));
+        assert_eq!(
+            first_free(Some(current), 30, T0, Reach::Now),
+            Err(LedgerError::NotNow { wait: 20 })
+        );
+        let stale = (current + 1) * 30 - 2;
+        assert_eq!(
+            first_free(None, 30, stale, Reach::Now),
+            Err(LedgerError::NotNow { wait: 2 })
+        );
+        assert_eq!(
+            LedgerError::NotNow { wait: 2 }.code(),
+            ErrorCode::NoFreshCode
+        );
     }
 
     #[test]

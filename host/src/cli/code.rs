@@ -1,29 +1,57 @@
 //! `factorcat code`: the current code of one token, and nothing else, on
-//! standard output.
+//! standard output; with `--fresh` (and always for `--aws-mfa-serial`) a
+//! code never handed out before, as browser fills get.
+
+use std::io::IsTerminal;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 
-use factorcat::token::{Identity, Kind, MfaSerial, now_unix};
-use factorcat::vault::{Vault, VaultData};
-use factorcat::{ledger, query};
+use factorcat::ledger::{self, Reach, Step};
+use factorcat::query;
+use factorcat::token::{Identity, Kind, MfaSerial, Token, now_unix};
+use factorcat::vault::{Unlock, Vault, VaultData};
 
 use super::console::{say, unlock};
 use super::{CliError, CliResult};
 
+/// What `factorcat code --help` says after the options.
+const AFTER_HELP: &str = "\
+A plain `code` prints the current code at once (and, when standard error is a terminal, \
+the seconds it has left there). Sites such as AWS reject a code that was already used, so \
+`--fresh` (always in force with --aws-mfa-serial) prints only a code that FactorCat has \
+never handed out, neither to the browser extension nor to another fresh call, and that has \
+at least 5 s left: when the current code is used or about to expire, it waits for the next \
+one (at most one period and 5 s) and says so on standard error. --no-wait fails with exit \
+code 9 instead of waiting. HOTP codes advance the counter once per code, fresh or not; \
+--time never records anything.";
+
 /// `factorcat code`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["query", "aws_mfa_serial"])))]
+#[command(
+    group(clap::ArgGroup::new("which").required(true).args(["query", "aws_mfa_serial"])),
+    after_long_help = AFTER_HELP
+)]
 pub struct CodeArgs {
     #[arg(help = super::which::QUERY_HELP, add = ArgValueCompleter::new(super::which::complete_query))]
     pub query: Option<String>,
     /// Pick the token of an AWS virtual MFA device by its serial, arn:aws:iam::<account>:mfa/<name>:
     /// the token bound to it (add/edit --aws-mfa-serial), else the account's token whose AWS user or
     /// device name is <name>, else the account's only token when whose it is is not known.
+    /// The code is always fresh, as with --fresh.
     #[arg(long, value_name = "ARN", conflicts_with = "query")]
     pub aws_mfa_serial: Option<String>,
-    /// Compute the code for this Unix time instead of now (TOTP and Steam).
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    /// A code never handed out before (by a browser fill or another fresh
+    /// call) with at least 5 s left; waits for the next one if need be.
+    #[arg(long)]
+    pub fresh: bool,
+    /// With a fresh code: fail (exit code 9) instead of waiting for one.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Compute the code for this Unix time instead of now (TOTP and Steam);
+    /// records nothing.
+    #[arg(long, value_name = "UNIX_SECONDS", conflicts_with_all = ["fresh", "no_wait"])]
     pub time: Option<u64>,
 }
 
@@ -49,6 +77,14 @@ fn resolve<T: Identity>(
 
 /// Runs `factorcat code`.
 pub(super) fn run(args: CodeArgs) -> CliResult {
+    // A code for AWS tools is always fresh; --time is a computation, not a
+    // code handed out.
+    let fresh = (args.fresh || args.aws_mfa_serial.is_some()) && args.time.is_none();
+    if args.no_wait && !fresh {
+        return Err(CliError::Usage(
+            "--no-wait applies to fresh codes: add --fresh".into(),
+        ));
+    }
     let vault = Vault::locate()?;
     let unlock = unlock();
     // Only the chosen token is decoded: `code` is what scripts call in a
@@ -71,7 +107,61 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
                 Ok::<_, CliError>(codes.remove(0))
             })?
         }
-        _ => token.code_at(args.time.unwrap_or_else(now_unix)),
+        _ if fresh => {
+            let reach = if args.no_wait {
+                Reach::Now
+            } else {
+                Reach::Waiting
+            };
+            fresh_code(&vault, &unlock, &token, reach)?
+        }
+        _ => {
+            let now = args.time.unwrap_or_else(now_unix);
+            if args.time.is_none()
+                && std::io::stderr().is_terminal()
+                && let Some(left) = token.seconds_left(now)
+            {
+                eprintln!("({left} s left)");
+            }
+            token.code_at(now)
+        }
     };
     say(format!("{code}\n"))
+}
+
+/// A code of `token` no one was handed before: the ledger's first free step
+/// within `reach`, recorded in the vault before it is shown, then waited
+/// for when it is not valid yet.
+fn fresh_code(vault: &Vault, unlock: &Unlock, token: &Token, reach: Reach) -> CliResult<String> {
+    let id = token.id;
+    let step = vault.update(unlock, |data: &mut VaultData| {
+        // The time is read under the lock: waiting for it must not make
+        // the code older than the ledger judged it.
+        Ok::<_, CliError>(ledger::take_steps(data, id, now_unix(), 1, reach)?)
+    })?;
+    // A step valid already has at least MIN_SECONDS_LEFT seconds left; one
+    // waited for has its whole period.
+    wait_for(step);
+    Ok(token.code_at(step.valid_from()))
+}
+
+/// Sleeps until `step` is valid, saying so on standard error when there is
+/// anything to wait for.
+fn wait_for(step: Step) {
+    let start = UNIX_EPOCH + Duration::from_secs(step.valid_from());
+    let Ok(left) = start.duration_since(SystemTime::now()) else {
+        return;
+    };
+    eprintln!(
+        "waiting {} s for a fresh code…",
+        left.as_secs() + u64::from(left.subsec_nanos() > 0)
+    );
+    // The wall clock decides, not the sleep: a sleep may end early or the
+    // clock may be set back meanwhile.
+    while let Ok(left) = start.duration_since(SystemTime::now()) {
+        std::thread::sleep(
+            left.min(Duration::from_secs(1))
+                .max(Duration::from_millis(1)),
+        );
+    }
 }

@@ -69,7 +69,7 @@ enum Command {
     Add(add::AddArgs),
     /// Import every token of another authenticator's export (all or nothing unless --skip-bad).
     Import(import::ImportArgs),
-    /// Print the current code of one token, and nothing else, on stdout.
+    /// Print the current code of one token, and nothing else, on stdout (--fresh: one never handed out before).
     Code(code::CodeArgs),
     /// List tokens (never their secrets).
     List(list::ListArgs),
@@ -125,6 +125,9 @@ pub mod exit {
     pub const VAULT_DAMAGED: u8 = 7;
     /// A token given on the command line is invalid (URI, secret, parameters).
     pub const INVALID_TOKEN: u8 = 8;
+    /// No fresh code now: `code --fresh --no-wait` would have had to wait,
+    /// or every fresh code within reach was handed out already.
+    pub const NOT_FRESH: u8 = 9;
 
     use factorcat::error::ErrorCode;
 
@@ -181,8 +184,8 @@ pub mod exit {
             | C::InvalidJson
             | C::NotAnObject
             | C::UnknownOp
-            | C::CodeAlreadyUsed
             | C::ReplyTooLarge => FAILURE,
+            C::CodeAlreadyUsed | C::NoFreshCode => NOT_FRESH,
         }
     }
 
@@ -218,6 +221,10 @@ pub mod exit {
         (
             INVALID_TOKEN,
             "an invalid token was given (URI, secret, parameters, a site that is not a host name, more than 64 sites or tags), or an import file or QR image cannot be read",
+        ),
+        (
+            NOT_FRESH,
+            "no fresh code now (`code --fresh --no-wait`: the current code was already handed out or is about to expire; `code --fresh`: every code it could wait for was handed out); stderr says when to try again",
         ),
     ];
 }
@@ -335,6 +342,7 @@ fn ledger_fix(e: &LedgerError) -> String {
         LedgerError::Spent { retry_after } => {
             format!("; try again in {retry_after} s")
         }
+        LedgerError::NotNow { .. } => "; leave out --no-wait to wait for it".into(),
         LedgerError::CounterExhausted => "; add the token again".into(),
         LedgerError::NotHotp | LedgerError::NotTimeBased => {
             "; the token changed while it was being read, try again".into()
@@ -508,7 +516,7 @@ mod tests {
         );
     }
 
-    /// The README's table lists exit codes 0 to 8, and every error code
+    /// The README's table lists exit codes 0 to 9, and every error code
     /// maps to the row whose words describe it.
     #[test]
     fn error_codes_map_to_the_documented_exit_codes() {
@@ -521,7 +529,7 @@ mod tests {
             .filter_map(|l| l.trim_start_matches('|').split('|').next())
             .filter_map(|cell| cell.trim().parse().ok())
             .collect();
-        assert_eq!(rows, (0..=8).collect::<Vec<u8>>());
+        assert_eq!(rows, (0..=9).collect::<Vec<u8>>());
         for code in ErrorCode::ALL {
             assert!(rows.contains(&exit::for_code(*code)), "{code}");
         }
@@ -542,6 +550,8 @@ mod tests {
             (ErrorCode::QrNoTokens, exit::INVALID_TOKEN),
             (ErrorCode::IoError, exit::FAILURE),
             (ErrorCode::VaultBusy, exit::FAILURE),
+            (ErrorCode::NoFreshCode, exit::NOT_FRESH),
+            (ErrorCode::CodeAlreadyUsed, exit::NOT_FRESH),
         ] {
             assert_eq!(exit::for_code(code), want, "{code}");
         }

@@ -154,6 +154,12 @@ impl From<LedgerError> for ProtoError {
                 error.retry_after = Some(retry_after);
                 error
             }
+            // The host never asks for Reach::Now; answered as it reads.
+            LedgerError::NotNow { wait } => {
+                let mut error = ProtoError::new(e.code(), e.to_string());
+                error.retry_after = Some(wait.max(1));
+                error
+            }
             LedgerError::CounterExhausted => ProtoError::new(
                 e.code(),
                 "this HOTP token's counter is exhausted; re-enrol the token with the service",

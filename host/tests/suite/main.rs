@@ -49,6 +49,7 @@ mod import_text_qr;
 // The built binary as a command line, a native host, an installer/doctor.
 mod cli;
 mod first_run;
+mod fresh_codes;
 #[cfg(target_os = "linux")]
 mod install;
 mod native_host;
