@@ -142,6 +142,10 @@ error_codes! {
     /// No unused code with enough time left is valid now, and the caller
     /// would not wait.
     NoFreshCode = "no_fresh_code",
+    /// The vault file is older than one this machine has seen (put back).
+    VaultRollback = "vault_rollback",
+    /// A file given to merge is a copy of another vault.
+    OtherVault = "other_vault",
 }
 
 impl ErrorCode {

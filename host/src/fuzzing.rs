@@ -521,19 +521,25 @@ pub fn vault_header(data: &[u8]) {
     assert!(parsed.aad.end < parsed.body && parsed.body + 16 <= file.len());
     let slots = &parsed.header.slots;
     assert!(!slots.is_empty());
-    for (i, slot) in slots.iter().enumerate() {
-        assert!(
-            slots[..i].iter().all(|s| s.kind() != slot.kind()),
-            "two slots of a kind"
-        );
-    }
+    assert!(
+        vault::check_slots(slots).is_ok(),
+        "slots the header rules refuse"
+    );
 
     let key = fuzz_key();
-    let written = codec::encode(path, parsed.header.id, slots, &key, &VaultData::default())
-        .expect("an accepted header encodes");
+    let written = codec::encode(
+        path,
+        parsed.header.id,
+        parsed.header.generation,
+        slots,
+        &key,
+        &VaultData::default(),
+    )
+    .expect("an accepted header encodes");
     let mut written = written.to_vec();
     let again = codec::parse(path, &written).expect("a written vault parses");
     assert_eq!(again.header.id, parsed.header.id);
+    assert_eq!(again.header.generation, parsed.header.generation);
     let kinds = |s: &[vault::Slot]| {
         s.iter()
             .map(|s| serde_json::to_value(codec::SlotRepr::of(s)).expect("a slot serializes"))

@@ -12,6 +12,13 @@
 //!   Elsewhere the cache is a no-op. See `docs/vault.md` for the security
 //!   argument.
 //!
+//! * Both also hold this machine's **generation mark** of a vault
+//!   ([`Mark`]: the highest vault generation this machine has seen, and the
+//!   id this machine goes by in the vault), so that an older vault file put
+//!   back in the vault directory is noticed (`docs/vault.md` §7.1): in the
+//!   OS keyring beside the keyring slot's key (user = the vault id with
+//!   [`MARK_SUFFIX`]), and in the kernel key cache without expiry.
+//!
 //! Keys are [`Key`] values: zeroized on drop and never printed.
 
 #![warn(missing_docs)]
@@ -82,6 +89,44 @@ pub enum KeyringError {
     BadEntry,
 }
 
+/// What the keyring user name of a vault's [`Mark`] adds to the vault id.
+pub const MARK_SUFFIX: &str = ":generation";
+
+/// The length of a [`Mark`] as stored: the machine id and the generation.
+const MARK_LEN: usize = 16 + 8;
+
+/// This machine's record of one vault, kept outside the vault file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The id this machine goes by in the vault's records (which machines
+    /// have seen a removal).
+    pub machine: uuid::Uuid,
+    /// The highest generation of the vault file this machine has read or
+    /// written.
+    pub generation: u64,
+}
+
+impl Mark {
+    fn to_bytes(self) -> [u8; MARK_LEN] {
+        let mut out = [0u8; MARK_LEN];
+        out[..16].copy_from_slice(self.machine.as_bytes());
+        out[16..].copy_from_slice(&self.generation.to_be_bytes());
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Mark> {
+        if bytes.len() != MARK_LEN {
+            return None;
+        }
+        let machine = uuid::Uuid::from_slice(&bytes[..16]).ok()?;
+        let generation = u64::from_be_bytes(bytes[16..].try_into().ok()?);
+        Some(Mark {
+            machine,
+            generation,
+        })
+    }
+}
+
 fn map_keyring(err: keyring::Error) -> KeyringError {
     match err {
         keyring::Error::NoStorageAccess(e) => KeyringError::Locked(e.to_string()),
@@ -116,6 +161,32 @@ pub fn keyring_delete(vault_id: &str) -> Result<(), KeyringError> {
     }
 }
 
+/// This machine's mark of vault `vault_id` in the OS keyring; `Ok(None)`
+/// when there is none (or it is not a mark).
+pub fn keyring_mark_get(vault_id: &str) -> Result<Option<Mark>, KeyringError> {
+    match entry(&format!("{vault_id}{MARK_SUFFIX}"))?.get_secret() {
+        Ok(bytes) => Ok(Mark::from_bytes(&bytes)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(map_keyring(e)),
+    }
+}
+
+/// Stores this machine's mark of vault `vault_id` in the OS keyring.
+pub fn keyring_mark_set(vault_id: &str, mark: Mark) -> Result<(), KeyringError> {
+    entry(&format!("{vault_id}{MARK_SUFFIX}"))?
+        .set_secret(&mark.to_bytes())
+        .map_err(map_keyring)
+}
+
+/// Deletes this machine's mark of vault `vault_id` from the OS keyring; a
+/// missing one is not an error.
+pub fn keyring_mark_delete(vault_id: &str) -> Result<(), KeyringError> {
+    match entry(&format!("{vault_id}{MARK_SUFFIX}"))?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(map_keyring(e)),
+    }
+}
+
 /// Whether the OS keyring answers at all, without storing anything: looks
 /// up an entry that never exists. A keyring that says "no such entry" is
 /// reachable; a locked or missing one says why not. (A locked Secret
@@ -132,12 +203,17 @@ pub fn cache_description(vault_id: &str) -> String {
     format!("factorcat:{vault_id}")
 }
 
+/// The kernel key description of this machine's mark of vault `vault_id`.
+pub fn mark_description(vault_id: &str) -> String {
+    format!("factorcat-generation:{vault_id}")
+}
+
 #[cfg(target_os = "linux")]
 mod kernel {
     use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
     use zeroize::Zeroizing;
 
-    use super::{KEY_LEN, Key, cache_description};
+    use super::{KEY_LEN, Key, Mark, cache_description, mark_description};
 
     fn user_ring() -> Option<KeyRing> {
         KeyRing::from_special_id(KeyRingIdentifier::User, true).ok()
@@ -152,6 +228,40 @@ mod kernel {
             return None;
         }
         Key::from_slice(&buf[..KEY_LEN])
+    }
+
+    pub fn get_mark(vault_id: &str) -> Option<Mark> {
+        let key = user_ring()?.search(&mark_description(vault_id)).ok()?;
+        let mut buf = [0u8; 64];
+        let len = key.read(&mut buf).ok()?;
+        Mark::from_bytes(buf.get(..len)?)
+    }
+
+    pub fn put_mark(vault_id: &str, mark: Mark) -> bool {
+        let Some(ring) = user_ring() else {
+            return false;
+        };
+        let Ok(key) = ring.add_key(&mark_description(vault_id), &mark.to_bytes()[..]) else {
+            return false;
+        };
+        let perms = KeyPermissionsBuilder::builder()
+            .posessor(Permission::ALL)
+            .user(Permission::ALL)
+            .build();
+        if key.set_perms(perms).is_err() {
+            let _ = key.invalidate();
+            return false;
+        }
+        true
+    }
+
+    pub fn drop_mark(vault_id: &str) -> bool {
+        if let Some(ring) = user_ring()
+            && let Ok(key) = ring.search(&mark_description(vault_id))
+        {
+            return key.invalidate().is_ok();
+        }
+        false
     }
 
     pub fn holds(vault_id: &str) -> bool {
@@ -188,7 +298,19 @@ mod kernel {
 
 #[cfg(not(target_os = "linux"))]
 mod kernel {
-    use super::Key;
+    use super::{Key, Mark};
+
+    pub fn get_mark(_vault_id: &str) -> Option<Mark> {
+        None
+    }
+
+    pub fn put_mark(_vault_id: &str, _mark: Mark) -> bool {
+        false
+    }
+
+    pub fn drop_mark(_vault_id: &str) -> bool {
+        false
+    }
 
     pub fn get(_vault_id: &str) -> Option<Key> {
         None
@@ -239,9 +361,39 @@ pub fn cache_drop(vault_id: &str) -> bool {
     kernel::drop(vault_id)
 }
 
+/// This machine's mark of vault `vault_id` in the kernel key cache, if
+/// there is one.
+pub fn cache_mark_get(vault_id: &str) -> Option<Mark> {
+    kernel::get_mark(vault_id)
+}
+
+/// Puts this machine's mark of vault `vault_id` in the kernel key cache
+/// (no expiry: it lives as long as the user's kernel keyring), replacing
+/// the one there. Returns whether it was stored.
+pub fn cache_mark_put(vault_id: &str, mark: Mark) -> bool {
+    kernel::put_mark(vault_id, mark)
+}
+
+/// Removes this machine's mark of vault `vault_id` from the kernel key
+/// cache; returns whether one was there.
+pub fn cache_mark_drop(vault_id: &str) -> bool {
+    kernel::drop_mark(vault_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marks_round_trip_as_bytes() {
+        let mark = Mark {
+            machine: uuid::Uuid::new_v4(),
+            generation: 0x0102_0304_0506_0708,
+        };
+        assert_eq!(Mark::from_bytes(&mark.to_bytes()), Some(mark));
+        assert_eq!(Mark::from_bytes(&mark.to_bytes()[..23]), None);
+        assert_eq!(Mark::from_bytes(&[0u8; 32]), None);
+    }
 
     #[test]
     fn key_debug_is_redacted() {

@@ -6,6 +6,7 @@
 //! `edit` share, and `output` formats tokens. The forms of `add`, `code` and
 //! `list` are fixed: scripts and other tools depend on them.
 
+mod accept_older;
 mod add;
 mod aws;
 mod code;
@@ -22,6 +23,7 @@ mod list;
 mod lock;
 mod manual;
 mod r#match;
+mod merge;
 mod output;
 mod passphrase;
 mod remove;
@@ -84,6 +86,10 @@ enum Command {
     Remove(remove::RemoveArgs),
     /// Add, change or remove the vault's passphrase slot.
     Passphrase(passphrase::PassphraseArgs),
+    /// Merge another copy of this vault (from another machine, or a sync tool's conflict copy) into it.
+    Merge(merge::MergeArgs),
+    /// Use the vault file although it is older than one this machine has seen (a backup restored on purpose).
+    AcceptOlder(accept_older::AcceptOlderArgs),
     /// Keep the vault unlocked for a while, so that commands and the browser need no passphrase.
     Unlock(unlock::UnlockArgs),
     /// Lock the vault now: forget its cached key.
@@ -146,7 +152,7 @@ pub mod exit {
             | C::KeyringMismatch
             | C::PasswordRequired
             | C::WrongPassword => LOCKED,
-            C::VaultCorrupt | C::VaultVersion => VAULT_DAMAGED,
+            C::VaultCorrupt | C::VaultVersion | C::VaultRollback => VAULT_DAMAGED,
             C::UnknownToken => NOT_FOUND,
             C::AmbiguousQuery => AMBIGUOUS,
             C::InvalidToken
@@ -167,6 +173,7 @@ pub mod exit {
             | C::InsecureUrl
             | C::NotSupported
             | C::PassphraseEmpty
+            | C::OtherVault
             | C::BadRequest => USAGE,
             C::IoError
             | C::VaultLock
@@ -199,7 +206,7 @@ pub mod exit {
         ),
         (
             USAGE,
-            "the command line was wrong (also an unknown browser name or extension id), or the change was refused: a removal not confirmed, or a token already in the vault (`add`; `add --qr` when every code in the image is)",
+            "the command line was wrong (also an unknown browser name or extension id), or the change was refused: a removal not confirmed, or a token already in the vault (`add`; `add --qr` when every code in the image is), or `merge` was given a copy of another vault",
         ),
         (
             NOT_FOUND,
@@ -216,7 +223,7 @@ pub mod exit {
         (NO_VAULT, "there is no vault yet"),
         (
             VAULT_DAMAGED,
-            "the vault file is damaged or of an unsupported version (it is never overwritten)",
+            "the vault file is damaged, of an unsupported version, or older than one this machine has seen (it is never overwritten; `factorcat accept-older` accepts an older one on purpose)",
         ),
         (
             INVALID_TOKEN,
@@ -456,6 +463,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             });
         }
     };
+    notice_conflicts(&cli.command);
     match dispatch(cli.command) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(CliError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
@@ -465,6 +473,22 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             let _ = writeln!(io::stderr(), "factorcat: {e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Says on stderr, in one line, that sync tools left conflict copies beside
+/// the vault — for every command but those that never touch a vault and
+/// `merge --conflicts`, which deals with them.
+fn notice_conflicts(command: &Command) {
+    match command {
+        Command::Completions(_) | Command::Man(_) => return,
+        Command::Merge(a) if a.conflicts => return,
+        _ => {}
+    }
+    if let Ok(vault) = factorcat::vault::Vault::locate()
+        && let Some(line) = merge::conflict_notice(&vault)
+    {
+        let _ = writeln!(io::stderr(), "{line}");
     }
 }
 
@@ -481,6 +505,8 @@ fn dispatch(command: Command) -> CliResult {
         Command::Edit(a) => edit::run(a),
         Command::Remove(a) => remove::run(a),
         Command::Passphrase(a) => passphrase::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::AcceptOlder(a) => accept_older::run(a),
         Command::Unlock(a) => unlock::run(a),
         Command::Lock(a) => lock::run(a),
         Command::Completions(a) => completions::run(a),

@@ -34,8 +34,8 @@ pub(super) fn vault_findings() -> Vec<Finding> {
                 format!("the vault at {file} cannot be used: {reason}"),
                 format!(
                     "it is never overwritten; restore the previous generation ({}, which lacks \
-                     the most recent change) or a backup, or upgrade factorcat if a newer \
-                     version wrote it",
+                     the most recent change, then run `factorcat accept-older`) or a backup, or \
+                     upgrade factorcat if a newer version wrote it",
                     vault.prev_file().display()
                 ),
             )];
@@ -51,6 +51,22 @@ pub(super) fn vault_findings() -> Vec<Finding> {
         yes_no(has_keyring_slot),
         yes_no(has_passphrase_slot)
     ))];
+    let copies = vault.conflict_copies();
+    if !copies.is_empty() {
+        let names: Vec<String> = copies
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        findings.push(Finding::problem(
+            format!(
+                "a sync tool left {} conflict copy(ies) of the vault beside it: {}",
+                names.len(),
+                names.join(", ")
+            ),
+            "merge them into the vault (and remove them) with `factorcat merge --conflicts`",
+        ));
+    }
     // As `code` opens it: the key cache, the keyring, FACTORCAT_PASSPHRASE.
     let tokens = match vault.read(&Unlock::from_env()) {
         Ok(data) => data.tokens.len(),

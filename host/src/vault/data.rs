@@ -1,7 +1,8 @@
 //! The vault's contents as the rest of FactorCat sees them: live tokens,
-//! tombstones of deleted ones, and the ledger's record of handed-out codes.
+//! tombstones of deleted ones, the ledger's record of handed-out codes,
+//! and what merging copies needs (the machines that wrote the vault).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -9,12 +10,16 @@ use uuid::Uuid;
 use crate::token::{Token, now_unix};
 
 /// A deleted token, remembered so that a later merge does not resurrect it.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Tombstone {
     /// The id of the deleted token.
     pub id: Uuid,
     /// When it was deleted, Unix seconds.
     pub deleted: u64,
+    /// The machines that have written a copy holding this removal (see
+    /// [`VaultData::record_write`]).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub seen: BTreeSet<Uuid>,
 }
 
 /// The decrypted content of a vault.
@@ -30,6 +35,14 @@ pub struct VaultData {
     /// [`crate::ledger`], so that a code is never handed out twice).
     #[serde(default)]
     pub fills: BTreeMap<Uuid, u64>,
+    /// The machines that have written the vault (their id in this vault's
+    /// records, see `keystore::Mark`), with the time of their latest write.
+    #[serde(default)]
+    pub machines: BTreeMap<Uuid, u64>,
+    /// The deletion time of the newest removal that has been forgotten
+    /// (0: none).
+    #[serde(default)]
+    pub pruned_until: u64,
 }
 
 impl VaultData {
@@ -76,6 +89,7 @@ impl VaultData {
         self.tombstones.push(Tombstone {
             id,
             deleted: now_unix(),
+            seen: BTreeSet::new(),
         });
         Some(token)
     }

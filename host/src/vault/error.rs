@@ -73,7 +73,7 @@ pub enum VaultError {
     PassphraseRequired,
     /// The file is damaged or not a vault.
     #[error(
-        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault; it lacks the most recent change) or a backup", path.display(), path.display()
+        "the vault {} is damaged ({reason}); it was left untouched — restore the previous generation {}.prev (copy it over the vault, then run `factorcat accept-older`; it lacks the most recent change) or a backup", path.display(), path.display()
     )]
     Corrupt {
         /// The vault file.
@@ -150,6 +150,30 @@ pub enum VaultError {
         /// What the vault directory names.
         path: PathBuf,
     },
+    /// The vault file is older than a generation this machine has seen.
+    #[error(
+        "the vault {} is generation {found}, but this machine has already seen generation {seen} of it: an older copy was put back (a restored backup, a sync tool, or anyone who can write the vault directory), which could bring back removed tokens and codes already used, so it was not used. Put the newer file back if you have it (a sync tool may have left it as a conflict copy beside the vault); if you restored this one on purpose, run `factorcat accept-older` (then `factorcat merge --conflicts` merges any conflict copies)", path.display()
+    )]
+    RolledBack {
+        /// The vault file.
+        path: PathBuf,
+        /// Its generation.
+        found: u64,
+        /// The highest generation this machine has seen.
+        seen: u64,
+    },
+    /// A file given to merge belongs to another vault.
+    #[error(
+        "{} is a copy of another vault (id {theirs}), not of this one (id {ours}); only copies of this vault can be merged. To bring that vault's tokens here, export them there (`factorcat export`) and import the file here (`factorcat import`)", path.display()
+    )]
+    OtherVault {
+        /// The file given.
+        path: PathBuf,
+        /// This vault's id.
+        ours: uuid::Uuid,
+        /// The other file's vault id.
+        theirs: uuid::Uuid,
+    },
     /// No home directory to put the vault in.
     #[error(
         "cannot find a data directory for the vault (no home directory); set FACTORCAT_HOME to a directory"
@@ -180,6 +204,8 @@ impl VaultError {
             VaultError::EmptyPassphrase => ErrorCode::PassphraseEmpty,
             VaultError::BadKdfParams { .. } => ErrorCode::KdfParams,
             VaultError::NoHome | VaultError::HomeNotADirectory { .. } => ErrorCode::NoHome,
+            VaultError::RolledBack { .. } => ErrorCode::VaultRollback,
+            VaultError::OtherVault { .. } => ErrorCode::OtherVault,
         }
     }
 
@@ -286,8 +312,8 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the vault dir/factorcat.vault is damaged (x); it was left untouched — restore the \
-             previous generation dir/factorcat.vault.prev (copy it over the vault; it lacks the \
-             most recent change) or a backup"
+             previous generation dir/factorcat.vault.prev (copy it over the vault, then run \
+             `factorcat accept-older`; it lacks the most recent change) or a backup"
         );
         assert_eq!(e.code(), ErrorCode::VaultCorrupt);
         let unlock = Unlock::with_passphrase("hunter2");

@@ -13,12 +13,13 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::codec::{self, Body, HEAD_BYTES, Header, MAX_FILE_BYTES};
-use super::slot::{KdfParams, Slot, passphrase_slot, wrap_failed};
-use super::unlock::{self, CreateOptions, Unlock};
-use super::{VaultData, VaultError};
+use super::marks::{self, Places};
+use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
+use super::unlock::{self, CreateOptions, Unlock, Via};
+use super::{MergeReport, VaultData, VaultError};
 use crate::fsutil::{self, FsError, LockError, Mode, WriteOptions};
-use crate::keystore::{self, Key};
-use crate::token::{Token, TokenHead, TokenSites};
+use crate::keystore::{self, Key, Mark};
+use crate::token::{Token, TokenHead, TokenSites, now_unix};
 
 /// Name of the vault file inside the vault directory.
 pub const FILE_NAME: &str = "factorcat.vault";
@@ -95,12 +96,34 @@ pub struct Vault {
     lock_wait: Duration,
 }
 
-/// An unlocked vault: its key, header and content.
+/// An unlocked vault: its key, header and content, and this machine's
+/// mark of it.
 struct Opened {
     master: Key,
     id: Uuid,
+    generation: u64,
     slots: Vec<Slot>,
     data: VaultData,
+    guard: Guard,
+}
+
+/// This machine's mark of an opened vault, and where it is kept.
+#[derive(Debug, Clone, Copy)]
+struct Guard {
+    mark: Mark,
+    places: Places,
+}
+
+/// What [`Vault::merge_files`] did.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// For each file merged, in order: what it brought and what this vault
+    /// kept that it lacked.
+    pub reports: Vec<(PathBuf, MergeReport)>,
+    /// Keyring slots (other machines') taken from the files.
+    pub slots_taken: usize,
+    /// The generation written.
+    pub generation: u64,
 }
 
 impl Vault {
@@ -237,7 +260,14 @@ impl Vault {
                 .ok_or_else(|| wrap_failed(&file))?;
             slots.insert(0, Slot::Keyring { nonce, wrapped });
         }
-        let written = codec::encode(&file, id, &slots, &master, &VaultData::default())
+        let places = Places {
+            cache: self.cache_enabled(),
+            keyring: opts.keyring,
+        };
+        let mark = marks::check(&file, id, 0, None, false)?;
+        let mut data = VaultData::default();
+        data.record_write(mark.machine, now_unix());
+        let written = codec::encode(&file, id, 1, &slots, &master, &data)
             .and_then(|bytes| self.replace(&bytes));
         if let Err(e) = written {
             if opts.keyring {
@@ -248,6 +278,14 @@ impl Vault {
         if opts.keyring && self.cache_enabled() {
             keystore::cache_put(&keyring_id, &master);
         }
+        marks::store(
+            id,
+            Mark {
+                generation: 1,
+                ..mark
+            },
+            places,
+        );
         Ok(true)
     }
 
@@ -257,7 +295,7 @@ impl Vault {
     /// a keyring unlock dialog never blocks other FactorCat processes.
     pub fn read(&self, unlock: &Unlock) -> Result<VaultData, VaultError> {
         let mut bytes = self.read_snapshot()?;
-        Ok(self.open(&mut bytes, unlock, None)?.data)
+        Ok(self.open(&mut bytes, unlock, None, false)?.data)
     }
 
     /// Reads the vault and returns the one token that `pick` chooses from
@@ -271,7 +309,7 @@ impl Vault {
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<Token, E> {
         let mut bytes = self.read_snapshot()?;
-        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        let (_, _, plain, _) = self.decrypt(&mut bytes, unlock, None)?;
         codec::decode_one(&self.file(), &bytes[plain], pick)
     }
 
@@ -287,7 +325,7 @@ impl Vault {
         pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<Token>, E> {
         let mut bytes = self.read_snapshot()?;
-        let (_, _, plain) = self.decrypt(&mut bytes, unlock, None)?;
+        let (_, _, plain, _) = self.decrypt(&mut bytes, unlock, None)?;
         codec::decode_matching(&self.file(), &bytes[plain], pick)
     }
 
@@ -320,11 +358,12 @@ impl Vault {
     }
 
     /// Unlocks the current generation without holding the exclusive lock
-    /// (this may prompt), returning the master key and vault id.
-    fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid), VaultError> {
+    /// (this may prompt), returning the master key, the vault id and how
+    /// the key was found.
+    fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid, Via), VaultError> {
         let mut bytes = self.read_snapshot()?;
-        let (master, header, _) = self.decrypt(&mut bytes, unlock, None)?;
-        Ok((master, header.id))
+        let (master, header, _, via) = self.decrypt(&mut bytes, unlock, None)?;
+        Ok((master, header.id, via))
     }
 
     /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
@@ -335,13 +374,135 @@ impl Vault {
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
         // Unlock first, outside the lock; under it, the key is reused.
-        let (master, _) = self.unlock_snapshot(unlock)?;
+        let (master, _, via) = self.unlock_snapshot(unlock)?;
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
+        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
         let out = f(&mut opened.data)?;
-        self.write(&opened)?;
+        self.add_machine_slot(&mut opened, via);
+        self.write(&mut opened)?;
         Ok(out)
+    }
+
+    /// Merges other copies of this vault (`files`: the same vault id, opened
+    /// with this vault's key, or through their own slots) into it and
+    /// writes it once, under the lock (`factorcat merge`). Refuses, before
+    /// writing anything, a file of another vault
+    /// ([`VaultError::OtherVault`]) or one that cannot be opened.
+    pub fn merge_files(&self, unlock: &Unlock, files: &[PathBuf]) -> Result<Merged, VaultError> {
+        let (master, id, via) = self.unlock_snapshot(unlock)?;
+        let mut others = Vec::with_capacity(files.len());
+        for path in files {
+            others.push((path.clone(), self.open_copy(path, id, &master, unlock)?));
+        }
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
+        let mut merged = Merged {
+            reports: Vec::with_capacity(others.len()),
+            slots_taken: 0,
+            generation: 0,
+        };
+        for (path, (generation, slots, data)) in others {
+            merged.reports.push((path, opened.data.merge(data)));
+            let (united, taken) = slot::unite(&opened.slots, &slots);
+            opened.slots = united;
+            merged.slots_taken += taken;
+            opened.generation = opened.generation.max(generation);
+        }
+        self.add_machine_slot(&mut opened, via);
+        merged.generation = self.write(&mut opened)?;
+        Ok(merged)
+    }
+
+    /// Accepts the vault file as it is although it is older than a
+    /// generation this machine has seen (`factorcat accept-older`, after
+    /// restoring a backup on purpose): writes it again as a generation
+    /// newer than both. Returns the file's generation and the one this
+    /// machine had seen; a file that is not older is written all the same.
+    pub fn accept_older(&self, unlock: &Unlock) -> Result<(u64, u64), VaultError> {
+        let mut bytes = self.read_snapshot()?;
+        let (master, header, _, via) =
+            self.decrypt_unguarded(&mut bytes, unlock, None, self.cache_enabled())?;
+        let places = self.places(&header, via);
+        let seen = marks::load(header.id, places).map_or(header.generation, |m| m.generation);
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), true)?;
+        let found = opened.generation;
+        self.write(&mut opened)?;
+        Ok((found, seen))
+    }
+
+    /// The conflict copies that file-sync tools left in the vault directory
+    /// (see [`super::conflicts::is_conflict_copy`]), sorted by name.
+    pub fn conflict_copies(&self) -> Vec<PathBuf> {
+        super::conflicts::conflict_copies(&self.dir)
+    }
+
+    /// Opens another copy of vault `id` at `path` for merging: its
+    /// generation, slots and contents. The key is `master` (every copy of a
+    /// vault has the same one), else whatever of its own slots opens.
+    #[allow(clippy::type_complexity)]
+    fn open_copy(
+        &self,
+        path: &Path,
+        id: Uuid,
+        master: &Key,
+        unlock: &Unlock,
+    ) -> Result<(u64, Vec<Slot>, VaultData), VaultError> {
+        let mut bytes = read_limited(path)?;
+        let parsed = codec::parse(path, &bytes)?;
+        if parsed.header.id != id {
+            return Err(VaultError::OtherVault {
+                path: path.to_path_buf(),
+                ours: id,
+                theirs: parsed.header.id,
+            });
+        }
+        let plain = parsed.plaintext(bytes.len());
+        let (head, body) = bytes.split_at_mut(parsed.body);
+        let mut body = Body {
+            nonce: &parsed.header.nonce,
+            aad: &head[parsed.aad.clone()],
+            bytes: body,
+        };
+        unlock::open_body(path, &parsed.header, &mut body, unlock, Some(master), false)?;
+        let data = codec::decode(path, &bytes[plain])?;
+        Ok((parsed.header.generation, parsed.header.slots, data))
+    }
+
+    /// Adds this machine's keyring slot to `opened` when the vault was
+    /// opened with its passphrase because this machine's OS keyring has no
+    /// key for it although the vault keeps keys in keyrings (a copy from
+    /// another machine): the next use here needs no passphrase. Nothing
+    /// happens if the keyring cannot store the key or the vault has no room.
+    fn add_machine_slot(&self, opened: &mut Opened, via: Via) {
+        if via
+            != (Via::Passphrase {
+                keyring_missing: true,
+            })
+        {
+            return;
+        }
+        let keyrings = opened
+            .slots
+            .iter()
+            .filter(|s| s.kind() == "keyring")
+            .count();
+        if keyrings >= MAX_KEYRING_SLOTS {
+            return;
+        }
+        let wrapping = Key::random();
+        let Some((nonce, wrapped)) =
+            Slot::wrap_master("keyring", opened.id, &wrapping, &opened.master)
+        else {
+            return;
+        };
+        if keystore::keyring_set(&opened.id.to_string(), &wrapping).is_ok() {
+            opened.slots.push(Slot::Keyring { nonce, wrapped });
+            opened.guard.places.keyring = true;
+        }
     }
 
     /// Adds or changes (`Some`) or removes (`None`) the passphrase slot,
@@ -367,14 +528,14 @@ impl Vault {
             return Err(VaultError::EmptyPassphrase);
         }
         // Unlock and derive the new slot (slow by design) outside the lock.
-        let (master, id) = self.unlock_snapshot(unlock)?;
+        let (master, id, via) = self.unlock_snapshot(unlock)?;
         let new_slot = match &new {
             Some(passphrase) => Some(passphrase_slot(&self.file(), id, &master, passphrase, kdf)?),
             None => None,
         };
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some(&master))?;
+        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
         opened
             .slots
             .retain(|s| !matches!(s, Slot::Passphrase { .. }));
@@ -394,7 +555,7 @@ impl Vault {
             (None, _) if opened.slots.is_empty() => return Err(VaultError::LastSlot),
             (None, _) => {}
         }
-        self.write(&opened)
+        self.write(&mut opened).map(|_| ())
     }
 
     /// Cheap look at the vault without unlocking it.
@@ -407,7 +568,7 @@ impl Vault {
         let parsed = self.read_head().and_then(|bytes| {
             codec::parse(&file, &bytes).map(|p| {
                 (
-                    p.header.keyring_slot().is_some(),
+                    p.header.keyring_slots().next().is_some(),
                     p.header.passphrase_slot().is_some(),
                 )
             })
@@ -454,7 +615,14 @@ impl Vault {
         duration: Duration,
     ) -> Result<KeyCaching, VaultError> {
         let mut bytes = self.read_bytes()?;
-        let (master, header, _) = self.decrypt_with(&mut bytes, unlock, None, false)?;
+        let (master, header, _, via) = self.decrypt_with(&mut bytes, unlock, None, false)?;
+        if let Via::Passphrase {
+            keyring_missing: true,
+        } = via
+        {
+            // A copy from another machine: add this machine's keyring slot.
+            self.add_slot_with(&master, via)?;
+        }
         if !self.cache_enabled() {
             return Ok(KeyCaching::TurnedOff);
         }
@@ -534,18 +702,86 @@ impl Vault {
         Ok(bytes)
     }
 
-    /// Writes `opened` as the new generation (under the exclusive lock).
-    fn write(&self, opened: &Opened) -> Result<(), VaultError> {
+    /// Writes `opened` as the new generation (under the exclusive lock):
+    /// one more than both the file's and the highest this machine has seen,
+    /// recorded as this machine's write ([`VaultData::record_write`]), and
+    /// raises this machine's mark to it. Returns the generation written.
+    fn write(&self, opened: &mut Opened) -> Result<u64, VaultError> {
         let file = self.file();
+        let Guard { mark, places } = opened.guard;
+        let generation = opened.generation.max(mark.generation) + 1;
+        opened.data.record_write(mark.machine, now_unix());
         let bytes = codec::encode(
             &file,
             opened.id,
+            generation,
             &opened.slots,
             &opened.master,
             &opened.data,
         )?;
         fsutil::remove_stale_temps(&file);
-        self.replace(&bytes)
+        self.replace(&bytes)?;
+        opened.generation = generation;
+        marks::store(opened.id, Mark { generation, ..mark }, places);
+        Ok(generation)
+    }
+
+    /// Adds this machine's keyring slot with a key already unlocked (after
+    /// a passphrase prompt).
+    fn add_slot_with(&self, master: &Key, via: Via) -> Result<(), VaultError> {
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let mut opened = self.open(&mut bytes, &Unlock::default(), Some((master, via)), false)?;
+        self.add_machine_slot(&mut opened, via);
+        self.write(&mut opened).map(|_| ())
+    }
+
+    /// Where this machine keeps its mark of the vault with this header,
+    /// opened by `via`: the kernel cache when it is on, the OS keyring when
+    /// this machine keeps the vault's key there.
+    fn places(&self, header: &Header, via: Via) -> Places {
+        Places {
+            cache: self.cache_enabled(),
+            keyring: match via {
+                Via::Keyring => true,
+                Via::Known | Via::Cache => header.keyring_slots().next().is_some(),
+                Via::Passphrase { .. } => false,
+            },
+        }
+    }
+
+    /// The rollback guard (`docs/vault.md` §7.1): checks the file of
+    /// `header` against this machine's mark and raises the mark to it.
+    fn guard(&self, header: &Header, via: Via, accept_older: bool) -> Result<Guard, VaultError> {
+        let places = self.places(header, via);
+        let loaded = marks::load(header.id, places);
+        let file = self.file();
+        let mark = match marks::check(&file, header.id, header.generation, loaded, accept_older) {
+            Ok(mark) => mark,
+            // A writer may have replaced the file, and raised the mark,
+            // since this snapshot was read: then the snapshot is merely
+            // a moment old, and the file in place is not older.
+            Err(VaultError::RolledBack { seen, .. })
+                if let Some(mark) = loaded
+                    && self.current_generation().is_some_and(|g| g >= seen) =>
+            {
+                return Ok(Guard { mark, places });
+            }
+            Err(e) => return Err(e),
+        };
+        if loaded != Some(mark) {
+            marks::store(header.id, mark, places);
+        }
+        Ok(Guard { mark, places })
+    }
+
+    /// The generation of the vault file now in place (its header only),
+    /// `None` if it cannot be read.
+    fn current_generation(&self) -> Option<u64> {
+        let bytes = self.read_head().ok()?;
+        codec::parse(&self.file(), &bytes)
+            .ok()
+            .map(|p| p.header.generation)
     }
 
     /// Replaces the vault file with `bytes`, atomically and durably,
@@ -560,33 +796,46 @@ impl Vault {
         Ok(fsutil::write_atomic(&self.file(), bytes, &options)?)
     }
 
-    /// Parses and decrypts `bytes` and parses the contents.
+    /// Parses and decrypts `bytes` and parses the contents, and applies
+    /// the rollback guard (unless `accept_older`). `known` is a key
+    /// unlocked earlier and how it was found.
     fn open(
         &self,
         bytes: &mut [u8],
         unlock: &Unlock,
-        known: Option<&Key>,
+        known: Option<(&Key, Via)>,
+        accept_older: bool,
     ) -> Result<Opened, VaultError> {
-        let (master, header, plain) = self.decrypt(bytes, unlock, known)?;
+        let (master, header, plain, via) =
+            self.decrypt_unguarded(bytes, unlock, known.map(|k| k.0), self.cache_enabled())?;
         let data = codec::decode(&self.file(), &bytes[plain])?;
+        // A key unlocked earlier was found the way it was found then.
+        let via = match (via, known) {
+            (Via::Known, Some((_, earlier))) => earlier,
+            _ => via,
+        };
+        let guard = self.guard(&header, via, accept_older)?;
         Ok(Opened {
             master,
             id: header.id,
+            generation: header.generation,
             slots: header.slots,
             data,
+            guard,
         })
     }
 
     /// Parses `bytes` and decrypts the body in place with the first key
     /// that works: `known` (a key unlocked earlier), the kernel cache, the
-    /// keyring slot, the passphrase slot. Returns the key, the header and
-    /// where the plaintext is in `bytes`.
+    /// keyring slot, the passphrase slot; then applies the rollback guard.
+    /// Returns the key, the header, where the plaintext is in `bytes` and
+    /// how the key was found.
     fn decrypt(
         &self,
         bytes: &mut [u8],
         unlock: &Unlock,
         known: Option<&Key>,
-    ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
+    ) -> Result<Decrypted, VaultError> {
         self.decrypt_with(bytes, unlock, known, self.cache_enabled())
     }
 
@@ -597,7 +846,21 @@ impl Vault {
         unlock: &Unlock,
         known: Option<&Key>,
         cache: bool,
-    ) -> Result<(Key, Header, std::ops::Range<usize>), VaultError> {
+    ) -> Result<Decrypted, VaultError> {
+        let decrypted = self.decrypt_unguarded(bytes, unlock, known, cache)?;
+        self.guard(&decrypted.1, decrypted.3, false)?;
+        Ok(decrypted)
+    }
+
+    /// Parses `bytes` and decrypts the body in place, without the rollback
+    /// guard (which [`Vault::open`] applies itself).
+    fn decrypt_unguarded(
+        &self,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+        cache: bool,
+    ) -> Result<Decrypted, VaultError> {
         let path = self.file();
         let parsed = codec::parse(&path, bytes)?;
         let plain = parsed.plaintext(bytes.len());
@@ -607,7 +870,41 @@ impl Vault {
             aad: &head[parsed.aad.clone()],
             bytes: body,
         };
-        let master = unlock::open_body(&path, &parsed.header, &mut body, unlock, known, cache)?;
-        Ok((master, parsed.header, plain))
+        let (master, via) =
+            unlock::open_body(&path, &parsed.header, &mut body, unlock, known, cache)?;
+        Ok((master, parsed.header, plain, via))
     }
+}
+
+/// A decrypted vault file: the key, the header, where the plaintext is in
+/// the file's bytes, and how the key was found.
+type Decrypted = (Key, Header, std::ops::Range<usize>, Via);
+
+/// Reads a whole file of at most [`MAX_FILE_BYTES`] into a buffer that is
+/// wiped on drop (another copy of the vault, to merge).
+fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => VaultError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => VaultError::io(path, e),
+    })?;
+    let meta = file.metadata().map_err(|e| VaultError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(VaultError::corrupt(path, "it is not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(VaultError::corrupt(
+            path,
+            format!(
+                "{} bytes, more than the {MAX_FILE_BYTES}-byte limit",
+                meta.len()
+            ),
+        ));
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| VaultError::io(path, e))?;
+    Ok(bytes)
 }

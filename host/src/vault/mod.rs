@@ -19,6 +19,8 @@
 //! - `handle`: [`Vault`], where a vault lives and reading, creating and
 //!   changing it under the lock;
 //! - `data`: [`VaultData`], the decrypted contents;
+//! - `merge`: merging two copies of one vault ([`VaultData::merge`]) and
+//!   forgetting old removals safely;
 //! - `unlock`: [`Unlock`] and the order in which the master key is sought;
 //! - `slot`: the slots that wrap the master key, and [`KdfParams`];
 //! - `codec`: the file format as bytes in and out, one module per format
@@ -28,19 +30,24 @@
 #![warn(missing_docs)]
 
 pub(crate) mod codec;
+mod conflicts;
 mod data;
 mod error;
 mod handle;
+mod marks;
+mod merge;
 mod slot;
 mod unlock;
 
 pub use codec::{FORMAT, MAX_FILE_BYTES, VERSION};
+pub use conflicts::is_conflict_copy;
 pub use data::{Tombstone, VaultData};
 pub use error::VaultError;
 pub use handle::{
-    DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, KeyCaching, LOCK_FILE_NAME,
+    DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, KeyCaching, LOCK_FILE_NAME, Merged,
     PREV_FILE_NAME, Vault, VaultStatus, default_home,
 };
+pub use merge::{MergeReport, TOMBSTONE_KEEP_SECS, Taken};
 pub use slot::KdfParams;
-pub(crate) use slot::Slot;
+pub(crate) use slot::{Slot, check_slots};
 pub use unlock::{CreateOptions, ENV_PASSPHRASE, Unlock};

@@ -124,6 +124,13 @@ impl Slot {
         }
     }
 
+    /// The slot's nonce: random for every slot, so it tells slots apart.
+    pub(crate) fn nonce(&self) -> &[u8; NONCE_LEN] {
+        match self {
+            Slot::Keyring { nonce, .. } | Slot::Passphrase { nonce, .. } => nonce,
+        }
+    }
+
     /// Wraps `master` under `wrapping` for vault `id`: a fresh nonce and
     /// the encrypted key with its tag. `None` only if the AEAD refuses,
     /// which it does for messages far longer than a key.
@@ -167,6 +174,55 @@ impl Slot {
         let opened = Zeroizing::new(opened);
         Key::from_slice(&opened)
     }
+}
+
+/// Most keyring slots a vault may have: one per machine that keeps the
+/// vault's key in its OS keyring.
+pub(crate) const MAX_KEYRING_SLOTS: usize = 8;
+
+/// Checks a header's slots (`docs/vault.md` §4 rule 8): at least one, at
+/// most one passphrase slot, at most [`MAX_KEYRING_SLOTS`] keyring slots,
+/// no two slots with the same nonce (the same slot twice). An error
+/// describes the first violation.
+pub(crate) fn check_slots(slots: &[Slot]) -> Result<(), String> {
+    if slots.is_empty() {
+        return Err("the header has no slots".into());
+    }
+    let count = |kind: &str| slots.iter().filter(|s| s.kind() == kind).count();
+    if count("passphrase") > 1 {
+        return Err("two passphrase slots".into());
+    }
+    if count("keyring") > MAX_KEYRING_SLOTS {
+        return Err(format!("more than {MAX_KEYRING_SLOTS} keyring slots"));
+    }
+    for (i, slot) in slots.iter().enumerate() {
+        if slots[..i].iter().any(|s| s.nonce() == slot.nonce()) {
+            return Err(format!("two {} slots with one nonce", slot.kind()));
+        }
+    }
+    Ok(())
+}
+
+/// The slots of a merge of two copies of one vault: this copy's slots,
+/// then the other copy's keyring slots this one lacks (another machine's,
+/// added there), as long as there is room. The passphrase slot stays this
+/// copy's: a passphrase changed on the other machine is set here with
+/// `factorcat passphrase`. Returns the slots and how many were taken from
+/// `theirs`.
+pub(crate) fn unite(ours: &[Slot], theirs: &[Slot]) -> (Vec<Slot>, usize) {
+    let mut out = ours.to_vec();
+    let mut taken = 0;
+    for slot in theirs {
+        let keyrings = out.iter().filter(|s| s.kind() == "keyring").count();
+        if slot.kind() == "keyring"
+            && keyrings < MAX_KEYRING_SLOTS
+            && !out.iter().any(|s| s.nonce() == slot.nonce())
+        {
+            out.push(slot.clone());
+            taken += 1;
+        }
+    }
+    (out, taken)
 }
 
 /// The associated data that binds a wrapped key to its vault and slot

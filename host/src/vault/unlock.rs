@@ -93,6 +93,24 @@ impl fmt::Debug for CreateOptions {
     }
 }
 
+/// Which way the master key was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A key unlocked earlier in this process.
+    Known,
+    /// The kernel key cache.
+    Cache,
+    /// This machine's keyring slot.
+    Keyring,
+    /// The passphrase slot; `keyring_missing` when the vault has keyring
+    /// slots but this machine's OS keyring holds no key for the vault (a
+    /// copy from another machine: this one can add its own slot).
+    Passphrase {
+        /// The OS keyring answered that it has no entry for this vault.
+        keyring_missing: bool,
+    },
+}
+
 /// Finds the master key of the vault file `path` and decrypts `body` with
 /// it, trying in order: `known` (a key unlocked earlier), the kernel cache
 /// (when `cache`), the keyring slot, the passphrase slot. A key obtained
@@ -109,27 +127,32 @@ pub(crate) fn open_body(
     unlock: &Unlock,
     known: Option<&Key>,
     cache: bool,
-) -> Result<Key, VaultError> {
+) -> Result<(Key, Via), VaultError> {
     let id = header.id.to_string();
 
     if let Some(master) = known
         && body.decrypt(master)
     {
-        return Ok(master.clone());
+        return Ok((master.clone(), Via::Known));
     }
 
     if cache && let Some(master) = keystore::cache_get(&id) {
         if body.decrypt(&master) {
-            return Ok(master);
+            return Ok((master, Via::Cache));
         }
         keystore::cache_drop(&id);
     }
 
     let passphrase_slot = header.passphrase_slot().is_some();
     let mut keyring_failure = None;
-    if let Some(slot) = header.keyring_slot() {
+    let mut keyring_missing = false;
+    if header.keyring_slots().next().is_some() {
         match keystore::keyring_get(&id) {
-            Ok(wrapping) => match slot.unwrap_master(header.id, &wrapping) {
+            // One keyring slot per machine: this machine's key opens one.
+            Ok(wrapping) => match header
+                .keyring_slots()
+                .find_map(|slot| slot.unwrap_master(header.id, &wrapping))
+            {
                 Some(master) => {
                     if !body.decrypt(&master) {
                         return Err(body_damaged(path));
@@ -137,7 +160,7 @@ pub(crate) fn open_body(
                     if cache {
                         keystore::cache_put(&id, &master);
                     }
-                    return Ok(master);
+                    return Ok((master, Via::Keyring));
                 }
                 None => {
                     keyring_failure = Some(VaultError::KeyringMismatch {
@@ -146,7 +169,10 @@ pub(crate) fn open_body(
                     })
                 }
             },
-            Err(e) => keyring_failure = Some(VaultError::keyring(e, passphrase_slot)),
+            Err(e) => {
+                keyring_missing = matches!(e, keystore::KeyringError::NoEntry);
+                keyring_failure = Some(VaultError::keyring(e, passphrase_slot))
+            }
         }
     }
 
@@ -163,7 +189,7 @@ pub(crate) fn open_body(
         if !body.decrypt(&master) {
             return Err(body_damaged(path));
         }
-        return Ok(master);
+        return Ok((master, Via::Passphrase { keyring_missing }));
     }
 
     Err(keyring_failure.unwrap_or(VaultError::NoSlot))

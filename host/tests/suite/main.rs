@@ -30,6 +30,9 @@ mod otpauth_props;
 mod vault;
 mod vault_props;
 
+// Two machines, one vault: merge, conflict copies, the rollback guard.
+mod vault_merge;
+
 // `factorcat unlock` and `lock` with the real kernel key cache.
 #[cfg(target_os = "linux")]
 mod lock;

@@ -62,18 +62,23 @@ struct ProbeRepr {
 pub(crate) struct Header {
     /// The vault id: names the keyring and cache entries.
     pub(crate) id: Uuid,
+    /// How many times the vault has been written (0 in files written before
+    /// generations were counted); see `docs/vault.md` §7.1.
+    pub(crate) generation: u64,
     /// The body nonce.
     pub(crate) nonce: [u8; NONCE_LEN],
-    /// One or two slots, of distinct kinds.
+    /// At least one slot: keyring slots (one per machine) and at most one
+    /// passphrase slot ([`super::slot::check_slots`]).
     pub(crate) slots: Vec<Slot>,
 }
 
 impl Header {
-    /// The keyring slot, if the vault has one.
-    pub(crate) fn keyring_slot(&self) -> Option<&Slot> {
+    /// The keyring slots (one per machine that keeps the vault's key in its
+    /// OS keyring).
+    pub(crate) fn keyring_slots(&self) -> impl Iterator<Item = &Slot> {
         self.slots
             .iter()
-            .find(|s| matches!(s, Slot::Keyring { .. }))
+            .filter(|s| matches!(s, Slot::Keyring { .. }))
     }
 
     /// The passphrase slot, if the vault has one.

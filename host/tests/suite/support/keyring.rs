@@ -21,12 +21,15 @@ pub fn keyring_tests_enabled() -> bool {
     true
 }
 
-/// Deletes a vault's keyring entry and cached key when dropped.
+/// Deletes a vault's keyring entry and cached key, and this machine's
+/// generation marks of it, when dropped.
 pub struct KeyringCleanup(pub String);
 
 impl Drop for KeyringCleanup {
     fn drop(&mut self) {
         let _ = keystore::keyring_delete(&self.0);
+        let _ = keystore::keyring_mark_delete(&self.0);
         keystore::cache_drop(&self.0);
+        keystore::cache_mark_drop(&self.0);
     }
 }

@@ -23,8 +23,16 @@ pub(crate) struct BodyHead<I> {
     tombstones: Vec<Tombstone>,
     #[serde(default)]
     fills: BTreeMap<Uuid, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    machines: BTreeMap<Uuid, u64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pruned_until: u64,
     /// The index, or [`SkippedIndex`] when it is not needed.
     pub(crate) index: I,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Skips the index when the full records are read anyway.
@@ -39,6 +47,8 @@ pub(crate) fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Resu
     let head = BodyHead {
         tombstones: data.tombstones.clone(),
         fills: data.fills.clone(),
+        machines: data.machines.clone(),
+        pruned_until: data.pruned_until,
         index,
     };
     serde_json::to_writer(&mut out, &head)?;
@@ -80,6 +90,8 @@ pub(crate) fn decode(path: &Path, plain: &[u8]) -> Result<VaultData, VaultError>
         tokens,
         tombstones: head.tombstones,
         fills: head.fills,
+        machines: head.machines,
+        pruned_until: head.pruned_until,
     })
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::VERSION;
 use crate::vault::codec::{FORMAT, Header};
-use crate::vault::slot::{KdfParams, NONCE_LEN, SALT_LEN, Slot, WRAPPED_LEN};
+use crate::vault::slot::{KdfParams, NONCE_LEN, SALT_LEN, Slot, WRAPPED_LEN, check_slots};
 
 /// The header as written, field by field in this order.
 #[derive(Serialize, Deserialize)]
@@ -16,8 +16,15 @@ struct HeaderRepr {
     format: String,
     version: u64,
     id: Uuid,
+    /// Absent in files written before generations were counted (read as 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    generation: u64,
     nonce: String,
     slots: Vec<SlotRepr>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A slot as written: the members of both slot types, each type using its own.
@@ -123,9 +130,10 @@ fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Strin
         .map_err(|_| format!("{what} is {} bytes, expected {N}", bytes.len()))
 }
 
-/// The header line of a file with this id, body nonce and slots.
+/// The header line of a file with this id, generation, body nonce and slots.
 pub(super) fn header_line(
     id: Uuid,
+    generation: u64,
     nonce: &[u8; NONCE_LEN],
     slots: &[Slot],
 ) -> serde_json::Result<Vec<u8>> {
@@ -133,6 +141,7 @@ pub(super) fn header_line(
         format: FORMAT.into(),
         version: VERSION,
         id,
+        generation,
         nonce: BASE64.encode(nonce),
         slots: slots.iter().map(SlotRepr::of).collect(),
     })
@@ -149,14 +158,12 @@ pub(crate) fn parse_header(header: &[u8]) -> Result<Header, String> {
     }
     let mut slots = Vec::with_capacity(repr.slots.len());
     for slot in &repr.slots {
-        let slot = slot.to_slot()?;
-        if slots.iter().any(|s: &Slot| s.kind() == slot.kind()) {
-            return Err(format!("two {} slots", slot.kind()));
-        }
-        slots.push(slot);
+        slots.push(slot.to_slot()?);
     }
+    check_slots(&slots)?;
     Ok(Header {
         id: repr.id,
+        generation: repr.generation,
         nonce,
         slots,
     })

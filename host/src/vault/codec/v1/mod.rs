@@ -49,6 +49,7 @@ impl io::Write for CountingWriter {
 pub(crate) fn encode(
     path: &Path,
     id: Uuid,
+    generation: u64,
     slots: &[Slot],
     master: &Key,
     data: &VaultData,
@@ -57,8 +58,8 @@ pub(crate) fn encode(
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let encode_failed =
         |reason: String| VaultError::corrupt(path, format!("cannot encode the vault: {reason}"));
-    let header =
-        header::header_line(id, &nonce, slots).map_err(|e| encode_failed(e.to_string()))?;
+    let header = header::header_line(id, generation, &nonce, slots)
+        .map_err(|e| encode_failed(e.to_string()))?;
     let body = MAGIC.len() + header.len() + 1 + CHECK_HEX_LEN + 1;
     // Measure first, so the buffer that holds plaintext never reallocates
     // (which would leave an unwiped copy behind).
