@@ -24,14 +24,14 @@ use crate::protocol::{
     write_frame,
 };
 use crate::secret::Secret;
-use crate::token::{AwsContext, Kind, Token, TokenHead, TokenSites};
+use crate::token::{AwsContext, Kind, Token, TokenHead, TokenMeta, TokenSites};
 use crate::vault::{self, codec};
 
 /// A fuzz entry point.
 pub type Entry = fn(&[u8]);
 
 /// Every target, by the name of its corpus directory, with its entry point.
-pub const TARGETS: [(&str, Entry); 16] = [
+pub const TARGETS: [(&str, Entry); 18] = [
     ("frame", frame),
     ("request", request),
     ("otpauth", otpauth),
@@ -47,6 +47,8 @@ pub const TARGETS: [(&str, Entry); 16] = [
     ("import_factorcat", import_factorcat),
     ("vault_header", vault_header),
     ("vault_body", vault_body),
+    ("vault_index", vault_index),
+    ("vault_record", vault_record),
     ("qr", qr),
 ];
 
@@ -518,7 +520,14 @@ pub fn vault_header(data: &[u8]) {
             return;
         }
     };
-    assert!(parsed.aad.end < parsed.body && parsed.body + 16 <= file.len());
+    assert!(parsed.aad.end < parsed.sealed.start && parsed.sealed.start + 16 <= parsed.sealed.end);
+    if matches!(parsed.layout, codec::Layout::V1) {
+        assert_eq!(
+            parsed.sealed.end,
+            file.len(),
+            "a version-1 body ends the file"
+        );
+    }
     let slots = &parsed.header.slots;
     assert!(!slots.is_empty());
     assert!(
@@ -534,38 +543,46 @@ pub fn vault_header(data: &[u8]) {
         slots,
         &key,
         &VaultData::default(),
+        None,
     )
     .expect("an accepted header encodes");
     let mut written = written.to_vec();
-    let again = codec::parse(path, &written).expect("a written vault parses");
+    let again = open_first(path, &mut written, &key).expect("own vault does not open");
     assert_eq!(again.header.id, parsed.header.id);
-    assert_eq!(again.header.generation, parsed.header.generation);
+    // Version 2 counts from 1: a record's version is the generation that
+    // sealed it, and 0 is none.
+    assert_eq!(again.header.generation, parsed.header.generation.max(1));
     let kinds = |s: &[vault::Slot]| {
         s.iter()
             .map(|s| serde_json::to_value(codec::SlotRepr::of(s)).expect("a slot serializes"))
             .collect::<Vec<_>>()
     };
     assert_eq!(kinds(&again.header.slots), kinds(slots), "slots changed");
-    let (head, body) = written.split_at_mut(again.body);
-    let mut body = codec::Body {
-        nonce: &again.header.nonce,
-        aad: &head[again.aad.clone()],
-        bytes: body,
-    };
-    assert!(body.decrypt(&key), "own vault does not decrypt");
-    let plain = &written[again.body..written.len() - 16];
-    let data = codec::decode(path, plain).expect("an empty body parses");
+    let (data, _) = codec::decode(path, &again, &written, &key).expect("an empty vault decodes");
     assert!(data.tokens.is_empty());
 }
 
-/// The decrypted body's parse (`vault::codec::decode`, and the light parses
-/// of `read_one` and `read_matching`). An accepted body written again parses
+/// Parses `file` and decrypts its first sealed part in place with `key`.
+fn open_first(path: &std::path::Path, file: &mut [u8], key: &Key) -> Option<codec::Parsed> {
+    let parsed = codec::parse(path, file).ok()?;
+    parsed.check_len(path, file.len()).ok()?;
+    let (head, rest) = file.split_at_mut(parsed.sealed.start);
+    let mut body = codec::Body {
+        nonce: &parsed.header.nonce,
+        aad: &head[parsed.aad.clone()],
+        bytes: &mut rest[..parsed.sealed.len()],
+    };
+    body.decrypt(key).then_some(parsed)
+}
+
+/// The decrypted version-1 body's parse (`vault::codec::v1::decode`, and
+/// the light parses of `read_one` and `read_matching`). An accepted body written again parses
 /// to the same contents and the same text, its index matches its records,
 /// and every token makes codes without a panic even when its stored
 /// parameters are invalid.
 pub fn vault_body(data: &[u8]) {
     let path = std::path::Path::new("fuzz.vault");
-    let parsed = codec::decode(path, data);
+    let parsed = codec::v1::decode(path, data);
     // The light parses never panic either, whatever the full parse says.
     if let Ok(text) = std::str::from_utf8(data) {
         let (head, records) = codec::body_lines(text);
@@ -599,7 +616,7 @@ pub fn vault_body(data: &[u8]) {
 
     let mut written = Vec::new();
     codec::write_body(&mut written, &parsed).expect("write to memory");
-    let again = codec::decode(path, &written).expect("a written body parses");
+    let again = codec::v1::decode(path, &written).expect("a written body parses");
     assert_eq!(again.tokens, parsed.tokens, "tokens changed");
     assert_eq!(again.tombstones, parsed.tombstones, "tombstones changed");
     assert_eq!(again.fills, parsed.fills, "fills changed");
@@ -612,6 +629,173 @@ pub fn vault_body(data: &[u8]) {
         serde_json::from_str(head).expect("the written head parses");
     let index: Vec<TokenHead> = parsed.tokens.iter().map(TokenHead::of).collect();
     assert_eq!(head.index, index, "index and records disagree");
+}
+
+/// The vault id of the version-2 targets' files.
+const FUZZ_VAULT: uuid::Uuid = uuid::Uuid::from_u128(0x0f0f_0f0f_0f0f_4f0f_8f0f_0f0f_0f0f_0f0f);
+
+/// A keyring slot for the fuzz key's files.
+fn fuzz_slots() -> Vec<vault::Slot> {
+    let (nonce, wrapped) =
+        vault::Slot::wrap_master("keyring", FUZZ_VAULT, &fuzz_key(), &fuzz_key()).expect("wrap");
+    vec![vault::Slot::Keyring { nonce, wrapped }]
+}
+
+/// The three decoders of a version-2 file on `file` (sealed with the fuzz
+/// key): the whole contents, one token by position, matching. They never
+/// panic, fail with `vault_corrupt` only, and agree with each other.
+fn decode_v2(file: &[u8]) -> Option<VaultData> {
+    let path = std::path::Path::new("fuzz.vault");
+    let key = fuzz_key();
+    let mut bytes = file.to_vec();
+    let parsed = open_first(path, &mut bytes, &key).expect("an assembled file opens");
+    let corrupt = |e: &vault::VaultError| assert_eq!(e.code(), ErrorCode::VaultCorrupt);
+    let full = codec::decode(path, &parsed, &bytes, &key);
+    let mut count = 0;
+    let matching = codec::decode_matching(path, &parsed, &bytes, &key, |sites, _| {
+        count = sites.len();
+        Ok::<_, vault::VaultError>((0..sites.len()).collect())
+    });
+    match &full {
+        Ok((data, _)) => {
+            let metas = matching.expect("the index of a vault that decodes matches");
+            let expected: Vec<TokenMeta> = data.tokens.iter().map(TokenMeta::of).collect();
+            assert_eq!(metas, expected, "matching sees other tokens");
+            for (i, token) in data.tokens.iter().enumerate() {
+                let one = codec::decode_one(path, &parsed, &bytes, &key, |heads| {
+                    assert_eq!(heads[i], TokenHead::of(token), "the index heads differ");
+                    Ok::<_, vault::VaultError>(i)
+                })
+                .expect("one token of a vault that decodes");
+                assert_eq!(&one, token, "decode_one gives another token");
+            }
+        }
+        Err(e) => {
+            corrupt(e);
+            if let Err(e) = &matching {
+                corrupt(e);
+            }
+            for i in 0..count {
+                if let Err(e) = codec::decode_one(path, &parsed, &bytes, &key, |_| Ok(i)) {
+                    corrupt(&e);
+                }
+            }
+        }
+    }
+    full.ok().map(|(data, _)| data)
+}
+
+/// A token with `meta` and a fixed secret.
+fn token_of(meta: &TokenMeta) -> Token {
+    Token {
+        id: meta.id,
+        issuer: meta.issuer.clone(),
+        account: meta.account.clone(),
+        secret: Secret::from_bytes(vec![7; 20]).expect("a 20-byte secret"),
+        algorithm: meta.algorithm,
+        digits: meta.digits,
+        kind: meta.kind.clone(),
+        sites: meta.sites.clone(),
+        aws: meta.aws.clone(),
+        tags: meta.tags.clone(),
+        pinned: meta.pinned,
+        created: meta.created,
+        updated: meta.updated,
+    }
+}
+
+/// The version-2 index decoder (`vault::codec::v2::index`). A complete
+/// parse and the heads-only parse of `factorcat code` agree; an accepted
+/// index written again parses to the same entries. Then the input is the
+/// index of a file with no records, through all three file decoders.
+pub fn vault_index(data: &[u8]) {
+    use codec::v2::index::{EntryOut, Full, Head};
+    let full = serde_json::from_slice::<Vec<Full>>(data);
+    let heads = serde_json::from_slice::<Vec<Head>>(data);
+    if let Ok(full) = &full {
+        let heads = heads.expect("a complete index parses as heads");
+        assert_eq!(heads.len(), full.len());
+        for (head, entry) in heads.iter().zip(full) {
+            assert_eq!(head.at, entry.at, "heads see other locators");
+            assert_eq!(
+                head.head,
+                TokenHead::of(&token_of(&entry.meta)),
+                "heads differ"
+            );
+        }
+        let tokens: Vec<Token> = full.iter().map(|e| token_of(&e.meta)).collect();
+        let out: Vec<EntryOut> = full
+            .iter()
+            .zip(&tokens)
+            .map(|(e, token)| EntryOut { at: e.at, token })
+            .collect();
+        let written = serde_json::to_vec(&out).expect("an index serializes");
+        let again: Vec<Full> = serde_json::from_slice(&written).expect("a written index parses");
+        assert_eq!(again.len(), full.len());
+        for (a, b) in again.iter().zip(full) {
+            assert_eq!((a.at, &a.meta), (b.at, &b.meta), "the index changed");
+        }
+    }
+    let file = codec::v2::assemble(&fuzz_key(), FUZZ_VAULT, 1, &fuzz_slots(), data, b"{}", &[]);
+    if let Some(vault) = decode_v2(&file) {
+        assert!(vault.tokens.is_empty(), "tokens without records");
+    }
+}
+
+/// The version-2 record decoder: the input is a record's plaintext, sealed
+/// as version 1 of one token in an index that describes it. The file
+/// decodes exactly when the input is a token (then to that token); the same
+/// record claimed as version 2 (a rollback) or as another token's (a swap)
+/// never decodes.
+pub fn vault_record(data: &[u8]) {
+    use codec::v2::index::{EntryOut, Locator};
+    let parsed = serde_json::from_slice::<Token>(data).ok();
+    let token = parsed.clone().unwrap_or_else(|| {
+        Token::new(
+            "Fuzz",
+            "record",
+            Secret::from_bytes(vec![1; 20]).expect("a 20-byte secret"),
+        )
+    });
+    let index = |version: u64, id: uuid::Uuid| {
+        let mut claimed = token.clone();
+        claimed.id = id;
+        let at = Locator {
+            version,
+            len: (data.len() + codec::v2::SEALED_MIN) as u64,
+        };
+        serde_json::to_vec(&[EntryOut {
+            at,
+            token: &claimed,
+        }])
+        .expect("an index serializes")
+    };
+    let file = |generation: u64, version: u64, id: uuid::Uuid| {
+        codec::v2::assemble(
+            &fuzz_key(),
+            FUZZ_VAULT,
+            generation,
+            &fuzz_slots(),
+            &index(version, id),
+            b"{}",
+            &[(token.id, 1, data)],
+        )
+    };
+    let decoded = decode_v2(&file(1, 1, token.id));
+    match (&parsed, decoded) {
+        (Some(token), Some(vault)) => assert_eq!(vault.tokens, std::slice::from_ref(token)),
+        (Some(_), None) => panic!("a valid record was refused"),
+        (None, decoded) => assert!(decoded.is_none(), "a record that is no token was accepted"),
+    }
+    assert!(
+        decode_v2(&file(2, 2, token.id)).is_none(),
+        "a rolled-back record was accepted"
+    );
+    let other = uuid::Uuid::from_u128(token.id.as_u128() ^ 1);
+    assert!(
+        decode_v2(&file(1, 1, other)).is_none(),
+        "a swapped record was accepted"
+    );
 }
 
 // ---------------------------------------------------------------------------

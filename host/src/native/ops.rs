@@ -183,7 +183,7 @@ impl<S: Store> Handler<S> {
             .iter()
             .zip(&picked)
             .map(|(c, token)| {
-                let mut token = summary(token);
+                let mut token = token.to_map();
                 trimmed_to(&mut token, CANDIDATE_BUDGET);
                 json!({"strength": c.strength, "token": token})
             })

@@ -9,7 +9,7 @@ use crate::error::ErrorCode;
 use crate::keystore;
 use crate::protocol::ProtoError;
 use crate::site::Fills;
-use crate::token::{Token, TokenSites};
+use crate::token::{Token, TokenMeta, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
 
@@ -21,14 +21,15 @@ pub trait Store {
     /// The decrypted vault contents (shared: a store may hand out the same
     /// copy to several requests while the vault is unchanged).
     fn read(&self) -> Result<Rc<VaultData>, ProtoError>;
-    /// For site matching: runs `pick` on the tokens and returns the full
-    /// tokens at the positions it picks, in its order. A store may give
-    /// `pick` only the tokens' matching fields ([`Tokens::Sites`]), which
-    /// decode faster than whole tokens.
+    /// For site matching: runs `pick` on the tokens and returns the
+    /// metadata (everything but the secret) of the tokens at the positions
+    /// it picks, in its order. A store may give `pick` only the tokens'
+    /// matching fields ([`Tokens::Sites`]), which decode faster than whole
+    /// tokens; the vault's answers from its index, decrypting no secret.
     fn read_matching(
         &self,
         pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
-    ) -> Result<Vec<Token>, ProtoError> {
+    ) -> Result<Vec<TokenMeta>, ProtoError> {
         let data = self.read()?;
         pick_from(&data, pick)
     }
@@ -54,11 +55,11 @@ pub enum Tokens<'a> {
 fn pick_from(
     data: &VaultData,
     pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
-) -> Result<Vec<Token>, ProtoError> {
+) -> Result<Vec<TokenMeta>, ProtoError> {
     pick(Tokens::Full(&data.tokens, &data.fills))?
         .into_iter()
         .map(|i| {
-            data.tokens.get(i).cloned().ok_or_else(|| {
+            data.tokens.get(i).map(TokenMeta::of).ok_or_else(|| {
                 ProtoError::new(ErrorCode::Internal, "a picked token does not exist")
             })
         })
@@ -309,7 +310,7 @@ impl Store for VaultStore {
     fn read_matching(
         &self,
         pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
-    ) -> Result<Vec<Token>, ProtoError> {
+    ) -> Result<Vec<TokenMeta>, ProtoError> {
         let vault = self.vault()?;
         let stamp = FileStamp::of(&vault.file());
         match self.cached(stamp.as_ref()) {

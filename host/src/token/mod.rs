@@ -512,32 +512,9 @@ impl Token {
 
     /// Everything about the token except its secret, as the JSON object
     /// that `factorcat list --json`, `show --json` and the native host's
-    /// replies use: `id`, `issuer`, `account`, `label`, `kind`, `algorithm`,
-    /// `digits`, `period` (time-based) or `counter` (HOTP), `sites`, `tags`,
-    /// `pinned`, `created`, `updated`, and `aws` when set.
+    /// replies use (see [`TokenMeta::to_map`]).
     pub fn metadata(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::json;
-        let mut map = serde_json::Map::new();
-        map.insert("id".into(), json!(self.id));
-        map.insert("issuer".into(), json!(self.issuer));
-        map.insert("account".into(), json!(self.account));
-        map.insert("label".into(), json!(self.label()));
-        map.insert("kind".into(), json!(self.kind.name()));
-        map.insert("algorithm".into(), json!(self.algorithm.as_str()));
-        map.insert("digits".into(), json!(self.digits));
-        match self.kind {
-            Kind::Hotp { counter } => map.insert("counter".into(), json!(counter)),
-            _ => map.insert("period".into(), json!(self.kind.period())),
-        };
-        map.insert("sites".into(), json!(self.sites));
-        map.insert("tags".into(), json!(self.tags));
-        map.insert("pinned".into(), json!(self.pinned));
-        map.insert("created".into(), json!(self.created));
-        map.insert("updated".into(), json!(self.updated));
-        if let Some(aws) = &self.aws {
-            map.insert("aws".into(), json!(aws));
-        }
-        map
+        TokenMeta::of(self).to_map()
     }
 
     /// Marks the record as changed now (for merges).
@@ -686,6 +663,86 @@ impl TokenSites {
     }
 }
 
+/// Everything about a stored token but its secret. It is what
+/// [`Token::metadata`] reports, and what the vault's index keeps of each
+/// token, so that listing and site matching never decrypt a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenMeta {
+    /// The stable id.
+    pub id: Uuid,
+    /// The issuer.
+    pub issuer: String,
+    /// The account name.
+    pub account: String,
+    /// HMAC hash function.
+    pub algorithm: Algorithm,
+    /// Digits of a code.
+    pub digits: u8,
+    /// TOTP, HOTP or Steam, with the period or counter.
+    pub kind: Kind,
+    /// The sites.
+    pub sites: Vec<String>,
+    /// The AWS identity.
+    pub aws: Option<AwsContext>,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// Whether the token is pinned.
+    pub pinned: bool,
+    /// Creation time, Unix seconds.
+    pub created: u64,
+    /// Last change, Unix seconds.
+    pub updated: u64,
+}
+
+impl TokenMeta {
+    /// Everything of `token` but its secret.
+    pub fn of(token: &Token) -> TokenMeta {
+        TokenMeta {
+            id: token.id,
+            issuer: token.issuer.clone(),
+            account: token.account.clone(),
+            algorithm: token.algorithm,
+            digits: token.digits,
+            kind: token.kind.clone(),
+            sites: token.sites.clone(),
+            aws: token.aws.clone(),
+            tags: token.tags.clone(),
+            pinned: token.pinned,
+            created: token.created,
+            updated: token.updated,
+        }
+    }
+
+    /// The JSON object of `factorcat list --json`, `show --json` and the
+    /// native host's replies: `id`, `issuer`, `account`, `label`, `kind`,
+    /// `algorithm`, `digits`, `period` (time-based) or `counter` (HOTP),
+    /// `sites`, `tags`, `pinned`, `created`, `updated`, and `aws` when set.
+    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let mut map = serde_json::Map::new();
+        map.insert("id".into(), json!(self.id));
+        map.insert("issuer".into(), json!(self.issuer));
+        map.insert("account".into(), json!(self.account));
+        map.insert("label".into(), json!(Identity::label(self)));
+        map.insert("kind".into(), json!(self.kind.name()));
+        map.insert("algorithm".into(), json!(self.algorithm.as_str()));
+        map.insert("digits".into(), json!(self.digits));
+        match self.kind {
+            Kind::Hotp { counter } => map.insert("counter".into(), json!(counter)),
+            _ => map.insert("period".into(), json!(self.kind.period())),
+        };
+        map.insert("sites".into(), json!(self.sites));
+        map.insert("tags".into(), json!(self.tags));
+        map.insert("pinned".into(), json!(self.pinned));
+        map.insert("created".into(), json!(self.created));
+        map.insert("updated".into(), json!(self.updated));
+        if let Some(aws) = &self.aws {
+            map.insert("aws".into(), json!(aws));
+        }
+        map
+    }
+}
+
 impl TokenHead {
     /// The identity of `token`.
     pub fn of(token: &Token) -> TokenHead {
@@ -718,7 +775,7 @@ macro_rules! identity_from_fields {
     )*};
 }
 
-identity_from_fields!(Token, TokenHead, TokenSites);
+identity_from_fields!(Token, TokenHead, TokenSites, TokenMeta);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {

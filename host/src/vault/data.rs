@@ -23,10 +23,16 @@ pub struct Tombstone {
 }
 
 /// The decrypted content of a vault.
+///
+/// Its serde form is everything *but* the tokens: the vault file keeps each
+/// token in a record of its own, and every other member as one JSON object
+/// (`docs/vault.md` §3.3), so a member added here (with `#[serde(default)]`,
+/// for files written before it existed) is stored without a format change.
 #[derive(Serialize, Deserialize, Default, Clone, Debug)]
 pub struct VaultData {
-    /// Live tokens, in insertion order.
-    #[serde(default)]
+    /// Live tokens, in insertion order (stored as records, not in the serde
+    /// form).
+    #[serde(skip)]
     pub tokens: Vec<Token>,
     /// Deleted ids, for later merges.
     #[serde(default)]

@@ -83,14 +83,14 @@ pub enum VaultError {
     },
     /// The file is a vault of a format version this build does not know.
     #[error(
-        "the vault {} has format version {found}, but this FactorCat supports version {supported}; upgrade FactorCat", path.display()
+        "the vault {} has format version {found}, but this FactorCat reads versions 1 to {supported}; upgrade FactorCat", path.display()
     )]
     UnsupportedVersion {
         /// The vault file.
         path: PathBuf,
         /// The version in the file.
         found: u64,
-        /// The version this build supports.
+        /// The newest version this build reads.
         supported: u64,
     },
     /// An operating-system I/O failure.

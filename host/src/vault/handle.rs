@@ -12,14 +12,14 @@ use std::time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{self, Body, HEAD_BYTES, Header, MAX_FILE_BYTES};
+use super::codec::{self, Body, HEAD_BYTES, Header, MAX_FILE_BYTES, Parsed, Previous};
 use super::marks::{self, Places};
 use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
 use super::unlock::{self, CreateOptions, Unlock, Via};
 use super::{MergeReport, VaultData, VaultError};
 use crate::fsutil::{self, FsError, LockError, Mode, WriteOptions};
 use crate::keystore::{self, Key, Mark};
-use crate::token::{Token, TokenHead, TokenSites, now_unix};
+use crate::token::{Token, TokenHead, TokenMeta, TokenSites, now_unix};
 
 /// Name of the vault file inside the vault directory.
 pub const FILE_NAME: &str = "factorcat.vault";
@@ -105,6 +105,9 @@ struct Opened {
     slots: Vec<Slot>,
     data: VaultData,
     guard: Guard,
+    /// The records of a version-2 file, kept by the next write where
+    /// unchanged.
+    previous: Option<Previous>,
 }
 
 /// This machine's mark of an opened vault, and where it is kept.
@@ -267,7 +270,7 @@ impl Vault {
         let mark = marks::check(&file, id, 0, None, false)?;
         let mut data = VaultData::default();
         data.record_write(mark.machine, now_unix());
-        let written = codec::encode(&file, id, 1, &slots, &master, &data)
+        let written = codec::encode(&file, id, 1, &slots, &master, &data, None)
             .and_then(|bytes| self.replace(&bytes));
         if let Err(e) = written {
             if opts.keyring {
@@ -309,24 +312,24 @@ impl Vault {
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<Token, E> {
         let mut bytes = self.read_snapshot()?;
-        let (_, _, plain, _) = self.decrypt(&mut bytes, unlock, None)?;
-        codec::decode_one(&self.file(), &bytes[plain], pick)
+        let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
+        codec::decode_one(&self.file(), &parsed, &bytes, &master, pick)
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
-    /// matching fields ([`TokenSites`], decoded without secrets) and the
-    /// fill record (as [`VaultData::fills`]), and returns
-    /// the positions of the tokens it wants; those alone are fully decoded
-    /// and returned, in `pick`'s order. Cheaper than [`Vault::read`] on a
-    /// large vault.
+    /// matching fields ([`TokenSites`]) and the fill record (as
+    /// [`VaultData::fills`]), and returns the positions of the tokens it
+    /// wants; their metadata ([`TokenMeta`], everything but the secret) is
+    /// returned, in `pick`'s order. A version-2 vault answers from its index
+    /// and data part and decrypts no secret.
     pub fn read_matching<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
-    ) -> Result<Vec<Token>, E> {
+    ) -> Result<Vec<TokenMeta>, E> {
         let mut bytes = self.read_snapshot()?;
-        let (_, _, plain, _) = self.decrypt(&mut bytes, unlock, None)?;
-        codec::decode_matching(&self.file(), &bytes[plain], pick)
+        let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
+        codec::decode_matching(&self.file(), &parsed, &bytes, &master, pick)
     }
 
     /// The exclusive lock that every writer of this vault holds.
@@ -362,8 +365,8 @@ impl Vault {
     /// the key was found.
     fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid, Via), VaultError> {
         let mut bytes = self.read_snapshot()?;
-        let (master, header, _, via) = self.decrypt(&mut bytes, unlock, None)?;
-        Ok((master, header.id, via))
+        let (master, parsed, via) = self.decrypt(&mut bytes, unlock, None)?;
+        Ok((master, parsed.header.id, via))
     }
 
     /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
@@ -380,7 +383,7 @@ impl Vault {
         let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
         let out = f(&mut opened.data)?;
         self.add_machine_slot(&mut opened, via);
-        self.write(&mut opened)?;
+        self.write(&mut opened, &bytes)?;
         Ok(out)
     }
 
@@ -411,7 +414,7 @@ impl Vault {
             opened.generation = opened.generation.max(generation);
         }
         self.add_machine_slot(&mut opened, via);
-        merged.generation = self.write(&mut opened)?;
+        merged.generation = self.write(&mut opened, &bytes)?;
         Ok(merged)
     }
 
@@ -422,15 +425,16 @@ impl Vault {
     /// machine had seen; a file that is not older is written all the same.
     pub fn accept_older(&self, unlock: &Unlock) -> Result<(u64, u64), VaultError> {
         let mut bytes = self.read_snapshot()?;
-        let (master, header, _, via) =
+        let (master, parsed, via) =
             self.decrypt_unguarded(&mut bytes, unlock, None, self.cache_enabled())?;
+        let header = parsed.header;
         let places = self.places(&header, via);
         let seen = marks::load(header.id, places).map_or(header.generation, |m| m.generation);
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), true)?;
         let found = opened.generation;
-        self.write(&mut opened)?;
+        self.write(&mut opened, &bytes)?;
         Ok((found, seen))
     }
 
@@ -460,15 +464,16 @@ impl Vault {
                 theirs: parsed.header.id,
             });
         }
-        let plain = parsed.plaintext(bytes.len());
-        let (head, body) = bytes.split_at_mut(parsed.body);
+        parsed.check_len(path, bytes.len())?;
+        let (head, rest) = bytes.split_at_mut(parsed.sealed.start);
         let mut body = Body {
             nonce: &parsed.header.nonce,
             aad: &head[parsed.aad.clone()],
-            bytes: body,
+            bytes: &mut rest[..parsed.sealed.len()],
         };
-        unlock::open_body(path, &parsed.header, &mut body, unlock, Some(master), false)?;
-        let data = codec::decode(path, &bytes[plain])?;
+        let (key, _) =
+            unlock::open_body(path, &parsed.header, &mut body, unlock, Some(master), false)?;
+        let (data, _) = codec::decode(path, &parsed, &bytes, &key)?;
         Ok((parsed.header.generation, parsed.header.slots, data))
     }
 
@@ -555,7 +560,7 @@ impl Vault {
             (None, _) if opened.slots.is_empty() => return Err(VaultError::LastSlot),
             (None, _) => {}
         }
-        self.write(&mut opened).map(|_| ())
+        self.write(&mut opened, &bytes).map(|_| ())
     }
 
     /// Cheap look at the vault without unlocking it.
@@ -590,6 +595,15 @@ impl Vault {
         Ok(codec::parse(&self.file(), &bytes)?.header.id)
     }
 
+    /// The vault file's generation, read from the header without
+    /// unlocking (not authenticated until the vault is opened): how many
+    /// writes made it; a version-1 file written before generations were
+    /// counted is generation 0.
+    pub fn generation(&self) -> Result<u64, VaultError> {
+        let bytes = self.read_snapshot()?;
+        Ok(codec::parse(&self.file(), &bytes)?.header.generation)
+    }
+
     /// Drops this vault's master key from the kernel key cache, so the next
     /// use must unlock through a slot again (`factorcat lock`). Returns
     /// whether a key was cached.
@@ -615,7 +629,8 @@ impl Vault {
         duration: Duration,
     ) -> Result<KeyCaching, VaultError> {
         let mut bytes = self.read_bytes()?;
-        let (master, header, _, via) = self.decrypt_with(&mut bytes, unlock, None, false)?;
+        let (master, parsed, via) = self.decrypt_with(&mut bytes, unlock, None, false)?;
+        let header = parsed.header;
         if let Via::Passphrase {
             keyring_missing: true,
         } = via
@@ -702,11 +717,13 @@ impl Vault {
         Ok(bytes)
     }
 
-    /// Writes `opened` as the new generation (under the exclusive lock):
-    /// one more than both the file's and the highest this machine has seen,
-    /// recorded as this machine's write ([`VaultData::record_write`]), and
-    /// raises this machine's mark to it. Returns the generation written.
-    fn write(&self, opened: &mut Opened) -> Result<u64, VaultError> {
+    /// Writes `opened`, read from the file `old`, as the new generation
+    /// (under the exclusive lock), in format version 2: one more than both
+    /// the file's and the highest this machine has seen, recorded as this
+    /// machine's write ([`VaultData::record_write`]), and raises this
+    /// machine's mark to it. Records that did not change are copied from
+    /// `old`, not sealed again. Returns the generation written.
+    fn write(&self, opened: &mut Opened, old: &[u8]) -> Result<u64, VaultError> {
         let file = self.file();
         let Guard { mark, places } = opened.guard;
         let generation = opened.generation.max(mark.generation) + 1;
@@ -718,6 +735,7 @@ impl Vault {
             &opened.slots,
             &opened.master,
             &opened.data,
+            opened.previous.as_ref().map(|p| (p, old)),
         )?;
         fsutil::remove_stale_temps(&file);
         self.replace(&bytes)?;
@@ -733,7 +751,7 @@ impl Vault {
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, &Unlock::default(), Some((master, via)), false)?;
         self.add_machine_slot(&mut opened, via);
-        self.write(&mut opened).map(|_| ())
+        self.write(&mut opened, &bytes).map(|_| ())
     }
 
     /// Where this machine keeps its mark of the vault with this header,
@@ -806,9 +824,10 @@ impl Vault {
         known: Option<(&Key, Via)>,
         accept_older: bool,
     ) -> Result<Opened, VaultError> {
-        let (master, header, plain, via) =
+        let (master, parsed, via) =
             self.decrypt_unguarded(bytes, unlock, known.map(|k| k.0), self.cache_enabled())?;
-        let data = codec::decode(&self.file(), &bytes[plain])?;
+        let (data, previous) = codec::decode(&self.file(), &parsed, bytes, &master)?;
+        let header = parsed.header;
         // A key unlocked earlier was found the way it was found then.
         let via = match (via, known) {
             (Via::Known, Some((_, earlier))) => earlier,
@@ -822,14 +841,16 @@ impl Vault {
             slots: header.slots,
             data,
             guard,
+            previous,
         })
     }
 
-    /// Parses `bytes` and decrypts the body in place with the first key
-    /// that works: `known` (a key unlocked earlier), the kernel cache, the
+    /// Parses `bytes` and decrypts its first sealed part (the body of
+    /// version 1, the index of version 2) in place with the first key that
+    /// works: `known` (a key unlocked earlier), the kernel cache, the
     /// keyring slot, the passphrase slot; then applies the rollback guard.
-    /// Returns the key, the header, where the plaintext is in `bytes` and
-    /// how the key was found.
+    /// Returns the key, the parsed file (whose `plaintext()` is now
+    /// readable in `bytes`) and how the key was found.
     fn decrypt(
         &self,
         bytes: &mut [u8],
@@ -848,12 +869,12 @@ impl Vault {
         cache: bool,
     ) -> Result<Decrypted, VaultError> {
         let decrypted = self.decrypt_unguarded(bytes, unlock, known, cache)?;
-        self.guard(&decrypted.1, decrypted.3, false)?;
+        self.guard(&decrypted.1.header, decrypted.2, false)?;
         Ok(decrypted)
     }
 
-    /// Parses `bytes` and decrypts the body in place, without the rollback
-    /// guard (which [`Vault::open`] applies itself).
+    /// Parses `bytes` and decrypts its first sealed part in place, without
+    /// the rollback guard (which [`Vault::open`] applies itself).
     fn decrypt_unguarded(
         &self,
         bytes: &mut [u8],
@@ -863,22 +884,22 @@ impl Vault {
     ) -> Result<Decrypted, VaultError> {
         let path = self.file();
         let parsed = codec::parse(&path, bytes)?;
-        let plain = parsed.plaintext(bytes.len());
-        let (head, body) = bytes.split_at_mut(parsed.body);
+        parsed.check_len(&path, bytes.len())?;
+        let (head, rest) = bytes.split_at_mut(parsed.sealed.start);
         let mut body = Body {
             nonce: &parsed.header.nonce,
             aad: &head[parsed.aad.clone()],
-            bytes: body,
+            bytes: &mut rest[..parsed.sealed.len()],
         };
         let (master, via) =
             unlock::open_body(&path, &parsed.header, &mut body, unlock, known, cache)?;
-        Ok((master, parsed.header, plain, via))
+        Ok((master, parsed, via))
     }
 }
 
-/// A decrypted vault file: the key, the header, where the plaintext is in
-/// the file's bytes, and how the key was found.
-type Decrypted = (Key, Header, std::ops::Range<usize>, Via);
+/// A decrypted vault file: the key, the parsed file (whose first sealed
+/// part is decrypted in place), and how the key was found.
+type Decrypted = (Key, Parsed, Via);
 
 /// Reads a whole file of at most [`MAX_FILE_BYTES`] into a buffer that is
 /// wiped on drop (another copy of the vault, to merge).

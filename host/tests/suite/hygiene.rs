@@ -334,8 +334,16 @@ fn bad_list(issuer: &str) -> String {
 /// Flips bytes of the vault's ciphertext (the end of the file).
 fn damage(vault_file: &Path) {
     let mut bytes = std::fs::read(vault_file).unwrap();
-    let n = bytes.len();
-    for b in &mut bytes[n - 40..n - 20] {
+    // Inside the token index, which every command reads (past the three
+    // lines of signature, header and check, and the index's nonce).
+    let check_end = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(2)
+        .unwrap()
+        .0;
+    for b in &mut bytes[check_end + 30..check_end + 50] {
         *b ^= 0x5a;
     }
     std::fs::write(vault_file, bytes).unwrap();

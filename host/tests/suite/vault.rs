@@ -21,7 +21,7 @@ use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
 use factorcat::error::ErrorCode;
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
-use factorcat::token::{Token, TokenSites};
+use factorcat::token::{Token, TokenMeta, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
@@ -165,7 +165,10 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
             Ok::<_, VaultError>(vec![4, 1])
         })
         .unwrap();
-    assert_eq!(picked, vec![tokens[4].clone(), tokens[1].clone()]);
+    assert_eq!(
+        picked,
+        vec![TokenMeta::of(&tokens[4]), TokenMeta::of(&tokens[1])]
+    );
     let past_the_end = vault.read_matching(&unlock(), |_, _| Ok::<_, VaultError>(vec![6]));
     assert_eq!(code(past_the_end), "vault_corrupt");
     let wrong = vault.read_matching(&Unlock::with_passphrase("wrong"), |_, _| {
@@ -334,7 +337,7 @@ fn production_create_uses_default_argon2_params() {
     assert_eq!(slot["m_kib"], 65536);
     assert_eq!(slot["t"], 3);
     assert_eq!(slot["p"], 1);
-    assert_eq!(header["version"], 1);
+    assert_eq!(header["version"], 2);
     // The contents are not in the file in plain text.
     add(&vault, &unlock(), token(1)).unwrap();
     let bytes = std::fs::read(vault.file()).unwrap();
@@ -346,7 +349,7 @@ fn newer_version_reported_as_such() {
     let (_root, vault) = pass_vault();
     let old = std::fs::read(vault.file()).unwrap();
     let (mut header, body) = header_of(&old);
-    header["version"] = 2.into();
+    header["version"] = 3.into();
     let header = serde_json::to_vec(&header).unwrap();
     use blake2::Digest;
     let check = data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(&header));
@@ -359,7 +362,7 @@ fn newer_version_reported_as_such() {
     std::fs::write(vault.file(), &bytes).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::VaultVersion);
-    assert!(err.to_string().contains("version 2"), "{err}");
+    assert!(err.to_string().contains("version 3"), "{err}");
     assert_eq!(code(add(&vault, &unlock(), token(1))), "vault_version");
     assert_eq!(std::fs::read(vault.file()).unwrap(), bytes);
 }

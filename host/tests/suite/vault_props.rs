@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use crate::support::secrets::secret_spellings;
 use crate::support::strategies::{config, contains_bytes, token, tokens};
-use factorcat::token::{Token, TokenHead, TokenSites};
+use factorcat::token::{Token, TokenHead, TokenMeta, TokenSites};
 use factorcat::vault::{CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError};
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -144,7 +144,7 @@ fn check_reads(
             Ok::<_, VaultError>(chosen.clone())
         })
         .unwrap();
-    let want: Vec<Token> = chosen.iter().map(|i| model[*i].clone()).collect();
+    let want: Vec<TokenMeta> = chosen.iter().map(|i| TokenMeta::of(&model[*i])).collect();
     prop_assert_eq!(got, want);
     Ok(())
 }

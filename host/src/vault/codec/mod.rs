@@ -4,11 +4,12 @@
 //! This module holds what every format version shares and must keep (§4
 //! rule 6): the signature line, the one-line header with its `format` and
 //! `version`, and the BLAKE2s check line. [`parse`] reads that prefix, then
-//! hands the header to the module of its version; [`v1`] is the only one.
-//! A later version sits beside it as its own module, `parse` dispatches on
-//! the version number, and the re-exports below name the version this
-//! build writes.
+//! hands the header to the module of its version: [`v1`] (one sealed body,
+//! read only) or [`v2`] (a sealed index, a sealed data part and one sealed
+//! record per token; what this build writes). The decoding functions below
+//! dispatch on the version that [`parse`] found.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -21,15 +22,19 @@ use super::VaultError;
 use super::slot::{NONCE_LEN, Slot, TAG_LEN};
 
 pub(crate) mod v1;
+pub(crate) mod v2;
 
-pub(crate) use v1::{
-    Body, BodyHead, SlotRepr, body_lines, decode, decode_matching, decode_one, encode, write_body,
-};
+pub(crate) use v1::{Body, BodyHead, SlotRepr, body_lines, write_body};
+pub(crate) use v2::{Previous, encode};
+
+use crate::keystore::Key;
+use crate::token::{TokenHead, TokenMeta, TokenSites};
+use crate::vault::VaultData;
 
 /// The `header.format` value of every FactorCat vault.
 pub const FORMAT: &str = "factorcat-vault";
-/// The only format version this build reads and writes.
-pub const VERSION: u64 = v1::VERSION;
+/// The format version this build writes (it reads version 1 too).
+pub const VERSION: u64 = v2::VERSION;
 /// Largest vault file accepted, in bytes (64 MiB; 1,000 tokens take ~0.5 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
@@ -43,7 +48,7 @@ const CHECK_HEX_LEN: usize = 64;
 /// header, its check line and a tag's worth of ciphertext. Parsing this
 /// much of a file gives the same answer as parsing all of it.
 pub(crate) const HEAD_BYTES: usize =
-    MAGIC.len() + MAX_HEADER_BYTES + 1 + CHECK_HEX_LEN + 1 + TAG_LEN;
+    MAGIC.len() + MAX_HEADER_BYTES + 1 + CHECK_HEX_LEN + 1 + NONCE_LEN + TAG_LEN;
 
 /// The check line's digest of the exact header bytes, in lower-case hex.
 pub(crate) fn header_check(header: &[u8]) -> String {
@@ -62,10 +67,11 @@ struct ProbeRepr {
 pub(crate) struct Header {
     /// The vault id: names the keyring and cache entries.
     pub(crate) id: Uuid,
-    /// How many times the vault has been written (0 in files written before
+    /// How many writes made this file (0 in files written before
     /// generations were counted); see `docs/vault.md` §7.1.
     pub(crate) generation: u64,
-    /// The body nonce.
+    /// The nonce of the part that the slots' key opens first: the body
+    /// (version 1) or the index (version 2).
     pub(crate) nonce: [u8; NONCE_LEN],
     /// At least one slot: keyring slots (one per machine) and at most one
     /// passphrase slot ([`super::slot::check_slots`]).
@@ -89,21 +95,110 @@ impl Header {
     }
 }
 
-/// A parsed vault file: the header, and where the AAD and body are in its bytes.
+/// A parsed vault file: the header, and where its parts are in its bytes.
 pub(crate) struct Parsed {
     /// The header's contents.
     pub(crate) header: Header,
-    /// The exact header bytes (the AAD of the body).
+    /// The exact header bytes (the AAD of the first sealed part).
     pub(crate) aad: Range<usize>,
-    /// Where the ciphertext starts; it runs to the end of the file.
-    pub(crate) body: usize,
+    /// The ciphertext and tag of the part a slot's key is tried on: the
+    /// body (version 1) or the index (version 2). Its nonce is
+    /// `header.nonce`. In version 2 it may end past a file's first
+    /// [`HEAD_BYTES`] (see [`Parsed::check_len`]).
+    pub(crate) sealed: Range<usize>,
+    /// Where the rest of a version-2 file is.
+    pub(crate) layout: Layout,
+}
+
+/// What follows the first sealed part.
+#[derive(Clone, Debug)]
+pub(crate) enum Layout {
+    /// Version 1: nothing (the body runs to the end of the file).
+    V1,
+    /// Version 2: the data part (nonce, ciphertext, tag), then the records
+    /// from `records` to the end of the file.
+    V2 {
+        /// The sealed data part.
+        data: Range<usize>,
+        /// Where the first record starts.
+        records: usize,
+    },
 }
 
 impl Parsed {
-    /// Where the plaintext is, once the body of a file of `len` bytes has
-    /// been decrypted in place (the ciphertext without its tag).
-    pub(crate) fn plaintext(&self, len: usize) -> Range<usize> {
-        self.body..len - TAG_LEN
+    /// Where the plaintext is, once the first sealed part has been
+    /// decrypted in place (the ciphertext without its tag).
+    pub(crate) fn plaintext(&self) -> Range<usize> {
+        self.sealed.start..self.sealed.end - TAG_LEN
+    }
+
+    /// Checks that a whole file of `len` bytes holds the parts the header
+    /// announces ([`parse`] may see only the file's start).
+    pub(crate) fn check_len(&self, path: &Path, len: usize) -> Result<(), VaultError> {
+        let end = match &self.layout {
+            Layout::V1 => self.sealed.end,
+            Layout::V2 { records, .. } => *records,
+        };
+        if end > len {
+            return Err(VaultError::corrupt(
+                path,
+                "the file is shorter than its header says (it was cut off)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The whole contents of a decrypted file: `bytes` is the file whose first
+/// sealed part was decrypted in place with `master`. Also returns what a
+/// version-2 write needs to keep unchanged records as they are.
+pub(crate) fn decode(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+) -> Result<(VaultData, Option<Previous>), VaultError> {
+    match &parsed.layout {
+        Layout::V1 => Ok((v1::decode(path, &bytes[parsed.plaintext()])?, None)),
+        Layout::V2 { .. } => {
+            let (data, previous) = v2::decode(path, parsed, bytes, master)?;
+            Ok((data, Some(previous)))
+        }
+    }
+}
+
+/// The one token that `pick` chooses from the tokens' identities; only its
+/// record is decoded (and, in version 2, decrypted).
+pub(crate) fn decode_one<E: From<VaultError>>(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+) -> Result<crate::token::Token, E> {
+    match &parsed.layout {
+        Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
+        Layout::V2 { .. } => v2::decode_one(path, parsed, bytes, master, pick),
+    }
+}
+
+/// The metadata of the tokens at the positions `pick` returns after seeing
+/// every token's matching fields and the fill record, in `pick`'s order.
+/// Version 2 reads them from the index and the data part, and decrypts no
+/// record (no secret).
+pub(crate) fn decode_matching<E: From<VaultError>>(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+) -> Result<Vec<TokenMeta>, E> {
+    match &parsed.layout {
+        Layout::V1 => Ok(v1::decode_matching(path, &bytes[parsed.plaintext()], pick)?
+            .iter()
+            .map(TokenMeta::of)
+            .collect()),
+        Layout::V2 { .. } => v2::decode_matching(path, parsed, bytes, master, pick),
     }
 }
 
@@ -138,22 +233,28 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
     if probe.format.as_deref() != Some(FORMAT) {
         return Err(corrupt(format!("the header format is not {FORMAT:?}")));
     }
-    let header = match probe.version.as_ref().and_then(|v| v.as_u64()) {
-        Some(v1::VERSION) => v1::parse_header(header).map_err(corrupt)?,
-        Some(found) => {
-            return Err(VaultError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                found,
-                supported: VERSION,
-            });
-        }
-        None => return Err(corrupt("the header has no integer version".into())),
-    };
     let body = check_at + CHECK_HEX_LEN + 1;
-    if bytes.len() - body < TAG_LEN {
-        return Err(corrupt("the ciphertext is too short".into()));
+    match probe.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(v1::VERSION) => {
+            let header = v1::parse_header(header).map_err(corrupt)?;
+            if bytes.len() - body < TAG_LEN {
+                return Err(corrupt("the ciphertext is too short".into()));
+            }
+            Ok(Parsed {
+                header,
+                aad,
+                sealed: body..bytes.len(),
+                layout: Layout::V1,
+            })
+        }
+        Some(v2::VERSION) => v2::parse(header, aad, body, bytes).map_err(corrupt),
+        Some(found) => Err(VaultError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: VERSION,
+        }),
+        None => Err(corrupt("the header has no integer version".into())),
     }
-    Ok(Parsed { header, aad, body })
 }
 
 #[cfg(test)]
@@ -184,7 +285,7 @@ mod tests {
         let slot = SlotRepr::of(&Slot::Keyring { nonce, wrapped });
         serde_json::json!({
             "format": FORMAT,
-            "version": VERSION,
+            "version": v1::VERSION,
             "id": id,
             "nonce": BASE64.encode(&[1u8; NONCE_LEN]),
             "slots": [serde_json::to_value(slot).unwrap()],
@@ -206,7 +307,7 @@ mod tests {
         let cases: Vec<(&str, Edit, &str)> = vec![
             (
                 "unknown version",
-                Box::new(|h| h["version"] = 2.into()),
+                Box::new(|h| h["version"] = 3.into()),
                 "vault_version",
             ),
             (

@@ -5,8 +5,11 @@ use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+#[cfg(test)]
 use super::VERSION;
-use crate::vault::codec::{FORMAT, Header};
+#[cfg(test)]
+use crate::vault::codec::FORMAT;
+use crate::vault::codec::Header;
 use crate::vault::slot::{KdfParams, NONCE_LEN, SALT_LEN, Slot, WRAPPED_LEN, check_slots};
 
 /// The header as written, field by field in this order.
@@ -120,7 +123,8 @@ impl SlotRepr {
     }
 }
 
-fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
+/// Decodes canonical base64 of exactly `N` bytes; `what` names the field.
+pub(crate) fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
     let bytes = BASE64
         .decode(text.as_bytes())
         .map_err(|_| format!("{what} is not canonical base64"))?;
@@ -131,7 +135,8 @@ fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Strin
 }
 
 /// The header line of a file with this id, generation, body nonce and slots.
-pub(super) fn header_line(
+#[cfg(test)]
+pub(crate) fn header_line(
     id: Uuid,
     generation: u64,
     nonce: &[u8; NONCE_LEN],
@@ -153,18 +158,24 @@ pub(crate) fn parse_header(header: &[u8]) -> Result<Header, String> {
     let repr: HeaderRepr =
         serde_json::from_slice(header).map_err(|e| format!("bad header: {e}"))?;
     let nonce = decode_fixed::<NONCE_LEN>(&repr.nonce, "body nonce")?;
-    if repr.slots.is_empty() {
-        return Err("the header has no slots".into());
-    }
-    let mut slots = Vec::with_capacity(repr.slots.len());
-    for slot in &repr.slots {
-        slots.push(slot.to_slot()?);
-    }
-    check_slots(&slots)?;
     Ok(Header {
         id: repr.id,
         generation: repr.generation,
         nonce,
-        slots,
+        slots: parse_slots(&repr.slots)?,
     })
+}
+
+/// The header's slots, checked (rules 8 and 9 of `docs/vault.md` §4); an
+/// error describes the first violation. Every version stores slots alike.
+pub(crate) fn parse_slots(reprs: &[SlotRepr]) -> Result<Vec<Slot>, String> {
+    if reprs.is_empty() {
+        return Err("the header has no slots".into());
+    }
+    let mut slots = Vec::with_capacity(reprs.len());
+    for slot in reprs {
+        slots.push(slot.to_slot()?);
+    }
+    check_slots(&slots)?;
+    Ok(slots)
 }

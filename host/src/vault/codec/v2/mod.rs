@@ -1,0 +1,543 @@
+//! Format version 2 (`docs/vault.md` §3): after the header and check line,
+//! three kinds of sealed parts, each `nonce || ciphertext || tag` under the
+//! master key:
+//!
+//! 1. the **index** ([`index`]): every token but its secret, and where its
+//!    record is — what queries and site matching read (AAD: the header);
+//! 2. the **data** part: everything of [`VaultData`] but the tokens
+//!    (tombstones, the fill record, and whatever members it gains), as one
+//!    JSON object (AAD: the header and `" data"`);
+//! 3. one **record** per token, its whole JSON, sealed with the vault id,
+//!    the token id and the record's version as associated data.
+//!
+//! `code` decrypts the index and one record; matching decrypts the index
+//! only; a write seals afresh only the records whose contents changed and
+//! copies the others byte for byte.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::ops::Range;
+use std::path::Path;
+
+use blake2::{Blake2s256, Digest};
+use chacha20poly1305::aead::generic_array::GenericArray;
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use data_encoding::BASE64;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::v1::{SlotRepr, decode_fixed, parse_slots};
+use super::{CHECK_HEX_LEN, FORMAT, Header, Layout, MAGIC, Parsed, header_check};
+use crate::keystore::Key;
+use crate::token::{Token, TokenHead, TokenMeta, TokenSites};
+use crate::vault::slot::{NONCE_LEN, Slot, TAG_LEN};
+use crate::vault::{VaultData, VaultError};
+
+pub(crate) mod index;
+
+use index::{EntryOut, Full, Head, Locator};
+
+/// This version's number, the `version` of its header.
+pub(crate) const VERSION: u64 = 2;
+/// Bytes of the header's `write` value, drawn afresh on every write.
+const WRITE_LEN: usize = 16;
+/// The shortest sealed part: a nonce and a tag around nothing.
+pub(crate) const SEALED_MIN: usize = NONCE_LEN + TAG_LEN;
+
+/// The header as written, field by field in this order.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderRepr {
+    format: String,
+    version: u64,
+    id: Uuid,
+    generation: u64,
+    write: String,
+    index: u64,
+    data: u64,
+    slots: Vec<SlotRepr>,
+}
+
+/// Reads a version-2 header (rules 7–9 of `docs/vault.md` §4 and the
+/// layout rules of §4.1) and where its parts are. `body` is where the
+/// index starts; `bytes` may be only the start of the file.
+pub(crate) fn parse(
+    header: &[u8],
+    aad: Range<usize>,
+    body: usize,
+    bytes: &[u8],
+) -> Result<Parsed, String> {
+    let repr: HeaderRepr =
+        serde_json::from_slice(header).map_err(|e| format!("bad header: {e}"))?;
+    decode_fixed::<WRITE_LEN>(&repr.write, "write value")?;
+    let slots = parse_slots(&repr.slots)?;
+    let (index, data) = (repr.index as usize, repr.data as usize);
+    if repr.index < SEALED_MIN as u64 || repr.data < SEALED_MIN as u64 {
+        return Err("the index or data part is shorter than a nonce and a tag".into());
+    }
+    let limit = super::MAX_FILE_BYTES;
+    if repr.index > limit || repr.data > limit {
+        return Err("the index or data part is larger than a vault may be".into());
+    }
+    let nonce: [u8; NONCE_LEN] = bytes
+        .get(body..body + NONCE_LEN)
+        .and_then(|n| n.try_into().ok())
+        .ok_or("the file ends before its index")?;
+    let data_at = body + index;
+    Ok(Parsed {
+        header: Header {
+            id: repr.id,
+            generation: repr.generation,
+            nonce,
+            slots,
+        },
+        aad,
+        sealed: body + NONCE_LEN..data_at,
+        layout: Layout::V2 {
+            data: data_at..data_at + data,
+            records: data_at + data,
+        },
+    })
+}
+
+/// The associated data of the data part.
+fn data_aad(header: &[u8]) -> Vec<u8> {
+    let mut aad = header.to_vec();
+    aad.extend_from_slice(b" data");
+    aad
+}
+
+/// The associated data of a record: it binds the record to its vault, its
+/// token and its version, so that records cannot be swapped, taken from
+/// another vault, or replaced by an older version of themselves.
+fn record_aad(vault: Uuid, token: Uuid, version: u64) -> String {
+    format!("factorcat-vault/2 record {vault} {token} {version}")
+}
+
+/// Decrypts one sealed part (`nonce || ciphertext || tag`) into a buffer
+/// that is wiped on drop.
+fn open(key: &Key, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let body_len = sealed.len().checked_sub(SEALED_MIN)?;
+    let (nonce, rest) = sealed.split_at(NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at(body_len);
+    let mut plain = Zeroizing::new(ciphertext.to_vec());
+    XChaCha20Poly1305::new(GenericArray::from_slice(key.expose()))
+        .decrypt_in_place_detached(
+            XNonce::from_slice(nonce),
+            aad,
+            &mut plain,
+            GenericArray::from_slice(tag),
+        )
+        .ok()?;
+    Some(plain)
+}
+
+/// Appends a sealed part to `out`: a fresh nonce, the plaintext that
+/// `write` produces (encrypted in place, so it never exists outside `out`)
+/// and the tag. `out` must have room, so that it never reallocates.
+fn seal(
+    out: &mut Vec<u8>,
+    key: &Key,
+    aad: &[u8],
+    write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+) -> Result<(), String> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    out.extend_from_slice(&nonce);
+    let start = out.len();
+    write(out).map_err(|e| e.to_string())?;
+    let tag = XChaCha20Poly1305::new(GenericArray::from_slice(key.expose()))
+        .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad, &mut out[start..])
+        .map_err(|_| "encryption failed".to_string())?;
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// Counts and hashes what is written to it.
+struct Measure {
+    len: usize,
+    hash: Blake2s256,
+}
+
+impl Measure {
+    fn of<T: Serialize>(value: &T) -> serde_json::Result<(usize, [u8; 32])> {
+        let mut m = Measure {
+            len: 0,
+            hash: Blake2s256::new(),
+        };
+        serde_json::to_writer(&mut m, value)?;
+        Ok((m.len, m.hash.finalize().into()))
+    }
+}
+
+impl io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.len += buf.len();
+        self.hash.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a write needs of the file it replaces to keep unchanged records:
+/// per token id, its record's version, where the sealed record is in that
+/// file's bytes, and a hash of its plaintext.
+#[derive(Debug, Default)]
+pub(crate) struct Previous {
+    records: HashMap<Uuid, (Locator, Range<usize>, [u8; 32])>,
+}
+
+/// Serializes and seals `data` into a complete version-2 file of
+/// generation `generation`. With `previous` (the file being replaced, as
+/// decoded, and its bytes), a token whose record would be the same bytes
+/// of plaintext keeps its sealed record and version; the others are sealed
+/// with version `generation`.
+pub(crate) fn encode(
+    path: &Path,
+    id: Uuid,
+    generation: u64,
+    slots: &[Slot],
+    master: &Key,
+    data: &VaultData,
+    previous: Option<(&Previous, &[u8])>,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let failed =
+        |reason: String| VaultError::corrupt(path, format!("cannot encode the vault: {reason}"));
+    let generation = generation.max(1);
+    // Plan every record first: sizes decide the index, which the header
+    // describes.
+    let mut plans = Vec::with_capacity(data.tokens.len());
+    for token in &data.tokens {
+        let (len, hash) = Measure::of(token).map_err(|e| failed(e.to_string()))?;
+        let kept = previous.and_then(|(p, bytes)| {
+            let (at, range, old) = p.records.get(&token.id)?;
+            (*old == hash).then(|| (*at, &bytes[range.clone()]))
+        });
+        plans.push(match kept {
+            Some((at, sealed)) => (at, Some(sealed)),
+            None => (
+                Locator {
+                    version: generation,
+                    len: (len + SEALED_MIN) as u64,
+                },
+                None,
+            ),
+        });
+    }
+    let entries: Vec<EntryOut> = data
+        .tokens
+        .iter()
+        .zip(&plans)
+        .map(|(token, (at, _))| EntryOut { at: *at, token })
+        .collect();
+    let (index_len, _) = Measure::of(&entries).map_err(|e| failed(e.to_string()))?;
+    let (data_len, _) = Measure::of(data).map_err(|e| failed(e.to_string()))?;
+    let mut write = [0u8; WRITE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut write);
+    let header = serde_json::to_vec(&HeaderRepr {
+        format: FORMAT.into(),
+        version: VERSION,
+        id,
+        generation,
+        write: BASE64.encode(&write),
+        index: (index_len + SEALED_MIN) as u64,
+        data: (data_len + SEALED_MIN) as u64,
+        slots: slots.iter().map(SlotRepr::of).collect(),
+    })
+    .map_err(|e| failed(e.to_string()))?;
+    let records: u64 = plans.iter().map(|(at, _)| at.len).sum();
+    let total = MAGIC.len()
+        + header.len()
+        + 1
+        + CHECK_HEX_LEN
+        + 1
+        + index_len
+        + data_len
+        + 2 * SEALED_MIN
+        + records as usize;
+    // Sized exactly, so that no reallocation leaves plaintext behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&header);
+    out.push(b'\n');
+    out.extend_from_slice(header_check(&header).as_bytes());
+    out.push(b'\n');
+    seal(&mut out, master, &header, |out| {
+        serde_json::to_writer(out, &entries).map_err(io::Error::other)
+    })
+    .map_err(failed)?;
+    seal(&mut out, master, &data_aad(&header), |out| {
+        serde_json::to_writer(out, data).map_err(io::Error::other)
+    })
+    .map_err(failed)?;
+    for (token, (at, kept)) in data.tokens.iter().zip(&plans) {
+        match kept {
+            Some(sealed) => out.extend_from_slice(sealed),
+            None => {
+                let aad = record_aad(id, token.id, at.version);
+                seal(&mut out, master, aad.as_bytes(), |out| {
+                    serde_json::to_writer(out, token).map_err(io::Error::other)
+                })
+                .map_err(failed)?;
+            }
+        }
+    }
+    debug_assert_eq!(out.len(), total, "the vault was not sized exactly");
+    Ok(out)
+}
+
+/// The index of a file whose index part was decrypted in place.
+fn parse_index<'a, T: Deserialize<'a>>(path: &Path, plain: &'a [u8]) -> Result<Vec<T>, VaultError> {
+    serde_json::from_slice(plain).map_err(|e| {
+        VaultError::corrupt(
+            path,
+            format!(
+                "the token index is not valid (column {}); the file is damaged",
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Where each record is, in file offsets, checking that the records fill
+/// the rest of the file exactly and that versions are possible.
+fn record_ranges(
+    path: &Path,
+    parsed: &Parsed,
+    len: usize,
+    locators: impl Iterator<Item = Locator>,
+) -> Result<Vec<Range<usize>>, VaultError> {
+    let Layout::V2 { records, .. } = parsed.layout else {
+        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    };
+    let mut at = records;
+    let mut ranges = Vec::new();
+    for locator in locators {
+        check_locator(path, parsed, locator)?;
+        let end = at
+            .checked_add(locator.len as usize)
+            .filter(|&end| end <= len)
+            .ok_or_else(|| {
+                VaultError::corrupt(path, "a token record runs past the end of the file")
+            })?;
+        ranges.push(at..end);
+        at = end;
+    }
+    if at != len {
+        return Err(VaultError::corrupt(
+            path,
+            "the file holds bytes after its last token record",
+        ));
+    }
+    Ok(ranges)
+}
+
+fn check_locator(path: &Path, parsed: &Parsed, at: Locator) -> Result<(), VaultError> {
+    if at.version == 0 || at.version > parsed.header.generation {
+        return Err(VaultError::corrupt(
+            path,
+            format!(
+                "a token record has version {}, outside 1 to the file's generation {}",
+                at.version, parsed.header.generation
+            ),
+        ));
+    }
+    if at.len < SEALED_MIN as u64 {
+        return Err(VaultError::corrupt(path, "a token record is too short"));
+    }
+    Ok(())
+}
+
+/// Opens and parses the record of index entry `id` at `range`.
+fn open_record(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    (id, at, range): (Uuid, Locator, Range<usize>),
+) -> Result<(Token, [u8; 32]), VaultError> {
+    let aad = record_aad(parsed.header.id, id, at.version);
+    let plain = open(master, &bytes[range], aad.as_bytes()).ok_or_else(|| {
+        VaultError::corrupt(
+            path,
+            format!("the record of token {id} fails authentication (it was altered, swapped or replaced by an older one)"),
+        )
+    })?;
+    let token: Token = serde_json::from_slice(&plain).map_err(|e| {
+        // Position only: serde's message could quote a field value.
+        VaultError::corrupt(
+            path,
+            format!(
+                "the record of token {id} is not a valid token (column {})",
+                e.column()
+            ),
+        )
+    })?;
+    if token.id != id {
+        return Err(inconsistent(path));
+    }
+    Ok((token, Blake2s256::digest(&plain[..]).into()))
+}
+
+/// The error for an index that does not describe its records.
+fn inconsistent(path: &Path) -> VaultError {
+    VaultError::corrupt(path, "the token index does not match the token records")
+}
+
+/// The data part of a version-2 file: every member of [`VaultData`] but
+/// the tokens.
+fn open_data(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+) -> Result<VaultData, VaultError> {
+    let Layout::V2 { data: data_at, .. } = &parsed.layout else {
+        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    };
+    let header = &bytes[parsed.aad.clone()];
+    let sealed = bytes
+        .get(data_at.clone())
+        .ok_or_else(|| VaultError::corrupt(path, "the file ends inside its data part"))?;
+    let plain = open(master, sealed, &data_aad(header))
+        .ok_or_else(|| VaultError::corrupt(path, "the data part fails authentication"))?;
+    serde_json::from_slice(&plain).map_err(|e| {
+        VaultError::corrupt(
+            path,
+            format!("the data part is not valid (column {})", e.column()),
+        )
+    })
+}
+
+/// The whole contents of a version-2 file whose index was decrypted in
+/// place, and what a write needs to keep its unchanged records.
+pub(crate) fn decode(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+) -> Result<(VaultData, Previous), VaultError> {
+    let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
+    let mut data = open_data(path, parsed, bytes, master)?;
+    let mut previous = Previous::default();
+    let mut seen = HashSet::with_capacity(entries.len());
+    data.tokens.reserve_exact(entries.len());
+    for (entry, range) in entries.into_iter().zip(ranges) {
+        let id = entry.meta.id;
+        if !seen.insert(id) {
+            return Err(VaultError::corrupt(
+                path,
+                format!("token {id} is stored twice"),
+            ));
+        }
+        let (token, hash) =
+            open_record(path, parsed, bytes, master, (id, entry.at, range.clone()))?;
+        if TokenMeta::of(&token) != entry.meta {
+            return Err(inconsistent(path));
+        }
+        previous.records.insert(id, (entry.at, range, hash));
+        data.tokens.push(token);
+    }
+    Ok((data, previous))
+}
+
+/// The one token that `pick` chooses from the index of a version-2 file;
+/// only its record is decrypted.
+pub(crate) fn decode_one<E: From<VaultError>>(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+) -> Result<Token, E> {
+    let entries: Vec<Head> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
+    let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
+        entries.into_iter().map(|e| (e.at, e.head)).unzip();
+    let chosen = pick(&heads)?;
+    let (Some(head), Some(at), Some(range)) =
+        (heads.get(chosen), locators.get(chosen), ranges.get(chosen))
+    else {
+        return Err(inconsistent(path).into());
+    };
+    let (token, _) = open_record(path, parsed, bytes, master, (head.id, *at, range.clone()))?;
+    Ok(token)
+}
+
+/// The metadata of the tokens `pick` chooses from every token's matching
+/// fields and the fill record, from the index and the data part alone.
+pub(crate) fn decode_matching<E: From<VaultError>>(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+) -> Result<Vec<TokenMeta>, E> {
+    let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let data = open_data(path, parsed, bytes, master)?;
+    let sites: Vec<TokenSites> = entries.iter().map(Full::sites).collect();
+    let picked = pick(&sites, &data.fills)?;
+    picked
+        .into_iter()
+        .map(|i| {
+            entries
+                .get(i)
+                .map(|e| e.meta.clone())
+                .ok_or_else(|| inconsistent(path).into())
+        })
+        .collect()
+}
+
+/// A version-2 file put together from plaintexts as they are, not from a
+/// [`VaultData`]: for test vectors and fuzzing, which need files that
+/// [`encode`] would never write (an index that lies, a record sealed as
+/// another version). Each record is `(token id, version, plaintext)`.
+pub(crate) fn assemble(
+    master: &Key,
+    id: Uuid,
+    generation: u64,
+    slots: &[Slot],
+    index: &[u8],
+    data: &[u8],
+    records: &[(Uuid, u64, &[u8])],
+) -> Vec<u8> {
+    let header = serde_json::to_vec(&HeaderRepr {
+        format: FORMAT.into(),
+        version: VERSION,
+        id,
+        generation,
+        write: BASE64.encode(&[0u8; WRITE_LEN]),
+        index: (index.len() + SEALED_MIN) as u64,
+        data: (data.len() + SEALED_MIN) as u64,
+        slots: slots.iter().map(SlotRepr::of).collect(),
+    })
+    .expect("a header serializes");
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&header);
+    out.push(b'\n');
+    out.extend_from_slice(header_check(&header).as_bytes());
+    out.push(b'\n');
+    fn copy(plain: &[u8]) -> impl FnOnce(&mut Vec<u8>) -> io::Result<()> + '_ {
+        move |out: &mut Vec<u8>| {
+            out.extend_from_slice(plain);
+            Ok(())
+        }
+    }
+    seal(&mut out, master, &header, copy(index)).expect("sealing in memory");
+    seal(&mut out, master, &data_aad(&header), copy(data)).expect("sealing in memory");
+    for (token, version, plain) in records {
+        let aad = record_aad(id, *token, *version);
+        seal(&mut out, master, aad.as_bytes(), copy(plain)).expect("sealing in memory");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
