@@ -18,6 +18,9 @@ const MEMORY_MS = 15 * 60 * 1000;
 // (the portal redirects at once; the person types nothing in between).
 const REDIRECT_MS = 2 * 60 * 1000;
 const HINT_KEYS = ['account', 'user', 'email'];
+// The AWS services (the host's `page.aws.service`) whose pages sign in:
+// there the page measures AWS's clock.
+const SIGN_IN = ['signin', 'identity_center'];
 
 function cleanHint(h) {
   const out = {};
@@ -197,13 +200,15 @@ export function makeHandlers({ api, host }) {
     const tokens = [];
     let offset = 0;
     let now = null;
+    let clock = [];
     for (let pages = 0; offset != null && pages < 100; pages++) {
       const r = await host.request('list', { offset, limit: 500 });
       now = r.now;
+      clock = r.clock ?? [];
       tokens.push(...r.tokens);
       offset = r.next_offset;
     }
-    return { now, tokens };
+    return { now, tokens, clock };
   }
   // The match for a content script's page: its hint and the tab's earlier step.
   async function pageMatch(sender, pageHint, { cached = true } = {}) {
@@ -225,13 +230,28 @@ export function makeHandlers({ api, host }) {
 
   const content = {
     // A page of a known site loaded: badge, and start the host early.
+    // On AWS sign-in pages (the host's `page`), the page then measures
+    // AWS's clock (`clock`).
     'page-seen': onBadge(async (msg, sender) => {
       await learnFromTrail(sender);
       const r = await pageMatch(sender, msg.hint);
       await noteTrail(sender, r);
       await setBadge(sender.tab.id, r.total);
-      return { ok: true, total: r.total };
+      return { ok: true, total: r.total, clock: SIGN_IN.includes(r.page?.aws?.service) };
     }),
+
+    // What the page's own server said the time was (its `Date` header) and
+    // this computer's time around the request: the host records AWS's
+    // offset for the partition of the address the browser reports, if
+    // that is an AWS sign-in page over https, and says what it makes of it.
+    async clock(msg, sender) {
+      const ms = (v) => Number.isSafeInteger(v) && v > 0;
+      if (typeof msg.date !== 'string' || msg.date.length > 64 || !ms(msg.sent) || !ms(msg.received)) {
+        return badRequest('No time to read.');
+      }
+      const r = await host.request('clock', { url: sender.url, date: msg.date, sent: msg.sent, received: msg.received });
+      return { ok: true, partition: r.partition ?? null, standing: r.standing ?? null, offset: r.offset ?? null };
+    },
 
     // The credentials step showed who is signing in.
     async 'signin-seen'(msg, sender) {
@@ -339,10 +359,14 @@ export function makeHandlers({ api, host }) {
       };
     },
 
+    // The tokens with their codes, and AWS's clock where the host uses or
+    // ignores a measured offset (the popup says so).
     async list() {
-      const { now, tokens } = await listAll();
+      const { now, tokens, clock } = await listAll();
+      const shown = clock.filter((c) => ['used', 'absurd'].includes(c.standing));
       return {
         ok: true, now,
+        clock: shown.map((c) => ({ partition: String(c.partition), offset: Number(c.offset), standing: c.standing })),
         tokens: tokens.map((t) => ({ ...publicToken(t), code: t.code, validUntil: t.valid_until, secondsLeft: t.seconds_left })),
       };
     },
@@ -575,6 +599,6 @@ export function makeHandlers({ api, host }) {
 
 export const CONTENT_FILES = [
   'shared/ext.js', 'shared/dom.js', 'shared/site-rules.js',
-  'content/fields.js', 'content/chooser.js', 'content/notice.js', 'content/autofill.js', 'content/enroll.js',
+  'content/fields.js', 'content/chooser.js', 'content/notice.js', 'content/clock.js', 'content/autofill.js', 'content/enroll.js',
   'content/main.js',
 ];

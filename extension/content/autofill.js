@@ -24,6 +24,10 @@
   // code we already filled back in.
   const MAX_AUTO_FILLS = 2;
 
+  // How long a fill waits for the page's measurement of AWS's clock at
+  // most (a HEAD request to the page's own server).
+  const CLOCK_WAIT_MS = 3000;
+
   function start(rule) {
     const doc = document;
     const handled = new WeakSet();
@@ -31,6 +35,10 @@
     let autoFills = 0;
     let busy = false;
     let chooserFor = null;
+    // Settles once AWS's clock was measured, or it was found not to be
+    // measured here (the background's answer to page-seen says whether
+    // this is an AWS sign-in page), so fills use AWS's time.
+    let clockMeasured = Promise.resolve();
 
     // Remember the account/user typed at the credentials step, for the MFA
     // step that may come on a regional host that doesn't show them.
@@ -85,6 +93,7 @@
         const hint = readWho(doc, rule, field);
         const second = secondField(doc, rule);
         const pair = !!second;
+        await Promise.race([clockMeasured, new Promise((r) => setTimeout(r, CLOCK_WAIT_MS))]);
         const answer = await send('mfa-field', { hint, pair });
         if (!answer?.ok) return;
         if (answer.action === 'fill') {
@@ -125,7 +134,9 @@
     });
     // Tell the background the page is here: it sets the toolbar badge and
     // starts the host early, so the fill is quick when the field appears.
-    send('page-seen', { hint: readWho(doc, rule) });
+    clockMeasured = send('page-seen', { hint: readWho(doc, rule) })
+      .then((seen) => (seen?.clock ? FactorCat.clock.measure() : null))
+      .catch(() => null);
     check();
   }
 

@@ -1,5 +1,5 @@
-// Words for what an import or a QR scan found. Pure functions (no DOM, no
-// browser API), so the unit tests load them in node.
+// Words for what an import or a QR scan found, and for AWS's clock. Pure
+// functions (no DOM, no browser API), so the unit tests load them in node.
 
 // Requests to the host are at most 1 MiB and a file travels in base64 (4
 // characters for 3 bytes): larger files go through the command line.
@@ -56,4 +56,25 @@ export function scanSummary(r) {
   if (!r.tokens.length) return 'The QR codes on this page hold no token that can be read.';
   if (!fresh) return `Already in FactorCat: ${plural(r.tokens.length, 'token')}.`;
   return `Found ${plural(fresh, 'new token')}${r.duplicates ? ` (${r.duplicates} already in FactorCat)` : ''}.`;
+}
+
+// An offset in seconds in words: "2 min 5 s".
+function duration(secs) {
+  const s = Math.abs(secs);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return `${h} h ${m} min`;
+  return [m && `${m} min`, s % 60 && `${s % 60} s`].filter(Boolean).join(' ') || '0 s';
+}
+
+// What the host makes of AWS's clock, per partition: the offset its AWS
+// codes follow, or one too large to follow. Either way the clock is wrong.
+export function clockNotes(clock) {
+  return (clock ?? []).map((c) => {
+    const way = `${duration(c.offset)} ${c.offset < 0 ? 'behind' : 'ahead of'}`;
+    const tail = c.standing === 'absurd'
+      ? 'FactorCat does not correct more than 10 minutes, so AWS rejects its codes.'
+      : 'FactorCat\'s AWS codes follow AWS\'s time.';
+    return `AWS's clock (${c.partition}) is ${way} this computer's. ${tail} Set this computer's clock.`;
+  });
 }

@@ -3,6 +3,7 @@
 // code when the page has none; add by pasting a link; remove with a
 // confirmation.
 import { toast, copy, showProblem } from './common.js';
+import { clockNotes } from './describe.js';
 
 const { send } = globalThis.FactorCat.ext;
 const { h, $ } = globalThis.FactorCat.dom;
@@ -118,6 +119,13 @@ async function doRemove(t) {
   render();
 }
 
+function showClock(clock) {
+  const notes = clockNotes(clock);
+  const box = $('#clock');
+  box.replaceChildren(...notes.map((text) => h('p', {}, text)));
+  box.hidden = notes.length === 0;
+}
+
 // Fetches the tokens with their codes again; false when the host said no
 // (the problem is shown).
 export async function refresh() {
@@ -130,6 +138,7 @@ export async function refresh() {
     return false;
   }
   $('#problem').hidden = true;
+  showClock(r.clock);
   state.tokens = r.tokens;
   render();
   return true;

@@ -620,6 +620,7 @@ pub fn vault_body(data: &[u8]) {
     assert_eq!(again.tokens, parsed.tokens, "tokens changed");
     assert_eq!(again.tombstones, parsed.tombstones, "tombstones changed");
     assert_eq!(again.fills, parsed.fills, "fills changed");
+    assert_eq!(again.clock, parsed.clock, "clock offsets changed");
     let mut twice = Vec::new();
     codec::write_body(&mut twice, &again).expect("write to memory");
     assert_eq!(twice, written, "writing is not stable");
@@ -662,12 +663,13 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
             let expected: Vec<TokenMeta> = data.tokens.iter().map(TokenMeta::of).collect();
             assert_eq!(metas, expected, "matching sees other tokens");
             for (i, token) in data.tokens.iter().enumerate() {
-                let one = codec::decode_one(path, &parsed, &bytes, &key, |heads| {
+                let (one, clock) = codec::decode_one(path, &parsed, &bytes, &key, |heads| {
                     assert_eq!(heads[i], TokenHead::of(token), "the index heads differ");
                     Ok::<_, vault::VaultError>(i)
                 })
                 .expect("one token of a vault that decodes");
                 assert_eq!(&one, token, "decode_one gives another token");
+                assert_eq!(clock, data.clock, "decode_one gives other clock offsets");
             }
         }
         Err(e) => {

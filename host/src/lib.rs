@@ -3,6 +3,7 @@
 //! the command-line tool and the browser's native-messaging host.
 
 pub mod aws_config;
+pub mod clock;
 pub mod doctor;
 pub mod error;
 pub mod export;

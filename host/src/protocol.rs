@@ -35,7 +35,7 @@ pub const DEFAULT_LIST_LIMIT: usize = 100;
 pub const MAX_LIST_LIMIT: usize = 500;
 
 /// Every operation of the protocol, in the order `hello` lists them.
-pub const OPERATIONS: [&str; 12] = [
+pub const OPERATIONS: [&str; 13] = [
     "hello",
     "list",
     "match",
@@ -48,6 +48,7 @@ pub const OPERATIONS: [&str; 12] = [
     "import",
     "redirected",
     "resync_codes",
+    "clock",
 ];
 
 /// Largest file `import` accepts once base64-decoded (1 MiB; a request frame
@@ -368,6 +369,19 @@ pub enum Request {
         /// The device's serial (ARN) as the page shows it.
         serial: Option<String>,
     },
+    /// What an AWS sign-in page's server said the time was, and this
+    /// computer's time around the request: AWS's clock, measured.
+    Clock {
+        /// The page's URL, as the browser reported it.
+        url: String,
+        /// The response's `Date` header, as the server sent it.
+        date: String,
+        /// This computer's time just before the request, Unix milliseconds.
+        sent: u64,
+        /// This computer's time once the response arrived, Unix
+        /// milliseconds.
+        received: u64,
+    },
 }
 
 /// `import`: a file the person chose, with how to read it.
@@ -535,6 +549,14 @@ struct TokenFields {
 struct RedirectedFields {
     from: String,
     to: String,
+}
+
+#[derive(Deserialize)]
+struct ClockFields {
+    url: String,
+    date: String,
+    sent: u64,
+    received: u64,
 }
 
 #[derive(Deserialize)]
@@ -754,6 +776,15 @@ fn decode_op(op: &str, value: &Value, object: &Map<String, Value>) -> Result<Req
                 url: f.url,
                 hint: f.hint.unwrap_or_default(),
                 serial: f.serial,
+            })
+        }
+        "clock" => {
+            let f: ClockFields = fields(op, value)?;
+            Ok(Request::Clock {
+                url: f.url,
+                date: f.date,
+                sent: f.sent,
+                received: f.received,
             })
         }
         _ => {

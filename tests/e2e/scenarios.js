@@ -2,7 +2,7 @@
 // firefox.test.js. Each gets a fresh page; all waits are for conditions in
 // the page, never fixed sleeps.
 import assert from 'node:assert/strict';
-import { randomSecret } from './support/env.js';
+import { randomSecret, SERVER_CLOCK_AHEAD } from './support/env.js';
 import { totp } from './support/fake-host.mjs';
 
 const AWS = 'Amazon Web Services';
@@ -42,6 +42,10 @@ export function seed(world) {
   // pinned one filled.
   add('pat-phone@151515151515', '151515151515', 'pat');
   add('pat-laptop@151515151515', '151515151515', 'pat', { pin: true });
+  // AWS China, whose sign-in server's clock the fixtures put two minutes
+  // ahead of this machine's (SERVER_CLOCK_AHEAD): no other scenario signs
+  // in there, so the offset measured touches this token only.
+  add('mei@161616161616', '161616161616', 'mei', { awsPartition: 'aws-cn' });
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
@@ -251,6 +255,25 @@ export const scenarios = {
     const fc = await waitFilled(page);
     assertCode(world, 'jo-eu@123412341234', fc);
     await page.close();
+  },
+
+  async 'a sign-in page whose server\'s Date is two minutes ahead of this machine\'s clock: the code of that time is filled, not the local clock\'s'(b, world) {
+    const host = '161616161616.signin.amazonaws.cn';
+    const ahead = SERVER_CLOCK_AHEAD[host];
+    const page = await legacySignin(b, { host, user: 'mei' });
+    const fc = await waitFilled(page);
+    const t = Math.floor(fc.filledWall / 1000);
+    // The header has whole seconds: the offset the host measures is
+    // `ahead` within a second either way.
+    const aws = [ahead - 1, ahead, ahead + 1].map((s) => world.codeAt('mei@161616161616', t + s));
+    assert.ok(aws.includes(fc.value), `${fc.value} is the code of AWS's time (${aws.join(', ')})`);
+    assert.notEqual(fc.value, world.codeAt('mei@161616161616', t), 'not the code of this machine\'s clock');
+    await page.close();
+    // The popup says so, and to set the clock.
+    const popup = await b.extensionPage('popup/popup.html');
+    const note = await popup.waitFor(() => (document.getElementById('clock')?.hidden === false ? document.getElementById('clock').textContent : null));
+    assert.match(note, /^AWS's clock \(aws-cn\) is (1 min 59 s|2 min|2 min 1 s) ahead of this computer's\. .*Set this computer's clock\.$/);
+    await popup.close();
   },
 
   async 'legacy UI: account URL + user → that user\'s code'(b, world) {

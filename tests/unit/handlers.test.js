@@ -331,3 +331,45 @@ test('status: the host\'s import formats for the import view', async () => {
   const r = await makeHandlers({ api: fakeApi(), host }).extension.status();
   assert.deepEqual(r.importFormats, [{ name: 'aegis', label: 'Aegis export' }]);
 });
+
+test('AWS\'s clock: measured only where the host says the page signs in; the host gets the browser\'s URL, never the page\'s', async () => {
+  const api = fakeApi();
+  const pages = {
+    signin: { aws: { partition: 'aws-cn', service: 'signin' } },
+    identity_center: { aws: { partition: 'aws', service: 'identity_center' } },
+    console: { aws: { partition: 'aws', service: 'console' } },
+    other: { aws: null },
+  };
+  for (const [service, page] of Object.entries(pages)) {
+    const { content } = makeHandlers({ api, host: fakeHost({ page, who: {} }) });
+    const r = await content['page-seen']({ hint: {} }, signin('https://signin.amazonaws.cn/console'));
+    assert.equal(r.clock, ['signin', 'identity_center'].includes(service), service);
+  }
+  const calls = [];
+  const host = { async request(type, fields) { calls.push({ type, ...fields }); return { partition: 'aws-cn', standing: 'used', offset: 120, recorded: true }; } };
+  const { content } = makeHandlers({ api, host });
+  const sender = signin('https://123456789012.signin.amazonaws.cn/console');
+  const r = await content.clock({ date: 'Sun, 06 Dec 2026 09:23:40 GMT', sent: 1796548900100, received: 1796548900300, url: 'https://evil.example/' }, sender);
+  assert.deepEqual(r, { ok: true, partition: 'aws-cn', standing: 'used', offset: 120 });
+  assert.deepEqual(calls, [{ type: 'clock', url: sender.url, date: 'Sun, 06 Dec 2026 09:23:40 GMT', sent: 1796548900100, received: 1796548900300 }]);
+  for (const bad of [{}, { date: 5, sent: 1, received: 2 }, { date: 'x'.repeat(65), sent: 1, received: 2 }, { date: 'd', sent: '1', received: 2 }, { date: 'd', sent: 1, received: 1.5 }]) {
+    assert.equal((await content.clock(bad, sender)).ok, false, JSON.stringify(bad));
+  }
+  assert.equal(calls.length, 1, 'nothing unreadable reaches the host');
+});
+
+test('the popup hears of an offset the host uses or ignores, not of one too small or too old', async () => {
+  const host = {
+    async request(type) {
+      assert.equal(type, 'list');
+      return {
+        now: 1, next_offset: null, tokens: [],
+        clock: [{ partition: 'aws', offset: 120, standing: 'used' }, { partition: 'aws-cn', offset: 7200, standing: 'absurd' },
+          { partition: 'aws-us-gov', offset: 1, standing: 'small' }, { partition: 'aws-eusc', offset: 60, standing: 'stale' }],
+      };
+    },
+  };
+  const { extension } = makeHandlers({ api: fakeApi(), host });
+  const r = await extension.list();
+  assert.deepEqual(r.clock, [{ partition: 'aws', offset: 120, standing: 'used' }, { partition: 'aws-cn', offset: 7200, standing: 'absurd' }]);
+});

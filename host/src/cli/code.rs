@@ -1,6 +1,9 @@
 //! `factorcat code`: the current code of one token, and nothing else, on
 //! standard output; with `--fresh` (and always for `--aws-mfa-serial`) a
-//! code never handed out before, as browser fills get.
+//! code never handed out before, as browser fills get. AWS tokens' codes
+//! follow AWS's clock when the browser measured it to differ from this
+//! computer's within the last hour (`factorcat::clock`), unless
+//! `--local-clock`.
 
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -8,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 
-use factorcat::ledger::{self, Reach, Step};
+use factorcat::clock::{self, Clocks, CodeTime};
+use factorcat::ledger::{self, Reach};
 use factorcat::query;
 use factorcat::token::{Identity, Kind, MfaSerial, Token, now_unix};
 use factorcat::vault::{Unlock, Vault, VaultData};
@@ -53,6 +57,10 @@ pub struct CodeArgs {
     /// records nothing.
     #[arg(long, value_name = "UNIX_SECONDS", conflicts_with_all = ["fresh", "no_wait"])]
     pub time: Option<u64>,
+    /// Use this computer's clock even when the browser measured AWS's clock
+    /// to differ from it in the last hour (AWS tokens use that offset otherwise).
+    #[arg(long)]
+    pub local_clock: bool,
 }
 
 /// Resolves a query or an AWS MFA serial among `tokens`.
@@ -89,7 +97,7 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
     let unlock = unlock();
     // Only the chosen token is decoded: `code` is what scripts call in a
     // loop, and a large vault must not slow it down.
-    let token = vault.read_one(&unlock, |heads| {
+    let (token, clocks) = vault.read_one_with_clock(&unlock, |heads| {
         resolve(heads, args.query.as_deref(), args.aws_mfa_serial.as_deref())
     })?;
     let code = match token.kind {
@@ -113,42 +121,78 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
             } else {
                 Reach::Waiting
             };
-            fresh_code(&vault, &unlock, &token, reach)?
+            fresh_code(&vault, &unlock, &token, reach, args.local_clock)?
         }
-        _ => {
-            let now = args.time.unwrap_or_else(now_unix);
-            if args.time.is_none()
-                && std::io::stderr().is_terminal()
-                && let Some(left) = token.seconds_left(now)
-            {
-                eprintln!("({left} s left)");
+        _ => match args.time {
+            Some(time) => token.code_at(time),
+            None => {
+                let at = code_time(&clocks, &token, args.local_clock);
+                tell_offset(at);
+                let now = at.now();
+                if std::io::stderr().is_terminal()
+                    && let Some(left) = token.seconds_left(now)
+                {
+                    eprintln!("({left} s left)");
+                }
+                token.code_at(now)
             }
-            token.code_at(now)
-        }
+        },
     };
     say(format!("{code}\n"))
 }
 
+/// The time `token`'s codes are made at now: AWS's, when the browser
+/// measured an offset that is in use (`clocks`), unless `local_clock`.
+fn code_time(clocks: &Clocks, token: &Token, local_clock: bool) -> CodeTime {
+    let local_now = now_unix();
+    if local_clock {
+        CodeTime {
+            local_now,
+            offset: 0,
+        }
+    } else {
+        CodeTime::of(clocks, token, local_now)
+    }
+}
+
+/// Says on a terminal's standard error that the code follows AWS's clock.
+fn tell_offset(at: CodeTime) {
+    if at.offset != 0 && std::io::stderr().is_terminal() {
+        eprintln!(
+            "factorcat: using AWS's clock, which the browser measured {} this computer's; set this computer's clock (--local-clock ignores the offset)",
+            clock::describe(at.offset)
+        );
+    }
+}
+
 /// A code of `token` no one was handed before: the ledger's first free step
-/// within `reach`, recorded in the vault before it is shown, then waited
-/// for when it is not valid yet.
-fn fresh_code(vault: &Vault, unlock: &Unlock, token: &Token, reach: Reach) -> CliResult<String> {
+/// within `reach` (of AWS's time when an offset is in use), recorded in the
+/// vault before it is shown, then waited for when it is not valid yet.
+fn fresh_code(
+    vault: &Vault,
+    unlock: &Unlock,
+    token: &Token,
+    reach: Reach,
+    local_clock: bool,
+) -> CliResult<String> {
     let id = token.id;
-    let step = vault.update(unlock, |data: &mut VaultData| {
+    let (step, at) = vault.update(unlock, |data: &mut VaultData| {
         // The time is read under the lock: waiting for it must not make
         // the code older than the ledger judged it.
-        Ok::<_, CliError>(ledger::take_steps(data, id, now_unix(), 1, reach)?)
+        let at = code_time(&data.clock, token, local_clock);
+        Ok::<_, CliError>((ledger::take_steps(data, id, at.now(), 1, reach)?, at))
     })?;
+    tell_offset(at);
     // A step valid already has at least MIN_SECONDS_LEFT seconds left; one
     // waited for has its whole period.
-    wait_for(step);
+    wait_until(at.local(step.valid_from()));
     Ok(token.code_at(step.valid_from()))
 }
 
-/// Sleeps until `step` is valid, saying so on standard error when there is
-/// anything to wait for.
-fn wait_for(step: Step) {
-    let start = UNIX_EPOCH + Duration::from_secs(step.valid_from());
+/// Sleeps until `valid_from` (this computer's Unix seconds), saying so on
+/// standard error when there is anything to wait for.
+fn wait_until(valid_from: u64) {
+    let start = UNIX_EPOCH + Duration::from_secs(valid_from);
     let Ok(left) = start.duration_since(SystemTime::now()) else {
         return;
     };

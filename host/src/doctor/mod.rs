@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use crate::install::{self, InstallError, Probe};
 
 pub use browsers::browser_sections;
-pub use clock::clock_findings;
+pub use clock::{clock_findings, offset_findings};
 pub use data::{PSL_MAX_AGE_DAYS, psl_findings};
 pub use manifest::check_manifest;
 pub use report::{Finding, Level, Report, Section};
@@ -36,18 +36,24 @@ pub struct DoctorOptions {
 }
 
 /// Checks this machine: the browsers' registrations, then the vault and
-/// keyring, then the clock. Problems are findings of the report, not
+/// keyring, then the clock (with the offsets of AWS's clock the vault
+/// recorded). Problems are findings of the report, not
 /// errors; an error means the checks could not be made.
 pub fn diagnose(options: &DoctorOptions) -> Result<Report, InstallError> {
     let env = install::this_machine()?;
     let mut sections = browser_sections(&env, options, &Probe::real())?;
+    let (findings, clocks) = vault::vault_findings();
     sections.push(Section {
         title: "Vault and keyring".into(),
-        findings: vault::vault_findings(),
+        findings,
     });
+    let mut findings = clock_findings(SystemTime::now(), env.os);
+    if let Some(clocks) = clocks {
+        findings.extend(offset_findings(&clocks, crate::token::now_unix()));
+    }
     sections.push(Section {
         title: "Clock".into(),
-        findings: clock_findings(SystemTime::now(), env.os),
+        findings,
     });
     sections.push(Section {
         title: "Built-in data".into(),

@@ -7,6 +7,7 @@
 //! Advice names the passphrase only for a vault that has a passphrase slot.
 
 use super::{Finding, Level};
+use crate::clock::Clocks;
 use crate::error::ErrorCode;
 use crate::keystore;
 use crate::vault::{ENV_PASSPHRASE, Unlock, Vault, VaultError, VaultStatus};
@@ -15,8 +16,15 @@ use crate::vault::{ENV_PASSPHRASE, Unlock, Vault, VaultError, VaultStatus};
 const START_SECRET_SERVICE: &str = "start a Secret Service in this session (gnome-keyring-daemon, or KeePassXC \
      with its Secret Service integration)";
 
-/// The vault and the keyring that unlocks it.
-pub(super) fn vault_findings() -> Vec<Finding> {
+/// The vault and the keyring that unlocks it, and the clock offsets it
+/// holds when it opens.
+pub(super) fn vault_findings() -> (Vec<Finding>, Option<Clocks>) {
+    let mut clocks = None;
+    let findings = vault_findings_keeping(&mut clocks);
+    (findings, clocks)
+}
+
+fn vault_findings_keeping(clocks: &mut Option<Clocks>) -> Vec<Finding> {
     let vault = match Vault::locate() {
         Ok(v) => v,
         Err(e) => {
@@ -69,7 +77,10 @@ pub(super) fn vault_findings() -> Vec<Finding> {
     }
     // As `code` opens it: the key cache, the keyring, FACTORCAT_PASSPHRASE.
     let tokens = match vault.read(&Unlock::from_env()) {
-        Ok(data) => data.tokens.len(),
+        Ok(data) => {
+            *clocks = Some(data.clock);
+            data.tokens.len()
+        }
         Err(e) => {
             findings.push(does_not_open(&e, has_keyring_slot, has_passphrase_slot));
             return findings;

@@ -10,10 +10,11 @@ use super::budget::{
 };
 use super::log;
 use super::replies::{
-    add_current_code, import_error, object, qr_error, signin_v1, summary, usable_period, window,
-    without_wait,
+    add_current_code, add_offset, import_error, object, qr_error, signin_v1, summary,
+    usable_period, window, without_wait,
 };
 use super::store::{Store, Tokens};
+use crate::clock::{self, CodeTime};
 use crate::error::ErrorCode;
 use crate::import::{Format, Imported};
 use crate::ledger::{self, MIN_SECONDS_LEFT, Reach, Step};
@@ -92,6 +93,12 @@ impl<S: Store> Handler<S> {
             Request::ResyncCodes { url, hint, serial } => {
                 self.resync_codes(&url, &hint, serial.as_deref())
             }
+            Request::Clock {
+                url,
+                date,
+                sent,
+                received,
+            } => self.record_clock(&url, &date, sent, received),
         }
     }
 
@@ -135,7 +142,7 @@ impl<S: Store> Handler<S> {
         let mut next = offset;
         for token in data.tokens.iter().skip(offset).take(limit) {
             let mut entry = summary(token);
-            add_current_code(&mut entry, token, now);
+            add_current_code(&mut entry, token, CodeTime::of(&data.clock, token, now));
             let size = trimmed_to(&mut entry, budget / 4);
             if used + size > budget && !tokens.is_empty() {
                 break;
@@ -145,11 +152,25 @@ impl<S: Store> Handler<S> {
             next += 1;
         }
         let next_offset = (next < total).then_some(next);
+        let clock: Vec<Value> = data
+            .clock
+            .iter()
+            .map(|(partition, c)| {
+                json!({
+                    "partition": partition,
+                    "offset": c.seconds(),
+                    "error_ms": c.error_ms,
+                    "measured": c.measured,
+                    "standing": c.standing(now),
+                })
+            })
+            .collect();
         Ok(object(json!({
             "now": now,
             "total": total,
             "next_offset": next_offset,
             "tokens": tokens,
+            "clock": clock,
         })))
     }
 
@@ -202,7 +223,7 @@ impl<S: Store> Handler<S> {
     }
 
     fn code(&self, id: Uuid, for_fill: bool) -> Result<Map<String, Value>, ProtoError> {
-        let now = (self.clock)();
+        let local_now = (self.clock)();
         let data = self.store.read()?;
         let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
         match usable_period(token)? {
@@ -213,30 +234,35 @@ impl<S: Store> Handler<S> {
                 })))
             }),
             Some(period) if !for_fill => {
+                let at = CodeTime::of(&data.clock, token, local_now);
                 let step = Step {
-                    number: now / period,
+                    number: at.now() / period,
                     period,
                 };
-                let mut reply = window(token, step, now);
+                let mut reply = window(token, step, at);
                 reply.insert("token".into(), json!(id));
                 reply.insert("kind".into(), json!(token.kind.name()));
-                let next = window(token, step.next(), now);
+                let next = window(token, step.next(), at);
                 reply.insert("next".into(), Value::Object(without_wait(next)));
+                add_offset(&mut reply, at);
                 Ok(reply)
             }
             Some(_) => self.store.update(|data| {
-                let step = ledger::take_steps(data, id, now, 1, Reach::NextStep)?;
                 let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
-                let mut reply = window(token, step, now);
+                let at = CodeTime::of(&data.clock, token, local_now);
+                let step = ledger::take_steps(data, id, at.now(), 1, Reach::NextStep)?;
+                let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
+                let mut reply = window(token, step, at);
                 reply.insert("token".into(), json!(id));
                 reply.insert("kind".into(), json!(token.kind.name()));
+                add_offset(&mut reply, at);
                 Ok(reply)
             }),
         }
     }
 
     fn enroll_codes(&self, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
-        let now = (self.clock)();
+        let local_now = (self.clock)();
         self.store.update(|data| {
             let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
             match usable_period(token)? {
@@ -250,14 +276,17 @@ impl<S: Store> Handler<S> {
                     Ok(object(json!({"token": id, "kind": "hotp", "codes": codes})))
                 }
                 Some(_) => {
-                    let step = ledger::take_steps(data, id, now, 2, Reach::NextStep)?;
+                    let at = CodeTime::of(&data.clock, token, local_now);
+                    let step = ledger::take_steps(data, id, at.now(), 2, Reach::NextStep)?;
                     let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
                     let codes = vec![
-                        Value::Object(without_wait(window(token, step, now))),
-                        Value::Object(without_wait(window(token, step.next(), now))),
+                        Value::Object(without_wait(window(token, step, at))),
+                        Value::Object(without_wait(window(token, step.next(), at))),
                     ];
                     let kind = token.kind.name();
-                    Ok(object(json!({"token": id, "kind": kind, "codes": codes})))
+                    let mut reply = object(json!({"token": id, "kind": kind, "codes": codes}));
+                    add_offset(&mut reply, at);
+                    Ok(reply)
                 }
             }
         })
@@ -350,6 +379,72 @@ impl<S: Store> Handler<S> {
         let mut reply = self.enroll_codes(id)?;
         reply.insert("label".into(), json!(label));
         Ok(reply)
+    }
+
+    /// `clock`: what the server of the page at `url` said the time was
+    /// (`date`, its `Date` header) and this computer's time around the
+    /// request (Unix milliseconds). Only AWS sign-in pages over https teach
+    /// anything: their partition's offset is recorded (`crate::clock`) when
+    /// it tells something new, one write; any other page is no error and
+    /// opens nothing.
+    fn record_clock(
+        &self,
+        url: &str,
+        date: &str,
+        sent: u64,
+        received: u64,
+    ) -> Result<Map<String, Value>, ProtoError> {
+        let page = PageFacts::read(url).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
+        let Some(aws) = page.aws_signin() else {
+            return Ok(object(
+                json!({"partition": null, "recorded": false, "standing": null}),
+            ));
+        };
+        let partition = aws.partition.as_str();
+        let date = clock::parse_http_date(date).ok_or_else(|| {
+            ProtoError::bad_request(
+                "clock: \"date\" is not an HTTP date such as \"Sun, 06 Nov 1994 08:49:37 GMT\"; send the response's Date header as it came",
+            )
+        })?;
+        let now = (self.clock)();
+        let sample = clock::Sample {
+            date,
+            sent_ms: sent,
+            received_ms: received,
+        };
+        let unused = |reason: String| {
+            object(
+                json!({"partition": partition, "recorded": false, "standing": null, "reason": reason}),
+            )
+        };
+        let mut offset = match sample.offset() {
+            Ok(offset) => offset,
+            Err(e) => return Ok(unused(e.to_string())),
+        };
+        // The browser runs on this computer: its times are this clock's,
+        // just now. Others are no measurement of the present.
+        if offset.measured.abs_diff(now) > clock::MAX_SAMPLE_AGE_SECS {
+            return Ok(unused(format!(
+                "the request was made more than {} s ago",
+                clock::MAX_SAMPLE_AGE_SECS
+            )));
+        }
+        offset.measured = now;
+        let recorded = offset.replaces(self.store.read()?.clock.get(partition))
+            && self.store.update(|data| {
+                let new = offset.replaces(data.clock.get(partition));
+                if new {
+                    data.clock.insert(partition.into(), offset);
+                }
+                Ok(new)
+            })?;
+        Ok(object(json!({
+            "partition": partition,
+            "offset": offset.seconds(),
+            "error_ms": offset.error_ms,
+            "standing": offset.standing(now),
+            "recorded": recorded,
+        })))
     }
 
     fn remove(&self, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
@@ -496,5 +591,6 @@ fn op_name(request: &Request) -> &'static str {
         Request::Import(_) => "import",
         Request::Redirected { .. } => "redirected",
         Request::ResyncCodes { .. } => "resync_codes",
+        Request::Clock { .. } => "clock",
     }
 }

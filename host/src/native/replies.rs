@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::clock::CodeTime;
 use crate::error::ErrorCode;
 use crate::import::ImportError;
 use crate::ledger::{LedgerError, Step};
@@ -26,14 +27,17 @@ pub(crate) fn summary(token: &Token) -> Map<String, Value> {
 /// Adds a listing entry's current code: `code`, `seconds_left` and
 /// `valid_until` for a time-based token, a null code for HOTP (whose codes
 /// are only handed out one by one) and for a token whose stored values
-/// cannot make codes (marked `invalid`).
-pub(super) fn add_current_code(entry: &mut Map<String, Value>, token: &Token, now: u64) {
+/// cannot make codes (marked `invalid`). The code is of the token's time
+/// `at`; `valid_until` is on this computer's clock.
+pub(super) fn add_current_code(entry: &mut Map<String, Value>, token: &Token, at: CodeTime) {
     match usable_period(token) {
         Ok(Some(period)) => {
+            let now = at.now();
             let step = now / period;
             entry.insert("code".into(), json!(token.code_at(now)));
             entry.insert("seconds_left".into(), json!(token.seconds_left(now)));
-            entry.insert("valid_until".into(), json!((step + 1) * period));
+            entry.insert("valid_until".into(), json!(at.local((step + 1) * period)));
+            add_offset(entry, at);
         }
         Ok(None) => {
             entry.insert("code".into(), Value::Null);
@@ -42,6 +46,14 @@ pub(super) fn add_current_code(entry: &mut Map<String, Value>, token: &Token, no
             entry.insert("code".into(), Value::Null);
             entry.insert("invalid".into(), json!(true));
         }
+    }
+}
+
+/// Marks a reply whose codes follow AWS's clock: `clock_offset`, the
+/// seconds they are moved by (its times are this computer's).
+pub(super) fn add_offset(entry: &mut Map<String, Value>, at: CodeTime) {
+    if at.offset != 0 {
+        entry.insert("clock_offset".into(), json!(at.offset));
     }
 }
 
@@ -62,12 +74,12 @@ pub(super) fn usable_period(token: &Token) -> Result<Option<u64>, ProtoError> {
 
 /// The code of `step` with its validity window and the wait until it is
 /// valid.
-pub(super) fn window(token: &Token, step: Step, now: u64) -> Map<String, Value> {
+pub(super) fn window(token: &Token, step: Step, at: CodeTime) -> Map<String, Value> {
     object(json!({
         "code": token.code_at(step.valid_from()),
-        "valid_from": step.valid_from(),
-        "valid_until": step.valid_until(),
-        "wait": step.wait(now),
+        "valid_from": at.local(step.valid_from()),
+        "valid_until": at.local(step.valid_until()),
+        "wait": step.wait(at.now()),
     }))
 }
 

@@ -1593,3 +1593,217 @@ fn aws_mfa_serials_by_device_name_or_given_through_the_shared_rules() {
         Some("arn:aws:iam::210987654321:mfa/bob")
     );
 }
+
+/// An AWS token of `partition` (account 123456789012, user `user`).
+fn aws_token(user: &str, partition: Partition) -> Token {
+    let mut t = totp("Amazon Web Services", &format!("{user}@123456789012"));
+    t.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        user: Some(user.into()),
+        partition,
+        ..AwsContext::default()
+    });
+    t
+}
+
+/// `date` as an HTTP Date header.
+fn http_date(t: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = t / 86_400;
+    // Civil date from days since 1970 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        t % 86_400 / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
+/// A `clock` request from the page at `url` whose server is `ahead`
+/// seconds ahead of `now`, answered in 200 ms.
+fn clock_request(id: u64, url: &str, now: u64, ahead: i64) -> Value {
+    json!({"id": id, "type": "clock", "url": url,
+           "date": http_date(now.saturating_add_signed(ahead)),
+           "sent": now * 1000, "received": now * 1000 + 200})
+}
+
+#[test]
+fn clock_records_aws_offset_per_partition_from_sign_in_pages_only() {
+    let now = 1_800_000_010;
+    let clock = Rc::new(Cell::new(now));
+    let h = handler(vec![aws_token("alice", Partition::AwsCn)], clock.clone());
+    assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+
+    let cn = "https://123456789012.signin.amazonaws.cn/console";
+    let r = ok(&h, clock_request(1, cn, now, 120));
+    assert_eq!(
+        (
+            &r["partition"],
+            &r["offset"],
+            &r["standing"],
+            &r["recorded"]
+        ),
+        (&json!("aws-cn"), &json!(120), &json!("used"), &json!(true))
+    );
+    assert_eq!(r["error_ms"], 600);
+    assert_eq!(h.store().writes(), 1);
+    let stored = h.store().snapshot().unwrap().clock["aws-cn"];
+    assert_eq!((stored.seconds(), stored.measured), (120, now));
+    // The same again tells nothing new: no write.
+    let r = ok(&h, clock_request(2, cn, now, 120));
+    assert_eq!(r["recorded"], false);
+    assert_eq!(h.store().writes(), 1);
+
+    // Pages that are not AWS sign-in pages teach nothing and open nothing:
+    // the console, other sites, lookalikes. Plain http is refused.
+    for page in [
+        "https://us-east-1.console.aws.amazon.com/iam/home",
+        "https://github.com/login",
+        "https://signin.aws.amazon.com.evil.example/signin",
+    ] {
+        let r = ok(&h, clock_request(3, page, now, 300));
+        assert_eq!(r["partition"], Value::Null, "{page}");
+        assert_eq!(r["recorded"], false);
+    }
+    assert_eq!(
+        err(
+            &h,
+            clock_request(4, "http://signin.aws.amazon.com/signin", now, 300)
+        ),
+        "insecure_url"
+    );
+    assert_eq!(h.store().writes(), 1);
+    let mut bad = clock_request(5, cn, now, 0);
+    bad["date"] = json!("Sunday, 06-Nov-94 08:49:37 GMT");
+    assert_eq!(err(&h, bad), "bad_request");
+    let mut no_time = clock_request(6, cn, now, 0);
+    no_time.as_object_mut().unwrap().remove("received");
+    assert_eq!(err(&h, no_time), "bad_request");
+
+    // A slow request, or one from long ago, measures nothing.
+    let mut slow = clock_request(7, cn, now, 0);
+    slow["received"] = json!(now * 1000 + 2500);
+    let r = ok(&h, slow);
+    assert_eq!(
+        (&r["recorded"], &r["standing"]),
+        (&json!(false), &Value::Null)
+    );
+    assert!(r["reason"].as_str().unwrap().contains("2500 ms"));
+    let r = ok(&h, clock_request(8, cn, now - 120, 0));
+    assert_eq!(r["recorded"], false);
+    assert_eq!(h.store().writes(), 1);
+
+    // Identity Center's sign-in pages measure the commercial partition.
+    let sso = "https://us-east-1.signin.aws/platform/d-1234567890/login";
+    let r = ok(&h, clock_request(9, sso, now, -45));
+    assert_eq!(
+        (&r["partition"], &r["offset"]),
+        (&json!("aws"), &json!(-45))
+    );
+    // An absurd offset is recorded (so it can be reported) but not used.
+    let gov = "https://signin.amazonaws-us-gov.com/signin";
+    let r = ok(&h, clock_request(10, gov, now, 7200));
+    assert_eq!(
+        (&r["standing"], &r["recorded"]),
+        (&json!("absurd"), &json!(true))
+    );
+    let kept = h.store().snapshot().unwrap().clock;
+    assert_eq!(
+        kept.keys().collect::<Vec<_>>(),
+        ["aws", "aws-cn", "aws-us-gov"]
+    );
+}
+
+#[test]
+fn codes_follow_the_offset_of_their_partition() {
+    let now = 1_800_000_010; // 20 s left in its step
+    let clock = Rc::new(Cell::new(now));
+    let cn = aws_token("alice", Partition::AwsCn);
+    let commercial = aws_token("bob", Partition::Aws);
+    let github = totp("GitHub", "octocat");
+    let (cn_id, aws_id, gh_id) = (cn.id, commercial.id, github.id);
+    let h = handler(
+        vec![cn.clone(), commercial.clone(), github.clone()],
+        clock.clone(),
+    );
+    // Nothing measured: this computer's clock.
+    let r = ok(&h, json!({"id": 1, "type": "code", "token": cn_id}));
+    assert_eq!(r["code"], cn.code_at(now));
+    assert!(r.get("clock_offset").is_none());
+
+    // China's sign-in page says AWS is two minutes ahead.
+    ok(
+        &h,
+        clock_request(2, "https://signin.amazonaws.cn/console", now, 120),
+    );
+    let ahead = now + 120; // 20 s left in its step too
+    let r = ok(&h, json!({"id": 3, "type": "code", "token": cn_id}));
+    assert_eq!(r["code"], cn.code_at(ahead));
+    assert_eq!(r["clock_offset"], 120);
+    // Times are this computer's: the code is valid for 20 more seconds.
+    assert_eq!(r["valid_until"], now + 20);
+    assert_eq!(r["next"]["code"], cn.code_at(ahead + 30));
+    // A fill: the code of AWS's time, recorded as AWS's step.
+    let r = ok(
+        &h,
+        json!({"id": 4, "type": "code", "token": cn_id, "for_fill": true}),
+    );
+    assert_eq!(
+        (&r["code"], &r["wait"]),
+        (&json!(cn.code_at(ahead)), &json!(0))
+    );
+    assert_eq!(h.store().snapshot().unwrap().fills[&cn_id], ahead / 30);
+    // The next fill is the next step of AWS's time, valid in 20 s here.
+    let r = ok(&h, json!({"id": 5, "type": "enroll_codes", "token": cn_id}));
+    assert_eq!(r["codes"][0]["code"], cn.code_at(ahead + 30));
+    assert_eq!(r["codes"][0]["valid_from"], now + 20);
+    assert_eq!(r["clock_offset"], 120);
+    // Other partitions and other issuers keep this computer's clock.
+    for (id, token) in [(aws_id, &commercial), (gh_id, &github)] {
+        let r = ok(&h, json!({"id": 6, "type": "code", "token": id}));
+        assert_eq!(r["code"], token.code_at(now));
+        assert!(r.get("clock_offset").is_none());
+    }
+    // The listing: each token's code as it would be filled, and the offsets.
+    let r = ok(&h, json!({"id": 7, "type": "list"}));
+    let entry = |id: uuid::Uuid| {
+        r["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == json!(id))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(entry(cn_id)["code"], cn.code_at(ahead));
+    assert_eq!(entry(cn_id)["clock_offset"], 120);
+    assert_eq!(entry(cn_id)["valid_until"], now + 20);
+    assert_eq!(entry(aws_id)["code"], commercial.code_at(now));
+    assert_eq!(
+        r["clock"],
+        json!([{"partition": "aws-cn", "offset": 120, "error_ms": 600, "measured": now, "standing": "used"}])
+    );
+
+    // Over an hour later the offset is no longer used, and says so.
+    clock.set(now + 3601);
+    let r = ok(&h, json!({"id": 8, "type": "code", "token": cn_id}));
+    assert_eq!(r["code"], cn.code_at(now + 3601));
+    assert_eq!(
+        ok(&h, json!({"id": 9, "type": "list"}))["clock"][0]["standing"],
+        "stale"
+    );
+}

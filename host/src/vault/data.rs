@@ -1,12 +1,14 @@
 //! The vault's contents as the rest of FactorCat sees them: live tokens,
 //! tombstones of deleted ones, the ledger's record of handed-out codes,
-//! and what merging copies needs (the machines that wrote the vault).
+//! what merging copies needs (the machines that wrote the vault), and the
+//! clock offsets the browser measured.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::clock::Clocks;
 use crate::token::{Token, now_unix};
 
 /// A deleted token, remembered so that a later merge does not resurrect it.
@@ -49,6 +51,10 @@ pub struct VaultData {
     /// (0: none).
     #[serde(default)]
     pub pruned_until: u64,
+    /// Per AWS partition: the last offset of AWS's clock against this
+    /// computer's that the browser measured (see `crate::clock`).
+    #[serde(default)]
+    pub clock: Clocks,
 }
 
 impl VaultData {

@@ -17,6 +17,7 @@ use super::marks::{self, Places};
 use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
 use super::unlock::{self, CreateOptions, Unlock, Via};
 use super::{MergeReport, VaultData, VaultError};
+use crate::clock::Clocks;
 use crate::fsutil::{self, FsError, LockError, Mode, WriteOptions};
 use crate::keystore::{self, Key, Mark};
 use crate::token::{Token, TokenHead, TokenMeta, TokenSites, now_unix};
@@ -311,6 +312,16 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<Token, E> {
+        Ok(self.read_one_with_clock(unlock, pick)?.0)
+    }
+
+    /// [`Vault::read_one`], and the clock offsets recorded in the vault
+    /// (`crate::clock`), which the time of its codes may depend on.
+    pub fn read_one_with_clock<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    ) -> Result<(Token, Clocks), E> {
         let mut bytes = self.read_snapshot()?;
         let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
         codec::decode_one(&self.file(), &parsed, &bytes, &master, pick)

@@ -14,6 +14,8 @@
 //! * an HOTP token keeps the higher counter of the two versions, whichever
 //!   wins, so a code handed out on either machine is never handed out again;
 //!   the fill ledger keeps the later time step of each token;
+//! * the offset of AWS's clock of each partition (`crate::clock`) is the
+//!   one measured later;
 //! * two removals of one token keep the later time and the machines that
 //!   have seen either.
 //!
@@ -27,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::data::{Tombstone, VaultData};
+use crate::clock::ClockOffset;
 use crate::token::{Kind, Token};
 
 /// How long a removal is remembered at least, in seconds (180 days). After
@@ -89,6 +92,7 @@ impl VaultData {
             fills: their_fills,
             machines: their_machines,
             pruned_until: their_pruned_until,
+            clock: their_clock,
         } = theirs;
         let mut report = MergeReport::default();
 
@@ -191,6 +195,16 @@ impl VaultData {
             }
         }
         fills.retain(|id, _| tokens.iter().any(|t| t.id == *id));
+
+        // AWS's clock: per partition, the later measurement (ties broken
+        // by the values, so that merging either way gives the same).
+        for (partition, offset) in their_clock {
+            let key = |o: &ClockOffset| (o.measured, o.offset_ms, o.error_ms);
+            let ours = self.clock.entry(partition).or_insert(offset);
+            if key(&offset) > key(ours) {
+                *ours = offset;
+            }
+        }
 
         for (machine, at) in their_machines {
             let ours = self.machines.entry(machine).or_insert(0);
@@ -393,12 +407,14 @@ mod tests {
             fills,
             machines,
             pruned_until,
+            clock,
         } = &a;
         *tokens == b.tokens
             && *tombstones == b.tombstones
             && *fills == b.fills
             && *machines == b.machines
             && *pruned_until == b.pruned_until
+            && *clock == b.clock
     }
 
     fn merged(a: &VaultData, b: &VaultData) -> VaultData {
@@ -431,6 +447,30 @@ mod tests {
             apply(&mut b, e);
         }
         (a, b)
+    }
+
+    #[test]
+    fn the_later_measurement_of_aws_clock_wins_either_way() {
+        let offset = |offset_ms, measured| ClockOffset {
+            offset_ms,
+            error_ms: 600,
+            measured,
+        };
+        let mut a = VaultData::default();
+        a.clock.insert("aws".into(), offset(120_000, T0));
+        a.clock.insert("aws-cn".into(), offset(5_000, T0 + 10));
+        let mut b = VaultData::default();
+        b.clock.insert("aws".into(), offset(1_000, T0 + 60));
+        b.clock.insert("aws-cn".into(), offset(9_000, T0));
+        b.clock.insert("aws-us-gov".into(), offset(-3_000, T0));
+        let (ab, ba) = (merged(&a, &b), merged(&b, &a));
+        assert!(same(&ab, &ba));
+        assert_eq!(ab.clock["aws"], offset(1_000, T0 + 60));
+        assert_eq!(ab.clock["aws-cn"], offset(5_000, T0 + 10));
+        assert_eq!(ab.clock["aws-us-gov"], offset(-3_000, T0));
+        // At the same second the values decide, the same either way.
+        b.clock.insert("aws".into(), offset(2_000, T0));
+        assert!(same(&merged(&a, &b), &merged(&b, &a)));
     }
 
     proptest! {

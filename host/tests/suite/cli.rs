@@ -1637,3 +1637,135 @@ fn aws_config_without_a_file_says_where_it_looked() {
         stderr(&out)
     );
 }
+
+/// Records an offset of AWS's clock for `partition` in the vault, as the
+/// native host does when the browser measured it.
+fn record_offset(home: &Home, partition: &str, offset_ms: i64, measured: u64) {
+    use factorcat::clock::ClockOffset;
+    use factorcat::vault::{Unlock, Vault, VaultError};
+    Vault::at(home.vault_dir().join("vault"))
+        .with_key_cache(false)
+        .update(&Unlock::with_passphrase(home.passphrase.unwrap()), |data| {
+            data.clock.insert(
+                partition.into(),
+                ClockOffset {
+                    offset_ms,
+                    error_ms: 600,
+                    measured,
+                },
+            );
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+}
+
+/// `code` (no `--time`) for a token, checked against `--time` codes of
+/// every second it may have run in, moved by `offset`.
+fn assert_code_moved_by(home: &Home, args: &[&str], offset: i64) {
+    let before = factorcat::token::now_unix();
+    let out = home.ok(args);
+    let after = factorcat::token::now_unix();
+    let query = args[1];
+    let expected: Vec<String> = (before..=after)
+        .map(|t| {
+            let t = t.saturating_add_signed(offset).to_string();
+            home.ok(&["code", query, "--time", &t])
+        })
+        .collect();
+    assert!(
+        expected.contains(&out),
+        "{args:?} printed {out:?}, not a code of the time moved by {offset} s ({expected:?})"
+    );
+}
+
+#[test]
+fn code_uses_a_recent_offset_of_aws_clock_and_local_clock_ignores_it() {
+    let home = Home::with_passphrase();
+    let add = |account: &str, secret: &str, extra: &[&str]| {
+        let mut args = vec![
+            "add",
+            "--issuer",
+            "Amazon Web Services",
+            "--account",
+            account,
+            "--secret",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        let out = home.run_with_stdin(&args, &format!("{secret}\n"));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    add(
+        "alice@123456789012",
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        &["--aws-account", "123456789012", "--aws-user", "alice"],
+    );
+    add(
+        "gov@123456789012",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        &[
+            "--aws-account",
+            "123456789012",
+            "--aws-user",
+            "gov",
+            "--aws-partition",
+            "aws-us-gov",
+        ],
+    );
+    let github = home.run_with_stdin(
+        &[
+            "add",
+            "--issuer",
+            "GitHub",
+            "--account",
+            "octocat",
+            "--secret",
+            "-",
+        ],
+        "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK\n",
+    );
+    assert!(github.status.success(), "{}", stderr(&github));
+    let now = factorcat::token::now_unix();
+
+    // Nothing measured: this computer's clock.
+    assert_code_moved_by(&home, &["code", "alice@"], 0);
+
+    // AWS (aws) two minutes ahead, measured a minute ago: alice's codes
+    // follow AWS's clock; the GovCloud and GitHub tokens do not move.
+    record_offset(&home, "aws", 120_300, now - 60);
+    assert_code_moved_by(&home, &["code", "alice@"], 120);
+    assert_code_moved_by(&home, &["code", "gov@"], 0);
+    assert_code_moved_by(&home, &["code", "octocat"], 0);
+    // --local-clock ignores it, and --time is the time given.
+    assert_code_moved_by(&home, &["code", "alice@", "--local-clock"], 0);
+    assert_eq!(
+        home.ok(&["code", "alice@", "--time", "1111111109"]),
+        home.ok(&["code", "alice@", "--time", "1111111109", "--local-clock"])
+    );
+    // A fresh code follows AWS's clock too: AWS's current step, or its
+    // next one (waited for) when the current one has under 5 s left.
+    let before = factorcat::token::now_unix();
+    let fresh = home.ok(&["code", "alice@", "--fresh"]);
+    let after = factorcat::token::now_unix();
+    let at = |t: u64| home.ok(&["code", "alice@", "--time", &t.to_string()]);
+    let aws: Vec<String> = (before..=after)
+        .flat_map(|t| [at(t + 120), at(t + 150)])
+        .collect();
+    assert!(
+        aws.contains(&fresh),
+        "{fresh:?} is not a code of AWS's time ({aws:?})"
+    );
+    assert!(!(before..=after).any(|t| at(t) == fresh || at(t + 30) == fresh));
+    // Behind works the same way.
+    record_offset(&home, "aws", -90_000, now - 60);
+    assert_code_moved_by(&home, &["code", "alice@"], -90);
+
+    // Not recent (measured over an hour ago), absurd (over ten minutes) or
+    // within a few seconds: this computer's clock.
+    record_offset(&home, "aws", 120_300, now - 3700);
+    assert_code_moved_by(&home, &["code", "alice@"], 0);
+    record_offset(&home, "aws", 900_000, now - 60);
+    assert_code_moved_by(&home, &["code", "alice@"], 0);
+    record_offset(&home, "aws", 2_000, now - 60);
+    assert_code_moved_by(&home, &["code", "alice@"], 0);
+}

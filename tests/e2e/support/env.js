@@ -189,17 +189,24 @@ const ROUTES = [
   [/^\/signin\/root$/, () => 'aws-root-signin.html'],
 ];
 
+// Hosts whose server clock is off, in seconds ahead of this machine's
+// (the `Date` header they send); every other answer carries this
+// machine's time, as a server whose clock is right would.
+export const SERVER_CLOCK_AHEAD = { '161616161616.signin.amazonaws.cn': 120 };
+
+// The answer for `url`: its fixture (or a 404), with a `Date` header.
 export function fixtureFor(url) {
   const u = new URL(url);
+  const headers = { date: new Date(Date.now() + (SERVER_CLOCK_AHEAD[u.hostname] ?? 0) * 1000).toUTCString() };
   for (const [re, pick] of ROUTES) {
     const m = re.exec(u.pathname);
     if (m) {
       const file = pick(m, u);
       const body = readFileSync(join(FIXTURES, file), 'utf8');
-      return { status: 200, contentType: file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8', body };
+      return { status: 200, contentType: file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8', headers, body };
     }
   }
-  return { status: 404, contentType: 'text/plain', body: 'not found' };
+  return { status: 404, contentType: 'text/plain', headers, body: 'not found' };
 }
 
 export function median(xs) {

@@ -167,15 +167,16 @@ pub(crate) fn decode(
     }
 }
 
-/// The one token that `pick` chooses from the tokens' identities; only its
-/// record is decoded (and, in version 2, decrypted).
+/// The one token that `pick` chooses from the tokens' identities, and the
+/// vault's clock offsets; only the token's record is decoded (and, in
+/// version 2, decrypted).
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
-) -> Result<crate::token::Token, E> {
+) -> Result<(crate::token::Token, crate::clock::Clocks), E> {
     match &parsed.layout {
         Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
         Layout::V2 { .. } => v2::decode_one(path, parsed, bytes, master, pick),

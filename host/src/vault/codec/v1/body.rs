@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::clock::Clocks;
 use crate::token::{Token, TokenHead, TokenSites};
 use crate::vault::{Tombstone, VaultData, VaultError};
 
@@ -27,6 +28,10 @@ pub(crate) struct BodyHead<I> {
     machines: BTreeMap<Uuid, u64>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pruned_until: u64,
+    /// Left out while empty, so a vault that never measured a clock is
+    /// byte for byte what earlier versions wrote.
+    #[serde(default, skip_serializing_if = "Clocks::is_empty")]
+    clock: Clocks,
     /// The index, or [`SkippedIndex`] when it is not needed.
     pub(crate) index: I,
 }
@@ -49,6 +54,7 @@ pub(crate) fn write_body<W: io::Write>(mut out: W, data: &VaultData) -> io::Resu
         fills: data.fills.clone(),
         machines: data.machines.clone(),
         pruned_until: data.pruned_until,
+        clock: data.clock.clone(),
         index,
     };
     serde_json::to_writer(&mut out, &head)?;
@@ -92,16 +98,18 @@ pub(crate) fn decode(path: &Path, plain: &[u8]) -> Result<VaultData, VaultError>
         fills: head.fills,
         machines: head.machines,
         pruned_until: head.pruned_until,
+        clock: head.clock,
     })
 }
 
 /// The one token that `pick` chooses from the index of the decrypted body
-/// `plain`; only its record is decoded.
+/// `plain`, and the clock offsets of the head; only the token's record is
+/// decoded.
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
-) -> Result<Token, E> {
+) -> Result<(Token, Clocks), E> {
     let (head, mut records) = body_lines(utf8(path, plain)?);
     let head: BodyHead<Vec<TokenHead>> =
         serde_json::from_str(head).map_err(|e| unparsable(path, &e))?;
@@ -111,7 +119,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     if head.index.get(index).map(|h| h.id) != Some(token.id) {
         return Err(inconsistent(path).into());
     }
-    Ok(token)
+    Ok((token, head.clock))
 }
 
 /// The tokens at the positions `pick` returns after seeing every record's

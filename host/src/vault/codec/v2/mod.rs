@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 
 use super::v1::{SlotRepr, decode_fixed, parse_slots};
 use super::{CHECK_HEX_LEN, FORMAT, Header, Layout, MAGIC, Parsed, header_check};
+use crate::clock::Clocks;
 use crate::keystore::Key;
 use crate::token::{Token, TokenHead, TokenMeta, TokenSites};
 use crate::vault::slot::{NONCE_LEN, Slot, TAG_LEN};
@@ -448,15 +449,15 @@ pub(crate) fn decode(
     Ok((data, previous))
 }
 
-/// The one token that `pick` chooses from the index of a version-2 file;
-/// only its record is decrypted.
+/// The one token that `pick` chooses from the index of a version-2 file,
+/// and the clock offsets of the data part; only its record is decrypted.
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
-) -> Result<Token, E> {
+) -> Result<(Token, Clocks), E> {
     let entries: Vec<Head> = parse_index(path, &bytes[parsed.plaintext()])?;
     let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
     let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
@@ -468,7 +469,8 @@ pub(crate) fn decode_one<E: From<VaultError>>(
         return Err(inconsistent(path).into());
     };
     let (token, _) = open_record(path, parsed, bytes, master, (head.id, *at, range.clone()))?;
-    Ok(token)
+    let data = open_data(path, parsed, bytes, master)?;
+    Ok((token, data.clock))
 }
 
 /// The metadata of the tokens `pick` chooses from every token's matching
