@@ -66,6 +66,11 @@ const PEOPLE = {
     message: 'FactorCat cannot read its vault file. Restore it from a backup. To check:',
     fix: 'factorcat doctor',
   },
+  vault_rollback: {
+    title: 'An older vault file was put back',
+    message: 'FactorCat will not use its vault file: it is older than one this computer has already used (a restored backup, a sync tool, or someone with access to the folder put it back), so removed tokens and used codes could come back. Put the newer file back; if you restored a backup on purpose, accept it in a terminal:',
+    fix: 'factorcat accept-older',
+  },
   duplicate_token: {
     title: 'Already in FactorCat',
     message: 'FactorCat already has a token with this secret, so nothing was added. Edit that token if its name or sites should change.',

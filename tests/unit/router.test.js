@@ -50,6 +50,9 @@ test('a handler\'s error is answered once, by the router, as a person can act on
   assert.equal(missing.ok, false);
   assert.equal(missing.error.code, 'host_missing');
   assert.equal(missing.error.fix, 'factorcat install');
+  const older = hostError({ code: 'vault_rollback', message: 'the vault … is generation 3, but this machine has already seen generation 5' });
+  assert.equal(older.info.fix, 'factorcat accept-older', 'a vault put back names the deliberate way to accept it');
+  assert.match(older.info.message, /older than one this computer has already used/);
   const thrown = await route({ type: 'list' }, popup);
   assert.deepEqual(thrown, { ok: false, error: { code: 'internal', title: 'Unexpected error', message: 'boom' } }, 'a synchronous throw too');
 });
