@@ -393,8 +393,7 @@ impl Vault {
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
         let out = f(&mut opened.data)?;
-        self.add_machine_slot(&mut opened, via);
-        self.write(&mut opened, &bytes)?;
+        self.write_adding_slot(&mut opened, via, &bytes)?;
         Ok(out)
     }
 
@@ -424,8 +423,7 @@ impl Vault {
             merged.slots_taken += taken;
             opened.generation = opened.generation.max(generation);
         }
-        self.add_machine_slot(&mut opened, via);
-        merged.generation = self.write(&mut opened, &bytes)?;
+        merged.generation = self.write_adding_slot(&mut opened, via, &bytes)?;
         Ok(merged)
     }
 
@@ -493,13 +491,14 @@ impl Vault {
     /// key for it although the vault keeps keys in keyrings (a copy from
     /// another machine): the next use here needs no passphrase. Nothing
     /// happens if the keyring cannot store the key or the vault has no room.
-    fn add_machine_slot(&self, opened: &mut Opened, via: Via) {
+    /// Returns whether a slot (and its keyring entry) was added.
+    fn add_machine_slot(&self, opened: &mut Opened, via: Via) -> bool {
         if via
             != (Via::Passphrase {
                 keyring_missing: true,
             })
         {
-            return;
+            return false;
         }
         let keyrings = opened
             .slots
@@ -507,18 +506,20 @@ impl Vault {
             .filter(|s| s.kind() == "keyring")
             .count();
         if keyrings >= MAX_KEYRING_SLOTS {
-            return;
+            return false;
         }
         let wrapping = Key::random();
         let Some((nonce, wrapped)) =
             Slot::wrap_master("keyring", opened.id, &wrapping, &opened.master)
         else {
-            return;
+            return false;
         };
-        if keystore::keyring_set(&opened.id.to_string(), &wrapping).is_ok() {
-            opened.slots.push(Slot::Keyring { nonce, wrapped });
-            opened.guard.places.keyring = true;
+        if keystore::keyring_set(&opened.id.to_string(), &wrapping).is_err() {
+            return false;
         }
+        opened.slots.push(Slot::Keyring { nonce, wrapped });
+        opened.guard.places.keyring = true;
+        true
     }
 
     /// Adds or changes (`Some`) or removes (`None`) the passphrase slot,
@@ -665,13 +666,8 @@ impl Vault {
     /// The whole vault file, in a buffer that is wiped on drop (the body is
     /// decrypted in place).
     fn read_bytes(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let (path, mut file, len) = self.open_file()?;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
-        file.by_ref()
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| VaultError::io(&path, e))?;
-        Ok(bytes)
+        let (path, file, len) = self.open_file()?;
+        read_whole(&path, file, len)
     }
 
     /// Opens the vault file and checks its size; returns its path, the
@@ -707,12 +703,7 @@ impl Vault {
         }
         let file = File::open(&path).map_err(not_found)?;
         let len = file.metadata().map_err(|e| VaultError::io(&path, e))?.len();
-        if len > MAX_FILE_BYTES {
-            return Err(VaultError::Corrupt {
-                path,
-                reason: format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
-            });
-        }
+        check_size(&path, len)?;
         Ok((path, file, len))
     }
 
@@ -761,8 +752,24 @@ impl Vault {
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
         let mut opened = self.open(&mut bytes, &Unlock::default(), Some((master, via)), false)?;
-        self.add_machine_slot(&mut opened, via);
-        self.write(&mut opened, &bytes).map(|_| ())
+        self.write_adding_slot(&mut opened, via, &bytes).map(|_| ())
+    }
+
+    /// [`Vault::write`], adding this machine's keyring slot first when
+    /// [`Vault::add_machine_slot`] says so; if the write fails, the keyring
+    /// entry made for the slot is deleted again.
+    fn write_adding_slot(
+        &self,
+        opened: &mut Opened,
+        via: Via,
+        old: &[u8],
+    ) -> Result<u64, VaultError> {
+        let added = self.add_machine_slot(opened, via);
+        let written = self.write(opened, old);
+        if written.is_err() && added {
+            let _ = keystore::keyring_delete(&opened.id.to_string());
+        }
+        written
     }
 
     /// Where this machine keeps its mark of the vault with this header,
@@ -912,31 +919,35 @@ impl Vault {
 /// part is decrypted in place), and how the key was found.
 type Decrypted = (Key, Parsed, Via);
 
-/// Reads a whole file of at most [`MAX_FILE_BYTES`] into a buffer that is
-/// wiped on drop (another copy of the vault, to merge).
-fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let file = File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => VaultError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => VaultError::io(path, e),
-    })?;
-    let meta = file.metadata().map_err(|e| VaultError::io(path, e))?;
-    if !meta.is_file() {
-        return Err(VaultError::corrupt(path, "it is not a regular file"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
+/// Refuses a vault file larger than [`MAX_FILE_BYTES`] (§4 rule 1).
+fn check_size(path: &Path, len: u64) -> Result<(), VaultError> {
+    if len > MAX_FILE_BYTES {
         return Err(VaultError::corrupt(
             path,
-            format!(
-                "{} bytes, more than the {MAX_FILE_BYTES}-byte limit",
-                meta.len()
-            ),
+            format!("{len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
         ));
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
+    Ok(())
+}
+
+/// The contents of the open vault file `file` of `len` bytes (at most
+/// [`MAX_FILE_BYTES`] are read), in a buffer that is wiped on drop.
+fn read_whole(path: &Path, file: File, len: u64) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 1));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| VaultError::io(path, e))?;
     Ok(bytes)
+}
+
+/// Reads another copy of the vault (to merge) whole, following links: a
+/// regular file within the size limit.
+fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| VaultError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(VaultError::corrupt(path, "it is not a regular file"));
+    }
+    check_size(path, meta.len())?;
+    read_whole(path, file, meta.len())
 }
