@@ -194,7 +194,8 @@ impl VaultData {
                 report.theirs.fills += 1;
             }
         }
-        fills.retain(|id, _| tokens.iter().any(|t| t.id == *id));
+        let live_ids: BTreeSet<Uuid> = tokens.iter().map(|t| t.id).collect();
+        fills.retain(|id, _| live_ids.contains(id));
 
         // AWS's clock: per partition, the later measurement (ties broken
         // by the values, so that merging either way gives the same).
