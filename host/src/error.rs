@@ -67,7 +67,8 @@ error_codes! {
     InvalidUri = "invalid_uri",
     /// Something this build cannot do.
     NotSupported = "not_supported",
-    /// The current and next code were already handed out for filling.
+    /// The current and next code were already handed out (filled, or
+    /// printed as fresh codes).
     CodeAlreadyUsed = "code_already_used",
     /// A reply would exceed 1 MiB.
     ReplyTooLarge = "reply_too_large",

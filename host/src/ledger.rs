@@ -68,6 +68,15 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step of `period` seconds that `now` falls in.
+    pub fn at(now: u64, period: u64) -> Step {
+        let period = period.max(1);
+        Step {
+            number: now / period,
+            period,
+        }
+    }
+
     /// When the step's code becomes valid, Unix seconds.
     pub fn valid_from(&self) -> u64 {
         self.number.saturating_mul(self.period)
@@ -149,13 +158,12 @@ pub fn first_free(
     now: u64,
     reach: Reach,
 ) -> Result<Step, LedgerError> {
-    let period = period.max(1);
-    let current = now / period;
-    let left = (current + 1) * period - now;
-    let mut number = if left < MIN_SECONDS_LEFT {
-        current + 1
+    let current = Step::at(now, period);
+    let period = current.period;
+    let mut number = if current.valid_until().saturating_sub(now) < MIN_SECONDS_LEFT {
+        current.number.saturating_add(1)
     } else {
-        current
+        current.number
     };
     if let Some(last) = last
         && last >= number

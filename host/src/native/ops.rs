@@ -235,10 +235,7 @@ impl<S: Store> Handler<S> {
             }),
             Some(period) if !for_fill => {
                 let at = CodeTime::of(&data.clock, token, local_now);
-                let step = Step {
-                    number: at.now() / period,
-                    period,
-                };
+                let step = Step::at(at.now(), period);
                 let mut reply = window(token, step, at);
                 reply.insert("token".into(), json!(id));
                 reply.insert("kind".into(), json!(token.kind.name()));

@@ -160,7 +160,7 @@ impl From<LedgerError> for ProtoError {
                 let mut error = ProtoError::new(
                     e.code(),
                     format!(
-                        "the current and the next code of this token were already handed out for filling, and sites reject a code used twice; try again in {retry_after} seconds"
+                        "the current and the next code of this token were already handed out (filled, or printed by factorcat code --fresh), and sites reject a code used twice; try again in {retry_after} seconds"
                     ),
                 );
                 error.retry_after = Some(retry_after);
