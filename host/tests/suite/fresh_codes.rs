@@ -4,6 +4,9 @@
 //! under 5 s left. Real processes on a keyring vault; every printed code is
 //! checked against OATH Toolkit's `oathtool` at the time it was printed.
 //!
+//! A plain `code` in a terminal shows the seconds left there and writes
+//! nothing.
+//!
 //! The token's period is 10 s, so that a call that must wait for the next
 //! step waits at most 15 s and the suite stays quick.
 
@@ -17,6 +20,7 @@ use serde_json::json;
 
 use crate::support::keyring::keyring_tests_enabled;
 use crate::support::procs::{Browser, Host, KeyringVault, cli, wall_secs};
+use crate::support::tty;
 
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const PERIOD: u64 = 10;
@@ -231,4 +235,45 @@ fn fresh_calls_at_the_same_moment_get_different_steps() {
     assert!(waited >= 1, "one of them had to wait for the next step");
     let last = printed.iter().map(|p| p.at / PERIOD).max().unwrap();
     assert_eq!(vault.read().fills[&token.id], last);
+}
+
+#[test]
+fn a_plain_code_in_a_terminal_shows_the_seconds_left_and_records_nothing() {
+    if !keyring_tests_enabled() {
+        return;
+    }
+    let (vault, token) = vault();
+    let path = Vault::at(vault.home()).file();
+    let before = std::fs::read(&path).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factorcat"));
+    command
+        .args(["code", "alice"])
+        .env("FACTORCAT_HOME", vault.home())
+        .env_remove("FACTORCAT_PASSPHRASE");
+    let started = wall_secs();
+    let screen = tty::run_in_terminal(&command, &[]);
+    let ended = wall_secs();
+    assert_eq!(screen.code, Some(0), "{}", screen.text);
+    // The seconds left on stderr, the code on stdout, both on the screen.
+    let left: u64 = screen
+        .text
+        .split_once(" s left)")
+        .and_then(|(before, _)| before.rsplit_once('(').map(|(_, n)| n.to_string()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no seconds left on the screen: {:?}", screen.text));
+    assert!((1..=PERIOD).contains(&left), "{}", screen.text);
+    let codes: Vec<String> = (started..=ended).map(|t| token.code_at(t)).collect();
+    assert!(
+        screen
+            .text
+            .lines()
+            .any(|l| codes.contains(&l.trim().to_string())),
+        "{}",
+        screen.text
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the vault was written"
+    );
 }
