@@ -279,6 +279,23 @@ export function makeHandlers({ api, host }) {
       return { ok: true, action: 'choose', candidates: r.candidates.map((c) => publicToken(c.token)) };
     }),
 
+    // The sign-in asks which kind of MFA to use: choose the authenticator
+    // app only on the console sign-in (the host's `signin` service: not an
+    // Identity Center portal, whose "Register MFA device" asks the same
+    // for a new device), only when a token belongs to this page — one the
+    // host would fill, or one of the account the sign-in is for — and the
+    // person left the option on. Never when no token fits.
+    'mfa-type': onBadge(async (msg, sender) => {
+      const rule = ruleFor(sender.url);
+      if (!rule?.auto || !rule.mfaType) return { ok: true, action: 'none' };
+      const [r, opts] = await Promise.all([pageMatch(sender, msg.hint), getOptions(api)]);
+      await setBadge(sender.tab.id, r.total);
+      const top = r.candidates?.[0]?.strength;
+      const belongs = r.page?.aws?.service === 'signin' && r.total > 0
+        && (r.autofill || top === 'account' || top === 'account_user');
+      return { ok: true, action: opts.chooseMfaType && belongs ? 'choose-app' : 'none' };
+    }),
+
     // The person picked a token in the chooser: only one of this page's.
     async 'fill-choice'(msg, sender) {
       if (typeof msg.token !== 'string') return { ok: false, error: { code: 'bad_request', message: 'No token.' } };

@@ -1,12 +1,31 @@
 // Sign-in pages whose rule allows filling without the person asking (AWS):
 // remember what the credentials step shows, watch for the MFA field (it
 // appears without a page load), ask the background which token fits, then
-// fill, offer a chooser, or do nothing.
+// fill, offer a chooser, or do nothing. Where the page first asks which
+// kind of MFA to use, choose the authenticator app when the background
+// says a token belongs to the page.
 (() => {
   const FactorCat = (globalThis.FactorCat ??= {});
   if (FactorCat.autofill) return;
   const { send } = FactorCat.ext;
-  const { findCodeField, readWho, setValue, findSubmit, fillable } = FactorCat.fields;
+  const { findCodeField, readWho, setValue, findSubmit, fillable, findMfaTypeChoice } = FactorCat.fields;
+
+  // Resolves with `fn()`'s first truthy value as the page changes, or null
+  // after `ms`.
+  function until(doc, fn, ms) {
+    return new Promise((resolve) => {
+      const now = fn();
+      if (now) { resolve(now); return; }
+      const observer = new MutationObserver(() => {
+        const v = fn();
+        if (v) { observer.disconnect(); clearTimeout(timer); resolve(v); }
+      });
+      const timer = setTimeout(() => { observer.disconnect(); resolve(null); }, ms);
+      observer.observe(doc.documentElement, { childList: true, subtree: true, attributes: true });
+    });
+  }
+
+  const usable = (el) => el?.isConnected && !el.disabled && el.getAttribute('aria-disabled') !== 'true';
 
   // The second code field some legacy sign-in pages show when AWS wants
   // two consecutive codes to resynchronise the device (`next_mfacode`).
@@ -82,6 +101,29 @@
       fill(field, answer.code, answer.autoSubmit, byChoice);
     }
 
+    // The page asks which kind of MFA to use: the authenticator app, when
+    // the background says so (a token belongs to this page and the option
+    // is on), and only while the person has chosen no other kind.
+    async function onTypeChoice(choice) {
+      handled.add(choice.radio);
+      busy = true;
+      try {
+        const answer = await send('mfa-type', { hint: readWho(doc, rule) });
+        if (!answer?.ok || answer.action !== 'choose-app') return;
+        const { radio } = choice;
+        const group = radio.name ? doc.getElementsByName(radio.name) : [radio];
+        if (!radio.isConnected || Array.from(group).some((r) => r !== radio && r.checked)) return;
+        radio.click();
+        const next = await until(doc, () => {
+          const button = findMfaTypeChoice(doc, rule)?.next ?? choice.next;
+          return usable(button) ? button : null;
+        }, 3000);
+        next?.click();
+      } finally {
+        busy = false;
+      }
+    }
+
     async function onField(field) {
       handled.add(field);
       if (autoFills >= MAX_AUTO_FILLS) {
@@ -116,6 +158,8 @@
       const field = findCodeField(doc, rule);
       if (!field) {
         if (chooserFor && !chooserFor.isConnected) { FactorCat.chooser.close(); chooserFor = null; }
+        const choice = findMfaTypeChoice(doc, rule);
+        if (choice && !handled.has(choice.radio)) onTypeChoice(choice).then(check);
         return;
       }
       // A new device's first code (Identity Center's MFA registration) is

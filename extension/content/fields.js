@@ -165,6 +165,32 @@
     el.dispatchEvent(new win.Event('change', { bubbles: true }));
   }
 
+  // The choice of MFA kind some sign-ins show first (rule.mfaType): the
+  // radio button of an authenticator app, found by its value or by the
+  // words its label starts with, and the button that goes on — by the
+  // rule's selectors, else a button of the radio's form whose words are
+  // "Continue" or "Next" (enabled or not: pages enable it once a kind is
+  // chosen). Null when the page shows no such radio button.
+  function findMfaTypeChoice(doc, rule) {
+    const want = rule?.mfaType;
+    if (!want) return null;
+    const values = new Set(want.values.map((v) => v.toLowerCase()));
+    const labels = want.labels.map((l) => l.toLowerCase());
+    const shown = (el) => isShown(el) || Array.from(el.labels ?? []).some(isShown);
+    const radio = $$('input[type="radio"]', doc).find((el) => {
+      if (el.disabled || !shown(el)) return false;
+      const label = (labelText(el) || text(el.closest('label'))).toLowerCase();
+      return values.has(el.value.toLowerCase()) || labels.some((l) => label === l || label.startsWith(`${l} `));
+    });
+    if (!radio) return null;
+    const words = want.nextWords.map((w) => w.toLowerCase());
+    const next = want.next.flatMap((sel) => $$(sel, doc)).find(isShown)
+      ?? $$('button, [role="button"], input[type="submit"]', radio.form ?? doc)
+        .find((el) => isShown(el) && words.includes((text(el) || el.value || '').toLowerCase()))
+      ?? null;
+    return { radio, next };
+  }
+
   function findSubmit(doc, rule) {
     for (const sel of rule?.submit ?? []) {
       const el = doc.querySelector(sel);
@@ -174,6 +200,6 @@
   }
 
   FactorCat.fields = Object.freeze({
-    findCodeField, findByLabel, readWho, setValue, findSubmit, codeScore, fillable, labelText,
+    findCodeField, findByLabel, readWho, setValue, findSubmit, codeScore, fillable, labelText, findMfaTypeChoice,
   });
 })();

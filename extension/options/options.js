@@ -1,6 +1,6 @@
-// Options: two switches, saved as soon as they change.
+// Options: switches, saved as soon as they change.
 const { send } = globalThis.FactorCat.ext;
-const KEYS = ['autofill', 'autoSubmit'];
+const KEYS = ['autofill', 'autoSubmit', 'chooseMfaType'];
 
 async function start() {
   const r = await send('options-get');

@@ -57,6 +57,17 @@
         'a#submitMfa_button', 'button#submitMfa_button', 'button#mfa_submit_button',
         'button[data-testid="mfa-submit-button"]',
       ],
+      // A user with MFA devices of several kinds is first asked which kind
+      // to use: the authenticator app's radio button (its value, else its
+      // label) and the button that goes on (its test id or the legacy
+      // page's id, else its words). FactorCat chooses it only when a token
+      // belongs to the page (docs/extension.md).
+      mfaType: {
+        values: ['SWHW'],
+        labels: ['Authenticator app'],
+        next: ['[data-testid="mfa-continue-button"]', 'a#next_multi', 'button#next_multi'],
+        nextWords: ['Continue', 'Next'],
+      },
       // Where the page shows who is signing in. Inputs are read by value,
       // text nodes by the pattern given.
       who: {

@@ -2,7 +2,7 @@
 // opened in a tab and told which tab it is about with ?tab= (in Firefox
 // through an https page, see launchFirefox).
 import assert from 'node:assert/strict';
-import { legacySignin, waitFilled, assertCode } from './scenarios.js';
+import { legacySignin, waitFilled, assertCode, setOption } from './scenarios.js';
 
 async function openPopup(b, forUrl) {
   const tabId = forUrl ? await b.tabIdOf(forUrl) : null;
@@ -16,17 +16,6 @@ const rowsOf = (popup, list) => popup.evaluate((sel) => Array.from(document.quer
   account: li.querySelector('.account').textContent,
   code: li.querySelector('.code').textContent.replace(/\s/g, ''),
 })), list);
-
-async function setOption(b, id, on) {
-  const opts = await b.extensionPage('options/options.html');
-  await opts.waitFor(() => document.body.dataset.ready ?? null);
-  const now = await opts.evaluate((k) => document.getElementById(k).checked, id);
-  if (now !== on) {
-    await opts.click(`#${id}`);
-    await opts.waitFor(() => (document.getElementById('saved').textContent === 'Saved.' ? true : null));
-  }
-  await opts.close();
-}
 
 export const popupScenarios = {
   async 'options: auto-submit (off by default) submits the MFA step after the fill'(b, world) {

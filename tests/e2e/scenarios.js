@@ -46,6 +46,13 @@ export function seed(world) {
   // ahead of this machine's (SERVER_CLOCK_AHEAD): no other scenario signs
   // in there, so the offset measured touches this token only.
   add('mei@161616161616', '161616161616', 'mei', { awsPartition: 'aws-cn' });
+  // The MFA type chooser: chosen and filled (two markups), and left alone
+  // with the option off; control pages for the pages left alone.
+  add('mia@161616161616', '161616161616', 'mia');
+  add('moe@171717171717', '171717171717', 'moe');
+  add('ned@181818181818', '181818181818', 'ned');
+  add('ctl1@191919191901', '191919191901', 'ctl');
+  add('ctl2@191919191902', '191919191902', 'ctl');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });
@@ -71,6 +78,44 @@ export function assertCode(world, account, fc) {
 
 async function noDecoyTouched(page) {
   assert.equal(await page.evaluate(() => window.__fc.decoyTouched ?? null), null, 'a decoy field received input');
+}
+
+// Turns an option of the options page on or off, as a person would.
+export async function setOption(b, id, on) {
+  const opts = await b.extensionPage('options/options.html');
+  await opts.waitFor(() => document.body.dataset.ready ?? null);
+  const now = await opts.evaluate((k) => document.getElementById(k).checked, id);
+  if (now !== on) {
+    await opts.click(`#${id}`);
+    await opts.waitFor(() => (document.getElementById('saved').textContent === 'Saved.' ? true : null));
+  }
+  await opts.close();
+}
+
+// The new sign-in's credentials step, then the MFA page that first asks
+// which kind of MFA to use (`types`: the fixture's markup); returns once
+// that choice is on the screen.
+async function signinToTypeChoice(b, { account, user, types = '1' }) {
+  const page = await b.newPage(`https://${account}.signin.aws.amazon.com/signin?types=${types}`);
+  await page.type('#username', user);
+  await page.type('#password', 'hunter2');
+  await page.click('#signin_button');
+  await untilUrl(page, /^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth\?/);
+  await page.waitFor(() => document.querySelector('input[type="radio"]') || null);
+  return page;
+}
+
+// Nothing chosen on a page of the MFA type choice, checked after a control
+// page was filled.
+async function assertNotChosen(b, world, page, control) {
+  const c = await legacySignin(b, control);
+  assertCode(world, control.token, await waitFilled(c));
+  await c.close();
+  const left = await page.evaluate(() => ({
+    chosen: window.__fc.typeChosen ?? null,
+    checked: Array.from(document.querySelectorAll('input[type="radio"]')).filter((r) => r.checked).length,
+  }));
+  assert.deepEqual(left, { chosen: null, checked: 0 }, 'no kind of MFA chosen');
 }
 
 // Legacy sign-in at an account URL: type the user, sign in, MFA appears.
@@ -354,6 +399,36 @@ export const scenarios = {
     assertCode(world, 'pat-laptop@151515151515', fc);
     assert.equal(await page.evaluate(() => document.querySelector('factorcat-chooser')), null, 'no chooser');
     await page.close();
+  },
+
+  async 'MFA type chooser: "Authenticator app" chosen and continued, then the code filled'(b, world) {
+    const page = await signinToTypeChoice(b, { account: '161616161616', user: 'mia' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'mia@161616161616', fc);
+    assert.equal(await page.evaluate(() => window.__fc.typeChosen), 'app');
+    await page.close();
+  },
+
+  async 'MFA type chooser, other markup (no SWHW value, a plain "Next" button): chosen by its label, then filled'(b, world) {
+    const page = await signinToTypeChoice(b, { account: '171717171717', user: 'moe', types: 'alt' });
+    const fc = await waitFilled(page);
+    assertCode(world, 'moe@171717171717', fc);
+    assert.equal(await page.evaluate(() => window.__fc.typeChosen), 'app');
+    await page.close();
+  },
+
+  async 'MFA type chooser: nothing chosen with the option off, nor when no token belongs to the sign-in'(b, world) {
+    await setOption(b, 'chooseMfaType', false);
+    try {
+      const off = await signinToTypeChoice(b, { account: '181818181818', user: 'ned' });
+      await assertNotChosen(b, world, off, { account: '191919191901', user: 'ctl', token: 'ctl1@191919191901' });
+      await off.close();
+    } finally {
+      await setOption(b, 'chooseMfaType', true);
+    }
+    const none = await signinToTypeChoice(b, { account: '999999999998', user: 'zed' });
+    await assertNotChosen(b, world, none, { account: '191919191902', user: 'ctl', token: 'ctl2@191919191902' });
+    await none.close();
   },
 
   async 'several users of one account, no user known → chooser, keyboard pick fills'(b, world) {

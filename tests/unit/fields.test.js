@@ -92,3 +92,38 @@ test('field: the legacy sign-in\'s second code field', () => {
   const rule = w.FactorCat.siteRules.ruleFor(AWS);
   assert.deepEqual([...rule.second], ['input#next_mfacode', 'input[name="next_mfacode"]']);
 });
+
+// The choice of MFA kind (new sign-in, and the legacy one's
+// #multi_mfa_container): the authenticator app's radio button by its value
+// or its label, and the button that goes on, as the markup may vary.
+const TYPE_CASES = [
+  // [name, html, expected radio id or null, expected button id or null]
+  ['SWHW and the continue test id',
+    '<label><input type="radio" name="t" id="k" value="U2F"> Passkey or security key</label><label><input type="radio" name="t" id="a" value="SWHW"> Authenticator app</label><button id="go" data-testid="mfa-continue-button" disabled>Continue</button>', 'a', 'go'],
+  ['legacy AngularJS radios and a#next_multi',
+    '<div id="multi_mfa_container"><input type="radio" id="a" ng-model="mfaOption" value="SWHW"><label for="a">Virtual MFA</label><input type="radio" id="u" ng-model="mfaOption" value="U2F"><a id="next_multi" href="#">Next</a></div>', 'a', 'next_multi'],
+  ['label only (aria-labelledby), a plain Next button in the form',
+    '<form><input type="radio" name="t" id="x1" value="totp-1" aria-labelledby="l1"><span id="l1">Authenticator app</span><button id="n" type="button">Next</button><button type="button">Cancel</button></form>', 'x1', 'n'],
+  ['label with more words after it',
+    '<label><input type="radio" name="t" id="x2" value="opt-2">Authenticator app (recommended)</label><button id="c" type="button">Continue</button>', 'x2', 'c'],
+  ['a visually hidden radio behind its label',
+    '<input type="radio" name="t" id="x3" value="SWHW" style="display:none"><label for="x3">Authenticator app</label><button data-testid="mfa-continue-button" id="c3">Continue</button>', 'x3', 'c3'],
+  ['only a security key', '<label><input type="radio" name="t" id="k" value="U2F"> Passkey or security key</label><button data-testid="mfa-continue-button">Continue</button>', null, null],
+  ['a label that merely contains the words', '<label><input type="radio" name="t" id="x4" value="x">Not an Authenticator app</label>', null, null],
+  ['disabled', '<label><input type="radio" name="t" id="x5" value="SWHW" disabled> Authenticator app</label>', null, null],
+  ['hidden with its label', '<div hidden><label><input type="radio" id="x6" value="SWHW"> Authenticator app</label></div>', null, null],
+];
+
+for (const [name, html, radio, next] of TYPE_CASES) {
+  test(`MFA type choice: ${name}`, () => {
+    const w = page(html, AWS);
+    const choice = w.FactorCat.fields.findMfaTypeChoice(w.document, w.FactorCat.siteRules.ruleFor(AWS));
+    assert.deepEqual([choice?.radio.id ?? null, choice?.next?.id ?? null], [radio, next]);
+  });
+}
+
+test('MFA type choice: only where the rule asks for one', () => {
+  const url = 'https://github.com/sessions/two-factor/app';
+  const w = page('<label><input type="radio" id="a" value="SWHW"> Authenticator app</label><button>Continue</button>', url);
+  assert.equal(w.FactorCat.fields.findMfaTypeChoice(w.document, w.FactorCat.siteRules.ruleFor(url)), null);
+});

@@ -373,3 +373,48 @@ test('the popup hears of an offset the host uses or ignores, not of one too smal
   const r = await extension.list();
   assert.deepEqual(r.clock, [{ partition: 'aws', offset: 120, standing: 'used' }, { partition: 'aws-cn', offset: 7200, standing: 'absurd' }]);
 });
+
+// The fake host above, saying the page is the console sign-in (or
+// `service`).
+function signinHost(service = 'signin') {
+  const host = fakeHost();
+  const request = host.request.bind(host);
+  host.request = async (type, fields) => {
+    const r = await request(type, fields);
+    return type === 'match' ? { ...r, page: { host: new URL(fields.url).hostname, aws: { service } } } : r;
+  };
+  return host;
+}
+
+test('the MFA type choice: the authenticator app only when a token belongs to the page and the option is on', async () => {
+  const page = signin('https://111111111111.signin.aws.amazon.com/oauth');
+  // Two users of the account: both belong (a chooser follows), so choose.
+  let api = fakeApi();
+  let { content } = makeHandlers({ api, host: signinHost() });
+  assert.deepEqual(await content['mfa-type']({ hint: {} }, page), { ok: true, action: 'choose-app' });
+  assert.deepEqual(await content['mfa-type']({ hint: { user: 'alice' } }, page), { ok: true, action: 'choose-app' });
+  // Turned off in the options: never.
+  await api.storage.local.set({ chooseMfaType: false });
+  assert.deepEqual(await content['mfa-type']({ hint: { user: 'alice' } }, page), { ok: true, action: 'none' });
+  // No token for the page: never.
+  api = fakeApi();
+  ({ content } = makeHandlers({ api, host: fakeHost({ page: { host: 'x', aws: null } }) }));
+  assert.deepEqual(await content['mfa-type']({ hint: {} }, page), { ok: true, action: 'none' });
+  // Only a token the host offers by its site (its account unknown, on a
+  // page naming an account): not enough to leave the person's security key.
+  const weak = {
+    async request(type) {
+      if (type !== 'match') throw new Error(type);
+      return { total: 1, autofill: false, autofill_token: null, candidates: [{ strength: 'site', token: ALICE }], page: { aws: { service: 'signin' } } };
+    },
+  };
+  ({ content } = makeHandlers({ api: fakeApi(), host: weak }));
+  assert.deepEqual(await content['mfa-type']({ hint: {} }, page), { ok: true, action: 'none' });
+  // Not on an IAM Identity Center portal, where "Register MFA device" asks
+  // the kind of a new device, even with the instance's token in the vault.
+  ({ content } = makeHandlers({ api: fakeApi(), host: signinHost('identity_center') }));
+  assert.deepEqual(await content['mfa-type']({ hint: { user: 'alice' } }, signin('https://portal-b.awsapps.com/start/#/mfa-devices/register')), { ok: true, action: 'none' });
+  // Not on pages whose rule fills nothing by itself.
+  ({ content } = makeHandlers({ api: fakeApi(), host: signinHost() }));
+  assert.deepEqual(await content['mfa-type']({ hint: {} }, signin('https://github.com/sessions/two-factor/app')), { ok: true, action: 'none' });
+});
