@@ -404,14 +404,23 @@ export function makeHandlers({ api, host }) {
     },
 
     // The person clicked a token in the popup: fill it if the tab shows a
-    // code field, otherwise say so (the popup then copies the code).
+    // code field, otherwise say so (the popup then copies the code). A
+    // token the host does not match to the tab's page is filled only once
+    // the person confirmed it for that page's site (`confirmedFor`: the
+    // site the question named); until then the answer is the question.
     async 'fill-tab'(msg) {
+      const token = String(msg.token);
+      const tab = await api.tabs.get(msg.tabId);
+      const url = tab?.url ?? '';
       const probe = await probeTab(msg.tabId);
-      if (!probe.field) return { ok: true, filled: false };
-      const c = await codeForFill(msg.token);
-      if (c.waitMs > 0) await new Promise((r) => setTimeout(r, c.waitMs));
-      const r = await api.tabs.sendMessage(msg.tabId, { type: 'fill', code: c.code }, { frameId: 0 });
-      return { ok: true, filled: !!r?.filled };
+      if (!probe.field || !url.startsWith('https://')) return { ok: true, filled: false };
+      const onPage = (at) => tokenOnPage(tab.id, at, token, probe.hint, msg.confirmedFor);
+      const here = await onPage(url);
+      if (!here.allowed) {
+        const t = (await listAll()).tokens.find((x) => x.id === token);
+        return { ok: true, filled: false, confirm: { site: here.site, question: wrongPageQuestion(here.site, t) } };
+      }
+      return { ok: true, ...(await fillTab(tab.id, url, token, onPage)) };
     },
 
     // A code to copy (HOTP tokens show none in the list: asking spends one).
@@ -521,10 +530,10 @@ export function makeHandlers({ api, host }) {
         return tell('no-field', `This page shows no code field. ${r.total === 1 ? 'One token belongs' : `${r.total} tokens belong`} to ${site}: copy a code from the FactorCat button.`);
       }
       if (r.autofill) {
-        const c = await codeForFill(r.autofill_token);
-        if (c.waitMs > 0) await new Promise((res) => setTimeout(res, c.waitMs));
-        const done = await api.tabs.sendMessage(t.id, { type: 'fill', code: c.code }, { frameId: 0 }).catch(() => null);
-        return done?.filled ? { outcome: 'filled' } : tell('no-field', 'The code field is gone.');
+        const token = r.autofill_token;
+        const done = await fillTab(t.id, url, token, (at) => tokenOnPage(t.id, at, token, probe.hint));
+        if (done.moved) return tell('moved', 'The page changed while the code was fetched: nothing was filled.');
+        return done.filled ? { outcome: 'filled' } : tell('no-field', 'The code field is gone.');
       }
       const candidates = r.candidates.map((c) => publicToken(c.token));
       const shown = await api.tabs.sendMessage(t.id, { type: 'choose', candidates }, { frameId: 0 }).catch(() => null);
@@ -570,6 +579,41 @@ export function makeHandlers({ api, host }) {
     if (aws.directory) req.aws.sso_directory = aws.directory;
     if (user) req.aws.user = user;
     return req;
+  }
+
+  // Whether `token` may go into the page at `url` of a tab: the host
+  // matches it to the page, or the person confirmed it for the page's site
+  // (`site`, the registrable domain as the host read it).
+  async function tokenOnPage(tabId, url, token, hint, confirmedFor = null) {
+    const r = await match(url, cleanHint(hint ?? {}), await earlierFor(tabId));
+    const site = r.page?.site ?? r.page?.host ?? r.host;
+    const allowed = r.candidates.some((c) => c.token.id === token) || (typeof confirmedFor === 'string' && confirmedFor === site);
+    return { allowed, site };
+  }
+
+  // The question put to a person filling a token into a page it does not
+  // belong to: the page's site and the token's, in plain words.
+  function wrongPageQuestion(site, token) {
+    const name = token?.issuer || token?.label || 'this';
+    const homes = token?.belongs_to ?? [];
+    const where = homes.length ? `belongs to ${homes.join(', ')}` : 'belongs to no site';
+    return `This page is ${site} — your ${name} token ${where}. Fill its code into this page anyway?`;
+  }
+
+  // Fetches a code for filling, waits until it is valid, checks again that
+  // the tab is on a page the token may go into (`allowedOn`, for an
+  // address it moved to), and fills its top frame, whose content script
+  // checks its own host too. `moved`: the tab went elsewhere; nothing filled.
+  async function fillTab(tabId, url, token, allowedOn) {
+    const c = await codeForFill(token);
+    if (c.waitMs > 0) await new Promise((r) => setTimeout(r, c.waitMs));
+    const now = (await api.tabs.get(tabId).catch(() => null))?.url ?? '';
+    if (now !== url && !(now.startsWith('https://') && (await allowedOn(now).catch(() => null))?.allowed)) {
+      return { filled: false, moved: true };
+    }
+    const host = new URL(now).hostname;
+    const done = await api.tabs.sendMessage(tabId, { type: 'fill', code: c.code, host }, { frameId: 0 }).catch(() => null);
+    return { filled: !!done?.filled };
   }
 
   // Says `title` on the toolbar button of a tab the page itself cannot

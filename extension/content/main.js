@@ -41,7 +41,8 @@
       const field = signinField();
       sendResponse({ field: !!field, hint: readWho(document, rule, field) });
     } else if (msg?.type === 'fill' && isCode(msg.code)) {
-      const field = signinField();
+      // Only into the page the background checked (not one the tab moved to).
+      const field = msg.host === location.hostname ? signinField() : null;
       if (field) {
         FactorCat.chooser?.close();
         setValue(field, msg.code);

@@ -1,6 +1,9 @@
 // The token list view: tokens for the active tab first, then the rest; type
 // to search; click (or Enter) fills the page's code field, or copies the
-// code when the page has none; add by pasting a link; remove with a
+// code when the page has none; a token that does not belong to the page is
+// filled only after a second, explicit confirmation that names both sites
+// (the background insists on it too), and Enter in the search box fills
+// only a token of the page; add by pasting a link; remove with a
 // confirmation.
 import { toast, copy, showProblem } from './common.js';
 import { clockNotes } from './describe.js';
@@ -8,7 +11,7 @@ import { clockNotes } from './describe.js';
 const { send } = globalThis.FactorCat.ext;
 const { h, $ } = globalThis.FactorCat.dom;
 
-const state = { tabId: null, tokens: [], siteIds: [], field: false, query: '', confirming: null, fetchedAt: 0 };
+const state = { tabId: null, tokens: [], siteIds: [], field: false, query: '', confirming: null, asking: null, fetchedAt: 0 };
 
 function awsWho(t) {
   if (!t.aws) return t.account ?? '';
@@ -59,13 +62,27 @@ function confirmRow(t) {
     h('button', { type: 'button', onclick: () => { state.confirming = null; render(); } }, 'Cancel'));
 }
 
+// The question before filling a token into a page it does not belong to:
+// the background's words, "Cancel" focused (a second Enter does not fill).
+function askRow(t) {
+  const { site, question } = state.asking;
+  return h('li', { class: 'confirm ask', role: 'alertdialog', 'aria-label': 'Confirm filling into another site' },
+    h('span', { class: 'question' }, question),
+    h('button', { type: 'button', class: 'fill-anyway', onclick: () => { state.asking = null; render(); use(t, site); } }, `Fill on ${site}`),
+    h('button', { type: 'button', class: 'cancel', onclick: () => { state.asking = null; render(); } }, 'Cancel'));
+}
+
 function render() {
   const q = state.query;
   const site = new Set(state.siteIds);
   const shown = state.tokens.filter((t) => matchesQuery(t, q));
   const onSite = state.siteIds.map((id) => shown.find((t) => t.id === id)).filter(Boolean);
   const rest = shown.filter((t) => !site.has(t.id));
-  const build = (t) => (state.confirming === t.id ? [row(t), confirmRow(t)] : [row(t)]);
+  const build = (t) => [
+    row(t),
+    ...(state.confirming === t.id ? [confirmRow(t)] : []),
+    ...(state.asking?.id === t.id ? [askRow(t)] : []),
+  ];
   $('#site-list').replaceChildren(...onSite.flatMap(build));
   $('#site-section').hidden = onSite.length === 0;
   $('#all-list').replaceChildren(...rest.flatMap(build));
@@ -73,7 +90,7 @@ function render() {
   const empty = $('#empty');
   empty.hidden = shown.length > 0 || !$('#problem').hidden;
   empty.textContent = state.tokens.length ? `No token matches “${q}”.` : 'No tokens yet. Add one below.';
-  const confirmButton = document.querySelector('.confirm button.danger');
+  const confirmButton = document.querySelector('.confirm button.danger, .confirm.ask button.cancel');
   if (confirmButton) confirmButton.focus();
 }
 
@@ -90,10 +107,14 @@ function onRowKey(e, t) {
   else if (e.key === 'Delete') { e.preventDefault(); askRemove(t); }
 }
 
-async function use(t) {
+// Fills the page's code field with `t`'s code, or copies it. `confirmedFor`:
+// the site the person confirmed filling into (after the question).
+async function use(t, confirmedFor = null) {
   if (state.tabId != null && state.field) {
-    const r = await send('fill-tab', { tabId: state.tabId, token: t.id });
+    const r = await send('fill-tab', { tabId: state.tabId, token: t.id, confirmedFor });
+    if (r.ok && r.confirm) { state.asking = { id: t.id, ...r.confirm }; render(); return; }
     if (r.ok && r.filled) { toast(`Filled ${t.issuer}`); setTimeout(() => window.close(), 400); return; }
+    if (r.ok && r.moved) { toast('The page changed while the code was fetched: nothing was filled.'); return; }
     if (!r.ok) { showProblem(r.error); return; }
   }
   if (t.code) {
@@ -162,7 +183,13 @@ export async function startTokens(tabId) {
   $('#search').addEventListener('input', (e) => { state.query = e.target.value.trim(); render(); });
   $('#search').addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown') { e.preventDefault(); rows()[0]?.focus(); }
-    else if (e.key === 'Enter') { e.preventDefault(); const first = rows()[0]; if (first) first.click(); }
+    else if (e.key === 'Enter') {
+      // Fills only a token of this page; copies where there is no field.
+      e.preventDefault();
+      const first = state.field ? document.querySelector('#site-list li.token') : rows()[0];
+      if (first) first.click();
+      else if (rows().length) toast('None of these belongs to this page: press ↓ to choose one.');
+    }
   });
   document.addEventListener('keydown', (e) => {
     if (e.key === '/' && document.activeElement !== $('#search') && !(document.activeElement instanceof HTMLInputElement)) {

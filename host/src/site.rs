@@ -524,6 +524,44 @@ pub fn tenant_site(issuer: &str) -> Option<String> {
         .then_some(host)
 }
 
+/// Most host names [`belongs_to`] gives.
+pub const MAX_BELONGS_TO: usize = 3;
+
+/// Where a token belongs, as host names a person recognises — the words
+/// the extension puts in front of a person who asks for a token's code on
+/// a page it does not belong to ("This page is … — your token belongs to
+/// …"): its own sites; else, for an AWS MFA device, its IAM Identity Center
+/// access portal (`d-1234567890.awsapps.com` when only the directory is
+/// known) or its partition's console sign-in host; else its issuer's
+/// built-in sites. At most [`MAX_BELONGS_TO`]; empty when the token belongs
+/// to no site.
+pub fn belongs_to(token: &impl Matchable) -> Vec<String> {
+    let hosts: Vec<String> = if !token.sites().is_empty() {
+        token.sites().to_vec()
+    } else if let Some(ctx) = token.aws() {
+        let portals: Vec<String> = token_portals(token)
+            .iter()
+            .filter_map(|p| aws::start_url_host(p))
+            .map(str::to_string)
+            .collect();
+        if !portals.is_empty() {
+            portals
+        } else if let Some(directory) = &ctx.sso_directory {
+            vec![format!("{directory}.awsapps.com")]
+        } else {
+            aws::AWS_HOSTS
+                .iter()
+                .find(|h| h.partition == ctx.partition && h.service == AwsService::Signin)
+                .map(|h| h.base.to_string())
+                .into_iter()
+                .collect()
+        }
+    } else {
+        issuer_sites(token.issuer()).to_vec()
+    };
+    hosts.into_iter().take(MAX_BELONGS_TO).collect()
+}
+
 /// The domain an AWS sign-in page's sites must stay inside: the base of
 /// its entry in [`aws::AWS_HOSTS`].
 fn aws_site_floor(host: &str) -> &'static str {

@@ -84,6 +84,33 @@ export const popupScenarios = {
     await page.close();
   },
 
+  async 'popup on a page the token does not belong to (an access portal named like the AWS sign-in): Enter fills nothing, a click asks naming both sites, only the confirmation fills'(b, world) {
+    // An IAM Identity Center portal anyone can create and name; FactorCat's
+    // content scripts run there (the popup can see its code field without
+    // the toolbar click's grant, which headless browsers cannot give), and
+    // no IAM user's token belongs to it.
+    const page = await b.newPage('https://aws-amazon-console.awsapps.com/verify');
+    const popup = await openPopup(b, page.url());
+    await popup.type('#search', 'wes');
+    await popup.waitFor(() => (document.querySelectorAll('li.token').length === 1 ? true : null));
+    await popup.press('Enter');
+    const told = await popup.waitFor(() => document.getElementById('toast').textContent || null);
+    assert.match(told, /None of these belongs to this page/);
+    await popup.click('li.token');
+    const question = await popup.waitFor(() => document.querySelector('.confirm.ask .question')?.textContent ?? null);
+    assert.equal(question, 'This page is aws-amazon-console.awsapps.com — your Amazon Web Services token belongs to signin.aws.amazon.com. Fill its code into this page anyway?');
+    // Cancel has the focus: a second Enter asks nothing more and fills nothing.
+    await popup.press('Enter');
+    await popup.waitFor(() => (document.querySelector('.confirm.ask') ? null : true));
+    assert.equal(await page.evaluate(() => document.getElementById('otp').value), '', 'nothing filled without the confirmation');
+    await popup.click('li.token');
+    await popup.waitFor(() => document.querySelector('.confirm.ask .fill-anyway') || null);
+    await popup.click('.confirm.ask .fill-anyway');
+    const fc = await page.waitFor(() => (window.__fc.filledAt !== null ? window.__fc : null), undefined, 40000);
+    assert.equal(fc.value, world.codeAt('wes@202020202020', Math.floor(fc.filledWall / 1000)));
+    await page.close();
+  },
+
   async 'popup: add by pasting an otpauth URI, remove with confirmation'(b, world) {
     const popup = await openPopup(b, null);
     await popup.click('#add summary');

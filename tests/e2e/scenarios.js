@@ -53,6 +53,9 @@ export function seed(world) {
   add('ned@181818181818', '181818181818', 'ned');
   add('ctl1@191919191901', '191919191901', 'ctl');
   add('ctl2@191919191902', '191919191902', 'ctl');
+  // The popup on a page the token does not belong to: filled only after
+  // the confirmation.
+  add('wes@202020202020', '202020202020', 'wes');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`lat${i}@55555555550${i}`, `55555555550${i}`, 'lat');
   for (let i = 1; i <= LATENCY_RUNS; i++) add(`latn${i}@66666666660${i}`, `66666666660${i}`, 'latn');
   world.add({ issuer: 'GitHub', account: 'octocat', secret: randomSecret(), site: 'github.com' });

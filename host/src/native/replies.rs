@@ -19,9 +19,12 @@ pub(super) fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-/// Token metadata for replies. Never the secret.
+/// Token metadata for replies, with where the token belongs in words
+/// (`belongs_to`, [`site::belongs_to`]). Never the secret.
 pub(crate) fn summary(token: &Token) -> Map<String, Value> {
-    token.metadata()
+    let mut entry = token.metadata();
+    entry.insert("belongs_to".into(), json!(site::belongs_to(token)));
+    entry
 }
 
 /// Adds a listing entry's current code: `code`, `seconds_left` and

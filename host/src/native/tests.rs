@@ -262,6 +262,10 @@ fn match_ranks_and_flags_autofill() {
     assert_eq!(r["candidates"][1]["token"]["id"], json!(alice_id));
     assert!(r["candidates"][0]["token"].get("code").is_none());
     assert_eq!(
+        r["candidates"][0]["token"]["belongs_to"],
+        json!(["signin.aws.amazon.com"])
+    );
+    assert_eq!(
         err(
             &h,
             json!({"id": 3, "type": "match", "url": "http://github.com/"})

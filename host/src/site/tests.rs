@@ -1165,3 +1165,43 @@ fn several_devices_of_one_identity_center_user_are_one_choice() {
     let (_, auto, one_user) = run_with(&v, SIGNIN_A, &Hint::default(), &Fills::new());
     assert_eq!((auto, one_user), (None, false));
 }
+
+#[test]
+fn where_a_token_belongs_in_words() {
+    let v = vault();
+    let named = |name: &str| v.iter().find(|t| t.tags[0] == name).unwrap();
+    assert_eq!(
+        belongs_to(named("github")),
+        ["github.com"],
+        "the issuer's site"
+    );
+    assert_eq!(
+        belongs_to(named("github-work")),
+        ["github.example.com"],
+        "its own site"
+    );
+    assert_eq!(belongs_to(named("a-alice")), ["signin.aws.amazon.com"]);
+    assert_eq!(
+        belongs_to(named("gov-alice")),
+        ["signin.amazonaws-us-gov.com"]
+    );
+    assert_eq!(belongs_to(named("cn-alice")), ["signin.amazonaws.cn"]);
+    let portal = ic(
+        "p",
+        Some("https://portal-a.awsapps.com/start"),
+        Some("d-aaaaaaaaaa"),
+        None,
+    );
+    assert_eq!(belongs_to(&portal), ["portal-a.awsapps.com"]);
+    let directory = ic("d", None, Some("d-00000000cc"), None);
+    assert_eq!(belongs_to(&directory), ["d-00000000cc.awsapps.com"]);
+    let nowhere = token("x", "Nobody Inc", "me", &[]);
+    assert!(belongs_to(&nowhere).is_empty());
+    let many = token(
+        "m",
+        "Many",
+        "me",
+        &["a.example", "b.example", "c.example", "d.example"],
+    );
+    assert_eq!(belongs_to(&many).len(), MAX_BELONGS_TO);
+}

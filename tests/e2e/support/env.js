@@ -187,6 +187,7 @@ const ROUTES = [
   [/^\/platform\/(?:d-[0-9a-f]{10}\/)?login$/, () => 'aws-sso-signin.html'],
   [/^\/embed$/, () => 'embeds-aws-signin.html'],
   [/^\/signin\/root$/, () => 'aws-root-signin.html'],
+  [/^\/verify$/, () => 'lookalike-verify.html'],
 ];
 
 // Hosts whose server clock is off, in seconds ahead of this machine's
