@@ -34,6 +34,14 @@ const LEAVE_OUT = {
   ],
 };
 
+// Permissions only the other browser family knows, left out of a store
+// build's list (Firefox has no offscreen documents: its background page
+// is a document).
+const LEAVE_OUT_PERMISSIONS = {
+  chromium: [],
+  firefox: ['offscreen'],
+};
+
 /** The `version` of the [package] section of host/Cargo.toml. */
 export function crateVersion() {
   const toml = readFileSync(join(ROOT, 'host', 'Cargo.toml'), 'utf8');
@@ -56,6 +64,7 @@ export function storeManifest(manifest, target, version) {
     const parent = path.slice(0, -1).reduce((o, k) => o?.[k], out);
     if (parent) delete parent[path.at(-1)];
   }
+  out.permissions = (out.permissions ?? []).filter((p) => !LEAVE_OUT_PERMISSIONS[target].includes(p));
   return out;
 }
 

@@ -78,7 +78,7 @@ export function importRequest(msg) {
   return { req };
 }
 
-export function makeHandlers({ api, host }) {
+export function makeHandlers({ api, host, clipboard = null }) {
   const memoryKey = (tabId) => `signin:${tabId}`;
   // The last page of ours each tab showed (its address as the browser
   // reported it, when, and whether the host said it was an access portal).
@@ -421,6 +421,16 @@ export function makeHandlers({ api, host }) {
         return { ok: true, filled: false, confirm: { site: here.site, question: wrongPageQuestion(here.site, t) } };
       }
       return { ok: true, ...(await fillTab(tab.id, url, token, onPage)) };
+    },
+
+    // The popup copied a code: clear it from the clipboard later, if it is
+    // still there then (the option, on by default).
+    async copied(msg) {
+      const code = String(msg.code ?? '');
+      if (!/^[0-9A-Za-z]{4,10}$/.test(code) || !clipboard) return { ok: true, clearing: false };
+      const { clearClipboard } = await getOptions(api);
+      if (clearClipboard) await clipboard.copied(code);
+      return { ok: true, clearing: clearClipboard };
     },
 
     // A code to copy (HOTP tokens show none in the list: asking spends one).

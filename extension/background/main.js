@@ -4,11 +4,13 @@ import '../shared/site-rules.js';
 import { NativeHost } from './native.js';
 import { makeRouter } from './router.js';
 import { makeHandlers } from './handlers.js';
+import { makeClipboard } from './clipboard.js';
 
 const { api } = globalThis.FactorCat.ext;
 
 const host = new NativeHost((name) => api.runtime.connectNative(name));
-const handlers = makeHandlers({ api, host });
+const clipboard = makeClipboard({ api });
+const handlers = makeHandlers({ api, host, clipboard });
 const route = makeRouter(handlers, {
   extensionOrigin: api.runtime.getURL(''),
   ownId: api.runtime.id,
@@ -33,6 +35,11 @@ globalThis.FactorCat.commands = handlers.commands;
 api.commands?.onCommand.addListener((name, tab) => {
   const run = Object.hasOwn(handlers.commands, name) ? handlers.commands[name] : null;
   run?.(tab).catch((err) => console.warn(`FactorCat: the ${name} shortcut failed`, err));
+});
+
+// A copied code's time is up (an alarm wakes a stopped background too).
+api.alarms.onAlarm.addListener((alarm) => {
+  clipboard.onAlarm(alarm).catch((err) => console.warn('FactorCat: could not clear the clipboard', err));
 });
 
 api.tabs.onRemoved.addListener((tabId) => {

@@ -3,6 +3,7 @@ export const DEFAULTS = Object.freeze({
   autofill: true,      // fill the AWS MFA field when exactly one token fits
   autoSubmit: false,   // then press the page's submit button
   chooseMfaType: true, // choose "Authenticator app" when the sign-in asks which kind of MFA, and a token fits
+  clearClipboard: true, // clear a code copied from the popup after 30 s, if it is still there
 });
 
 export async function getOptions(api) {

@@ -1,6 +1,6 @@
 // Options: switches, saved as soon as they change.
 const { send } = globalThis.FactorCat.ext;
-const KEYS = ['autofill', 'autoSubmit', 'chooseMfaType'];
+const KEYS = ['autofill', 'autoSubmit', 'chooseMfaType', 'clearClipboard'];
 
 async function start() {
   const r = await send('options-get');

@@ -6,12 +6,15 @@ export function toast(text) {
   $('#toast').textContent = text;
 }
 
+// Copies `text`; says whether it could.
 export async function copy(text, message) {
   try {
     await navigator.clipboard.writeText(text);
     toast(message);
+    return true;
   } catch {
     toast('Could not copy: select the text and copy it by hand.');
+    return false;
   }
 }
 

@@ -117,13 +117,13 @@ async function use(t, confirmedFor = null) {
     if (r.ok && r.moved) { toast('The page changed while the code was fetched: nothing was filled.'); return; }
     if (!r.ok) { showProblem(r.error); return; }
   }
-  if (t.code) {
-    await copy(t.code, `Copied ${t.issuer} code`);
-    return;
+  const code = t.code ?? (await send('code', { token: t.id }));
+  if (typeof code !== 'string' && !code.ok) { showProblem(code.error); return; }
+  const text = typeof code === 'string' ? code : code.code;
+  if (await copy(text, `Copied ${t.issuer} code`)) {
+    const later = await send('copied', { code: text });
+    if (later.ok && later.clearing) toast(`Copied ${t.issuer} code (cleared from the clipboard in 30 s)`);
   }
-  const r = await send('code', { token: t.id });
-  if (r.ok) await copy(r.code, `Copied ${t.issuer} code`);
-  else showProblem(r.error);
 }
 
 function askRemove(t) {

@@ -111,6 +111,30 @@ export const popupScenarios = {
     await page.close();
   },
 
+  async 'popup: a copied code is cleared from the clipboard 30 s later, while it is still there'(b, world) {
+    // A page of GitHub's without a code field: the popup copies.
+    const page = await b.newPage('https://github.com/settings');
+    const popup = await openPopup(b, page.url());
+    await popup.type('#search', 'octocat');
+    await popup.waitFor(() => (document.querySelectorAll('li.token').length === 1 ? true : null));
+    await popup.click('li.token');
+    const told = await popup.waitFor(() => (/cleared from the clipboard/.test(document.getElementById('toast').textContent) ? document.getElementById('toast').textContent : null));
+    assert.equal(told, 'Copied GitHub code (cleared from the clipboard in 30 s)');
+    const read = () => popup.evaluate(() => navigator.clipboard.readText());
+    const copied = await read();
+    const t = Math.floor(Date.now() / 1000);
+    assert.ok([t, t - 30].some((x) => world.codeAt('octocat', x) === copied), `the code was copied: ${copied}`);
+    // The background's alarm empties it: not before 30 s, and within 45.
+    const copiedAt = Date.now();
+    for (let now = await read(); now !== ''; now = await read()) {
+      assert.ok(Date.now() - copiedAt < 45000, 'still on the clipboard after 45 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(Date.now() - copiedAt >= 29000, 'cleared after 30 s, not before');
+    await popup.close();
+    await page.close();
+  },
+
   async 'popup: add by pasting an otpauth URI, remove with confirmation'(b, world) {
     const popup = await openPopup(b, null);
     await popup.click('#add summary');
