@@ -71,5 +71,7 @@ echo "== extension end-to-end tests: $browsers" >&2
 # outside one), and never touches the person's own.
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
+# The timeout also bounds each file as a whole (node runs a file as one
+# test): the clipboard scenarios alone wait 30 s per browser.
 private_keyring_session "$test_home" \
-  node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"
+  node --test --test-concurrency=1 --test-timeout=600000 "${files[@]}"

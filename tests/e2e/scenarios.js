@@ -97,14 +97,14 @@ export async function setOption(b, id, on) {
 
 // The new sign-in's credentials step, then the MFA page that first asks
 // which kind of MFA to use (`types`: the fixture's markup); returns once
-// that choice is on the screen.
+// that choice is on the screen (or was already answered by FactorCat).
 async function signinToTypeChoice(b, { account, user, types = '1' }) {
   const page = await b.newPage(`https://${account}.signin.aws.amazon.com/signin?types=${types}`);
   await page.type('#username', user);
   await page.type('#password', 'hunter2');
   await page.click('#signin_button');
   await untilUrl(page, /^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth\?/);
-  await page.waitFor(() => document.querySelector('input[type="radio"]') || null);
+  await page.waitFor(() => document.querySelector('input[type="radio"]') || window.__fc.typeChosen || null);
   return page;
 }
 
