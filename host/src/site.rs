@@ -152,7 +152,7 @@ macro_rules! matchable_from_fields {
     )*};
 }
 
-matchable_from_fields!(Token, TokenSites);
+matchable_from_fields!(Token, TokenSites, crate::token::TokenMeta);
 
 /// The vault's fill record: per token, the last time step handed out for
 /// filling (`VaultData::fills`). Matching reads it to know which of several

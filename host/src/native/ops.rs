@@ -204,8 +204,10 @@ impl<S: Store> Handler<S> {
             .iter()
             .zip(&picked)
             .map(|(c, token)| {
-                let mut token = token.to_map();
-                trimmed_to(&mut token, CANDIDATE_BUDGET);
+                let mut map = token.to_map();
+                map.insert("belongs_to".into(), json!(site::belongs_to(token)));
+                trimmed_to(&mut map, CANDIDATE_BUDGET);
+                let token = map;
                 json!({"strength": c.strength, "token": token})
             })
             .collect();
