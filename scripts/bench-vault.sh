@@ -10,7 +10,10 @@
 #   roundtrip   the host started as Chromium starts it: hello, match on an
 #               AWS sign-in page, end of input, exit
 #   fill        the host started likewise: code for_fill (writes the vault's
-#               fill record; the vault is restored before each run, untimed)
+#               fill record), each run for another token of the vault (a
+#               step once filled is not handed out again, and an older copy
+#               of the vault put back would be refused by the rollback
+#               guard), so TOKENS must exceed RUNS + 10 warm-up runs
 # Needs: oathtool, gnome-keyring, dbus, python3 (Debian packages).
 # Usage: scripts/bench-vault.sh [RUNS [TOKENS]]
 set -euo pipefail
@@ -33,9 +36,10 @@ FACTORCAT_HOME="$work/vault" WORK="$work" ORIGIN="chrome-extension://$id/" RELEA
   key=3132333435363738393031323334353637383930
   [ "$($bin code bench@example.com --time 59)" = "$(oathtool --totp -d 6 -N @59 $key)" ] \
     || { echo "codes differ" >&2; exit 1; }
-  python3 - "$WORK" "$bench_id" <<"PY"
-import json, struct, sys
-work, bench = sys.argv[1], sys.argv[2]
+  "$bin" list --json >"$WORK/tokens.json"
+  python3 - "$WORK" "$bench_id" "$RUNS" <<"PY"
+import json, os, struct, sys
+work, bench, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def frames(name, *messages):
     with open(f"{work}/{name}", "wb") as out:
         for msg in messages:
@@ -44,14 +48,22 @@ def frames(name, *messages):
 frames("roundtrip", {"id": 1, "type": "hello"},
        {"id": 2, "type": "match", "url": "https://100000000007.signin.aws.amazon.com/oauth",
         "hint": {"user": "user7"}})
-frames("fill", {"id": 1, "type": "code", "token": bench, "for_fill": True})
+frames("fill-check", {"id": 1, "type": "code", "token": bench, "for_fill": True})
+# One fill per timed or warm-up run, each of another token (never the bench
+# token, filled by the check above).
+others = [t["id"] for t in json.load(open(f"{work}/tokens.json")) if t["id"] != bench]
+need = runs + 10
+if len(others) < need:
+    sys.exit(f"{len(others) + 1} tokens are too few for {runs} fill runs: give at least {need + 1}")
+os.mkdir(f"{work}/fill")
+for i, token in enumerate(others[:need]):
+    frames(f"fill/{i}", {"id": 1, "type": "code", "token": token, "for_fill": True})
 PY
-  for what in roundtrip fill; do
+  for what in roundtrip fill-check; do
     answers=$($bin "$ORIGIN" <"$WORK/$what" | tail -c +5 | tr -d "\0" | grep -o "\"ok\":true" | wc -l)
     [ "$answers" -ge 1 ] || { echo "the host did not answer the $what requests" >&2; exit 1; }
   done
   "$bin" code bench@example.com >/dev/null  # the key is in the kernel cache from here on
-  cp "$FACTORCAT_HOME/factorcat.vault" "$WORK/pristine.vault"
   echo "vault: $(stat -c %s "$FACTORCAT_HOME/factorcat.vault") bytes, $1 tokens; $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
   printf "what\toathtool_ms\tfactorcat_ms\tratio\tfactorcat_peak_rss_kib\n"
   oath="oathtool --totp -d 6 $key"
@@ -59,5 +71,13 @@ PY
   $pairs version "$RUNS" "$oath" "$bin --version"
   $pairs code "$RUNS" "$oath" "$bin code bench@example.com"
   $pairs roundtrip "$RUNS" "$oath" "$bin $ORIGIN" "$WORK/roundtrip"
-  $pairs fill "$RUNS" "$oath" "$bin $ORIGIN" "$WORK/fill" "$WORK/pristine.vault"
+  # The header (second line) counts the writes of the vault.
+  generation() {
+    sed -n 2p "$FACTORCAT_HOME/factorcat.vault" | python3 -c "import json, sys; print(json.load(sys.stdin)[\"generation\"])"
+  }
+  before=$(generation)
+  $pairs fill "$RUNS" "$oath" "$bin $ORIGIN" "$WORK/fill"
+  # Every fill run, warm-up included, wrote the vault once: none was refused.
+  [ "$(generation)" -eq $((before + RUNS + 10)) ] \
+    || { echo "fill: $(($(generation) - before)) of $((RUNS + 10)) runs wrote the vault" >&2; exit 1; }
 ' bash "$tokens"

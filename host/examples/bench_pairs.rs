@@ -4,14 +4,16 @@
 //! the candidate's peak resident memory.
 //!
 //! ```text
-//! bench_pairs NAME RUNS 'BASE COMMAND' 'CANDIDATE COMMAND' [STDIN [PRISTINE]]
+//! bench_pairs NAME RUNS 'BASE COMMAND' 'CANDIDATE COMMAND' [STDIN]
 //! ```
 //!
-//! Commands are split on spaces (no quoting). The candidate reads STDIN (a
-//! file) when given; with PRISTINE, the file named by `FACTORCAT_HOME`'s
-//! vault is replaced by a copy of PRISTINE before each candidate run,
-//! outside the timed part (a fill writes the vault, and a step once filled
-//! is not handed out again). Output: one tab-separated line, `NAME base_ms
+//! Commands are split on spaces (no quoting). The candidate reads STDIN when
+//! given: a file, or a directory whose files `0`, `1`, … are read by the
+//! candidate's runs in turn, warm-up runs included — one input per run, for
+//! requests that may not be repeated (a fill writes the vault, and a step
+//! once filled is not handed out again; putting an older vault file back
+//! would be refused by the rollback guard, so each run fills another
+//! token). Output: one tab-separated line, `NAME base_ms
 //! candidate_ms ratio candidate_peak_rss_kib` (medians; the RSS is the
 //! largest of all runs), after 10 unrecorded warm-up pairs.
 
@@ -74,40 +76,42 @@ mod unix {
         }
     }
 
-    /// Puts a copy of `pristine` at `vault` by rename (as a writer would).
-    fn restore(pristine: &Path, vault: &Path) -> std::io::Result<()> {
-        let temp = vault.with_extension("bench-restore");
-        std::fs::copy(pristine, &temp)?;
-        std::fs::rename(&temp, vault)
+    /// The candidate's input for run `i`: the file itself, or a directory's
+    /// file named `i`.
+    fn input(stdin: &Path, i: usize) -> Result<PathBuf, Box<dyn std::error::Error>> {
+        if !stdin.is_dir() {
+            return Ok(stdin.to_path_buf());
+        }
+        let path = stdin.join(i.to_string());
+        if !path.is_file() {
+            return Err(format!(
+                "{} has no input for run {i} ({} runs with warm-up need as many files)",
+                stdin.display(),
+                i + 1
+            )
+            .into());
+        }
+        Ok(path)
     }
 
     pub(super) fn main() -> Result<(), Box<dyn std::error::Error>> {
         let args: Vec<String> = std::env::args().skip(1).collect();
         if args.len() < 4 {
-            return Err(
-                "usage: bench_pairs NAME RUNS 'BASE' 'CANDIDATE' [STDIN [PRISTINE]]".into(),
-            );
+            return Err("usage: bench_pairs NAME RUNS 'BASE' 'CANDIDATE' [STDIN]".into());
         }
         let name = &args[0];
         let runs: usize = args[1].parse()?;
         let base: Vec<&str> = args[2].split(' ').collect();
         let candidate: Vec<&str> = args[3].split(' ').collect();
         let stdin = args.get(4).map(PathBuf::from);
-        let pristine = args.get(5).map(PathBuf::from);
-        let vault = match &pristine {
-            Some(_) => Some(
-                PathBuf::from(std::env::var_os("FACTORCAT_HOME").ok_or("FACTORCAT_HOME unset")?)
-                    .join("factorcat.vault"),
-            ),
-            None => None,
-        };
+        if let Some(dir) = stdin.as_deref().filter(|p| p.is_dir()) {
+            input(dir, WARMUP + runs - 1)?;
+        }
         let (mut base_ms, mut candidate_ms) = (Vec::new(), Vec::new());
         let mut peak = 0;
         for i in 0..WARMUP + runs {
             let (b, _) = run(&base, None)?;
-            if let (Some(pristine), Some(vault)) = (&pristine, &vault) {
-                restore(pristine, vault)?;
-            }
+            let stdin = stdin.as_deref().map(|s| input(s, i)).transpose()?;
             let (c, rss) = run(&candidate, stdin.as_deref())?;
             if i >= WARMUP {
                 base_ms.push(b);
