@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The vault's whole-process benchmarks, side by side with `oathtool --totp`
 # in one run: each comparison runs the two commands in interleaved pairs
-# (host/examples/bench_pairs.rs) and reports the medians, their ratio and
-# the FactorCat process's peak resident memory. Release build, a vault of
+# (host/examples/bench_pairs.rs) and reports the medians of wall and CPU
+# time, their ratios and the FactorCat process's peak resident memory. Release build, a vault of
 # TOKENS AWS tokens (default 1,000) in the keyring set-up of a private D-Bus
 # session, master key in the kernel key cache (warmed before timing).
 #   version     factorcat --version (process start-up alone)
@@ -14,6 +14,10 @@
 #               step once filled is not handed out again, and an older copy
 #               of the vault put back would be refused by the rollback
 #               guard), so TOKENS must exceed RUNS + 10 warm-up runs
+# With FACTORCAT_BENCH_BASELINE="FACTORCAT FILL_VAULT" (another build's
+# factorcat and fill_vault example, e.g. of the previous format version),
+# the same rows are measured for it too, in the same session, each set right
+# after the other, on a vault of its own making.
 # Needs: oathtool, gnome-keyring, dbus, python3 (Debian packages).
 # Usage: scripts/bench-vault.sh [RUNS [TOKENS]]
 set -euo pipefail
@@ -28,16 +32,23 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The development build's id, from the host's list of allowed extensions.
 id=$(awk '$1 == "chromium" && $3 == "development" { print $2 }' host/src/data/extension-ids.txt)
-FACTORCAT_HOME="$work/vault" WORK="$work" ORIGIN="chrome-extension://$id/" RELEASE="$release" \
-  RUNS="$runs" private_keyring_session "$work" bash -c '
+WORK="$work" ORIGIN="chrome-extension://$id/" RELEASE="$release" RUNS="$runs" \
+  BASELINE="${FACTORCAT_BENCH_BASELINE:-}" private_keyring_session "$work" bash -c '
   set -euo pipefail
-  bench_id=$("$RELEASE/examples/fill_vault" "$1" aws 2>/dev/null)
-  bin=$RELEASE/factorcat
   key=3132333435363738393031323334353637383930
-  [ "$($bin code bench@example.com --time 59)" = "$(oathtool --totp -d 6 -N @59 $key)" ] \
-    || { echo "codes differ" >&2; exit 1; }
-  "$bin" list --json >"$WORK/tokens.json"
-  python3 - "$WORK" "$bench_id" "$RUNS" <<"PY"
+  oath="oathtool --totp -d 6 $key"
+  pairs=$RELEASE/examples/bench_pairs
+  # measure LABEL FACTORCAT FILL_VAULT TOKENS
+  measure() {
+    local label=$1 bin=$2 fill=$3 dir=$WORK/$1
+    mkdir -p "$dir"
+    export FACTORCAT_HOME=$dir/vault
+    local bench_id
+    bench_id=$("$fill" "$4" aws 2>/dev/null)
+    [ "$($bin code bench@example.com --time 59)" = "$(oathtool --totp -d 6 -N @59 $key)" ] \
+      || { echo "$label: codes differ" >&2; exit 1; }
+    "$bin" list --json >"$dir/tokens.json"
+    python3 - "$dir" "$bench_id" "$RUNS" <<"PY"
 import json, os, struct, sys
 work, bench, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def frames(name, *messages):
@@ -59,25 +70,34 @@ os.mkdir(f"{work}/fill")
 for i, token in enumerate(others[:need]):
     frames(f"fill/{i}", {"id": 1, "type": "code", "token": token, "for_fill": True})
 PY
-  for what in roundtrip fill-check; do
-    answers=$($bin "$ORIGIN" <"$WORK/$what" | tail -c +5 | tr -d "\0" | grep -o "\"ok\":true" | wc -l)
-    [ "$answers" -ge 1 ] || { echo "the host did not answer the $what requests" >&2; exit 1; }
-  done
-  "$bin" code bench@example.com >/dev/null  # the key is in the kernel cache from here on
-  echo "vault: $(stat -c %s "$FACTORCAT_HOME/factorcat.vault") bytes, $1 tokens; $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
-  printf "what\toathtool_ms\tfactorcat_ms\tratio\tfactorcat_peak_rss_kib\n"
-  oath="oathtool --totp -d 6 $key"
-  pairs=$RELEASE/examples/bench_pairs
-  $pairs version "$RUNS" "$oath" "$bin --version"
-  $pairs code "$RUNS" "$oath" "$bin code bench@example.com"
-  $pairs roundtrip "$RUNS" "$oath" "$bin $ORIGIN" "$WORK/roundtrip"
-  # The header (second line) counts the writes of the vault.
-  generation() {
-    sed -n 2p "$FACTORCAT_HOME/factorcat.vault" | python3 -c "import json, sys; print(json.load(sys.stdin)[\"generation\"])"
+    local what answers
+    for what in roundtrip fill-check; do
+      answers=$($bin "$ORIGIN" <"$dir/$what" | tail -c +5 | tr -d "\0" | grep -o "\"ok\":true" | wc -l)
+      [ "$answers" -ge 1 ] || { echo "$label: the host did not answer the $what requests" >&2; exit 1; }
+    done
+    "$bin" code bench@example.com >/dev/null  # the key is in the kernel cache from here on
+    echo "# $label: vault $(stat -c %s "$FACTORCAT_HOME/factorcat.vault") bytes, $4 tokens; $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
+    printf "what\toathtool_ms\tfactorcat_ms\tratio\tfactorcat_peak_rss_kib\toathtool_cpu_ms\tfactorcat_cpu_ms\tcpu_ratio\n"
+    $pairs version "$RUNS" "$oath" "$bin --version"
+    $pairs code "$RUNS" "$oath" "$bin code bench@example.com"
+    $pairs roundtrip "$RUNS" "$oath" "$bin $ORIGIN" "$dir/roundtrip"
+    local before
+    before=$(generation)
+    $pairs fill "$RUNS" "$oath" "$bin $ORIGIN" "$dir/fill"
+    # Every fill run, warm-up included, wrote the vault once: none was
+    # refused (a vault without a generation, of a build before it, is not
+    # checked).
+    [ "$before" -lt 0 ] || [ "$(generation)" -eq $((before + RUNS + 10)) ] \
+      || { echo "$label fill: $(($(generation) - before)) of $((RUNS + 10)) runs wrote the vault" >&2; exit 1; }
   }
-  before=$(generation)
-  $pairs fill "$RUNS" "$oath" "$bin $ORIGIN" "$WORK/fill"
-  # Every fill run, warm-up included, wrote the vault once: none was refused.
-  [ "$(generation)" -eq $((before + RUNS + 10)) ] \
-    || { echo "fill: $(($(generation) - before)) of $((RUNS + 10)) runs wrote the vault" >&2; exit 1; }
+  # The header (second line) counts the writes of the vault; -1 if it does not.
+  generation() {
+    sed -n 2p "$FACTORCAT_HOME/factorcat.vault" \
+      | python3 -c "import json, sys; print(json.load(sys.stdin).get(\"generation\", -1))"
+  }
+  measure this "$RELEASE/factorcat" "$RELEASE/examples/fill_vault" "$1"
+  if [ -n "$BASELINE" ]; then
+    read -r base_bin base_fill <<<"$BASELINE"
+    measure baseline "$base_bin" "$base_fill" "$1"
+  fi
 ' bash "$tokens"

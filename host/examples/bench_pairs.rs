@@ -1,7 +1,9 @@
 //! Times two commands side by side for `scripts/bench-vault.sh`: runs them in
 //! interleaved pairs (base, then candidate, then base…), so both see the
-//! same machine load, and prints the medians, the ratio of the medians and
-//! the candidate's peak resident memory.
+//! same machine load, and prints the medians of wall time and of CPU time
+//! (user + system, which a loaded machine disturbs far less than wall
+//! time), the ratios of the medians and the candidate's peak resident
+//! memory.
 //!
 //! ```text
 //! bench_pairs NAME RUNS 'BASE COMMAND' 'CANDIDATE COMMAND' [STDIN]
@@ -13,9 +15,9 @@
 //! requests that may not be repeated (a fill writes the vault, and a step
 //! once filled is not handed out again; putting an older vault file back
 //! would be refused by the rollback guard, so each run fills another
-//! token). Output: one tab-separated line, `NAME base_ms
-//! candidate_ms ratio candidate_peak_rss_kib` (medians; the RSS is the
-//! largest of all runs), after 10 unrecorded warm-up pairs.
+//! token). Output: one tab-separated line, `NAME base_ms candidate_ms ratio
+//! candidate_peak_rss_kib base_cpu_ms candidate_cpu_ms cpu_ratio` (medians;
+//! the RSS is the largest of all runs), after 10 unrecorded warm-up pairs.
 
 #[cfg(unix)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,8 +38,19 @@ mod unix {
 
     const WARMUP: usize = 10;
 
-    /// One run: wall time in milliseconds and peak RSS in KiB.
-    fn run(argv: &[&str], stdin: Option<&Path>) -> Result<(f64, i64), Box<dyn std::error::Error>> {
+    /// What one run took.
+    struct Run {
+        wall_ms: f64,
+        cpu_ms: f64,
+        peak_rss_kib: i64,
+    }
+
+    fn ms(t: libc::timeval) -> f64 {
+        t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3
+    }
+
+    /// One run of `argv`, reaped with `wait4` for its resource usage.
+    fn run(argv: &[&str], stdin: Option<&Path>) -> Result<Run, Box<dyn std::error::Error>> {
         let mut command = Command::new(argv[0]);
         command
             .args(&argv[1..])
@@ -63,7 +76,11 @@ mod unix {
         if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
             return Err(format!("{} failed (wait status {status})", argv.join(" ")).into());
         }
-        Ok((elapsed, usage.ru_maxrss))
+        Ok(Run {
+            wall_ms: elapsed,
+            cpu_ms: ms(usage.ru_utime) + ms(usage.ru_stime),
+            peak_rss_kib: usage.ru_maxrss,
+        })
     }
 
     fn median(values: &mut [f64]) -> f64 {
@@ -108,19 +125,27 @@ mod unix {
             input(dir, WARMUP + runs - 1)?;
         }
         let (mut base_ms, mut candidate_ms) = (Vec::new(), Vec::new());
+        let (mut base_cpu, mut candidate_cpu) = (Vec::new(), Vec::new());
         let mut peak = 0;
         for i in 0..WARMUP + runs {
-            let (b, _) = run(&base, None)?;
+            let b = run(&base, None)?;
             let stdin = stdin.as_deref().map(|s| input(s, i)).transpose()?;
-            let (c, rss) = run(&candidate, stdin.as_deref())?;
+            let c = run(&candidate, stdin.as_deref())?;
             if i >= WARMUP {
-                base_ms.push(b);
-                candidate_ms.push(c);
-                peak = peak.max(rss);
+                base_ms.push(b.wall_ms);
+                candidate_ms.push(c.wall_ms);
+                base_cpu.push(b.cpu_ms);
+                candidate_cpu.push(c.cpu_ms);
+                peak = peak.max(c.peak_rss_kib);
             }
         }
         let (b, c) = (median(&mut base_ms), median(&mut candidate_ms));
-        println!("{name}\t{b:.3}\t{c:.3}\t{:.2}\t{peak}", c / b);
+        let (bc, cc) = (median(&mut base_cpu), median(&mut candidate_cpu));
+        println!(
+            "{name}\t{b:.3}\t{c:.3}\t{:.2}\t{peak}\t{bc:.3}\t{cc:.3}\t{:.2}",
+            c / b,
+            cc / bc
+        );
         Ok(())
     }
 }

@@ -651,6 +651,8 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
     let mut bytes = file.to_vec();
     let parsed = open_first(path, &mut bytes, &key).expect("an assembled file opens");
     let corrupt = |e: &vault::VaultError| assert_eq!(e.code(), ErrorCode::VaultCorrupt);
+    // Records are read from the file as `Vault::read_one` reads them.
+    let record = |range: std::ops::Range<usize>| Ok(bytes[range].to_vec());
     let full = codec::decode(path, &parsed, &bytes, &key);
     let mut count = 0;
     let matching = codec::decode_matching(path, &parsed, &bytes, &key, |sites, _| {
@@ -663,11 +665,13 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
             let expected: Vec<TokenMeta> = data.tokens.iter().map(TokenMeta::of).collect();
             assert_eq!(metas, expected, "matching sees other tokens");
             for (i, token) in data.tokens.iter().enumerate() {
-                let (one, clock) = codec::decode_one(path, &parsed, &bytes, &key, |heads| {
+                let pick = |heads: &[TokenHead]| {
                     assert_eq!(heads[i], TokenHead::of(token), "the index heads differ");
                     Ok::<_, vault::VaultError>(i)
-                })
-                .expect("one token of a vault that decodes");
+                };
+                let (one, clock) =
+                    codec::decode_one(path, &parsed, &bytes, bytes.len(), &key, pick, record)
+                        .expect("one token of a vault that decodes");
                 assert_eq!(&one, token, "decode_one gives another token");
                 assert_eq!(clock, data.clock, "decode_one gives other clock offsets");
             }
@@ -678,7 +682,10 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
                 corrupt(e);
             }
             for i in 0..count {
-                if let Err(e) = codec::decode_one(path, &parsed, &bytes, &key, |_| Ok(i)) {
+                let pick = |_: &[TokenHead]| Ok::<_, vault::VaultError>(i);
+                if let Err(e) =
+                    codec::decode_one(path, &parsed, &bytes, bytes.len(), &key, pick, record)
+                {
                     corrupt(&e);
                 }
             }

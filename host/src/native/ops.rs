@@ -226,8 +226,8 @@ impl<S: Store> Handler<S> {
 
     fn code(&self, id: Uuid, for_fill: bool) -> Result<Map<String, Value>, ProtoError> {
         let local_now = (self.clock)();
-        let data = self.store.read()?;
-        let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
+        let (token, clocks) = self.store.token(id)?;
+        let token = &token;
         match usable_period(token)? {
             None => self.store.update(|data| {
                 let (code, counter) = ledger::spend_hotp(data, id, 1)?;
@@ -236,7 +236,7 @@ impl<S: Store> Handler<S> {
                 })))
             }),
             Some(period) if !for_fill => {
-                let at = CodeTime::of(&data.clock, token, local_now);
+                let at = CodeTime::of(&clocks, token, local_now);
                 let step = Step::at(at.now(), period);
                 let mut reply = window(token, step, at);
                 reply.insert("token".into(), json!(id));

@@ -5,6 +5,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use uuid::Uuid;
+
+use crate::clock::Clocks;
 use crate::error::ErrorCode;
 use crate::keystore;
 use crate::protocol::ProtoError;
@@ -34,11 +37,25 @@ pub trait Store {
         pick_from(&data, pick)
     }
 
+    /// The token with this id (`unknown_token` if there is none) and the
+    /// vault's clock offsets (which the time of its codes may depend on),
+    /// for a request about one token. A store may decode that token alone.
+    fn token(&self, id: Uuid) -> Result<(Token, Clocks), ProtoError> {
+        let data = self.read()?;
+        one_token(&data, id)
+    }
+
     /// Runs `f` on the contents and saves them if `f` returns `Ok`.
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError>;
+}
+
+/// The token with this id in `data`, and its clock offsets.
+fn one_token(data: &VaultData, id: Uuid) -> Result<(Token, Clocks), ProtoError> {
+    let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
+    Ok((token.clone(), data.clock.clone()))
 }
 
 /// What [`Store::read_matching`] shows its `pick`: all of every token, or
@@ -321,6 +338,20 @@ impl Store for VaultStore {
         }
     }
 
+    fn token(&self, id: Uuid) -> Result<(Token, Clocks), ProtoError> {
+        let vault = self.vault()?;
+        let stamp = FileStamp::of(&vault.file());
+        if let Some(data) = self.cached(stamp.as_ref()) {
+            return one_token(&data, id);
+        }
+        vault.read_one_with_clock(&self.unlock, |heads| {
+            heads
+                .iter()
+                .position(|h| h.id == id)
+                .ok_or_else(|| ProtoError::unknown_token(id))
+        })
+    }
+
     fn update<T>(
         &self,
         f: impl FnOnce(&mut VaultData) -> Result<T, ProtoError>,
@@ -400,5 +431,60 @@ mod tests {
         // A vault that disappears is not answered from the copy.
         std::fs::remove_file(vault(dir.path()).file()).unwrap();
         assert!(store.read().is_err());
+    }
+
+    #[test]
+    fn token_decodes_one_token_with_the_clock_offsets() {
+        use crate::clock::ClockOffset;
+        use crate::error::ErrorCode;
+
+        let dir = tempfile::tempdir().unwrap();
+        let options = CreateOptions {
+            keyring: false,
+            passphrase: Some(Zeroizing::new(PASSPHRASE.to_string())),
+        };
+        let cheap = KdfParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        vault(dir.path()).create_with_kdf(&options, cheap).unwrap();
+        add(&vault(dir.path()), "alice");
+        add(&vault(dir.path()), "bob");
+        let offset = ClockOffset {
+            offset_ms: 120_300,
+            error_ms: 600,
+            measured: 1_700_000_000,
+        };
+        vault(dir.path())
+            .update(&Unlock::with_passphrase(PASSPHRASE), |d: &mut VaultData| {
+                d.clock.insert("aws".into(), offset);
+                Ok::<_, VaultError>(())
+            })
+            .unwrap();
+        let all = vault(dir.path())
+            .read(&Unlock::with_passphrase(PASSPHRASE))
+            .unwrap();
+        let bob = all.tokens.iter().find(|t| t.account == "bob").unwrap();
+
+        // From the file (one record), then from the store's copy of the
+        // whole vault: the same token and the same offsets.
+        let store = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
+        let (token, clocks) = store.token(bob.id).unwrap();
+        assert_eq!(&token, bob);
+        assert_eq!(clocks.get("aws"), Some(&offset));
+        assert_eq!(clocks, all.clock);
+        store.read().unwrap();
+        assert_eq!(
+            store.token(bob.id).unwrap(),
+            (bob.clone(), all.clock.clone())
+        );
+
+        let unknown = uuid::Uuid::new_v4();
+        let fresh = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
+        assert_eq!(
+            fresh.token(unknown).unwrap_err().code,
+            ErrorCode::UnknownToken
+        );
     }
 }

@@ -5,14 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{self, Body, HEAD_BYTES, Header, MAX_FILE_BYTES, Parsed, Previous};
+use super::codec::{self, Body, HEAD_BYTES, Header, Layout, MAX_FILE_BYTES, Parsed, Previous};
 use super::marks::{self, Places};
 use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
 use super::unlock::{self, CreateOptions, Unlock, Via};
@@ -322,9 +322,18 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<(Token, Clocks), E> {
-        let mut bytes = self.read_snapshot()?;
+        let (mut bytes, file, len) = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
-        codec::decode_one(&self.file(), &parsed, &bytes, &master, pick)
+        let path = self.file();
+        let record = |range: std::ops::Range<usize>| {
+            let mut sealed = vec![0; range.len()];
+            (&file)
+                .seek(SeekFrom::Start(range.start as u64))
+                .and_then(|_| (&file).read_exact(&mut sealed))
+                .map_err(|e| VaultError::io(&path, e))?;
+            Ok(sealed)
+        };
+        codec::decode_one(&path, &parsed, &bytes, len, &master, pick, record)
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
@@ -338,7 +347,7 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
-        let mut bytes = self.read_snapshot()?;
+        let (mut bytes, _, _) = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
         codec::decode_matching(&self.file(), &parsed, &bytes, &master, pick)
     }
@@ -353,22 +362,57 @@ impl Vault {
         if !self.exists() {
             return Err(VaultError::NotFound { path: self.file() });
         }
-        // A read-only vault directory (a mounted backup, say) has no lock
-        // file to create; reading it unlocked is still safe because writers
-        // replace the file by rename.
-        let _lock = match fsutil::lock(&self.lock_file(), false, self.lock_wait) {
-            Ok(lock) => Some(lock),
+        let _lock = self.lock_shared_if_possible()?;
+        self.read_bytes()
+    }
+
+    /// The shared lock of readers. A read-only vault directory (a mounted
+    /// backup, say) has no lock file to create; reading it unlocked is
+    /// still safe because writers replace the file by rename.
+    fn lock_shared_if_possible(&self) -> Result<Option<fsutil::DirLock>, VaultError> {
+        match fsutil::lock(&self.lock_file(), false, self.lock_wait) {
+            Ok(lock) => Ok(Some(lock)),
             Err(LockError::Open(FsError { source, .. }))
                 if matches!(
                     source.kind(),
                     io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
                 ) =>
             {
-                None
+                Ok(None)
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// As much of the vault file as a reader of the index needs (under the
+    /// shared lock): a version-2 file up to its first record, a version-1
+    /// file whole. Returns it with the open file (records can be read from
+    /// it later: a writer replaces the file by rename, so this handle keeps
+    /// reading this generation) and the file's length.
+    fn read_index_part(&self) -> Result<(Zeroizing<Vec<u8>>, File, usize), VaultError> {
+        if !self.exists() {
+            return Err(VaultError::NotFound { path: self.file() });
+        }
+        let _lock = self.lock_shared_if_possible()?;
+        let (path, file, len) = self.open_file()?;
+        let len = len as usize;
+        let read = |bytes: &mut Vec<u8>, up_to: usize| {
+            let more = up_to.saturating_sub(bytes.len());
+            bytes.reserve_exact(more);
+            (&file)
+                .take(more as u64)
+                .read_to_end(bytes)
+                .map_err(|e| VaultError::io(&path, e))
         };
-        self.read_bytes()
+        // Ciphertext only: nothing is decrypted before the buffer is complete.
+        let mut bytes = Zeroizing::new(Vec::new());
+        read(&mut bytes, len.min(HEAD_BYTES))?;
+        let wanted = match codec::parse(&path, &bytes)?.layout {
+            Layout::V2 { records, .. } => records.min(len),
+            Layout::V1 => len,
+        };
+        read(&mut bytes, wanted)?;
+        Ok((bytes, file, len))
     }
 
     /// Unlocks the current generation without holding the exclusive lock

@@ -169,17 +169,21 @@ pub(crate) fn decode(
 
 /// The one token that `pick` chooses from the tokens' identities, and the
 /// vault's clock offsets; only the token's record is decoded (and, in
-/// version 2, decrypted).
+/// version 2, read with `record`, given its place in the file of
+/// `file_len` bytes, and decrypted). `bytes` holds at least what a reader
+/// of the index needs (see [`Parsed`]).
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
+    file_len: usize,
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(crate::token::Token, crate::clock::Clocks), E> {
     match &parsed.layout {
         Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
-        Layout::V2 { .. } => v2::decode_one(path, parsed, bytes, master, pick),
+        Layout::V2 { .. } => v2::decode_one(path, parsed, bytes, file_len, master, pick, record),
     }
 }
 

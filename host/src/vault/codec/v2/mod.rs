@@ -19,7 +19,6 @@ use std::io;
 use std::ops::Range;
 use std::path::Path;
 
-use blake2::{Blake2s256, Digest};
 use chacha20poly1305::aead::generic_array::GenericArray;
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -157,27 +156,21 @@ fn seal(
     Ok(())
 }
 
-/// Counts and hashes what is written to it.
-struct Measure {
-    len: usize,
-    hash: Blake2s256,
-}
+/// Counts what is written to it, to size the output exactly.
+struct Measure(usize);
 
 impl Measure {
-    fn of<T: Serialize>(value: &T) -> serde_json::Result<(usize, [u8; 32])> {
-        let mut m = Measure {
-            len: 0,
-            hash: Blake2s256::new(),
-        };
+    /// The length of `value` as compact JSON.
+    fn of<T: Serialize>(value: &T) -> serde_json::Result<usize> {
+        let mut m = Measure(0);
         serde_json::to_writer(&mut m, value)?;
-        Ok((m.len, m.hash.finalize().into()))
+        Ok(m.0)
     }
 }
 
 impl io::Write for Measure {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.len += buf.len();
-        self.hash.update(buf);
+        self.0 += buf.len();
         Ok(buf.len())
     }
 
@@ -188,17 +181,17 @@ impl io::Write for Measure {
 
 /// What a write needs of the file it replaces to keep unchanged records:
 /// per token id, its record's version, where the sealed record is in that
-/// file's bytes, and a hash of its plaintext.
+/// file's bytes, and the token it holds.
 #[derive(Debug, Default)]
 pub(crate) struct Previous {
-    records: HashMap<Uuid, (Locator, Range<usize>, [u8; 32])>,
+    records: HashMap<Uuid, (Locator, Range<usize>, Token)>,
 }
 
 /// Serializes and seals `data` into a complete version-2 file of
 /// generation `generation`. With `previous` (the file being replaced, as
-/// decoded, and its bytes), a token whose record would be the same bytes
-/// of plaintext keeps its sealed record and version; the others are sealed
-/// with version `generation`.
+/// decoded, and its bytes), a token equal to the one its record held keeps
+/// that sealed record and its version; the others are sealed with version
+/// `generation`.
 pub(crate) fn encode(
     path: &Path,
     id: Uuid,
@@ -215,20 +208,20 @@ pub(crate) fn encode(
     // describes.
     let mut plans = Vec::with_capacity(data.tokens.len());
     for token in &data.tokens {
-        let (len, hash) = Measure::of(token).map_err(|e| failed(e.to_string()))?;
         let kept = previous.and_then(|(p, bytes)| {
             let (at, range, old) = p.records.get(&token.id)?;
-            (*old == hash).then(|| (*at, &bytes[range.clone()]))
+            (old == token).then(|| (*at, &bytes[range.clone()]))
         });
         plans.push(match kept {
             Some((at, sealed)) => (at, Some(sealed)),
-            None => (
-                Locator {
+            None => {
+                let len = Measure::of(token).map_err(|e| failed(e.to_string()))?;
+                let at = Locator {
                     version: generation,
                     len: (len + SEALED_MIN) as u64,
-                },
-                None,
-            ),
+                };
+                (at, None)
+            }
         });
     }
     let entries: Vec<EntryOut> = data
@@ -237,8 +230,8 @@ pub(crate) fn encode(
         .zip(&plans)
         .map(|(token, (at, _))| EntryOut { at: *at, token })
         .collect();
-    let (index_len, _) = Measure::of(&entries).map_err(|e| failed(e.to_string()))?;
-    let (data_len, _) = Measure::of(data).map_err(|e| failed(e.to_string()))?;
+    let index_len = Measure::of(&entries).map_err(|e| failed(e.to_string()))?;
+    let data_len = Measure::of(data).map_err(|e| failed(e.to_string()))?;
     let mut write = [0u8; WRITE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut write);
     let header = serde_json::to_vec(&HeaderRepr {
@@ -362,7 +355,7 @@ fn open_record(
     bytes: &[u8],
     master: &Key,
     (id, at, range): (Uuid, Locator, Range<usize>),
-) -> Result<(Token, [u8; 32]), VaultError> {
+) -> Result<Token, VaultError> {
     let aad = record_aad(parsed.header.id, id, at.version);
     let plain = open(master, &bytes[range], aad.as_bytes()).ok_or_else(|| {
         VaultError::corrupt(
@@ -383,7 +376,7 @@ fn open_record(
     if token.id != id {
         return Err(inconsistent(path));
     }
-    Ok((token, Blake2s256::digest(&plain[..]).into()))
+    Ok(token)
 }
 
 /// The error for an index that does not describe its records.
@@ -438,28 +431,33 @@ pub(crate) fn decode(
                 format!("token {id} is stored twice"),
             ));
         }
-        let (token, hash) =
-            open_record(path, parsed, bytes, master, (id, entry.at, range.clone()))?;
+        let token = open_record(path, parsed, bytes, master, (id, entry.at, range.clone()))?;
         if TokenMeta::of(&token) != entry.meta {
             return Err(inconsistent(path));
         }
-        previous.records.insert(id, (entry.at, range, hash));
+        previous
+            .records
+            .insert(id, (entry.at, range, token.clone()));
         data.tokens.push(token);
     }
     Ok((data, previous))
 }
 
-/// The one token that `pick` chooses from the index of a version-2 file,
-/// and the clock offsets of the data part; only its record is decrypted.
+/// The one token that `pick` chooses from the index of a version-2 file of
+/// `file_len` bytes, and the clock offsets of the data part; only its
+/// record is read (with `record`, from its place in the file) and
+/// decrypted.
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
+    file_len: usize,
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(Token, Clocks), E> {
     let entries: Vec<Head> = parse_index(path, &bytes[parsed.plaintext()])?;
-    let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
+    let ranges = record_ranges(path, parsed, file_len, entries.iter().map(|e| e.at))?;
     let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
         entries.into_iter().map(|e| (e.at, e.head)).unzip();
     let chosen = pick(&heads)?;
@@ -468,7 +466,14 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     else {
         return Err(inconsistent(path).into());
     };
-    let (token, _) = open_record(path, parsed, bytes, master, (head.id, *at, range.clone()))?;
+    let sealed = record(range.clone())?;
+    let token = open_record(
+        path,
+        parsed,
+        &sealed,
+        master,
+        (head.id, *at, 0..sealed.len()),
+    )?;
     let data = open_data(path, parsed, bytes, master)?;
     Ok((token, data.clock))
 }
