@@ -18,6 +18,12 @@
 //! token). Output: one tab-separated line, `NAME base_ms candidate_ms ratio
 //! candidate_peak_rss_kib base_cpu_ms candidate_cpu_ms cpu_ratio` (medians;
 //! the RSS is the largest of all runs), after 10 unrecorded warm-up pairs.
+//!
+//! With `BENCH_PAIRS_RESET` set to a command (split on spaces too), that
+//! command runs, untimed, before each of the candidate's runs and must
+//! succeed: it puts back whatever state the candidate uses up (a fresh code
+//! spends its time step; `scripts/bench-fresh.sh` restores the vault and
+//! accepts the restored file deliberately).
 
 #[cfg(unix)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -127,8 +133,13 @@ mod unix {
         let (mut base_ms, mut candidate_ms) = (Vec::new(), Vec::new());
         let (mut base_cpu, mut candidate_cpu) = (Vec::new(), Vec::new());
         let mut peak = 0;
+        let reset = std::env::var("BENCH_PAIRS_RESET").ok();
+        let reset: Option<Vec<&str>> = reset.as_deref().map(|r| r.split(' ').collect());
         for i in 0..WARMUP + runs {
             let b = run(&base, None)?;
+            if let Some(reset) = &reset {
+                run(reset, None)?;
+            }
             let stdin = stdin.as_deref().map(|s| input(s, i)).transpose()?;
             let c = run(&candidate, stdin.as_deref())?;
             if i >= WARMUP {
