@@ -392,9 +392,8 @@ mod tests {
             .unwrap();
     }
 
-    #[test]
-    fn reads_share_one_decryption_until_the_file_changes() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A passphrase-only vault in `dir`, with a cheap key derivation.
+    fn create(dir: &std::path::Path) {
         let options = CreateOptions {
             keyring: false,
             passphrase: Some(Zeroizing::new(PASSPHRASE.to_string())),
@@ -404,7 +403,13 @@ mod tests {
             t: 1,
             p: 1,
         };
-        vault(dir.path()).create_with_kdf(&options, cheap).unwrap();
+        vault(dir).create_with_kdf(&options, cheap).unwrap();
+    }
+
+    #[test]
+    fn reads_share_one_decryption_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        create(dir.path());
         add(&vault(dir.path()), "alice");
 
         let store = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
@@ -439,16 +444,7 @@ mod tests {
         use crate::error::ErrorCode;
 
         let dir = tempfile::tempdir().unwrap();
-        let options = CreateOptions {
-            keyring: false,
-            passphrase: Some(Zeroizing::new(PASSPHRASE.to_string())),
-        };
-        let cheap = KdfParams {
-            m_kib: 64,
-            t: 1,
-            p: 1,
-        };
-        vault(dir.path()).create_with_kdf(&options, cheap).unwrap();
+        create(dir.path());
         add(&vault(dir.path()), "alice");
         add(&vault(dir.path()), "bob");
         let offset = ClockOffset {

@@ -517,15 +517,7 @@ impl Vault {
                 theirs: parsed.header.id,
             });
         }
-        parsed.check_len(path, bytes.len())?;
-        let (head, rest) = bytes.split_at_mut(parsed.sealed.start);
-        let mut body = Body {
-            nonce: &parsed.header.nonce,
-            aad: &head[parsed.aad.clone()],
-            bytes: &mut rest[..parsed.sealed.len()],
-        };
-        let (key, _) =
-            unlock::open_body(path, &parsed.header, &mut body, unlock, Some(master), false)?;
+        let (key, parsed, _) = open_sealed(path, parsed, &mut bytes, unlock, Some(master), false)?;
         let (data, _) = codec::decode(path, &parsed, &bytes, &key)?;
         Ok((parsed.header.generation, parsed.header.slots, data))
     }
@@ -946,17 +938,29 @@ impl Vault {
     ) -> Result<Decrypted, VaultError> {
         let path = self.file();
         let parsed = codec::parse(&path, bytes)?;
-        parsed.check_len(&path, bytes.len())?;
-        let (head, rest) = bytes.split_at_mut(parsed.sealed.start);
-        let mut body = Body {
-            nonce: &parsed.header.nonce,
-            aad: &head[parsed.aad.clone()],
-            bytes: &mut rest[..parsed.sealed.len()],
-        };
-        let (master, via) =
-            unlock::open_body(&path, &parsed.header, &mut body, unlock, known, cache)?;
-        Ok((master, parsed, via))
+        open_sealed(&path, parsed, bytes, unlock, known, cache)
     }
+}
+
+/// Decrypts the first sealed part of the file at `path` (its `bytes`, as
+/// `parsed`) in place, through `known` or a slot that `unlock` opens.
+fn open_sealed(
+    path: &Path,
+    parsed: Parsed,
+    bytes: &mut [u8],
+    unlock: &Unlock,
+    known: Option<&Key>,
+    cache: bool,
+) -> Result<Decrypted, VaultError> {
+    parsed.check_len(path, bytes.len())?;
+    let (head, rest) = bytes.split_at_mut(parsed.sealed.start);
+    let mut body = Body {
+        nonce: &parsed.header.nonce,
+        aad: &head[parsed.aad.clone()],
+        bytes: &mut rest[..parsed.sealed.len()],
+    };
+    let (master, via) = unlock::open_body(path, &parsed.header, &mut body, unlock, known, cache)?;
+    Ok((master, parsed, via))
 }
 
 /// A decrypted vault file: the key, the parsed file (whose first sealed
