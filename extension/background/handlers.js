@@ -18,9 +18,6 @@ const MEMORY_MS = 15 * 60 * 1000;
 // (the portal redirects at once; the person types nothing in between).
 const REDIRECT_MS = 2 * 60 * 1000;
 const HINT_KEYS = ['account', 'user', 'email'];
-// The AWS services (the host's `page.aws.service`) whose pages sign in:
-// there the page measures AWS's clock.
-const SIGN_IN = ['signin', 'identity_center'];
 
 function cleanHint(h) {
   const out = {};
@@ -230,14 +227,15 @@ export function makeHandlers({ api, host, clipboard = null }) {
 
   const content = {
     // A page of a known site loaded: badge, and start the host early.
-    // On AWS sign-in pages (the host's `page`), the page then measures
-    // AWS's clock (`clock`).
+    // On AWS sign-in pages the host's `clock` says whether the page
+    // measures AWS's clock (`clock`) and whether a fill waits for that.
     'page-seen': onBadge(async (msg, sender) => {
       await learnFromTrail(sender);
       const r = await pageMatch(sender, msg.hint);
       await noteTrail(sender, r);
       await setBadge(sender.tab.id, r.total);
-      return { ok: true, total: r.total, clock: SIGN_IN.includes(r.page?.aws?.service) };
+      const clock = r.clock ? { measure: r.clock.measure === true, wait: r.clock.wait === true } : null;
+      return { ok: true, total: r.total, clock };
     }),
 
     // What the page's own server said the time was (its `Date` header) and
@@ -299,7 +297,7 @@ export function makeHandlers({ api, host, clipboard = null }) {
     // The person picked a token in the chooser: only one of this page's.
     async 'fill-choice'(msg, sender) {
       if (typeof msg.token !== 'string') return { ok: false, error: { code: 'bad_request', message: 'No token.' } };
-      const r = await pageMatch(sender, msg.hint, { cached: false });
+      const r = await pageMatch(sender, msg.hint);
       if (!r.candidates.some((c) => c.token.id === msg.token)) {
         return { ok: false, error: { code: 'not_for_this_page', message: 'That token does not belong to this page.' } };
       }

@@ -43,8 +43,9 @@
   // code we already filled back in.
   const MAX_AUTO_FILLS = 2;
 
-  // How long a fill waits for the page's measurement of AWS's clock at
-  // most (a HEAD request to the page's own server).
+  // How long a fill waits at most for the page's measurement of AWS's
+  // clock (a HEAD request to the page's own server, then the host), when
+  // the host says it must (no recent measurement for the page's partition).
   const CLOCK_WAIT_MS = 3000;
 
   function start(rule) {
@@ -54,10 +55,21 @@
     let autoFills = 0;
     let busy = false;
     let chooserFor = null;
-    // Settles once AWS's clock was measured, or it was found not to be
-    // measured here (the background's answer to page-seen says whether
-    // this is an AWS sign-in page), so fills use AWS's time.
-    let clockMeasured = Promise.resolve();
+    // Settles when a fill may ask for its code: once the background has
+    // answered page-seen, and, where the host says a fill must wait for
+    // AWS's clock, once the page measured it. A measurement the fill does
+    // not wait for starts when no fill is under way (`measureWhenIdle`), so
+    // it never stands between a fill and the host.
+    let clockReady = Promise.resolve();
+    let measureAfterFill = false;
+    const measureWhenIdle = () => {
+      if (busy) { measureAfterFill = true; return; }
+      FactorCat.clock.measure().catch(() => null);
+    };
+    const idle = () => {
+      busy = false;
+      if (measureAfterFill) { measureAfterFill = false; measureWhenIdle(); }
+    };
 
     // Remember the account/user typed at the credentials step, for the MFA
     // step that may come on a regional host that doesn't show them.
@@ -120,7 +132,7 @@
         }, 3000);
         next?.click();
       } finally {
-        busy = false;
+        idle();
       }
     }
 
@@ -135,7 +147,7 @@
         const hint = readWho(doc, rule, field);
         const second = secondField(doc, rule);
         const pair = !!second;
-        await Promise.race([clockMeasured, new Promise((r) => setTimeout(r, CLOCK_WAIT_MS))]);
+        await Promise.race([clockReady, new Promise((r) => setTimeout(r, CLOCK_WAIT_MS))]);
         const answer = await send('mfa-field', { hint, pair });
         if (!answer?.ok) return;
         if (answer.action === 'fill') {
@@ -149,7 +161,7 @@
           });
         }
       } finally {
-        busy = false;
+        idle();
       }
     }
 
@@ -178,8 +190,14 @@
     });
     // Tell the background the page is here: it sets the toolbar badge and
     // starts the host early, so the fill is quick when the field appears.
-    clockMeasured = send('page-seen', { hint: readWho(doc, rule) })
-      .then((seen) => (seen?.clock ? FactorCat.clock.measure() : null))
+    // Its answer says what to do about AWS's clock (the host's `clock`).
+    clockReady = send('page-seen', { hint: readWho(doc, rule) })
+      .then((seen) => {
+        if (!seen?.clock?.measure) return null;
+        if (seen.clock.wait) return FactorCat.clock.measure();
+        measureWhenIdle();
+        return null;
+      })
       .catch(() => null);
     check();
   }

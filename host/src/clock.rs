@@ -20,6 +20,12 @@
 //! is to be set, not corrected for, and a page could not have moved codes
 //! that far), and recent: measured within [`RECENT_SECS`] and not after
 //! this computer's present (a clock set back since).
+//!
+//! On an AWS sign-in page the host tells the extension what to do about
+//! the page's partition ([`page_clock`]): a fill waits for the page's
+//! measurement only when there is no recent record, and the page measures
+//! only when the record is over [`REMEASURE_SECS`] old. A measurement is
+//! written only when it tells something that matters ([`ClockOffset::replaces`]).
 
 use std::collections::BTreeMap;
 
@@ -49,23 +55,28 @@ pub const LARGE_SECS: i64 = 30;
 pub const MAX_ROUND_TRIP_MS: u64 = 2000;
 
 /// How long a measured offset stays in use ("recent"), in seconds: one
-/// hour. The browser measures again on every AWS sign-in page, so fills
-/// always have a fresh one; the command line uses one only this long after
-/// the last sign-in, because a clock set right in the meantime would make
-/// an older offset wrong.
+/// hour. The browser measures again on AWS sign-in pages ([`page_clock`])
+/// and the record is written again every [`REFRESH_SECS`] at least, so
+/// while sign-ins go on fills have a recent one and need not wait for the
+/// page; the command line uses one only this long after the last sign-in,
+/// because a clock set right in the meantime would make an older offset
+/// wrong.
 pub const RECENT_SECS: u64 = 3600;
 
 /// A measurement whose answer arrived longer ago than this (seconds, by
 /// this computer's clock) measures nothing of the present.
 pub const MAX_SAMPLE_AGE_SECS: u64 = 60;
 
-/// A measurement that agrees with the recorded one within this many
-/// milliseconds is not written again unless the record is older than
-/// [`REFRESH_SECS`] (sign-in pages come several per sign-in).
-const SAME_MS: u64 = 1000;
+/// A measurement that agrees with the recorded one within its error is
+/// not written again unless the record is this old, in seconds: ten
+/// minutes (sign-in pages come several per sign-in; a record refreshed
+/// this often stays [recent](RECENT_SECS) for people who sign in daily).
+pub const REFRESH_SECS: u64 = 600;
 
-/// See [`SAME_MS`].
-const REFRESH_SECS: u64 = 600;
+/// An AWS sign-in page measures AWS's clock when its partition's record is
+/// at least this old, in seconds, or missing: within a minute of a
+/// measurement (the next page of the same sign-in) another tells nothing.
+pub const REMEASURE_SECS: u64 = 60;
 
 /// AWS's time minus this computer's, as measured once.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,13 +122,19 @@ impl ClockOffset {
         let secs = self.seconds();
         if secs.abs() > MAX_OFFSET_SECS {
             Standing::Absurd
-        } else if self.measured > now || now - self.measured > RECENT_SECS {
+        } else if !self.is_recent(now) {
             Standing::Stale
         } else if secs.abs() < MIN_USED_SECS {
             Standing::Small
         } else {
             Standing::Used
         }
+    }
+
+    /// Whether this offset was measured within [`RECENT_SECS`] before `now`
+    /// (and not after it: a clock set back since).
+    pub fn is_recent(&self, now: u64) -> bool {
+        self.measured <= now && now - self.measured <= RECENT_SECS
     }
 
     /// Whether this offset is [`LARGE_SECS`] or more.
@@ -135,14 +152,41 @@ impl ClockOffset {
     }
 
     /// Whether `self`, just measured, is worth writing over `old`: there is
-    /// no record, it differs by a second or more, the record is ten minutes
-    /// old, or was measured after `self` (a clock set back).
+    /// no record, the record lies outside this measurement's error (a
+    /// different offset as far as it can tell), is [`REFRESH_SECS`] old, or
+    /// was measured after `self` (a clock set back). Otherwise nothing that
+    /// matters changes: codes keep the recorded offset, which stays recent.
     pub fn replaces(&self, old: Option<&ClockOffset>) -> bool {
         old.is_none_or(|old| {
-            self.offset_ms.abs_diff(old.offset_ms) >= SAME_MS
+            self.offset_ms.abs_diff(old.offset_ms) > self.error_ms
                 || old.measured > self.measured
                 || self.measured - old.measured >= REFRESH_SECS
         })
+    }
+}
+
+/// What an AWS sign-in page is to do about AWS's clock (the `clock` of a
+/// `match` reply).
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageClock {
+    /// Measure AWS's clock from the page (then the `clock` request).
+    pub measure: bool,
+    /// Fill only once that measurement is recorded (within a bound the
+    /// extension keeps): the partition has no recent record, so codes may
+    /// be off by as much as the clock is. Otherwise a fill goes ahead at
+    /// once with the recorded offset, and a measurement runs beside it.
+    pub wait: bool,
+}
+
+/// What a sign-in page of a partition whose record is `record` is to do at
+/// `now`. An offset recorded recently ([`ClockOffset::is_recent`]), used or
+/// not, is what codes follow: the fill need not wait. An absurd one too:
+/// codes ignore it, and would ignore the next one as long as it stays so.
+pub fn page_clock(record: Option<&ClockOffset>, now: u64) -> PageClock {
+    let recent = record.filter(|r| r.is_recent(now));
+    PageClock {
+        measure: recent.is_none_or(|r| now - r.measured >= REMEASURE_SECS),
+        wait: recent.is_none(),
     }
 }
 
@@ -441,11 +485,62 @@ mod tests {
     fn a_measurement_is_written_when_it_tells_something_new() {
         let old = offset(120_000, T);
         assert!(offset(120_000, T).replaces(None));
-        assert!(!offset(120_900, T + 60).replaces(Some(&old)));
-        assert!(offset(121_000, T + 60).replaces(Some(&old)));
+        // Within the new measurement's error (600 ms) of the record, which
+        // is under ten minutes old: nothing that matters changes.
+        assert!(!offset(120_000, T + 60).replaces(Some(&old)));
+        assert!(!offset(120_600, T + 60).replaces(Some(&old)));
+        assert!(!offset(119_400, T + REFRESH_SECS - 1).replaces(Some(&old)));
+        assert!(offset(120_601, T + 60).replaces(Some(&old)));
+        assert!(offset(119_399, T + 60).replaces(Some(&old)));
+        // A vaguer measurement tells less: its wider error covers more.
+        let vague = ClockOffset {
+            error_ms: 1_500,
+            ..offset(121_400, T + 60)
+        };
+        assert!(!vague.replaces(Some(&old)));
         assert!(offset(0, T + 60).replaces(Some(&old)));
         assert!(offset(120_000, T + REFRESH_SECS).replaces(Some(&old)));
         assert!(offset(120_000, T - 1).replaces(Some(&old)));
+    }
+
+    #[test]
+    fn a_fill_waits_for_the_page_only_without_a_recent_record() {
+        let measure_and_wait = PageClock {
+            measure: true,
+            wait: true,
+        };
+        assert_eq!(page_clock(None, T), measure_and_wait);
+        // Recent, whatever it says: the fill goes ahead; the page measures
+        // again once the record is a minute old.
+        for ms in [0, 120_000, -45_000, 7_200_000] {
+            let record = offset(ms, T);
+            let at = |now| page_clock(Some(&record), now);
+            assert_eq!(
+                at(T + REMEASURE_SECS - 1),
+                PageClock {
+                    measure: false,
+                    wait: false
+                },
+                "{ms}"
+            );
+            assert_eq!(
+                at(T + REMEASURE_SECS),
+                PageClock {
+                    measure: true,
+                    wait: false
+                }
+            );
+            assert_eq!(
+                at(T + RECENT_SECS),
+                PageClock {
+                    measure: true,
+                    wait: false
+                }
+            );
+            // Stale, or measured after now (a clock set back): as if none.
+            assert_eq!(at(T + RECENT_SECS + 1), measure_and_wait);
+            assert_eq!(at(T - 1), measure_and_wait);
+        }
     }
 
     #[test]

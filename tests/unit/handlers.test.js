@@ -40,7 +40,7 @@ function fakeHost(facts = {}) {
     async request(type, fields) {
       calls.push({ type, ...fields });
       if (type === 'match' && facts.page !== undefined) {
-        return { total: 0, autofill: false, autofill_token: null, candidates: [], page: facts.page, who: facts.who };
+        return { total: 0, autofill: false, autofill_token: null, candidates: [], page: facts.page, who: facts.who, clock: facts.clock };
       }
       if (type === 'match') {
         const user = fields.hint?.user ?? fields.earlier?.hint?.user;
@@ -332,18 +332,20 @@ test('status: the host\'s import formats for the import view', async () => {
   assert.deepEqual(r.importFormats, [{ name: 'aegis', label: 'Aegis export' }]);
 });
 
-test('AWS\'s clock: measured only where the host says the page signs in; the host gets the browser\'s URL, never the page\'s', async () => {
+test('AWS\'s clock: measured, and waited for, only as the host says; the host gets the browser\'s URL, never the page\'s', async () => {
   const api = fakeApi();
-  const pages = {
-    signin: { aws: { partition: 'aws-cn', service: 'signin' } },
-    identity_center: { aws: { partition: 'aws', service: 'identity_center' } },
-    console: { aws: { partition: 'aws', service: 'console' } },
-    other: { aws: null },
-  };
-  for (const [service, page] of Object.entries(pages)) {
-    const { content } = makeHandlers({ api, host: fakeHost({ page, who: {} }) });
+  // The page learns what the host's `match` says (its `clock`), whatever
+  // the page is: the extension has no rule of its own about AWS pages.
+  const page = { aws: { partition: 'aws-cn', service: 'signin' } };
+  for (const clock of [{ measure: true, wait: true }, { measure: true, wait: false }, { measure: false, wait: false }]) {
+    const { content } = makeHandlers({ api, host: fakeHost({ page, who: {}, clock }) });
     const r = await content['page-seen']({ hint: {} }, signin('https://signin.amazonaws.cn/console'));
-    assert.equal(r.clock, ['signin', 'identity_center'].includes(service), service);
+    assert.deepEqual(r.clock, clock);
+  }
+  for (const clock of [null, undefined]) {
+    const { content } = makeHandlers({ api, host: fakeHost({ page, who: {}, clock }) });
+    const r = await content['page-seen']({ hint: {} }, signin('https://signin.amazonaws.cn/console'));
+    assert.equal(r.clock, null, 'a host that says nothing: nothing measured');
   }
   const calls = [];
   const host = { async request(type, fields) { calls.push({ type, ...fields }); return { partition: 'aws-cn', standing: 'used', offset: 120, recorded: true }; } };

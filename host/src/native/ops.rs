@@ -198,6 +198,18 @@ impl<S: Store> Handler<S> {
             Ok(shown)
         })?;
         let result = outcome.ok_or_else(|| ProtoError::internal("matching did not run"))?;
+        // On AWS sign-in pages: whether the page measures AWS's clock and
+        // whether a fill waits for that (`crate::clock::page_clock`).
+        let page_clock = match result.page.aws_signin() {
+            Some(aws) => {
+                let clocks = self.store.clocks()?;
+                json!(clock::page_clock(
+                    clocks.get(aws.partition.as_str()),
+                    (self.clock)()
+                ))
+            }
+            None => Value::Null,
+        };
         let autofill = result.autofill();
         let candidates: Vec<Value> = result
             .candidates
@@ -221,6 +233,7 @@ impl<S: Store> Handler<S> {
             "autofill": autofill.is_some(),
             "autofill_token": autofill,
             "candidates": candidates,
+            "clock": page_clock,
         })))
     }
 
@@ -429,7 +442,7 @@ impl<S: Store> Handler<S> {
             )));
         }
         offset.measured = now;
-        let recorded = offset.replaces(self.store.read()?.clock.get(partition))
+        let recorded = offset.replaces(self.store.clocks()?.get(partition))
             && self.store.update(|data| {
                 let new = offset.replaces(data.clock.get(partition));
                 if new {

@@ -45,6 +45,12 @@ pub trait Store {
         one_token(&data, id)
     }
 
+    /// The vault's clock offsets alone (`crate::clock`), for requests
+    /// about AWS's clock.
+    fn clocks(&self) -> Result<Clocks, ProtoError> {
+        Ok(self.read()?.clock.clone())
+    }
+
     /// Runs `f` on the contents and saves them if `f` returns `Ok`.
     fn update<T>(
         &self,
@@ -284,6 +290,20 @@ impl std::fmt::Debug for VaultStore {
     }
 }
 
+/// Why [`VaultStore::clocks`] read no offsets.
+enum ClockRead {
+    /// The vault holds no token.
+    NoToken,
+    /// The vault could not be read.
+    Failed(VaultError),
+}
+
+impl From<VaultError> for ClockRead {
+    fn from(e: VaultError) -> Self {
+        ClockRead::Failed(e)
+    }
+}
+
 impl From<VaultError> for ProtoError {
     fn from(e: VaultError) -> Self {
         ProtoError::new(e.code(), e.to_string())
@@ -350,6 +370,27 @@ impl Store for VaultStore {
                 .position(|h| h.id == id)
                 .ok_or_else(|| ProtoError::unknown_token(id))
         })
+    }
+
+    fn clocks(&self) -> Result<Clocks, ProtoError> {
+        let vault = self.vault()?;
+        let stamp = FileStamp::of(&vault.file());
+        if let Some(data) = self.cached(stamp.as_ref()) {
+            return Ok(data.clock.clone());
+        }
+        // The vault reads its offsets beside one token's record; with no
+        // token there is none to read, and no code they could move.
+        match vault.read_one_with_clock(&self.unlock, |heads| {
+            if heads.is_empty() {
+                Err(ClockRead::NoToken)
+            } else {
+                Ok(0)
+            }
+        }) {
+            Ok((_, clocks)) => Ok(clocks),
+            Err(ClockRead::NoToken) => Ok(Clocks::new()),
+            Err(ClockRead::Failed(e)) => Err(e.into()),
+        }
     }
 
     fn update<T>(
@@ -482,5 +523,35 @@ mod tests {
             fresh.token(unknown).unwrap_err().code,
             ErrorCode::UnknownToken
         );
+        // The offsets alone: from the file, then from the store's copy.
+        assert_eq!(fresh.clocks().unwrap(), all.clock);
+        assert_eq!(store.clocks().unwrap(), all.clock);
+    }
+
+    #[test]
+    fn clocks_of_a_vault_without_tokens() {
+        use crate::clock::ClockOffset;
+
+        let dir = tempfile::tempdir().unwrap();
+        create(dir.path());
+        let store = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
+        assert!(store.clocks().unwrap().is_empty());
+        let offset = ClockOffset {
+            offset_ms: -45_000,
+            error_ms: 500,
+            measured: 1_700_000_000,
+        };
+        store
+            .update(|d| {
+                d.clock.insert("aws-cn".into(), offset);
+                Ok(())
+            })
+            .unwrap();
+        // No token to read them beside: none that their offsets could move.
+        let fresh = VaultStore::with_unlock(vault(dir.path()), Unlock::with_passphrase(PASSPHRASE));
+        assert!(fresh.clocks().unwrap().is_empty());
+        // With a token, they are read.
+        add(&vault(dir.path()), "alice");
+        assert_eq!(fresh.clocks().unwrap().get("aws-cn"), Some(&offset));
     }
 }

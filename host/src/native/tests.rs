@@ -1733,6 +1733,56 @@ fn clock_records_aws_offset_per_partition_from_sign_in_pages_only() {
 }
 
 #[test]
+fn match_tells_sign_in_pages_whether_to_measure_and_whether_a_fill_waits() {
+    let now = 1_800_000_010;
+    let clock = Rc::new(Cell::new(now));
+    let h = handler(vec![aws_token("alice", Partition::AwsCn)], clock.clone());
+    let cn = "https://123456789012.signin.amazonaws.cn/console";
+    let page_clock = |id: u64, url: &str| {
+        ok(&h, json!({"id": id, "type": "match", "url": url}))["clock"].clone()
+    };
+    // Nothing recorded: measure, and the fill waits for it.
+    assert_eq!(page_clock(1, cn), json!({"measure": true, "wait": true}));
+    // Pages that are not AWS sign-in pages measure nothing.
+    for page in [
+        "https://us-east-1.console.aws.amazon.com/iam/home",
+        "https://github.com/login",
+    ] {
+        assert_eq!(page_clock(2, page), Value::Null, "{page}");
+    }
+    ok(&h, clock_request(3, cn, now, 120));
+    assert_eq!(h.store().writes(), 1);
+    // Just measured: the next page of the sign-in neither measures nor waits.
+    assert_eq!(page_clock(4, cn), json!({"measure": false, "wait": false}));
+    // A minute on: measured again, beside the fill; the same offset within
+    // the measurement's error is not written again.
+    clock.set(now + crate::clock::REMEASURE_SECS);
+    assert_eq!(page_clock(5, cn), json!({"measure": true, "wait": false}));
+    let r = ok(
+        &h,
+        clock_request(6, cn, now + crate::clock::REMEASURE_SECS, 120),
+    );
+    assert_eq!(r["recorded"], false);
+    assert_eq!(h.store().writes(), 1);
+    // Another partition has its own record (none).
+    assert_eq!(
+        page_clock(7, "https://signin.aws.amazon.com/signin"),
+        json!({"measure": true, "wait": true})
+    );
+    // Ten minutes after the record, the same offset is written again (so
+    // that it stays recent); over an hour after, a fill waits again.
+    clock.set(now + crate::clock::REFRESH_SECS);
+    let r = ok(
+        &h,
+        clock_request(8, cn, now + crate::clock::REFRESH_SECS, 120),
+    );
+    assert_eq!(r["recorded"], true);
+    assert_eq!(h.store().writes(), 2);
+    clock.set(now + crate::clock::REFRESH_SECS + crate::clock::RECENT_SECS + 1);
+    assert_eq!(page_clock(9, cn), json!({"measure": true, "wait": true}));
+}
+
+#[test]
 fn codes_follow_the_offset_of_their_partition() {
     let now = 1_800_000_010; // 20 s left in its step
     let clock = Rc::new(Cell::new(now));
