@@ -46,6 +46,9 @@ export function seed(world) {
   // ahead of this machine's (SERVER_CLOCK_AHEAD): no other scenario signs
   // in there, so the offset measured touches this token only.
   add('mei@161616161616', '161616161616', 'mei', { awsPartition: 'aws-cn' });
+  // Its next sign-in, in another account of the partition, whose server's
+  // clock agrees with this machine's: filled with the offset recorded.
+  add('mei@161616161617', '161616161617', 'mei', { awsPartition: 'aws-cn' });
   // The MFA type chooser: chosen and filled (two markups), and left alone
   // with the option off; control pages for the pages left alone.
   add('mia@161616161616', '161616161616', 'mia');
@@ -322,6 +325,19 @@ export const scenarios = {
     const note = await popup.waitFor(() => (document.getElementById('clock')?.hidden === false ? document.getElementById('clock').textContent : null));
     assert.match(note, /^AWS's clock \(aws-cn\) is (1 min 59 s|2 min|2 min 1 s) ahead of this computer's\. .*Set this computer's clock\.$/);
     await popup.close();
+    // The partition's offset is recent now: the next sign-in there fills at
+    // once with it and, measured a moment ago, does not measure again (no
+    // HEAD request from the page; this server's Date would have said 0).
+    const requested = b.requests.length;
+    const measured = b.requests.filter((r) => r.method === 'HEAD' && r.url.startsWith(`https://${host}/`));
+    assert.equal(measured.length, 1, 'the first sign-in measured AWS\'s clock (a HEAD request to its server)');
+    const next = await legacySignin(b, { host: '161616161617.signin.amazonaws.cn', user: 'mei' });
+    const filled = await waitFilled(next);
+    const t2 = Math.floor(filled.filledWall / 1000);
+    const aws2 = [ahead - 1, ahead, ahead + 1].map((s) => world.codeAt('mei@161616161617', t2 + s));
+    assert.ok(aws2.includes(filled.value), `${filled.value} is the code of AWS's time as recorded (${aws2.join(', ')})`);
+    assert.deepEqual(b.requests.slice(requested).filter((r) => r.method === 'HEAD'), [], 'no measurement');
+    await next.close();
   },
 
   async 'legacy UI: account URL + user → that user\'s code'(b, world) {

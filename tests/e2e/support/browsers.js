@@ -58,15 +58,19 @@ export async function launchChromium(world, { register = true } = {}) {
     args: [`--disable-extensions-except=${EXT}`, `--load-extension=${EXT}`, ...CHROMIUM_ARGS],
     env: { ...process.env, ...world.env },
   });
+  const requests = [];
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (url.startsWith('chrome-extension://')) return route.continue();
+    requests.push({ method: route.request().method(), url });
     return route.fulfill(fixtureFor(url));
   });
   const worker = context.serviceWorkers()[0] ?? await context.waitForEvent('serviceworker');
   const extensionId = worker.url().split('/')[2];
   const b = {
     kind: 'chromium', context, worker, extensionId, userDataDir,
+    // Every request a page made to the (intercepted) web, in order.
+    requests,
     async newPage(url) {
       const p = new Page(await context.newPage(), 'chromium');
       if (url) await p.goto(url);
@@ -119,8 +123,11 @@ export async function launchFirefox(world, { register = true } = {}) {
   });
   const extensionId = await browser.installExtension(firefoxTestCopy(world.dir));
   let helper = null;
+  const requests = [];
   const b = {
     kind: 'firefox', browser, extensionId, home,
+    // Every request a page made to the (intercepted) web, in order.
+    requests,
     async newPage(url) {
       const raw = await browser.newPage();
       await raw.setRequestInterception(true);
@@ -131,6 +138,7 @@ export async function launchFirefox(world, { register = true } = {}) {
       raw.on('request', (r) => {
         if (r.isInterceptResolutionHandled()) return;
         if (r.url().startsWith('moz-extension://')) return r.continue().catch(gone);
+        requests.push({ method: r.method(), url: r.url() });
         return r.respond(fixtureFor(r.url())).catch(gone);
       });
       const p = new Page(raw, 'firefox');
