@@ -110,7 +110,7 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
             let id = token.id;
             // Advance the counter durably before the code is shown, so a
             // crash can never hand out the same code twice.
-            vault.update(&unlock, |data: &mut VaultData| {
+            vault.update_data(&unlock, Some(id), |data: &mut VaultData| {
                 let (mut codes, _) = ledger::spend_hotp(data, id, 1)?;
                 Ok::<_, CliError>(codes.remove(0))
             })?
@@ -176,7 +176,7 @@ fn fresh_code(
     local_clock: bool,
 ) -> CliResult<String> {
     let id = token.id;
-    let (step, at) = vault.update(unlock, |data: &mut VaultData| {
+    let (step, at) = vault.update_data(unlock, Some(id), |data: &mut VaultData| {
         // The time is read under the lock: waiting for it must not make
         // the code older than the ledger judged it.
         let at = code_time(&data.clock, token, local_clock);

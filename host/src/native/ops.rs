@@ -242,7 +242,7 @@ impl<S: Store> Handler<S> {
         let (token, clocks) = self.store.token(id)?;
         let token = &token;
         match usable_period(token)? {
-            None => self.store.update(|data| {
+            None => self.store.update_data(Some(id), |data| {
                 let (code, counter) = ledger::spend_hotp(data, id, 1)?;
                 Ok(object(json!({
                     "token": id, "kind": "hotp", "code": code[0], "counter": counter,
@@ -259,7 +259,7 @@ impl<S: Store> Handler<S> {
                 add_offset(&mut reply, at);
                 Ok(reply)
             }
-            Some(_) => self.store.update(|data| {
+            Some(_) => self.store.update_data(Some(id), |data| {
                 let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
                 let at = CodeTime::of(&data.clock, token, local_now);
                 let step = ledger::take_steps(data, id, at.now(), 1, Reach::NextStep)?;
@@ -275,7 +275,7 @@ impl<S: Store> Handler<S> {
 
     fn enroll_codes(&self, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
         let local_now = (self.clock)();
-        self.store.update(|data| {
+        self.store.update_data(Some(id), |data| {
             let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
             match usable_period(token)? {
                 None => {

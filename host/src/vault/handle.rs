@@ -419,7 +419,7 @@ impl Vault {
     /// (this may prompt), returning the master key, the vault id and how
     /// the key was found.
     fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid, Via), VaultError> {
-        let mut bytes = self.read_snapshot()?;
+        let (mut bytes, _, _) = self.read_index_part()?;
         let (master, parsed, via) = self.decrypt(&mut bytes, unlock, None)?;
         Ok((master, parsed.header.id, via))
     }
@@ -434,10 +434,88 @@ impl Vault {
         // Unlock first, outside the lock; under it, the key is reused.
         let (master, _, via) = self.unlock_snapshot(unlock)?;
         let _lock = self.lock_exclusive()?;
+        self.update_whole(unlock, (&master, via), f)
+    }
+
+    /// [`Vault::update`] under the exclusive lock, with the key unlocked.
+    fn update_whole<T, E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        (master, via): (&Key, Via),
+        f: impl FnOnce(&mut VaultData) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
+        let mut opened = self.open(&mut bytes, unlock, Some((master, via)), false)?;
         let out = f(&mut opened.data)?;
         self.write_adding_slot(&mut opened, via, &bytes)?;
+        Ok(out)
+    }
+
+    /// [`Vault::update`] for a change to what the vault holds besides its
+    /// tokens — the fill record, the steps of fresh codes, clock offsets —
+    /// and at most token `id`. `f` sees the data with only token `id` in
+    /// `tokens` (none with `None`, or when the vault has no such token).
+    /// While `f` leaves that token as it was, a version-2 file is written
+    /// again with its index and records as they are — every record
+    /// authenticated, none but `id`'s parsed, none sealed again — and the
+    /// rollback mark is raised in the kernel cache alone while the cache is
+    /// on (`docs/vault.md` §7.1). Otherwise (a version-1 file, or `f`
+    /// changed the token: an HOTP counter) the whole vault is written, as
+    /// by [`Vault::update`].
+    pub fn update_data<T, E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        id: Option<Uuid>,
+        f: impl FnOnce(&mut VaultData) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (master, _, via) = self.unlock_snapshot(unlock)?;
+        let _lock = self.lock_exclusive()?;
+        let mut bytes = self.read_bytes()?;
+        let path = self.file();
+        if matches!(codec::parse(&path, &bytes)?.layout, Layout::V1) {
+            return self.update_whole(unlock, (&master, via), f);
+        }
+        let (master, parsed, _) =
+            self.decrypt_unguarded(&mut bytes, unlock, Some(&master), self.cache_enabled())?;
+        let Guard { mark, places } = self.guard(&parsed.header, via, false)?;
+        let mut data = codec::decode_data_only(&path, &parsed, &bytes, &master, id)?;
+        let before = data.tokens.clone();
+        let out = f(&mut data)?;
+        if data.tokens != before {
+            // Write the whole vault, with the token as `f` left it.
+            return self
+                .update_whole(unlock, (&master, via), |all| {
+                    let mut mine = std::mem::take(&mut data.tokens).into_iter();
+                    let mut tokens: Vec<Token> = std::mem::take(&mut all.tokens)
+                        .into_iter()
+                        .filter_map(|t| {
+                            if Some(t.id) == id {
+                                mine.next()
+                            } else {
+                                Some(t)
+                            }
+                        })
+                        .collect();
+                    tokens.extend(mine);
+                    data.tokens = tokens;
+                    *all = data;
+                    Ok::<_, VaultError>(())
+                })
+                .map(|()| out)
+                .map_err(E::from);
+        }
+        let generation = parsed.header.generation.max(mark.generation) + 1;
+        data.record_write(mark.machine, now_unix());
+        let slots = &parsed.header.slots;
+        let new =
+            codec::encode_data_only(&path, &parsed, &bytes, &master, (generation, slots), &data)?;
+        fsutil::remove_stale_temps(&path);
+        self.replace(&new)?;
+        let places = Places {
+            keyring: places.keyring && !places.cache,
+            ..places
+        };
+        marks::store(parsed.header.id, Mark { generation, ..mark }, places);
         Ok(out)
     }
 

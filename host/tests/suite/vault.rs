@@ -177,6 +177,86 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
     assert_ne!(code(wrong), "ok");
 }
 
+/// Where the records of a version-2 file start.
+fn records_at(bytes: &[u8]) -> usize {
+    let (header, body) = header_of(bytes);
+    body + header["index"].as_u64().unwrap() as usize + header["data"].as_u64().unwrap() as usize
+}
+
+#[test]
+fn a_change_of_the_data_part_keeps_every_record_as_it_was() {
+    let (_root, vault) = pass_vault();
+    let tokens: Vec<Token> = (0..5).map(token).collect();
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    let before = std::fs::read(vault.file()).unwrap();
+    let id = tokens[2].id;
+    vault
+        .update_data(&unlock(), Some(id), |data| {
+            assert_eq!(
+                data.tokens,
+                vec![tokens[2].clone()],
+                "only the token asked for"
+            );
+            data.fills.insert(id, 42);
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    let after = std::fs::read(vault.file()).unwrap();
+    assert_eq!(
+        after[records_at(&after)..],
+        before[records_at(&before)..],
+        "records copied byte for byte"
+    );
+    assert_eq!(
+        header_of(&after).0["generation"],
+        header_of(&before).0["generation"].as_u64().unwrap() + 1
+    );
+    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), before);
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(data.tokens, tokens);
+    assert_eq!(data.fills.get(&id), Some(&42));
+    // Without a token, `f` sees none; a token not in the vault is not there.
+    for asked in [None, Some(Uuid::new_v4())] {
+        vault
+            .update_data(&unlock(), asked, |data| {
+                assert!(data.tokens.is_empty());
+                Ok::<_, VaultError>(())
+            })
+            .unwrap();
+    }
+    assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
+}
+
+#[test]
+fn a_change_of_the_data_part_that_changes_its_token_writes_the_whole_vault() {
+    let (_root, vault) = pass_vault();
+    let mut tokens: Vec<Token> = (0..3).map(token).collect();
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    let id = tokens[1].id;
+    vault
+        .update_data(&unlock(), Some(id), |data| {
+            data.fills.insert(id, 7);
+            data.tokens[0].issuer = "Changed".into();
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    tokens[1].issuer = "Changed".into();
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(data.tokens, tokens, "the change kept, in its place");
+    assert_eq!(data.fills.get(&id), Some(&7));
+    // A failing change writes nothing.
+    let before = std::fs::read(vault.file()).unwrap();
+    let err = vault
+        .update_data(&unlock(), Some(id), |_| Err::<(), _>(VaultError::NoHome))
+        .unwrap_err();
+    assert!(matches!(err, VaultError::NoHome));
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
+}
+
 #[test]
 fn failed_update_writes_nothing() {
     let (_root, vault) = pass_vault();
@@ -381,6 +461,17 @@ fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
     assert!(err.to_string().contains(".prev"), "{what}: {err}");
     let err = add(vault, &unlock(), token(99)).unwrap_err();
     assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{what}: {err}");
+    let err = vault
+        .update_data(&unlock(), None, |data| {
+            data.fills.insert(Uuid::nil(), 1);
+            Ok::<(), VaultError>(())
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        ErrorCode::VaultCorrupt,
+        "{what}, a change of the data part: {err}"
+    );
     assert_eq!(
         std::fs::read(vault.file()).unwrap(),
         damaged,

@@ -25,7 +25,7 @@ pub(crate) mod v1;
 pub(crate) mod v2;
 
 pub(crate) use v1::{Body, BodyHead, SlotRepr, body_lines, write_body};
-pub(crate) use v2::{Previous, encode};
+pub(crate) use v2::{Previous, decode_data_only, encode, encode_data_only};
 
 use crate::keystore::Key;
 use crate::token::{TokenHead, TokenMeta, TokenSites};

@@ -38,7 +38,7 @@ use crate::vault::{VaultData, VaultError};
 
 pub(crate) mod index;
 
-use index::{EntryOut, Full, Head, Locator};
+use index::{EntryOut, Full, Head, Locate, Locator};
 
 /// This version's number, the `version` of its header.
 pub(crate) const VERSION: u64 = 2;
@@ -231,6 +231,54 @@ pub(crate) fn encode(
         .map(|(token, (at, _))| EntryOut { at: *at, token })
         .collect();
     let index_len = Measure::of(&entries).map_err(|e| failed(e.to_string()))?;
+    let records: u64 = plans.iter().map(|(at, _)| at.len).sum();
+    let parts = Parts {
+        index_len,
+        index: &|out: &mut Vec<u8>| serde_json::to_writer(out, &entries).map_err(io::Error::other),
+        records: records as usize,
+    };
+    write_file(path, (id, generation), slots, master, data, parts, |out| {
+        for (token, (at, kept)) in data.tokens.iter().zip(&plans) {
+            match kept {
+                Some(sealed) => out.extend_from_slice(sealed),
+                None => {
+                    let aad = record_aad(id, token.id, at.version);
+                    seal(out, master, aad.as_bytes(), |out| {
+                        serde_json::to_writer(out, token).map_err(io::Error::other)
+                    })
+                    .map_err(failed)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What a complete file holds besides its header and data part: the index
+/// (its plaintext length and how to write it) and the records' total
+/// length.
+struct Parts<'a> {
+    index_len: usize,
+    index: &'a dyn Fn(&mut Vec<u8>) -> io::Result<()>,
+    records: usize,
+}
+
+/// Puts together a complete version-2 file of vault `id` at `generation`:
+/// a header describing `parts` and `data`'s data part, the sealed index,
+/// the sealed data part, then the records that `records` appends (exactly
+/// `parts.records` bytes). The output is sized exactly, so that no
+/// reallocation leaves plaintext behind.
+fn write_file(
+    path: &Path,
+    (id, generation): (Uuid, u64),
+    slots: &[Slot],
+    master: &Key,
+    data: &VaultData,
+    parts: Parts,
+    records: impl FnOnce(&mut Vec<u8>) -> Result<(), VaultError>,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let failed =
+        |reason: String| VaultError::corrupt(path, format!("cannot encode the vault: {reason}"));
     let data_len = Measure::of(data).map_err(|e| failed(e.to_string()))?;
     let mut write = [0u8; WRITE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut write);
@@ -240,49 +288,35 @@ pub(crate) fn encode(
         id,
         generation,
         write: BASE64.encode(&write),
-        index: (index_len + SEALED_MIN) as u64,
+        index: (parts.index_len + SEALED_MIN) as u64,
         data: (data_len + SEALED_MIN) as u64,
         slots: slots.iter().map(SlotRepr::of).collect(),
     })
     .map_err(|e| failed(e.to_string()))?;
-    let records: u64 = plans.iter().map(|(at, _)| at.len).sum();
     let total = MAGIC.len()
         + header.len()
         + 1
         + CHECK_HEX_LEN
         + 1
-        + index_len
+        + parts.index_len
         + data_len
         + 2 * SEALED_MIN
-        + records as usize;
-    // Sized exactly, so that no reallocation leaves plaintext behind.
+        + parts.records;
     let mut out = Zeroizing::new(Vec::with_capacity(total));
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header);
     out.push(b'\n');
     out.extend_from_slice(header_check(&header).as_bytes());
     out.push(b'\n');
-    seal(&mut out, master, &header, |out| {
-        serde_json::to_writer(out, &entries).map_err(io::Error::other)
-    })
-    .map_err(failed)?;
+    seal(&mut out, master, &header, parts.index).map_err(failed)?;
     seal(&mut out, master, &data_aad(&header), |out| {
         serde_json::to_writer(out, data).map_err(io::Error::other)
     })
     .map_err(failed)?;
-    for (token, (at, kept)) in data.tokens.iter().zip(&plans) {
-        match kept {
-            Some(sealed) => out.extend_from_slice(sealed),
-            None => {
-                let aad = record_aad(id, token.id, at.version);
-                seal(&mut out, master, aad.as_bytes(), |out| {
-                    serde_json::to_writer(out, token).map_err(io::Error::other)
-                })
-                .map_err(failed)?;
-            }
-        }
+    records(&mut out)?;
+    if out.len() != total {
+        return Err(failed("the file was not sized exactly".into()));
     }
-    debug_assert_eq!(out.len(), total, "the vault was not sized exactly");
     Ok(out)
 }
 
@@ -357,12 +391,8 @@ fn open_record(
     (id, at, range): (Uuid, Locator, Range<usize>),
 ) -> Result<Token, VaultError> {
     let aad = record_aad(parsed.header.id, id, at.version);
-    let plain = open(master, &bytes[range], aad.as_bytes()).ok_or_else(|| {
-        VaultError::corrupt(
-            path,
-            format!("the record of token {id} fails authentication (it was altered, swapped or replaced by an older one)"),
-        )
-    })?;
+    let plain =
+        open(master, &bytes[range], aad.as_bytes()).ok_or_else(|| unauthentic_record(path, id))?;
     let token: Token = serde_json::from_slice(&plain).map_err(|e| {
         // Position only: serde's message could quote a field value.
         VaultError::corrupt(
@@ -377,6 +407,31 @@ fn open_record(
         return Err(inconsistent(path));
     }
     Ok(token)
+}
+
+/// Checks that the record of index entry `id` at `range` authenticates,
+/// without parsing it.
+fn check_record(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    (id, at, range): (Uuid, Locator, Range<usize>),
+) -> Result<(), VaultError> {
+    let aad = record_aad(parsed.header.id, id, at.version);
+    open(master, &bytes[range], aad.as_bytes())
+        .map(drop)
+        .ok_or_else(|| unauthentic_record(path, id))
+}
+
+/// The error for a record that fails authentication.
+fn unauthentic_record(path: &Path, id: Uuid) -> VaultError {
+    VaultError::corrupt(
+        path,
+        format!(
+            "the record of token {id} fails authentication (it was altered, swapped or replaced by an older one)"
+        ),
+    )
 }
 
 /// The error for an index that does not describe its records.
@@ -441,6 +496,71 @@ pub(crate) fn decode(
         data.tokens.push(token);
     }
     Ok((data, previous))
+}
+
+/// A version-2 file (index decrypted in place) opened for a write that
+/// changes only its data part (`docs/vault.md` §7): the data part, with
+/// `tokens` holding only token `id` (if the vault has it). Every record
+/// must still authenticate — a write never builds on a file it cannot
+/// read — but only that token's is parsed.
+pub(crate) fn decode_data_only(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    id: Option<Uuid>,
+) -> Result<VaultData, VaultError> {
+    let entries: Vec<Locate> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
+    let mut data = open_data(path, parsed, bytes, master)?;
+    let mut seen = HashSet::with_capacity(entries.len());
+    for (entry, range) in entries.into_iter().zip(ranges) {
+        if !seen.insert(entry.id) {
+            return Err(VaultError::corrupt(
+                path,
+                format!("token {} is stored twice", entry.id),
+            ));
+        }
+        let located = (entry.id, entry.at, range);
+        if Some(entry.id) == id {
+            data.tokens = vec![open_record(path, parsed, bytes, master, located)?];
+        } else {
+            check_record(path, parsed, bytes, master, located)?;
+        }
+    }
+    Ok(data)
+}
+
+/// The file `bytes` (as `parsed`, its index decrypted in place) written
+/// again as generation `generation` with the data part of `data` (its
+/// tokens are not looked at): the same index, sealed again for the new
+/// header, and the same records, copied byte for byte.
+pub(crate) fn encode_data_only(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    (generation, slots): (u64, &[Slot]),
+    data: &VaultData,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let Layout::V2 { records, .. } = parsed.layout else {
+        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    };
+    let index = &bytes[parsed.plaintext()];
+    let records = bytes.get(records..).unwrap_or_default();
+    let parts = Parts {
+        index_len: index.len(),
+        index: &|out: &mut Vec<u8>| {
+            out.extend_from_slice(index);
+            Ok(())
+        },
+        records: records.len(),
+    };
+    let id = parsed.header.id;
+    write_file(path, (id, generation), slots, master, data, parts, |out| {
+        out.extend_from_slice(records);
+        Ok(())
+    })
 }
 
 /// The one token that `pick` chooses from the index of a version-2 file of
