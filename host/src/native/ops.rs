@@ -13,7 +13,7 @@ use super::replies::{
     add_current_code, add_offset, import_error, object, qr_error, signin_v1, summary,
     usable_period, window, without_wait,
 };
-use super::store::{Store, Tokens};
+use super::store::{Store, Tokens, VaultData};
 use crate::clock::{self, CodeTime};
 use crate::error::ErrorCode;
 use crate::import::{Format, Imported};
@@ -239,28 +239,13 @@ impl<S: Store> Handler<S> {
 
     fn code(&self, id: Uuid, for_fill: bool) -> Result<Map<String, Value>, ProtoError> {
         let local_now = (self.clock)();
-        let (token, clocks) = self.store.token(id)?;
-        let token = &token;
-        match usable_period(token)? {
-            None => self.store.update_data(Some(id), |data| {
-                let (code, counter) = ledger::spend_hotp(data, id, 1)?;
-                Ok(object(json!({
-                    "token": id, "kind": "hotp", "code": code[0], "counter": counter,
-                })))
-            }),
-            Some(period) if !for_fill => {
-                let at = CodeTime::of(&clocks, token, local_now);
-                let step = Step::at(at.now(), period);
-                let mut reply = window(token, step, at);
-                reply.insert("token".into(), json!(id));
-                reply.insert("kind".into(), json!(token.kind.name()));
-                let next = window(token, step.next(), at);
-                reply.insert("next".into(), Value::Object(without_wait(next)));
-                add_offset(&mut reply, at);
-                Ok(reply)
-            }
-            Some(_) => self.store.update_data(Some(id), |data| {
+        if for_fill {
+            // One pass over the vault: the code is recorded as it is made.
+            return self.store.update_data(Some(id), |data| {
                 let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
+                if usable_period(token)?.is_none() {
+                    return hotp_code(data, id);
+                }
                 let at = CodeTime::of(&data.clock, token, local_now);
                 let step = ledger::take_steps(data, id, at.now(), 1, Reach::NextStep)?;
                 let token = data.get(id).ok_or_else(|| ProtoError::unknown_token(id))?;
@@ -269,8 +254,21 @@ impl<S: Store> Handler<S> {
                 reply.insert("kind".into(), json!(token.kind.name()));
                 add_offset(&mut reply, at);
                 Ok(reply)
-            }),
+            });
         }
+        let (token, clocks) = self.store.token(id)?;
+        let Some(period) = usable_period(&token)? else {
+            return self.store.update_data(Some(id), |data| hotp_code(data, id));
+        };
+        let at = CodeTime::of(&clocks, &token, local_now);
+        let step = Step::at(at.now(), period);
+        let mut reply = window(&token, step, at);
+        reply.insert("token".into(), json!(id));
+        reply.insert("kind".into(), json!(token.kind.name()));
+        let next = window(&token, step.next(), at);
+        reply.insert("next".into(), Value::Object(without_wait(next)));
+        add_offset(&mut reply, at);
+        Ok(reply)
     }
 
     fn enroll_codes(&self, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
@@ -587,6 +585,14 @@ impl<S: Store> Handler<S> {
         }
         Ok(reply)
     }
+}
+
+/// The next code of HOTP token `id`, its counter spent in `data`.
+fn hotp_code(data: &mut VaultData, id: Uuid) -> Result<Map<String, Value>, ProtoError> {
+    let (code, counter) = ledger::spend_hotp(data, id, 1)?;
+    Ok(object(json!({
+        "token": id, "kind": "hotp", "code": code[0], "counter": counter,
+    })))
 }
 
 fn op_name(request: &Request) -> &'static str {

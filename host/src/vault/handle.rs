@@ -432,9 +432,23 @@ impl Vault {
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
         // Unlock first, outside the lock; under it, the key is reused.
-        let (master, _, via) = self.unlock_snapshot(unlock)?;
+        let (master, via) = self.unlock_for_write(unlock)?;
         let _lock = self.lock_exclusive()?;
         self.update_whole(unlock, (&master, via), f)
+    }
+
+    /// The key for a write, found before the lock is taken: from the kernel
+    /// cache when it holds this vault's (reading no more of the file than
+    /// its header), else by unlocking a snapshot.
+    fn unlock_for_write(&self, unlock: &Unlock) -> Result<(Key, Via), VaultError> {
+        if self.cache_enabled()
+            && let Ok(id) = self.id()
+            && let Some(master) = keystore::cache_get(&id.to_string())
+        {
+            return Ok((master, Via::Cache));
+        }
+        let (master, _, via) = self.unlock_snapshot(unlock)?;
+        Ok((master, via))
     }
 
     /// [`Vault::update`] under the exclusive lock, with the key unlocked.
@@ -468,7 +482,7 @@ impl Vault {
         id: Option<Uuid>,
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
-        let (master, _, via) = self.unlock_snapshot(unlock)?;
+        let (master, via) = self.unlock_for_write(unlock)?;
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
         let path = self.file();
@@ -478,7 +492,8 @@ impl Vault {
         let (master, parsed, _) =
             self.decrypt_unguarded(&mut bytes, unlock, Some(&master), self.cache_enabled())?;
         let Guard { mark, places } = self.guard(&parsed.header, via, false)?;
-        let mut data = codec::decode_data_only(&path, &parsed, &bytes, &master, id)?;
+        let kept = self.prev_has_the_records_of(&parsed, &bytes);
+        let mut data = codec::decode_data_only(&path, &parsed, &bytes, &master, (id, kept))?;
         let before = data.tokens.clone();
         let out = f(&mut data)?;
         if data.tokens != before {
@@ -517,6 +532,22 @@ impl Vault {
         };
         marks::store(parsed.header.id, Mark { generation, ..mark }, places);
         Ok(out)
+    }
+
+    /// Whether `factorcat.vault.prev` is a version-2 file whose records are
+    /// byte for byte those of the version-2 file `bytes` (as `parsed`).
+    fn prev_has_the_records_of(&self, parsed: &Parsed, bytes: &[u8]) -> bool {
+        let Layout::V2 { records, .. } = parsed.layout else {
+            return false;
+        };
+        let path = self.prev_file();
+        let Ok(prev) = read_limited(&path) else {
+            return false;
+        };
+        match codec::parse(&path, &prev).map(|p| p.layout) {
+            Ok(Layout::V2 { records: at, .. }) => prev.get(at..) == bytes.get(records..),
+            _ => false,
+        }
     }
 
     /// Merges other copies of this vault (`files`: the same vault id, opened
@@ -717,7 +748,7 @@ impl Vault {
 
     /// The vault's id (the keyring user name), read from the header.
     pub fn id(&self) -> Result<Uuid, VaultError> {
-        let bytes = self.read_snapshot()?;
+        let bytes = self.read_head()?;
         Ok(codec::parse(&self.file(), &bytes)?.header.id)
     }
 
@@ -726,7 +757,7 @@ impl Vault {
     /// writes made it; a version-1 file written before generations were
     /// counted is generation 0.
     pub fn generation(&self) -> Result<u64, VaultError> {
-        let bytes = self.read_snapshot()?;
+        let bytes = self.read_head()?;
         Ok(codec::parse(&self.file(), &bytes)?.header.generation)
     }
 

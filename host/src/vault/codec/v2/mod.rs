@@ -500,15 +500,17 @@ pub(crate) fn decode(
 
 /// A version-2 file (index decrypted in place) opened for a write that
 /// changes only its data part (`docs/vault.md` §7): the data part, with
-/// `tokens` holding only token `id` (if the vault has it). Every record
-/// must still authenticate — a write never builds on a file it cannot
-/// read — but only that token's is parsed.
+/// `tokens` holding only token `id` (if the vault has it). Only that
+/// token's record is parsed. Every other record must still authenticate —
+/// a write never builds on a file it cannot read — unless `kept` says that
+/// the previous generation holds the very same record bytes (then moving
+/// this file to `.prev` loses no record, damaged or not).
 pub(crate) fn decode_data_only(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
-    id: Option<Uuid>,
+    (id, kept): (Option<Uuid>, bool),
 ) -> Result<VaultData, VaultError> {
     let entries: Vec<Locate> = parse_index(path, &bytes[parsed.plaintext()])?;
     let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
@@ -524,7 +526,7 @@ pub(crate) fn decode_data_only(
         let located = (entry.id, entry.at, range);
         if Some(entry.id) == id {
             data.tokens = vec![open_record(path, parsed, bytes, master, located)?];
-        } else {
+        } else if !kept {
             check_record(path, parsed, bytes, master, located)?;
         }
     }
