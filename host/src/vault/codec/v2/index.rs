@@ -106,18 +106,55 @@ pub(crate) struct Full {
 }
 
 impl Full {
-    /// The fields site matching reads.
-    pub(crate) fn sites(&self) -> TokenSites {
-        let m = &self.meta;
-        TokenSites {
+    /// The fields site matching reads, and the rest of the entry, which
+    /// [`Rest::meta`] joins with them again.
+    pub(crate) fn into_sites(self) -> (TokenSites, Rest) {
+        let m = self.meta;
+        let rest = Rest {
+            algorithm: m.algorithm,
+            digits: m.digits,
+            tags: m.tags,
+            updated: m.updated,
+        };
+        let sites = TokenSites {
             id: m.id,
-            issuer: m.issuer.clone(),
-            account: m.account.clone(),
-            sites: m.sites.clone(),
-            aws: m.aws.clone(),
+            issuer: m.issuer,
+            account: m.account,
+            sites: m.sites,
+            aws: m.aws,
             pinned: m.pinned,
-            kind: m.kind.clone(),
+            kind: m.kind,
             created: m.created,
+        };
+        (sites, rest)
+    }
+}
+
+/// What an entry holds besides the fields site matching reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Rest {
+    algorithm: Algorithm,
+    digits: u8,
+    tags: Vec<String>,
+    updated: u64,
+}
+
+impl Rest {
+    /// The entry's metadata, with its matching fields `s`.
+    pub(crate) fn meta(self, s: &TokenSites) -> TokenMeta {
+        TokenMeta {
+            id: s.id,
+            issuer: s.issuer.clone(),
+            account: s.account.clone(),
+            algorithm: self.algorithm,
+            digits: self.digits,
+            kind: s.kind.clone(),
+            sites: s.sites.clone(),
+            aws: s.aws.clone(),
+            tags: self.tags,
+            pinned: s.pinned,
+            created: s.created,
+            updated: self.updated,
         }
     }
 }

@@ -38,7 +38,7 @@ use crate::vault::{VaultData, VaultError};
 
 pub(crate) mod index;
 
-use index::{EntryOut, Full, Head, Locate, Locator};
+use index::{EntryOut, Full, Head, Locate, Locator, Rest};
 
 /// This version's number, the `version` of its header.
 pub(crate) const VERSION: u64 = 2;
@@ -611,15 +611,14 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
 ) -> Result<Vec<TokenMeta>, E> {
     let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
     let data = open_data(path, parsed, bytes, master)?;
-    let sites: Vec<TokenSites> = entries.iter().map(Full::sites).collect();
+    let (sites, rest): (Vec<TokenSites>, Vec<Rest>) =
+        entries.into_iter().map(Full::into_sites).unzip();
     let picked = pick(&sites, &data.fills)?;
     picked
         .into_iter()
-        .map(|i| {
-            entries
-                .get(i)
-                .map(|e| e.meta.clone())
-                .ok_or_else(|| inconsistent(path).into())
+        .map(|i| match (sites.get(i), rest.get(i)) {
+            (Some(s), Some(r)) => Ok(r.clone().meta(s)),
+            _ => Err(inconsistent(path).into()),
         })
         .collect()
 }
