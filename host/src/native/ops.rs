@@ -183,11 +183,25 @@ impl<S: Store> Handler<S> {
         let page = PageFacts::read(url).map_err(|e| ProtoError::new(e.code(), e.to_string()))?;
         let who = page.who(hint, earlier);
         let mut outcome = None;
+        let mut page_clock = Value::Null;
+        let now = (self.clock)();
         let picked = self.store.read_matching(|tokens| {
-            let result = match tokens {
-                Tokens::Full(tokens, fills) => site::match_page(tokens, page, who, fills),
-                Tokens::Sites(tokens, fills) => site::match_page(tokens, page, who, fills),
+            let (result, rest) = match tokens {
+                Tokens::Full(tokens, rest) => {
+                    (site::match_page(tokens, page, who, &rest.fills), rest)
+                }
+                Tokens::Sites(tokens, rest) => {
+                    (site::match_page(tokens, page, who, &rest.fills), rest)
+                }
             };
+            // On AWS sign-in pages: whether the page measures AWS's clock
+            // and whether a fill waits for that (`crate::clock::page_clock`).
+            if let Some(aws) = result.page.aws_signin() {
+                page_clock = json!(clock::page_clock(
+                    rest.clock.get(aws.partition.as_str()),
+                    now
+                ));
+            }
             let shown = result
                 .candidates
                 .iter()
@@ -198,18 +212,6 @@ impl<S: Store> Handler<S> {
             Ok(shown)
         })?;
         let result = outcome.ok_or_else(|| ProtoError::internal("matching did not run"))?;
-        // On AWS sign-in pages: whether the page measures AWS's clock and
-        // whether a fill waits for that (`crate::clock::page_clock`).
-        let page_clock = match result.page.aws_signin() {
-            Some(aws) => {
-                let clocks = self.store.clocks()?;
-                json!(clock::page_clock(
-                    clocks.get(aws.partition.as_str()),
-                    (self.clock)()
-                ))
-            }
-            None => Value::Null,
-        };
         let autofill = result.autofill();
         let candidates: Vec<Value> = result
             .candidates
@@ -441,7 +443,7 @@ impl<S: Store> Handler<S> {
         }
         offset.measured = now;
         let recorded = offset.replaces(self.store.clocks()?.get(partition))
-            && self.store.update(|data| {
+            && self.store.update_data(None, |data| {
                 let new = offset.replaces(data.clock.get(partition));
                 if new {
                     data.clock.insert(partition.into(), offset);

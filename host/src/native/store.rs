@@ -11,7 +11,6 @@ use crate::clock::Clocks;
 use crate::error::ErrorCode;
 use crate::keystore;
 use crate::protocol::ProtoError;
-use crate::site::Fills;
 use crate::token::{Token, TokenMeta, TokenSites};
 pub use crate::vault::VaultData;
 use crate::vault::{Unlock, Vault, VaultError, VaultStatus};
@@ -78,13 +77,15 @@ fn one_token(data: &VaultData, id: Uuid) -> Result<(Token, Clocks), ProtoError> 
 }
 
 /// What [`Store::read_matching`] shows its `pick`: all of every token, or
-/// only what matching reads, in vault order; with the vault's fill record.
+/// only what matching reads, in vault order; with the rest of the vault's
+/// contents (for a store that gives only the matching fields, a
+/// [`VaultData`] without tokens): the fill record, clock offsets.
 #[derive(Debug, Clone, Copy)]
 pub enum Tokens<'a> {
     /// Whole tokens.
-    Full(&'a [Token], &'a Fills),
+    Full(&'a [Token], &'a VaultData),
     /// The matching fields of each token.
-    Sites(&'a [TokenSites], &'a Fills),
+    Sites(&'a [TokenSites], &'a VaultData),
 }
 
 /// [`Store::read_matching`] over contents at hand.
@@ -92,7 +93,7 @@ fn pick_from(
     data: &VaultData,
     pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
 ) -> Result<Vec<TokenMeta>, ProtoError> {
-    pick(Tokens::Full(&data.tokens, &data.fills))?
+    pick(Tokens::Full(&data.tokens, data))?
         .into_iter()
         .map(|i| {
             data.tokens.get(i).map(TokenMeta::of).ok_or_else(|| {
@@ -365,9 +366,9 @@ impl Store for VaultStore {
         let stamp = FileStamp::of(&vault.file());
         match self.cached(stamp.as_ref()) {
             Some(data) => pick_from(&data, pick),
-            None => vault.read_matching(&self.unlock, |sites, fills| {
-                pick(Tokens::Sites(sites, fills))
-            }),
+            None => {
+                vault.read_matching(&self.unlock, |sites, rest| pick(Tokens::Sites(sites, rest)))
+            }
         }
     }
 

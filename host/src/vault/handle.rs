@@ -3,7 +3,6 @@
 //! together: the file system ([`crate::fsutil`]), the format
 //! ([`super::codec`]) and the key ([`super::unlock`]).
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -337,15 +336,16 @@ impl Vault {
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
-    /// matching fields ([`TokenSites`]) and the fill record (as
-    /// [`VaultData::fills`]), and returns the positions of the tokens it
+    /// matching fields ([`TokenSites`]) and the rest of the contents (a
+    /// [`VaultData`] without tokens: the fill record, clock offsets…), and
+    /// returns the positions of the tokens it
     /// wants; their metadata ([`TokenMeta`], everything but the secret) is
     /// returned, in `pick`'s order. A version-2 vault answers from its index
     /// and data part and decrypts no secret.
     pub fn read_matching<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
-        pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+        pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
         let (mut bytes, _, _) = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;

@@ -156,9 +156,13 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
         })
         .unwrap();
     let picked = vault
-        .read_matching(&unlock(), |all, fills| {
+        .read_matching(&unlock(), |all, rest| {
             assert_eq!(all.len(), 6);
-            assert_eq!(fills.iter().collect::<Vec<_>>(), [(&filled, &56_666_667)]);
+            assert!(rest.tokens.is_empty());
+            assert_eq!(
+                rest.fills.iter().collect::<Vec<_>>(),
+                [(&filled, &56_666_667)]
+            );
             for (light, full) in all.iter().zip(&tokens) {
                 assert_eq!(light, &TokenSites::of(full));
             }

@@ -9,7 +9,6 @@
 //! record per token; what this build writes). The decoding functions below
 //! dispatch on the version that [`parse`] found.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -188,7 +187,8 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 }
 
 /// The metadata of the tokens at the positions `pick` returns after seeing
-/// every token's matching fields and the fill record, in `pick`'s order.
+/// every token's matching fields and the rest of the contents, in `pick`'s
+/// order.
 /// Version 2 reads them from the index and the data part, and decrypts no
 /// record (no secret).
 pub(crate) fn decode_matching<E: From<VaultError>>(
@@ -196,7 +196,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
-    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
     match &parsed.layout {
         Layout::V1 => Ok(v1::decode_matching(path, &bytes[parsed.plaintext()], pick)?

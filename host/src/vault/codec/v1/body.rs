@@ -123,12 +123,13 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 }
 
 /// The tokens at the positions `pick` returns after seeing every record's
-/// matching fields ([`TokenSites`], decoded without secrets) and the fill
-/// record, fully decoded, in `pick`'s order.
+/// matching fields ([`TokenSites`], decoded without secrets) and the rest
+/// of the contents (a [`VaultData`] without tokens), fully decoded, in
+/// `pick`'s order.
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
-    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<Token>, E> {
     let (head, records) = body_lines(utf8(path, plain)?);
     let head: BodyHead<SkippedIndex> =
@@ -140,7 +141,15 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     for record in &records {
         light.push(serde_json::from_str::<TokenSites>(record).map_err(|e| unparsable(path, &e))?);
     }
-    let picked = pick(&light, &head.fills)?;
+    let rest = VaultData {
+        tokens: Vec::new(),
+        tombstones: head.tombstones,
+        fills: head.fills,
+        machines: head.machines,
+        pruned_until: head.pruned_until,
+        clock: head.clock,
+    };
+    let picked = pick(&light, &rest)?;
     let mut tokens = Vec::with_capacity(picked.len());
     for index in picked {
         let record = records.get(index).ok_or_else(|| inconsistent(path))?;

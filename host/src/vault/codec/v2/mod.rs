@@ -14,7 +14,7 @@
 //! only; a write seals afresh only the records whose contents changed and
 //! copies the others byte for byte.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ops::Range;
 use std::path::Path;
@@ -607,13 +607,13 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
-    pick: impl FnOnce(&[TokenSites], &BTreeMap<Uuid, u64>) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
     let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
     let data = open_data(path, parsed, bytes, master)?;
     let (sites, rest): (Vec<TokenSites>, Vec<Rest>) =
         entries.into_iter().map(Full::into_sites).unzip();
-    let picked = pick(&sites, &data.fills)?;
+    let picked = pick(&sites, &data)?;
     picked
         .into_iter()
         .map(|i| match (sites.get(i), rest.get(i)) {
