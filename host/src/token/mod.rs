@@ -601,20 +601,105 @@ pub trait Identity {
 }
 
 /// The identifying fields of a stored token, decoded without the secret or
-/// anything else (see `Vault::read_one`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// anything else (see `Vault::read_one`). Its AWS identity
+/// ([`Identity::aws`]) may be kept as its JSON text and decoded when first
+/// asked for: finding a token by name, among a thousand, never needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "HeadFields", into = "HeadFields")]
 pub struct TokenHead {
     /// The stable id.
     pub id: Uuid,
     /// The issuer.
-    #[serde(default)]
     pub issuer: String,
     /// The account name.
-    #[serde(default)]
     pub account: String,
-    /// The AWS identity.
+    aws: LaterAws,
+}
+
+/// A [`TokenHead`] as its fields are stored.
+#[derive(Serialize, Deserialize)]
+struct HeadFields {
+    id: Uuid,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    account: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws: Option<AwsContext>,
+    aws: Option<AwsContext>,
+}
+
+impl From<TokenHead> for HeadFields {
+    fn from(h: TokenHead) -> HeadFields {
+        HeadFields {
+            aws: h.aws.get().cloned(),
+            id: h.id,
+            issuer: h.issuer,
+            account: h.account,
+        }
+    }
+}
+
+impl From<HeadFields> for TokenHead {
+    fn from(f: HeadFields) -> TokenHead {
+        TokenHead {
+            id: f.id,
+            issuer: f.issuer,
+            account: f.account,
+            aws: LaterAws::decoded(f.aws),
+        }
+    }
+}
+
+/// An AWS identity, decoded or still its JSON text.
+#[derive(Debug, Clone, Default)]
+struct LaterAws {
+    text: Option<Box<serde_json::value::RawValue>>,
+    decoded: std::cell::OnceCell<Option<AwsContext>>,
+}
+
+impl LaterAws {
+    fn decoded(aws: Option<AwsContext>) -> LaterAws {
+        LaterAws {
+            text: None,
+            decoded: std::cell::OnceCell::from(aws),
+        }
+    }
+
+    /// The identity; text that does not decode as one (which no FactorCat
+    /// writes) counts as none.
+    fn get(&self) -> Option<&AwsContext> {
+        self.decoded
+            .get_or_init(|| {
+                self.text
+                    .as_deref()
+                    .and_then(|t| serde_json::from_str(t.get()).ok())
+            })
+            .as_ref()
+    }
+}
+
+impl PartialEq for TokenHead {
+    fn eq(&self, other: &TokenHead) -> bool {
+        (self.id, &self.issuer, &self.account, self.aws.get())
+            == (other.id, &other.issuer, &other.account, other.aws.get())
+    }
+}
+
+impl Eq for TokenHead {}
+
+impl Identity for TokenHead {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn aws(&self) -> Option<&AwsContext> {
+        self.aws.get()
+    }
 }
 
 /// The fields of a stored token that site matching reads (see
@@ -750,7 +835,26 @@ impl TokenHead {
             id: token.id,
             issuer: token.issuer.clone(),
             account: token.account.clone(),
-            aws: token.aws.clone(),
+            aws: LaterAws::decoded(token.aws.clone()),
+        }
+    }
+
+    /// A head whose AWS identity is `aws`, the JSON text of an
+    /// [`AwsContext`] (or none), decoded when first asked for.
+    pub(crate) fn with_aws_text(
+        id: Uuid,
+        issuer: String,
+        account: String,
+        aws: Option<Box<serde_json::value::RawValue>>,
+    ) -> TokenHead {
+        TokenHead {
+            id,
+            issuer,
+            account,
+            aws: LaterAws {
+                text: aws,
+                decoded: std::cell::OnceCell::new(),
+            },
         }
     }
 }
@@ -775,7 +879,7 @@ macro_rules! identity_from_fields {
     )*};
 }
 
-identity_from_fields!(Token, TokenHead, TokenSites, TokenMeta);
+identity_from_fields!(Token, TokenSites, TokenMeta);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {

@@ -182,12 +182,12 @@ impl<'de> Visitor<'de> for EntryVisitor<Head> {
             version: next(&mut seq, 0)?,
             len: next(&mut seq, 1)?,
         };
-        let head = TokenHead {
-            id: next(&mut seq, 2)?,
-            issuer: next(&mut seq, 3)?,
-            account: next(&mut seq, 4)?,
-            aws: next(&mut seq, 5)?,
-        };
+        let head = TokenHead::with_aws_text(
+            next(&mut seq, 2)?,
+            next(&mut seq, 3)?,
+            next(&mut seq, 4)?,
+            next(&mut seq, 5)?,
+        );
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Head { at, head })
     }
