@@ -321,8 +321,19 @@ fn write_file(
 }
 
 /// The index of a file whose index part was decrypted in place.
+/// The text is checked to be UTF-8 once, as a whole, so that the parser
+/// need not check each string again.
 fn parse_index<'a, T: Deserialize<'a>>(path: &Path, plain: &'a [u8]) -> Result<Vec<T>, VaultError> {
-    serde_json::from_slice(plain).map_err(|e| {
+    let text = std::str::from_utf8(plain).map_err(|e| {
+        VaultError::corrupt(
+            path,
+            format!(
+                "the token index is not UTF-8 (byte {}); the file is damaged",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    serde_json::from_str(text).map_err(|e| {
         VaultError::corrupt(
             path,
             format!(
