@@ -687,18 +687,21 @@ impl PartialEq for TokenHead {
 
 impl Eq for TokenHead {}
 
-impl Identity for TokenHead {
-    fn id(&self) -> Uuid {
-        self.id
+/// How a record keeps its AWS identity: decoded, or (a [`TokenHead`]'s)
+/// decoded when first asked for.
+trait AwsField {
+    fn identity(&self) -> Option<&AwsContext>;
+}
+
+impl AwsField for Option<AwsContext> {
+    fn identity(&self) -> Option<&AwsContext> {
+        self.as_ref()
     }
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn aws(&self) -> Option<&AwsContext> {
-        self.aws.get()
+}
+
+impl AwsField for LaterAws {
+    fn identity(&self) -> Option<&AwsContext> {
+        self.get()
     }
 }
 
@@ -873,13 +876,13 @@ macro_rules! identity_from_fields {
                 &self.account
             }
             fn aws(&self) -> Option<&AwsContext> {
-                self.aws.as_ref()
+                AwsField::identity(&self.aws)
             }
         }
     )*};
 }
 
-identity_from_fields!(Token, TokenSites, TokenMeta);
+identity_from_fields!(Token, TokenHead, TokenSites, TokenMeta);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
