@@ -26,8 +26,12 @@ runs=${1:-300}
 tokens=${2:-1000}
 . scripts/lib.sh
 apt_install_missing oathtool:oathtool gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus python3:python3
-cargo build --release --locked -p factorcat --bin factorcat --example fill_vault --example bench_pairs
-release=$(cargo_target_dir)/release
+# Built as the Debian package's binary is (a static PIE on x86-64 Linux
+# with glibc; scripts/lib.sh, static_release).
+static_release
+cargo build --release --locked -p factorcat --bin factorcat --example fill_vault --example bench_pairs \
+  "${RELEASE_TARGET_ARGS[@]}"
+release=$(cargo_target_dir)/$RELEASE_SUBDIR
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The development build's id, from the host's list of allowed extensions.

@@ -71,13 +71,19 @@ if [ "$what" != extension ]; then
     cargo install cargo-deb --version 3.8.0 --locked --quiet
   fi
   echo "== Debian package $version" >&2
-  cargo build --release --locked --quiet -p factorcat
+  # A static PIE on x86-64 Linux with glibc (scripts/lib.sh, static_release;
+  # docs/install.md says why): built for the machine's target triple, which
+  # cargo-deb is told too, so that it takes the binary and the files below
+  # from that triple's directory.
+  static_release
+  cargo build --release --locked --quiet -p factorcat "${RELEASE_TARGET_ARGS[@]}"
   # The manual pages and the bash and fish completion files, made by the
   # binary being packaged, beside it: cargo-deb takes files under
   # target/release/ from wherever cargo builds (CARGO_TARGET_DIR, a cargo
-  # config). Run by name from PATH, the binary writes completion code that
-  # calls `factorcat` by name, i.e. the installed /usr/bin/factorcat.
-  release=$(cargo_target_dir)/release
+  # config; TRIPLE/release with --target). Run by name from PATH, the binary
+  # writes completion code that calls `factorcat` by name, i.e. the
+  # installed /usr/bin/factorcat.
+  release=$(cargo_target_dir)/$RELEASE_SUBDIR
   rm -rf "$release/deb-share"
   mkdir -p "$release/deb-share/man" "$release/deb-share/completions"
   PATH="$release:$PATH" factorcat man --dir "$release/deb-share/man"
@@ -89,7 +95,7 @@ if [ "$what" != extension ]; then
   # cargo-deb finds the release binary wherever cargo put it
   # (CARGO_TARGET_DIR, a cargo config), and names the .deb after the crate
   # version and the machine's architecture.
-  deb=$(cargo deb --no-build --quiet -p factorcat --output "$dist")
+  deb=$(cargo deb --no-build --quiet -p factorcat "${RELEASE_TARGET_ARGS[@]}" --output "$dist")
   built+=("$deb")
 fi
 
