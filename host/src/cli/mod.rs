@@ -65,49 +65,104 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create the vault (done automatically by the first `add`).
-    Init(init::InitArgs),
+    Init(Deferred<init::InitArgs>),
     /// Add a token from an otpauth:// URI, from its fields, or from a QR code image.
     #[command(long_about = add::LONG_ABOUT)]
-    Add(add::AddArgs),
+    Add(Deferred<add::AddArgs>),
     /// Import every token of another authenticator's export (all or nothing unless --skip-bad).
-    Import(import::ImportArgs),
+    Import(Deferred<import::ImportArgs>),
     /// Print the current code of one token, and nothing else, on stdout (--fresh: one never handed out before).
-    Code(code::CodeArgs),
+    Code(Deferred<code::CodeArgs>),
     /// List tokens (never their secrets).
-    List(list::ListArgs),
+    List(Deferred<list::ListArgs>),
     /// Show which tokens the page at a URL gets, and whether one would be auto-filled.
-    Match(r#match::MatchArgs),
+    Match(Deferred<r#match::MatchArgs>),
     /// Show one token's details (never its secret).
-    Show(show::ShowArgs),
+    Show(Deferred<show::ShowArgs>),
     /// Rename a token or change its sites, AWS context, tags or pin.
-    Edit(edit::EditArgs),
+    Edit(Deferred<edit::EditArgs>),
     /// Remove a token.
     #[command(visible_alias = "rm")]
-    Remove(remove::RemoveArgs),
+    Remove(Deferred<remove::RemoveArgs>),
     /// Add, change or remove the vault's passphrase slot.
-    Passphrase(passphrase::PassphraseArgs),
+    Passphrase(Deferred<passphrase::PassphraseArgs>),
     /// Merge another copy of this vault (from another machine, or a sync tool's conflict copy) into it.
-    Merge(merge::MergeArgs),
+    Merge(Deferred<merge::MergeArgs>),
     /// Use the vault file although it is older than one this machine has seen (a backup restored on purpose).
-    AcceptOlder(accept_older::AcceptOlderArgs),
+    AcceptOlder(Deferred<accept_older::AcceptOlderArgs>),
     /// Keep the vault unlocked for a while, so that commands and the browser need no passphrase.
-    Unlock(unlock::UnlockArgs),
+    Unlock(Deferred<unlock::UnlockArgs>),
     /// Lock the vault now: forget its cached key.
-    Lock(lock::LockArgs),
+    Lock(Deferred<lock::LockArgs>),
     /// Print the shell code that completes factorcat command lines, token names included.
-    Completions(completions::CompletionsArgs),
+    Completions(Deferred<completions::CompletionsArgs>),
     /// Print the manual page (roff: `factorcat man | man -l -`), or write every page into a directory.
-    Man(manual::ManArgs),
+    Man(Deferred<manual::ManArgs>),
     /// Register factorcat as the native-messaging host of the browsers found (or named).
-    Install(install::InstallArgs),
+    Install(Deferred<install::InstallArgs>),
     /// Remove FactorCat's native-messaging manifests (nothing else is touched).
-    Uninstall(uninstall::UninstallArgs),
+    Uninstall(Deferred<uninstall::UninstallArgs>),
     /// Check browsers' manifests, the keyring, the vault and the clock; print each fix.
-    Doctor(doctor::DoctorArgs),
+    Doctor(Deferred<doctor::DoctorArgs>),
     /// Write every token, secrets included, as an encrypted backup (or --plaintext).
-    Export(export::ExportArgs),
+    Export(Deferred<export::ExportArgs>),
     /// AWS tools: which token each profile of the AWS config file gets its MFA codes from.
-    Aws(aws::AwsArgs),
+    Aws(Deferred<aws::AwsArgs>),
+}
+
+/// A subcommand's arguments, added to the command tree only when clap builds
+/// that subcommand: parsing `factorcat code …` builds `code`'s arguments
+/// and not those of the twenty others. Help, the manual, completions and
+/// clap's checks build the whole tree, so they see every argument as before.
+#[derive(Debug)]
+struct Deferred<T>(T);
+
+impl<T: clap::Args> clap::Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
+    }
+
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+/// Adds a subcommand's arguments, keeping the about texts the variant of
+/// [`Command`] gave it: the arguments' own doc comment (a struct's, such as
+/// "`factorcat init`") would replace them, and undeferred it came first.
+fn keep_about(cmd: clap::Command, add: fn(clap::Command) -> clap::Command) -> clap::Command {
+    use clap::builder::Resettable;
+    let text = |t: Option<&clap::builder::StyledStr>| {
+        t.cloned().map_or(Resettable::Reset, Resettable::Value)
+    };
+    let about = text(cmd.get_about());
+    let long_about = text(cmd.get_long_about());
+    add(cmd).about(about).long_about(long_about)
 }
 
 /// Exit codes, documented in the README. Scripts rely on them.
@@ -482,7 +537,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 fn notice_conflicts(command: &Command) {
     match command {
         Command::Completions(_) | Command::Man(_) => return,
-        Command::Merge(a) if a.conflicts => return,
+        Command::Merge(a) if a.0.conflicts => return,
         _ => {}
     }
     if let Ok(vault) = factorcat::vault::Vault::locate()
@@ -495,27 +550,27 @@ fn notice_conflicts(command: &Command) {
 /// Runs one parsed subcommand.
 fn dispatch(command: Command) -> CliResult {
     match command {
-        Command::Init(a) => init::run(a),
-        Command::Add(a) => add::run(a),
-        Command::Import(a) => import::run(&a),
-        Command::Code(a) => code::run(a),
-        Command::List(a) => list::run(a),
-        Command::Match(a) => r#match::run(a),
-        Command::Show(a) => show::run(a),
-        Command::Edit(a) => edit::run(a),
-        Command::Remove(a) => remove::run(a),
-        Command::Passphrase(a) => passphrase::run(a),
-        Command::Merge(a) => merge::run(a),
-        Command::AcceptOlder(a) => accept_older::run(a),
-        Command::Unlock(a) => unlock::run(a),
-        Command::Lock(a) => lock::run(a),
-        Command::Completions(a) => completions::run(a),
-        Command::Man(a) => manual::run(a),
-        Command::Install(a) => install::run(a),
-        Command::Uninstall(a) => uninstall::run(a),
-        Command::Doctor(a) => doctor::run(a),
-        Command::Export(a) => export::run(a),
-        Command::Aws(a) => aws::run(a),
+        Command::Init(a) => init::run(a.0),
+        Command::Add(a) => add::run(a.0),
+        Command::Import(a) => import::run(&a.0),
+        Command::Code(a) => code::run(a.0),
+        Command::List(a) => list::run(a.0),
+        Command::Match(a) => r#match::run(a.0),
+        Command::Show(a) => show::run(a.0),
+        Command::Edit(a) => edit::run(a.0),
+        Command::Remove(a) => remove::run(a.0),
+        Command::Passphrase(a) => passphrase::run(a.0),
+        Command::Merge(a) => merge::run(a.0),
+        Command::AcceptOlder(a) => accept_older::run(a.0),
+        Command::Unlock(a) => unlock::run(a.0),
+        Command::Lock(a) => lock::run(a.0),
+        Command::Completions(a) => completions::run(a.0),
+        Command::Man(a) => manual::run(a.0),
+        Command::Install(a) => install::run(a.0),
+        Command::Uninstall(a) => uninstall::run(a.0),
+        Command::Doctor(a) => doctor::run(a.0),
+        Command::Export(a) => export::run(a.0),
+        Command::Aws(a) => aws::run(a.0),
     }
 }
 

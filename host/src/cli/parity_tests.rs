@@ -14,7 +14,7 @@ use factorcat::native::{Handler, MemoryStore, VaultData};
 use factorcat::secret::Secret;
 use factorcat::token::{AwsContext, MAX_LIST_ITEMS, Token};
 
-use super::{Cli, CliError, Command, add, edit};
+use super::{Cli, CliError, Command, Deferred, add, edit};
 use clap::Parser;
 
 /// The secret of the token already in the vault.
@@ -61,10 +61,10 @@ fn cli(args: &[&str]) -> Outcome {
         .command;
     let mut data = vault();
     let done = match command {
-        Command::Add(a) => add::draft(&a)
+        Command::Add(Deferred(a)) => add::draft(&a)
             .and_then(|draft| draft.build().map_err(CliError::from))
             .and_then(|token| add::store(&mut data, token, a.allow_duplicate)),
-        Command::Edit(a) => edit::apply(&mut data, &a.query, &a.patch()).map(|_| ()),
+        Command::Edit(Deferred(a)) => edit::apply(&mut data, &a.query, &a.patch()).map(|_| ()),
         _ => panic!("{args:?} is neither add nor edit"),
     };
     match done {
