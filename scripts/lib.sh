@@ -34,16 +34,16 @@ cargo_target_dir() {
 }
 
 # The release build of the packaged binary and of the benchmarks. On x86-64
-# Linux with glibc (the one target where it is checked) it is a static PIE: glibc linked in (`-C
-# target-feature=+crt-static`), built for the machine's own target triple
-# (with --target, cargo gives the flag to the target's crates only; build
-# scripts and proc macros stay dynamic), so the program starts without the
-# dynamic loader's work (docs/benchmarks.md, "Start-up"). Elsewhere, and
-# for `cargo install`, the binary is linked as usual. Call it directly (not
-# in a subshell): it sets RELEASE_TARGET_ARGS (cargo's `--target TRIPLE`,
-# or nothing) and RELEASE_SUBDIR (where the build lands under cargo's target
-# directory: `TRIPLE/release` or `release`), and exports RUSTFLAGS with the
-# flag added.
+# Linux with glibc (the one target where it is checked) it is a static PIE:
+# glibc linked in (`-C target-feature=+crt-static`), built for the
+# machine's own target triple (with --target, cargo gives the flag to the
+# target's crates only; build scripts and proc macros stay dynamic), so the
+# program starts without the dynamic loader's work (docs/benchmarks.md,
+# "Start-up"). Elsewhere, and for `cargo install`, the binary is linked as
+# usual. Call it directly (not in a subshell): it sets RELEASE_TARGET_ARGS
+# (cargo's `--target TRIPLE`, or nothing) and RELEASE_SUBDIR (where the
+# build lands under cargo's target directory: `TRIPLE/release` or
+# `release`), and exports RUSTFLAGS with the flag added.
 static_release() {
   local host
   host=$(rustc -vV | sed -n 's/^host: //p')
