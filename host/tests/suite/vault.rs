@@ -234,6 +234,45 @@ fn a_change_of_the_data_part_keeps_every_record_as_it_was() {
 }
 
 #[test]
+fn a_change_of_the_data_part_checks_records_unless_prev_holds_the_same_bytes() {
+    let (_root, vault) = pass_vault();
+    let tokens: Vec<Token> = (0..3).map(token).collect();
+    for t in &tokens {
+        add(&vault, &unlock(), t.clone()).unwrap();
+    }
+    // The first record is damaged below; the change uses the last token.
+    let fill = |n: u64| {
+        vault.update_data(&unlock(), Some(tokens[2].id), |data| {
+            data.fills.insert(tokens[2].id, n);
+            Ok::<_, VaultError>(())
+        })
+    };
+    // After one change of the data part, `.prev` holds the same records.
+    fill(1).unwrap();
+    let good = std::fs::read(vault.file()).unwrap();
+    let at = records_at(&good) + 40;
+    let mut damaged = good.clone();
+    damaged[at] ^= 0x10;
+    // Damaged here but not in `.prev`: refused, nothing written.
+    std::fs::write(vault.file(), &damaged).unwrap();
+    let err = fill(2).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{err}");
+    assert_eq!(std::fs::read(vault.file()).unwrap(), damaged);
+    // Damaged alike in both: moving the file to `.prev` loses nothing, so the
+    // records are copied unchecked; a whole read still finds the damage.
+    let mut prev = std::fs::read(vault.prev_file()).unwrap();
+    let prev_at = records_at(&prev) + 40;
+    prev[prev_at] ^= 0x10;
+    std::fs::write(vault.prev_file(), &prev).unwrap();
+    fill(3).unwrap();
+    let after = std::fs::read(vault.file()).unwrap();
+    assert_eq!(after[records_at(&after)..], damaged[records_at(&damaged)..]);
+    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), damaged);
+    let err = vault.read(&unlock()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{err}");
+}
+
+#[test]
 fn a_change_of_the_data_part_that_changes_its_token_writes_the_whole_vault() {
     let (_root, vault) = pass_vault();
     let mut tokens: Vec<Token> = (0..3).map(token).collect();
