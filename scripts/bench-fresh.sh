@@ -21,11 +21,9 @@ tokens=${2:-1000}
 . scripts/lib.sh
 apt_install_missing oathtool:oathtool gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus
 # Built as the Debian package's binary is (a static PIE on x86-64 Linux
-# with glibc; scripts/lib.sh, static_release).
-static_release
-cargo build --release --locked -p factorcat --bin factorcat --example fill_vault --example bench_pairs \
-  "${RELEASE_TARGET_ARGS[@]}"
-release=$(cargo_target_dir)/$RELEASE_SUBDIR
+# with glibc; scripts/lib.sh, build_bench_release).
+build_bench_release
+release=$RELEASE
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 FACTORCAT_HOME="$work/vault" WORK="$work" RELEASE="$release" RUNS="$runs" \

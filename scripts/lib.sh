@@ -58,6 +58,16 @@ static_release() {
   esac
 }
 
+# Builds the release binary and the benchmarks' examples (fill_vault,
+# bench_pairs) as the Debian package's binary is built (static_release),
+# and sets RELEASE to the directory that holds them.
+build_bench_release() {
+  static_release
+  cargo build --release --locked -p factorcat --bin factorcat --example fill_vault --example bench_pairs \
+    "${RELEASE_TARGET_ARGS[@]}"
+  RELEASE=$(cargo_target_dir)/$RELEASE_SUBDIR
+}
+
 # Checks that $1 is a host binary that can be started; says what is wrong
 # with it otherwise (missing, or not executable).
 require_binary() {

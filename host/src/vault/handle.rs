@@ -486,11 +486,13 @@ impl Vault {
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
         let path = self.file();
-        if matches!(codec::parse(&path, &bytes)?.layout, Layout::V1) {
+        let parsed = codec::parse(&path, &bytes)?;
+        if matches!(parsed.layout, Layout::V1) {
             return self.update_whole(unlock, (&master, via), f);
         }
+        let cache = self.cache_enabled();
         let (master, parsed, _) =
-            self.decrypt_unguarded(&mut bytes, unlock, Some(&master), self.cache_enabled())?;
+            open_sealed(&path, parsed, &mut bytes, unlock, Some(&master), cache)?;
         let Guard { mark, places } = self.guard(&parsed.header, via, false)?;
         let kept = self.prev_has_the_records_of(&parsed, &bytes);
         let mut data = codec::decode_data_only(&path, &parsed, &bytes, &master, (id, kept))?;
