@@ -205,6 +205,47 @@ def cheap(folder, name, data):
     return data
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        if n == 0:
+            out.append(low)
+            return bytes(out)
+        out.append(low | 0x80)
+
+
+def text(t):
+    t = t.encode()
+    return varint(len(t)) + t
+
+
+def opt_text(t):
+    return b"\x00" if t is None else b"\x01" + text(t)
+
+
+def compact_entry(version, length, token_id, issuer, account, aws=None, sites=(), pinned=False,
+                  algorithm=0, digits=6, kind=(0, 30), tags=(), created=1700000000, updated=1700000000):
+    """One entry of a version-3 index (docs/vault.md §3.2), with its length."""
+    body = varint(version) + varint(length) + bytes.fromhex(token_id.replace("-", ""))
+    body += text(issuer) + text(account)
+    if aws is None:
+        body += b"\x00"
+    else:
+        body += b"\x01" + b"".join(opt_text(aws.get(k)) for k in ("account_id", "account_alias", "user"))
+        body += bytes([aws.get("partition", 0)])
+        body += b"".join(opt_text(aws.get(k)) for k in ("sso_start_url", "sso_directory", "mfa_serial"))
+    body += varint(len(sites)) + b"".join(text(x) for x in sites)
+    body += bytes([int(pinned), algorithm, digits, kind[0]]) + varint(kind[1])
+    body += varint(len(tags)) + b"".join(text(x) for x in tags)
+    body += varint(created) + varint(updated)
+    return varint(len(body)) + body
+
+
+def compact_index(entries):
+    return varint(len(entries)) + b"".join(entries)
+
+
 def main():
     # Frames and requests.
     bad = bad_requests()
@@ -299,6 +340,24 @@ def main():
     write("vault_body", "four_tokens", body(tokens, tombstones=[{"id": "00000000-0000-4000-8000-0000000000ff", "deleted": 1700000001}], fills={TOKEN_ID: 56666667}))
     write("vault_body", "odd_params", body([token(digits=200), token(id="00000000-0000-4000-8000-000000000009", kind={"type": "totp", "period": 0}, digits=0)]))
     write("vault_body", "index_mismatch", body(tokens[:1]) + b"\n" + json.dumps(tokens[1]).encode())
+
+    # Version-3 (binary) indexes: the test vector's, an empty one, every
+    # kind and AWS field, and an entry with a byte too many.
+    with open(os.path.join(DATA, "vault", "v3-two-tokens.json"), encoding="utf-8") as f:
+        write("vault_compact_index", "vector_v3_two_tokens", bytes.fromhex(json.load(f)["index_plaintext_hex"]))
+    write("vault_compact_index", "empty", compact_index([]))
+    aws = {"account_id": "123456789012", "account_alias": "my-alias", "user": "alice", "partition": 1,
+           "sso_start_url": "https://x.awsapps.com/start", "sso_directory": "d-0123456789",
+           "mfa_serial": "arn:aws-us-gov:iam::123456789012:mfa/alice"}
+    kinds = [
+        compact_entry(1, 90, TOKEN_ID, "Amazon Web Services", "alice@123456789012", aws=aws,
+                      sites=["aws.amazon.com"], pinned=True, algorithm=2, digits=8, kind=(1, 12), tags=["work"]),
+        compact_entry(1, 90, "00000000-0000-4000-8000-000000000002", "Steam", "gabe", kind=(2, 0)),
+        compact_entry(2, 90, "00000000-0000-4000-8000-000000000003", "GitHub", "octocat", sites=["github.com"]),
+    ]
+    write("vault_compact_index", "every_kind", compact_index(kinds))
+    extra = compact_entry(1, 90, TOKEN_ID, "GitHub", "octocat")
+    write("vault_compact_index", "entry_too_long", compact_index([varint(len(extra)) + extra[1:] + b"\x00"]))
 
 
 if __name__ == "__main__":

@@ -834,11 +834,26 @@ impl TokenMeta {
 impl TokenHead {
     /// The identity of `token`.
     pub fn of(token: &Token) -> TokenHead {
+        TokenHead::with_aws(
+            token.id,
+            token.issuer.clone(),
+            token.account.clone(),
+            token.aws.clone(),
+        )
+    }
+
+    /// A head of these fields, its AWS identity decoded already.
+    pub(crate) fn with_aws(
+        id: Uuid,
+        issuer: String,
+        account: String,
+        aws: Option<AwsContext>,
+    ) -> TokenHead {
         TokenHead {
-            id: token.id,
-            issuer: token.issuer.clone(),
-            account: token.account.clone(),
-            aws: LaterAws::decoded(token.aws.clone()),
+            id,
+            issuer,
+            account,
+            aws: LaterAws::decoded(aws),
         }
     }
 

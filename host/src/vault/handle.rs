@@ -11,7 +11,9 @@ use std::time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{self, Body, HEAD_BYTES, Header, Layout, MAX_FILE_BYTES, Parsed, Previous};
+use super::codec::{
+    self, Body, HEAD_BYTES, Header, IndexCodec, Layout, MAX_FILE_BYTES, Parsed, Previous,
+};
 use super::marks::{self, Places};
 use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
 use super::unlock::{self, CreateOptions, Unlock, Via};
@@ -31,6 +33,11 @@ pub const LOCK_FILE_NAME: &str = "factorcat.lock";
 /// keep it for milliseconds (no prompt or keyring dialog runs under it), so
 /// this only trips on a stuck process.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How much of the vault file a reader looks at first: enough for the
+/// header of a vault with a few slots (a longer one is read up to
+/// [`HEAD_BYTES`]).
+const FIRST_READ: usize = 4096;
 
 /// Environment variable naming the vault directory.
 pub const ENV_HOME: &str = "FACTORCAT_HOME";
@@ -385,7 +392,7 @@ impl Vault {
     }
 
     /// As much of the vault file as a reader of the index needs (under the
-    /// shared lock): a version-2 file up to its first record, a version-1
+    /// shared lock): a file of records up to its first record, a version-1
     /// file whole. Returns it with the open file (records can be read from
     /// it later: a writer replaces the file by rename, so this handle keeps
     /// reading this generation) and the file's length.
@@ -404,13 +411,25 @@ impl Vault {
                 .read_to_end(bytes)
                 .map_err(|e| VaultError::io(&path, e))
         };
-        // Ciphertext only: nothing is decrypted before the buffer is complete.
-        let mut bytes = Zeroizing::new(Vec::new());
-        read(&mut bytes, len.min(HEAD_BYTES))?;
-        let wanted = match codec::parse(&path, &bytes)?.layout {
-            Layout::V2 { records, .. } => records.min(len),
+        // Ciphertext only: nothing is decrypted before the buffer is
+        // complete. The file's first page holds the header of almost any
+        // vault, and says how much of the file is wanted; the buffer is
+        // then allocated once, at that size (no reallocation copies it).
+        let mut start = Vec::new();
+        read(&mut start, len.min(FIRST_READ))?;
+        let parsed = match codec::parse(&path, &start) {
+            Err(_) if start.len() < len.min(HEAD_BYTES) => {
+                read(&mut start, len.min(HEAD_BYTES))?;
+                codec::parse(&path, &start)
+            }
+            parsed => parsed,
+        }?;
+        let wanted = match parsed.layout {
+            Layout::Split { records, .. } => records.min(len),
             Layout::V1 => len,
         };
+        let mut bytes = Zeroizing::new(Vec::with_capacity(wanted.max(start.len())));
+        bytes.extend_from_slice(&start);
         read(&mut bytes, wanted)?;
         Ok((bytes, file, len))
     }
@@ -473,7 +492,7 @@ impl Vault {
     /// again with its index and records as they are — every record
     /// authenticated, none but `id`'s parsed, none sealed again — and the
     /// rollback mark is raised in the kernel cache alone while the cache is
-    /// on (`docs/vault.md` §7.1). Otherwise (a version-1 file, or `f`
+    /// on (`docs/vault.md` §7.1). Otherwise (a file of an older version, or `f`
     /// changed the token: an HOTP counter) the whole vault is written, as
     /// by [`Vault::update`].
     pub fn update_data<T, E: From<VaultError>>(
@@ -487,7 +506,14 @@ impl Vault {
         let mut bytes = self.read_bytes()?;
         let path = self.file();
         let parsed = codec::parse(&path, &bytes)?;
-        if matches!(parsed.layout, Layout::V1) {
+        // A file of an older version is converted by a whole write.
+        if !matches!(
+            parsed.layout,
+            Layout::Split {
+                index: IndexCodec::WRITTEN,
+                ..
+            }
+        ) {
             return self.update_whole(unlock, (&master, via), f);
         }
         let cache = self.cache_enabled();
@@ -539,7 +565,7 @@ impl Vault {
     /// Whether `factorcat.vault.prev` is a version-2 file whose records are
     /// byte for byte those of the version-2 file `bytes` (as `parsed`).
     fn prev_has_the_records_of(&self, parsed: &Parsed, bytes: &[u8]) -> bool {
-        let Layout::V2 { records, .. } = parsed.layout else {
+        let Layout::Split { records, .. } = parsed.layout else {
             return false;
         };
         let path = self.prev_file();
@@ -547,7 +573,7 @@ impl Vault {
             return false;
         };
         match codec::parse(&path, &prev).map(|p| p.layout) {
-            Ok(Layout::V2 { records: at, .. }) => prev.get(at..) == bytes.get(records..),
+            Ok(Layout::Split { records: at, .. }) => prev.get(at..) == bytes.get(records..),
             _ => false,
         }
     }

@@ -181,7 +181,7 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
     assert_ne!(code(wrong), "ok");
 }
 
-/// Where the records of a version-2 file start.
+/// Where the records of a version-3 file start (as of version 2).
 fn records_at(bytes: &[u8]) -> usize {
     let (header, body) = header_of(bytes);
     body + header["index"].as_u64().unwrap() as usize + header["data"].as_u64().unwrap() as usize
@@ -460,7 +460,7 @@ fn production_create_uses_default_argon2_params() {
     assert_eq!(slot["m_kib"], 65536);
     assert_eq!(slot["t"], 3);
     assert_eq!(slot["p"], 1);
-    assert_eq!(header["version"], 2);
+    assert_eq!(header["version"], 3);
     // The contents are not in the file in plain text.
     add(&vault, &unlock(), token(1)).unwrap();
     let bytes = std::fs::read(vault.file()).unwrap();
@@ -472,7 +472,7 @@ fn newer_version_reported_as_such() {
     let (_root, vault) = pass_vault();
     let old = std::fs::read(vault.file()).unwrap();
     let (mut header, body) = header_of(&old);
-    header["version"] = 3.into();
+    header["version"] = 4.into();
     let header = serde_json::to_vec(&header).unwrap();
     use blake2::Digest;
     let check = data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(&header));
@@ -485,7 +485,7 @@ fn newer_version_reported_as_such() {
     std::fs::write(vault.file(), &bytes).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::VaultVersion);
-    assert!(err.to_string().contains("version 3"), "{err}");
+    assert!(err.to_string().contains("version 4"), "{err}");
     assert_eq!(code(add(&vault, &unlock(), token(1))), "vault_version");
     assert_eq!(std::fs::read(vault.file()).unwrap(), bytes);
 }

@@ -5,9 +5,10 @@
 //! rule 6): the signature line, the one-line header with its `format` and
 //! `version`, and the BLAKE2s check line. [`parse`] reads that prefix, then
 //! hands the header to the module of its version: [`v1`] (one sealed body,
-//! read only) or [`v2`] (a sealed index, a sealed data part and one sealed
-//! record per token; what this build writes). The decoding functions below
-//! dispatch on the version that [`parse`] found.
+//! read only) or [`v2`] for versions 2 and 3 (a sealed index, a sealed data
+//! part and one sealed record per token; version 2 has a JSON index and is
+//! read only, version 3 a binary one and is what this build writes). The
+//! decoding functions below dispatch on the layout that [`parse`] found.
 
 use std::ops::Range;
 use std::path::Path;
@@ -24,7 +25,7 @@ pub(crate) mod v1;
 pub(crate) mod v2;
 
 pub(crate) use v1::{Body, BodyHead, SlotRepr, body_lines, write_body};
-pub(crate) use v2::{Previous, decode_data_only, encode, encode_data_only};
+pub(crate) use v2::{IndexCodec, Previous, decode_data_only, encode, encode_data_only};
 
 use crate::keystore::Key;
 use crate::token::{TokenHead, TokenMeta, TokenSites};
@@ -32,7 +33,7 @@ use crate::vault::VaultData;
 
 /// The `header.format` value of every FactorCat vault.
 pub const FORMAT: &str = "factorcat-vault";
-/// The format version this build writes (it reads version 1 too).
+/// The format version this build writes (it reads versions 1 and 2 too).
 pub const VERSION: u64 = v2::VERSION;
 /// Largest vault file accepted, in bytes (64 MiB; 1,000 tokens take ~0.5 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -70,7 +71,7 @@ pub(crate) struct Header {
     /// generations were counted); see `docs/vault.md` §7.1.
     pub(crate) generation: u64,
     /// The nonce of the part that the slots' key opens first: the body
-    /// (version 1) or the index (version 2).
+    /// (version 1) or the index (versions 2 and 3).
     pub(crate) nonce: [u8; NONCE_LEN],
     /// At least one slot: keyring slots (one per machine) and at most one
     /// passphrase slot ([`super::slot::check_slots`]).
@@ -101,11 +102,11 @@ pub(crate) struct Parsed {
     /// The exact header bytes (the AAD of the first sealed part).
     pub(crate) aad: Range<usize>,
     /// The ciphertext and tag of the part a slot's key is tried on: the
-    /// body (version 1) or the index (version 2). Its nonce is
-    /// `header.nonce`. In version 2 it may end past a file's first
+    /// body (version 1) or the index (versions 2 and 3). Its nonce is
+    /// `header.nonce`. From version 2 on it may end past a file's first
     /// [`HEAD_BYTES`] (see [`Parsed::check_len`]).
     pub(crate) sealed: Range<usize>,
-    /// Where the rest of a version-2 file is.
+    /// What follows it.
     pub(crate) layout: Layout,
 }
 
@@ -114,9 +115,12 @@ pub(crate) struct Parsed {
 pub(crate) enum Layout {
     /// Version 1: nothing (the body runs to the end of the file).
     V1,
-    /// Version 2: the data part (nonce, ciphertext, tag), then the records
-    /// from `records` to the end of the file.
-    V2 {
+    /// Versions 2 and 3: the first sealed part is the index, in the
+    /// encoding `index`; then the data part (nonce, ciphertext, tag), then
+    /// the records from `records` to the end of the file.
+    Split {
+        /// How the index is encoded (what tells version 2 from 3).
+        index: IndexCodec,
         /// The sealed data part.
         data: Range<usize>,
         /// Where the first record starts.
@@ -136,7 +140,7 @@ impl Parsed {
     pub(crate) fn check_len(&self, path: &Path, len: usize) -> Result<(), VaultError> {
         let end = match &self.layout {
             Layout::V1 => self.sealed.end,
-            Layout::V2 { records, .. } => *records,
+            Layout::Split { records, .. } => *records,
         };
         if end > len {
             return Err(VaultError::corrupt(
@@ -149,8 +153,9 @@ impl Parsed {
 }
 
 /// The whole contents of a decrypted file: `bytes` is the file whose first
-/// sealed part was decrypted in place with `master`. Also returns what a
-/// version-2 write needs to keep unchanged records as they are.
+/// sealed part was decrypted in place with `master`. Also returns, for a
+/// file of separate records, what a write needs to keep unchanged records
+/// as they are.
 pub(crate) fn decode(
     path: &Path,
     parsed: &Parsed,
@@ -159,7 +164,7 @@ pub(crate) fn decode(
 ) -> Result<(VaultData, Option<Previous>), VaultError> {
     match &parsed.layout {
         Layout::V1 => Ok((v1::decode(path, &bytes[parsed.plaintext()])?, None)),
-        Layout::V2 { .. } => {
+        Layout::Split { .. } => {
             let (data, previous) = v2::decode(path, parsed, bytes, master)?;
             Ok((data, Some(previous)))
         }
@@ -167,8 +172,8 @@ pub(crate) fn decode(
 }
 
 /// The one token that `pick` chooses from the tokens' identities, and the
-/// vault's clock offsets; only the token's record is decoded (and, in
-/// version 2, read with `record`, given its place in the file of
+/// vault's clock offsets; only the token's record is decoded (and, from
+/// version 2 on, read with `record`, given its place in the file of
 /// `file_len` bytes, and decrypted). `bytes` holds at least what a reader
 /// of the index needs (see [`Parsed`]).
 pub(crate) fn decode_one<E: From<VaultError>>(
@@ -182,15 +187,15 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 ) -> Result<(crate::token::Token, crate::clock::Clocks), E> {
     match &parsed.layout {
         Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
-        Layout::V2 { .. } => v2::decode_one(path, parsed, bytes, file_len, master, pick, record),
+        Layout::Split { .. } => v2::decode_one(path, parsed, bytes, file_len, master, pick, record),
     }
 }
 
 /// The metadata of the tokens at the positions `pick` returns after seeing
 /// every token's matching fields and the rest of the contents, in `pick`'s
 /// order.
-/// Version 2 reads them from the index and the data part, and decrypts no
-/// record (no secret).
+/// Versions 2 and 3 read them from the index and the data part, and
+/// decrypt no record (no secret).
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
@@ -203,7 +208,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
             .iter()
             .map(TokenMeta::of)
             .collect()),
-        Layout::V2 { .. } => v2::decode_matching(path, parsed, bytes, master, pick),
+        Layout::Split { .. } => v2::decode_matching(path, parsed, bytes, master, pick),
     }
 }
 
@@ -252,7 +257,9 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, VaultError> {
                 layout: Layout::V1,
             })
         }
-        Some(v2::VERSION) => v2::parse(header, aad, body, bytes).map_err(corrupt),
+        Some(v) if IndexCodec::of_version(v).is_some() => {
+            v2::parse(header, aad, body, bytes).map_err(corrupt)
+        }
         Some(found) => Err(VaultError::UnsupportedVersion {
             path: path.to_path_buf(),
             found,
@@ -312,7 +319,7 @@ mod tests {
         let cases: Vec<(&str, Edit, &str)> = vec![
             (
                 "unknown version",
-                Box::new(|h| h["version"] = 3.into()),
+                Box::new(|h| h["version"] = 4.into()),
                 "vault_version",
             ),
             (

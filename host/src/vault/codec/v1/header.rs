@@ -5,10 +5,6 @@ use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[cfg(test)]
-use super::VERSION;
-#[cfg(test)]
-use crate::vault::codec::FORMAT;
 use crate::vault::codec::Header;
 use crate::vault::slot::{KdfParams, NONCE_LEN, SALT_LEN, Slot, WRAPPED_LEN, check_slots};
 
@@ -132,24 +128,6 @@ pub(crate) fn decode_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8
         .as_slice()
         .try_into()
         .map_err(|_| format!("{what} is {} bytes, expected {N}", bytes.len()))
-}
-
-/// The header line of a file with this id, generation, body nonce and slots.
-#[cfg(test)]
-pub(crate) fn header_line(
-    id: Uuid,
-    generation: u64,
-    nonce: &[u8; NONCE_LEN],
-    slots: &[Slot],
-) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&HeaderRepr {
-        format: FORMAT.into(),
-        version: VERSION,
-        id,
-        generation,
-        nonce: BASE64.encode(nonce),
-        slots: slots.iter().map(SlotRepr::of).collect(),
-    })
 }
 
 /// Reads a version-1 header line (rules 7–9 of `docs/vault.md` §4); an

@@ -12,11 +12,6 @@ use crate::vault::slot::{NONCE_LEN, TAG_LEN};
 
 mod body;
 mod header;
-#[cfg(test)]
-mod write;
-
-#[cfg(test)]
-pub(crate) use write::encode;
 
 pub(crate) use body::{BodyHead, body_lines, decode, decode_matching, decode_one, write_body};
 pub(crate) use header::{SlotRepr, decode_fixed, parse_header, parse_slots};

@@ -1,9 +1,12 @@
-//! Format version 2 (`docs/vault.md` §3): after the header and check line,
-//! three kinds of sealed parts, each `nonce || ciphertext || tag` under the
-//! master key:
+//! Format versions 2 and 3 (`docs/vault.md` §3): after the header and check
+//! line, three kinds of sealed parts, each `nonce || ciphertext || tag`
+//! under the master key:
 //!
-//! 1. the **index** ([`index`]): every token but its secret, and where its
-//!    record is — what queries and site matching read (AAD: the header);
+//! 1. the **index**: every token but its secret, and where its record is —
+//!    what queries and site matching read (AAD: the header). Version 2
+//!    writes it as JSON ([`index`]), version 3 in a compact binary encoding
+//!    ([`compact`]); that is the only difference between the two
+//!    ([`IndexCodec`]), and everything else here serves both;
 //! 2. the **data** part: everything of [`VaultData`] but the tokens
 //!    (tombstones, the fill record, and whatever members it gains), as one
 //!    JSON object (AAD: the header and `" data"`);
@@ -36,12 +39,51 @@ use crate::token::{Token, TokenHead, TokenMeta, TokenSites};
 use crate::vault::slot::{NONCE_LEN, Slot, TAG_LEN};
 use crate::vault::{VaultData, VaultError};
 
+pub(crate) mod compact;
 pub(crate) mod index;
 
 use index::{EntryOut, Full, Head, Locate, Locator, Rest};
 
-/// This version's number, the `version` of its header.
-pub(crate) const VERSION: u64 = 2;
+/// The version this build writes, the `version` of its header.
+pub(crate) const VERSION: u64 = IndexCodec::WRITTEN.version();
+
+/// How a file's index is encoded, which its header's `version` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IndexCodec {
+    /// Version 2: a JSON array of arrays ([`index`]; read only).
+    Json,
+    /// Version 3: the compact binary entries of [`compact`].
+    Compact,
+}
+
+impl IndexCodec {
+    /// The index encoding of the files this build writes.
+    pub(crate) const WRITTEN: IndexCodec = IndexCodec::Compact;
+
+    /// The header `version` of files with this index encoding.
+    pub(crate) const fn version(self) -> u64 {
+        match self {
+            IndexCodec::Json => 2,
+            IndexCodec::Compact => 3,
+        }
+    }
+
+    /// The index encoding of header version `version`, if it has this
+    /// layout.
+    pub(crate) fn of_version(version: u64) -> Option<IndexCodec> {
+        [IndexCodec::Json, IndexCodec::Compact]
+            .into_iter()
+            .find(|c| c.version() == version)
+    }
+
+    /// Writes the index of `entries`.
+    fn write(self, out: &mut impl io::Write, entries: &[EntryOut]) -> io::Result<()> {
+        match self {
+            IndexCodec::Json => serde_json::to_writer(out, entries).map_err(io::Error::other),
+            IndexCodec::Compact => compact::write_index(out, entries),
+        }
+    }
+}
 /// Bytes of the header's `write` value, drawn afresh on every write.
 const WRITE_LEN: usize = 16;
 /// The shortest sealed part: a nonce and a tag around nothing.
@@ -61,9 +103,9 @@ struct HeaderRepr {
     slots: Vec<SlotRepr>,
 }
 
-/// Reads a version-2 header (rules 7–9 of `docs/vault.md` §4 and the
-/// layout rules of §4.1) and where its parts are. `body` is where the
-/// index starts; `bytes` may be only the start of the file.
+/// Reads a version-2 or version-3 header (rules 7–9 of `docs/vault.md` §4
+/// and the layout rules of §4.1) and where its parts are. `body` is where
+/// the index starts; `bytes` may be only the start of the file.
 pub(crate) fn parse(
     header: &[u8],
     aad: Range<usize>,
@@ -72,6 +114,8 @@ pub(crate) fn parse(
 ) -> Result<Parsed, String> {
     let repr: HeaderRepr =
         serde_json::from_slice(header).map_err(|e| format!("bad header: {e}"))?;
+    let codec = IndexCodec::of_version(repr.version)
+        .ok_or_else(|| format!("version {} has no sealed index", repr.version))?;
     decode_fixed::<WRITE_LEN>(&repr.write, "write value")?;
     let slots = parse_slots(&repr.slots)?;
     let (index, data) = (repr.index as usize, repr.data as usize);
@@ -96,7 +140,8 @@ pub(crate) fn parse(
         },
         aad,
         sealed: body + NONCE_LEN..data_at,
-        layout: Layout::V2 {
+        layout: Layout::Split {
+            index: codec,
             data: data_at..data_at + data,
             records: data_at + data,
         },
@@ -112,7 +157,9 @@ fn data_aad(header: &[u8]) -> Vec<u8> {
 
 /// The associated data of a record: it binds the record to its vault, its
 /// token and its version, so that records cannot be swapped, taken from
-/// another vault, or replaced by an older version of themselves.
+/// another vault, or replaced by an older version of themselves. Its
+/// `/2` names the record scheme, which version 2 introduced and version 3
+/// keeps: a record moves from a version-2 file to a version-3 one as it is.
 fn record_aad(vault: Uuid, token: Uuid, version: u64) -> String {
     format!("factorcat-vault/2 record {vault} {token} {version}")
 }
@@ -166,6 +213,13 @@ impl Measure {
         serde_json::to_writer(&mut m, value)?;
         Ok(m.0)
     }
+
+    /// The length of what `write` writes.
+    fn with(write: impl FnOnce(&mut Measure) -> io::Result<()>) -> io::Result<usize> {
+        let mut m = Measure(0);
+        write(&mut m)?;
+        Ok(m.0)
+    }
 }
 
 impl io::Write for Measure {
@@ -187,15 +241,38 @@ pub(crate) struct Previous {
     records: HashMap<Uuid, (Locator, Range<usize>, Token)>,
 }
 
-/// Serializes and seals `data` into a complete version-2 file of
-/// generation `generation`. With `previous` (the file being replaced, as
-/// decoded, and its bytes), a token equal to the one its record held keeps
-/// that sealed record and its version; the others are sealed with version
+/// Serializes and seals `data` into a complete file of the version this
+/// build writes ([`VERSION`]) and of generation `generation`. With
+/// `previous` (the file being replaced, as decoded, and its bytes; version
+/// 2 or 3), a token equal to the one its record held keeps that sealed
+/// record and its version; the others are sealed with version
 /// `generation`.
 pub(crate) fn encode(
     path: &Path,
     id: Uuid,
     generation: u64,
+    slots: &[Slot],
+    master: &Key,
+    data: &VaultData,
+    previous: Option<(&Previous, &[u8])>,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    encode_as(
+        IndexCodec::WRITTEN,
+        path,
+        (id, generation),
+        slots,
+        master,
+        data,
+        previous,
+    )
+}
+
+/// [`encode`] with the index encoding `codec` (tests write version 2 to
+/// read it back).
+pub(crate) fn encode_as(
+    codec: IndexCodec,
+    path: &Path,
+    (id, generation): (Uuid, u64),
     slots: &[Slot],
     master: &Key,
     data: &VaultData,
@@ -230,11 +307,13 @@ pub(crate) fn encode(
         .zip(&plans)
         .map(|(token, (at, _))| EntryOut { at: *at, token })
         .collect();
-    let index_len = Measure::of(&entries).map_err(|e| failed(e.to_string()))?;
+    let index_len =
+        Measure::with(|m| codec.write(m, &entries)).map_err(|e| failed(e.to_string()))?;
     let records: u64 = plans.iter().map(|(at, _)| at.len).sum();
     let parts = Parts {
+        codec,
         index_len,
-        index: &|out: &mut Vec<u8>| serde_json::to_writer(out, &entries).map_err(io::Error::other),
+        index: &|out: &mut Vec<u8>| codec.write(out, &entries),
         records: records as usize,
     };
     write_file(path, (id, generation), slots, master, data, parts, |out| {
@@ -255,15 +334,17 @@ pub(crate) fn encode(
 }
 
 /// What a complete file holds besides its header and data part: the index
-/// (its plaintext length and how to write it) and the records' total
-/// length.
+/// (its encoding, its plaintext length and how to write it) and the
+/// records' total length.
 struct Parts<'a> {
+    codec: IndexCodec,
     index_len: usize,
     index: &'a dyn Fn(&mut Vec<u8>) -> io::Result<()>,
     records: usize,
 }
 
-/// Puts together a complete version-2 file of vault `id` at `generation`:
+/// Puts together a complete file of vault `id` at `generation`, of the
+/// version of `parts.codec`:
 /// a header describing `parts` and `data`'s data part, the sealed index,
 /// the sealed data part, then the records that `records` appends (exactly
 /// `parts.records` bytes). The output is sized exactly, so that no
@@ -284,7 +365,7 @@ fn write_file(
     rand::rngs::OsRng.fill_bytes(&mut write);
     let header = serde_json::to_vec(&HeaderRepr {
         format: FORMAT.into(),
-        version: VERSION,
+        version: parts.codec.version(),
         id,
         generation,
         write: BASE64.encode(&write),
@@ -320,10 +401,36 @@ fn write_file(
     Ok(out)
 }
 
-/// The index of a file whose index part was decrypted in place.
-/// The text is checked to be UTF-8 once, as a whole, so that the parser
-/// need not check each string again.
-fn parse_index<'a, T: Deserialize<'a>>(path: &Path, plain: &'a [u8]) -> Result<Vec<T>, VaultError> {
+/// The index of a file (`parsed`, its bytes `bytes`) whose index part was
+/// decrypted in place, in the encoding its version says.
+fn parse_index<T>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<Vec<T>, VaultError>
+where
+    T: compact::Decode + for<'a> Deserialize<'a>,
+{
+    let plain = &bytes[parsed.plaintext()];
+    match parsed.layout {
+        Layout::Split {
+            index: IndexCodec::Compact,
+            ..
+        } => compact::decode_index(plain).map_err(|e| {
+            VaultError::corrupt(
+                path,
+                format!(
+                    "the token index is not valid (byte {}: {}); the file is damaged",
+                    e.at, e.what
+                ),
+            )
+        }),
+        _ => parse_json_index(path, plain),
+    }
+}
+
+/// The JSON index of version 2. The text is checked to be UTF-8 once, as a
+/// whole, so that the parser need not check each string again.
+fn parse_json_index<T: for<'a> Deserialize<'a>>(
+    path: &Path,
+    plain: &[u8],
+) -> Result<Vec<T>, VaultError> {
     let text = std::str::from_utf8(plain).map_err(|e| {
         VaultError::corrupt(
             path,
@@ -352,8 +459,8 @@ fn record_ranges(
     len: usize,
     locators: impl Iterator<Item = Locator>,
 ) -> Result<Vec<Range<usize>>, VaultError> {
-    let Layout::V2 { records, .. } = parsed.layout else {
-        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    let Layout::Split { records, .. } = parsed.layout else {
+        return Err(VaultError::corrupt(path, "not a file with a sealed index"));
     };
     let mut at = records;
     let mut ranges = Vec::new();
@@ -450,7 +557,7 @@ fn inconsistent(path: &Path) -> VaultError {
     VaultError::corrupt(path, "the token index does not match the token records")
 }
 
-/// The data part of a version-2 file: every member of [`VaultData`] but
+/// The data part of a version-2 or version-3 file: every member of [`VaultData`] but
 /// the tokens.
 fn open_data(
     path: &Path,
@@ -458,8 +565,8 @@ fn open_data(
     bytes: &[u8],
     master: &Key,
 ) -> Result<VaultData, VaultError> {
-    let Layout::V2 { data: data_at, .. } = &parsed.layout else {
-        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    let Layout::Split { data: data_at, .. } = &parsed.layout else {
+        return Err(VaultError::corrupt(path, "not a file with a sealed index"));
     };
     let header = &bytes[parsed.aad.clone()];
     let sealed = bytes
@@ -475,7 +582,7 @@ fn open_data(
     })
 }
 
-/// The whole contents of a version-2 file whose index was decrypted in
+/// The whole contents of a version-2 or version-3 file whose index was decrypted in
 /// place, and what a write needs to keep its unchanged records.
 pub(crate) fn decode(
     path: &Path,
@@ -483,7 +590,7 @@ pub(crate) fn decode(
     bytes: &[u8],
     master: &Key,
 ) -> Result<(VaultData, Previous), VaultError> {
-    let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let entries: Vec<Full> = parse_index(path, parsed, bytes)?;
     let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
     let mut data = open_data(path, parsed, bytes, master)?;
     let mut previous = Previous::default();
@@ -509,7 +616,7 @@ pub(crate) fn decode(
     Ok((data, previous))
 }
 
-/// A version-2 file (index decrypted in place) opened for a write that
+/// A version-2 or version-3 file (index decrypted in place) opened for a write that
 /// changes only its data part (`docs/vault.md` §7): the data part, with
 /// `tokens` holding only token `id` (if the vault has it). Only that
 /// token's record is parsed. Every other record must still authenticate —
@@ -523,7 +630,7 @@ pub(crate) fn decode_data_only(
     master: &Key,
     (id, kept): (Option<Uuid>, bool),
 ) -> Result<VaultData, VaultError> {
-    let entries: Vec<Locate> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let entries: Vec<Locate> = parse_index(path, parsed, bytes)?;
     let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
     let mut data = open_data(path, parsed, bytes, master)?;
     let mut seen = HashSet::with_capacity(entries.len());
@@ -547,7 +654,8 @@ pub(crate) fn decode_data_only(
 /// The file `bytes` (as `parsed`, its index decrypted in place) written
 /// again as generation `generation` with the data part of `data` (its
 /// tokens are not looked at): the same index, sealed again for the new
-/// header, and the same records, copied byte for byte.
+/// header (of the same version, as the index is copied), and the same
+/// records, copied byte for byte.
 pub(crate) fn encode_data_only(
     path: &Path,
     parsed: &Parsed,
@@ -556,12 +664,18 @@ pub(crate) fn encode_data_only(
     (generation, slots): (u64, &[Slot]),
     data: &VaultData,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let Layout::V2 { records, .. } = parsed.layout else {
-        return Err(VaultError::corrupt(path, "not a version-2 file"));
+    let Layout::Split {
+        records,
+        index: codec,
+        ..
+    } = parsed.layout
+    else {
+        return Err(VaultError::corrupt(path, "not a file with a sealed index"));
     };
     let index = &bytes[parsed.plaintext()];
     let records = bytes.get(records..).unwrap_or_default();
     let parts = Parts {
+        codec,
         index_len: index.len(),
         index: &|out: &mut Vec<u8>| {
             out.extend_from_slice(index);
@@ -576,7 +690,7 @@ pub(crate) fn encode_data_only(
     })
 }
 
-/// The one token that `pick` chooses from the index of a version-2 file of
+/// The one token that `pick` chooses from the index of a version-2 or version-3 file of
 /// `file_len` bytes, and the clock offsets of the data part; only its
 /// record is read (with `record`, from its place in the file) and
 /// decrypted.
@@ -589,7 +703,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(Token, Clocks), E> {
-    let entries: Vec<Head> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let entries: Vec<Head> = parse_index(path, parsed, bytes)?;
     let ranges = record_ranges(path, parsed, file_len, entries.iter().map(|e| e.at))?;
     let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
         entries.into_iter().map(|e| (e.at, e.head)).unzip();
@@ -620,7 +734,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     master: &Key,
     pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
-    let entries: Vec<Full> = parse_index(path, &bytes[parsed.plaintext()])?;
+    let entries: Vec<Full> = parse_index(path, parsed, bytes)?;
     let data = open_data(path, parsed, bytes, master)?;
     let (sites, rest): (Vec<TokenSites>, Vec<Rest>) =
         entries.into_iter().map(Full::into_sites).unzip();
@@ -634,11 +748,14 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
         .collect()
 }
 
-/// A version-2 file put together from plaintexts as they are, not from a
-/// [`VaultData`]: for test vectors and fuzzing, which need files that
-/// [`encode`] would never write (an index that lies, a record sealed as
-/// another version). Each record is `(token id, version, plaintext)`.
+/// A file of the version of `codec` put together from plaintexts as they
+/// are, not from a [`VaultData`]: for test vectors and fuzzing, which need
+/// files that [`encode`] would never write (an index that lies, a record
+/// sealed as another version). Each record is `(token id, version,
+/// plaintext)`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn assemble(
+    codec: IndexCodec,
     master: &Key,
     id: Uuid,
     generation: u64,
@@ -649,7 +766,7 @@ pub(crate) fn assemble(
 ) -> Vec<u8> {
     let header = serde_json::to_vec(&HeaderRepr {
         format: FORMAT.into(),
-        version: VERSION,
+        version: codec.version(),
         id,
         generation,
         write: BASE64.encode(&[0u8; WRITE_LEN]),

@@ -6,6 +6,7 @@
 //! The vectors are made by `write_vectors` (run with
 //! `FACTORCAT_WRITE_VECTORS=1`); every other test only reads them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use data_encoding::HEXLOWER;
@@ -109,49 +110,68 @@ fn opened(bytes: &mut [u8]) -> Parsed {
     parsed
 }
 
-/// Writes the vectors. Run on purpose only: `FACTORCAT_WRITE_VECTORS=1
-/// cargo test -p factorcat --lib write_vectors`.
+/// Writes the version-3 vectors. Run on purpose only:
+/// `FACTORCAT_WRITE_VECTORS=1 cargo test -p factorcat --lib write_vectors`.
+/// The version-1 and version-2 vectors were written by earlier builds (this
+/// one writes neither version) and are kept as they are: every build must
+/// read them.
 #[test]
 fn write_vectors() {
     if std::env::var_os("FACTORCAT_WRITE_VECTORS").is_none() {
         return;
     }
+    write_set(IndexCodec::Compact);
+}
+
+/// The entries of a file whose index was decrypted in place.
+fn entries(bytes: &[u8], parsed: &Parsed) -> Vec<Full> {
+    parse_index(Path::new("vector.vault"), parsed, bytes).unwrap()
+}
+
+/// The index plaintext as a vector's description shows it: the text of a
+/// JSON index, the hexadecimal bytes of a binary one.
+fn shown_index(codec: IndexCodec, plain: &[u8]) -> (&'static str, Value) {
+    match codec {
+        IndexCodec::Json => (
+            "index_plaintext",
+            std::str::from_utf8(plain).unwrap().into(),
+        ),
+        IndexCodec::Compact => ("index_plaintext_hex", HEXLOWER.encode(plain).into()),
+    }
+}
+
+/// Writes the vectors of the version of `codec`: a file of two tokens, its
+/// description, and the must-reject files made from it.
+fn write_set(codec: IndexCodec) {
+    let v = codec.version();
     let path = Path::new("factorcat.vault");
     let dir = vectors();
     std::fs::create_dir_all(&dir).unwrap();
     let slot = passphrase_slot(path, VAULT_ID, &master(), PASSPHRASE, KDF).unwrap();
     let slots = vec![slot];
     let data = sample();
-    std::fs::write(
-        dir.join("v1-two-tokens.vault"),
-        codec::v1::encode(path, VAULT_ID, 0, &slots, &master(), &data).unwrap(),
-    )
-    .unwrap();
     // Generation 1 seals both records; generation 2 changes the AWS token
     // only (its time of change, so its record keeps its length), and the
     // GitHub record keeps version 1.
-    let first = encode(path, VAULT_ID, 1, &slots, &master(), &data, None).unwrap();
+    let write = |generation, data: &VaultData, previous| {
+        let at = (VAULT_ID, generation);
+        encode_as(codec, path, at, &slots, &master(), data, previous).unwrap()
+    };
+    let first = write(1, &data, None);
     let mut bytes = first.to_vec();
     let parsed = opened(&mut bytes);
     let (_, previous) = decode(path, &parsed, &bytes, &master()).unwrap();
     let mut changed = data.clone();
     changed.tokens[1].updated += 1;
-    let second = encode(
-        path,
-        VAULT_ID,
-        2,
-        &slots,
-        &master(),
-        &changed,
-        Some((&previous, &bytes)),
-    )
-    .unwrap();
-    std::fs::write(dir.join("v2-two-tokens.vault"), &second[..]).unwrap();
+    let second = write(2, &changed, Some((&previous, &bytes)));
+    let name = format!("v{v}-two-tokens");
+    std::fs::write(dir.join(format!("{name}.vault")), &second[..]).unwrap();
     let mut plain = second.to_vec();
     let parsed = opened(&mut plain);
-    let Layout::V2 {
+    let Layout::Split {
         data: data_at,
         records,
+        ..
     } = parsed.layout.clone()
     else {
         unreachable!()
@@ -159,7 +179,7 @@ fn write_vectors() {
     let header = &plain[parsed.aad.clone()];
     let data_plain = open(&master(), &plain[data_at], &data_aad(header)).unwrap();
     let mut at = records;
-    let entries: Vec<Full> = serde_json::from_slice(&plain[parsed.plaintext()]).unwrap();
+    let entries = entries(&plain, &parsed);
     let mut record_list = Vec::new();
     for entry in &entries {
         let range = at..at + entry.at.len as usize;
@@ -175,22 +195,27 @@ fn write_vectors() {
             "plaintext": std::str::from_utf8(&record).unwrap(),
         }));
     }
-    let description = json!({
-        "file": "v2-two-tokens.vault",
+    let index_plain = plain[parsed.plaintext()].to_vec();
+    let (index_key, index_shown) = shown_index(codec, &index_plain);
+    let mut description = json!({
+        "file": format!("{name}.vault"),
         "passphrase": PASSPHRASE,
         "master_key_hex": HEXLOWER.encode(master().expose()),
         "generation": 2,
-        "index_plaintext": std::str::from_utf8(&plain[parsed.plaintext()]).unwrap(),
         "data_plaintext": std::str::from_utf8(&data_plain).unwrap(),
         "records": record_list,
     });
+    description[index_key] = index_shown;
     std::fs::write(
-        dir.join("v2-two-tokens.json"),
+        dir.join(format!("{name}.json")),
         serde_json::to_string_pretty(&description).unwrap() + "\n",
     )
     .unwrap();
 
     // Must-reject files, each made from the good one.
+    let fail = |what: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(format!("fail_v{v}-{what}.vault")), bytes).unwrap()
+    };
     let good = second.to_vec();
     let (first_record, second_record) = {
         let r: Vec<&Value> = description["records"].as_array().unwrap().iter().collect();
@@ -205,23 +230,22 @@ fn write_vectors() {
     let mut swapped = good[..first_record.start].to_vec();
     swapped.extend_from_slice(&good[second_record.clone()]);
     swapped.extend_from_slice(&good[first_record.clone()]);
-    std::fs::write(dir.join("fail_v2-swapped-records.vault"), swapped).unwrap();
+    fail("swapped-records", &swapped);
     // The AWS record of generation 1 in place of its generation-2 version.
     let old = first.to_vec();
     let mut old_plain = old.clone();
     let old_parsed = opened(&mut old_plain);
-    let Layout::V2 {
+    let Layout::Split {
         records: old_at, ..
     } = old_parsed.layout
     else {
         unreachable!()
     };
-    let old_entries: Vec<Full> =
-        serde_json::from_slice(&old_plain[old_parsed.plaintext()]).unwrap();
+    let old_entries = self::entries(&old_plain, &old_parsed);
     let old_aws = old_at + old_entries[0].at.len as usize..old.len();
     let mut rolled = good.clone();
     rolled[second_record.clone()].copy_from_slice(&old[old_aws]);
-    std::fs::write(dir.join("fail_v2-rolled-back-record.vault"), rolled).unwrap();
+    fail("rolled-back-record", &rolled);
     // A record of another vault (same key, same token, same version).
     let other = Uuid::from_u128(VAULT_ID.as_u128() ^ 1);
     let record_plain = description["records"][0]["plaintext"].as_str().unwrap();
@@ -234,27 +258,48 @@ fn write_vectors() {
     .unwrap();
     let mut from_other = good.clone();
     from_other[first_record.clone()].copy_from_slice(&foreign);
-    std::fs::write(
-        dir.join("fail_v2-record-of-another-vault.vault"),
-        from_other,
-    )
-    .unwrap();
+    fail("record-of-another-vault", &from_other);
     // Cut off inside the last record; one byte too many.
-    std::fs::write(dir.join("fail_v2-truncated.vault"), &good[..good.len() - 1]).unwrap();
+    fail("truncated", &good[..good.len() - 1]);
     let mut longer = good.clone();
     longer.push(0);
-    std::fs::write(dir.join("fail_v2-trailing-byte.vault"), longer).unwrap();
+    fail("trailing-byte", &longer);
+    // An index that authenticates but is cut off inside its last entry,
+    // with the same data part and records.
+    let plaintexts: Vec<(Uuid, u64, &[u8])> = description["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap().parse().unwrap();
+            let text = r["plaintext"].as_str().unwrap().as_bytes();
+            (id, r["version"].as_u64().unwrap(), text)
+        })
+        .collect();
+    let short_index = &index_plain[..index_plain.len() - 1];
+    let malformed = assemble(
+        codec,
+        &master(),
+        VAULT_ID,
+        2,
+        &slots,
+        short_index,
+        &data_plain,
+        &plaintexts,
+    );
+    fail("malformed-index", &malformed);
 }
 
 #[test]
 fn the_vectors_open_to_their_contents() {
     let dir = vectors();
-    let description: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("v2-two-tokens.json")).unwrap())
-            .unwrap();
     let mut expected = sample();
     expected.tokens[1].updated += 1;
-    for name in ["v2-two-tokens.vault", "v1-two-tokens.vault"] {
+    for name in [
+        "v3-two-tokens.vault",
+        "v2-two-tokens.vault",
+        "v1-two-tokens.vault",
+    ] {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         let (_dir, _, read) = open_file(&bytes);
         let mut want = expected.clone();
@@ -263,33 +308,36 @@ fn the_vectors_open_to_their_contents() {
         }
         same(&read.unwrap(), &want);
     }
-    // The documented plaintexts are what the file holds, under the
-    // documented key and associated data.
-    let mut bytes = std::fs::read(dir.join("v2-two-tokens.vault")).unwrap();
-    let parsed = opened(&mut bytes);
-    assert_eq!(parsed.header.generation, 2);
-    assert_eq!(
-        std::str::from_utf8(&bytes[parsed.plaintext()]).unwrap(),
-        description["index_plaintext"]
-    );
-    for record in description["records"].as_array().unwrap() {
-        let start = record["offset"].as_u64().unwrap() as usize;
-        let range = start..start + record["length"].as_u64().unwrap() as usize;
-        let plain = open(
-            &master(),
-            &bytes[range],
-            record["aad"].as_str().unwrap().as_bytes(),
+    for codec in [IndexCodec::Json, IndexCodec::Compact] {
+        let name = format!("v{}-two-tokens", codec.version());
+        let description: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap(),
         )
         .unwrap();
-        assert_eq!(std::str::from_utf8(&plain).unwrap(), record["plaintext"]);
+        // The documented plaintexts are what the file holds, under the
+        // documented key and associated data.
+        let mut bytes = std::fs::read(dir.join(format!("{name}.vault"))).unwrap();
+        let parsed = opened(&mut bytes);
+        assert_eq!(parsed.header.generation, 2);
+        assert!(matches!(parsed.layout, Layout::Split { index, .. } if index == codec));
+        let (key, shown) = shown_index(codec, &bytes[parsed.plaintext()]);
+        assert_eq!(shown, description[key], "{name}");
+        for record in description["records"].as_array().unwrap() {
+            let start = record["offset"].as_u64().unwrap() as usize;
+            let range = start..start + record["length"].as_u64().unwrap() as usize;
+            let aad = record["aad"].as_str().unwrap();
+            assert!(aad.starts_with("factorcat-vault/2 record "), "{aad}");
+            let plain = open(&master(), &bytes[range], aad.as_bytes()).unwrap();
+            assert_eq!(std::str::from_utf8(&plain).unwrap(), record["plaintext"]);
+        }
+        let versions: Vec<u64> = description["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["version"].as_u64().unwrap())
+            .collect();
+        assert_eq!(versions, [1, 2], "the unchanged record kept its version");
     }
-    let versions: Vec<u64> = description["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["version"].as_u64().unwrap())
-        .collect();
-    assert_eq!(versions, [1, 2], "the unchanged record kept its version");
 }
 
 #[test]
@@ -300,7 +348,7 @@ fn every_fail_vector_is_refused_as_corrupt() {
         .filter(|n| n.starts_with("fail_"))
         .collect();
     names.sort();
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     for name in names {
         let bytes = std::fs::read(vectors().join(&name)).unwrap();
         let (_dir, vault, read) = open_file(&bytes);
@@ -338,7 +386,7 @@ fn a_write_seals_only_the_records_it_changed() {
     let (read, previous) = decode(path, &parsed, &bytes, &master()).unwrap();
     same(&read, &data);
     let records = |bytes: &[u8], parsed: &Parsed| -> Vec<(u64, Vec<u8>)> {
-        let entries: Vec<Full> = serde_json::from_slice(&bytes[parsed.plaintext()]).unwrap();
+        let entries = entries(bytes, parsed);
         let ranges =
             record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at)).unwrap();
         entries
@@ -399,7 +447,7 @@ fn the_first_write_converts_version_1_and_keeps_it_as_prev() {
         ".prev is the version-1 file"
     );
     let now = std::fs::read(vault.file()).unwrap();
-    assert!(now.starts_with(b"factorcat-vault\n{\"format\":\"factorcat-vault\",\"version\":2,"));
+    assert!(now.starts_with(b"factorcat-vault\n{\"format\":\"factorcat-vault\",\"version\":3,"));
     assert_eq!(vault.generation().unwrap(), 1);
     let mut want = sample();
     want.insert(added);
@@ -412,6 +460,76 @@ fn the_first_write_converts_version_1_and_keeps_it_as_prev() {
     // The passphrase slot came along: the same passphrase opens it, with
     // every token, the tombstone and the fill record.
     assert_eq!(vault.id().unwrap(), VAULT_ID);
+}
+
+/// Each record of a file, by token id: its version and sealed bytes.
+fn sealed_records(file: &[u8]) -> HashMap<Uuid, (u64, Vec<u8>)> {
+    let mut bytes = file.to_vec();
+    let parsed = opened(&mut bytes);
+    let entries = entries(&bytes, &parsed);
+    let path = Path::new("vector.vault");
+    let ranges = record_ranges(path, &parsed, bytes.len(), entries.iter().map(|e| e.at)).unwrap();
+    entries
+        .iter()
+        .zip(ranges)
+        .map(|(e, r)| (e.meta.id, (e.at.version, file[r].to_vec())))
+        .collect()
+}
+
+#[test]
+fn the_first_write_converts_version_2_and_keeps_it_as_prev() {
+    // A version-2 file with a recent tombstone, a fill, a clock offset and
+    // a machine, none of which a write may lose.
+    let now = crate::token::now_unix();
+    let path = Path::new("factorcat.vault");
+    let slots = vec![passphrase_slot(path, VAULT_ID, &master(), PASSPHRASE, KDF).unwrap()];
+    let mut data = sample();
+    data.tombstones[0].deleted = now - 10;
+    let machine = Uuid::from_u128(0x4444_4444_4444_4444_8444_4444_4444_4444);
+    data.machines.insert(machine, now - 20);
+    data.clock.insert(
+        "aws".into(),
+        crate::clock::ClockOffset {
+            offset_ms: 1_500,
+            error_ms: 40,
+            measured: now - 30,
+        },
+    );
+    let at = (VAULT_ID, 5);
+    let v2 = encode_as(IndexCodec::Json, path, at, &slots, &master(), &data, None).unwrap();
+    assert!(v2.starts_with(b"factorcat-vault\n{\"format\":\"factorcat-vault\",\"version\":2,"));
+    let (_dir, vault, read) = open_file(&v2);
+    same(&read.unwrap(), &data);
+    let unlock = Unlock::with_passphrase(PASSPHRASE);
+    let github = data.tokens[0].id;
+    vault
+        .update(&unlock, |d: &mut VaultData| {
+            d.fills.insert(github, 58_812_400);
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    assert_eq!(
+        std::fs::read(vault.prev_file()).unwrap(),
+        &v2[..],
+        ".prev is the version-2 file"
+    );
+    let v3 = std::fs::read(vault.file()).unwrap();
+    assert!(v3.starts_with(b"factorcat-vault\n{\"format\":\"factorcat-vault\",\"version\":3,"));
+    assert_eq!(vault.generation().unwrap(), 6);
+    let read = vault.read(&unlock).unwrap();
+    let mut want = data.clone();
+    want.fills.insert(github, 58_812_400);
+    assert_eq!(read.tokens, want.tokens);
+    assert_eq!(read.fills, want.fills);
+    // The write marks the removal as seen by this machine.
+    let removed = |d: &VaultData| -> Vec<(Uuid, u64)> {
+        d.tombstones.iter().map(|t| (t.id, t.deleted)).collect()
+    };
+    assert_eq!(removed(&read), removed(&want));
+    assert_eq!(read.clock, want.clock);
+    assert_eq!(read.machines.get(&machine), Some(&(now - 20)));
+    // The records moved over as they were sealed: same bytes, same versions.
+    assert_eq!(sealed_records(&v3), sealed_records(&v2));
 }
 
 #[test]
@@ -445,23 +563,99 @@ fn the_index_holds_every_field_of_a_token_but_its_secret() {
     let mut keys = keys;
     keys.sort();
     assert_eq!(keys, expected);
-    let entry = serde_json::to_vec(&[index::EntryOut {
-        at: Locator {
-            version: 3,
-            len: 99,
-        },
-        token: &token,
-    }])
-    .unwrap();
-    let full: Vec<Full> = serde_json::from_slice(&entry).unwrap();
-    assert_eq!(full[0].meta, TokenMeta::of(&token));
-    assert_eq!(
-        full[0].at,
-        Locator {
-            version: 3,
-            len: 99
+    // Every field comes back from either encoding, for each kind, with
+    // every AWS field set.
+    token.aws = Some(AwsContext {
+        account_id: Some("123456789012".into()),
+        account_alias: Some("ünïcode-alias".into()),
+        user: Some("alice".into()),
+        partition: Partition::AwsUsGov,
+        sso_start_url: Some("https://x.awsapps.com/start".into()),
+        sso_directory: Some("d-0123456789".into()),
+        mfa_serial: Some("arn:aws-us-gov:iam::123456789012:mfa/a".into()),
+    });
+    token.sites.push("signin.amazonaws-us-gov.com".into());
+    token.algorithm = crate::token::Algorithm::Sha512;
+    let at = Locator {
+        version: 3,
+        len: u64::MAX,
+    };
+    for kind in [
+        Kind::Hotp { counter: 12 },
+        Kind::Steam,
+        Kind::Totp { period: 1 << 40 },
+    ] {
+        token.kind = kind;
+        for codec in [IndexCodec::Json, IndexCodec::Compact] {
+            let mut plain = Vec::new();
+            let entries = [index::EntryOut { at, token: &token }];
+            codec.write(&mut plain, &entries).unwrap();
+            let full: Vec<Full> = decoded(codec, &plain);
+            assert_eq!(full[0].meta, TokenMeta::of(&token), "{codec:?}");
+            assert_eq!(full[0].at, at);
+            let heads: Vec<Head> = decoded(codec, &plain);
+            assert_eq!(heads[0].head, TokenHead::of(&token));
+            let located: Vec<Locate> = decoded(codec, &plain);
+            assert_eq!((located[0].at, located[0].id), (at, token.id));
         }
-    );
-    let heads: Vec<Head> = serde_json::from_slice(&entry).unwrap();
-    assert_eq!(heads[0].head, TokenHead::of(&token));
+    }
+}
+
+/// The index `plain`, in the encoding `codec`, decoded as `T`s.
+fn decoded<T: compact::Decode + for<'a> Deserialize<'a>>(
+    codec: IndexCodec,
+    plain: &[u8],
+) -> Vec<T> {
+    match codec {
+        IndexCodec::Json => serde_json::from_slice(plain).unwrap(),
+        IndexCodec::Compact => compact::decode_index(plain).unwrap(),
+    }
+}
+
+/// Every well-formed index that encodes `n` AWS tokens; each byte changed
+/// to each other value, or cut off anywhere, decodes to an error or to
+/// entries, never a panic; and a complete decode agrees with the heads.
+#[test]
+fn every_damaged_binary_index_is_refused_or_read_without_a_panic() {
+    let data = sample();
+    let entries: Vec<index::EntryOut> = data
+        .tokens
+        .iter()
+        .map(|token| index::EntryOut {
+            at: Locator {
+                version: 1,
+                len: 90,
+            },
+            token,
+        })
+        .collect();
+    let mut plain = Vec::new();
+    compact::write_index(&mut plain, &entries).unwrap();
+    let check = |bytes: &[u8]| {
+        let full = compact::decode_index::<Full>(bytes);
+        let heads = compact::decode_index::<Head>(bytes);
+        let located = compact::decode_index::<Locate>(bytes);
+        if let Ok(full) = full {
+            let heads = heads.expect("a complete index reads as heads");
+            let located = located.expect("a complete index reads as locators");
+            for ((f, h), l) in full.iter().zip(&heads).zip(&located) {
+                assert_eq!((f.at, f.meta.id), (h.at, h.head.id));
+                assert_eq!((f.at, f.meta.id), (l.at, l.id));
+            }
+        }
+    };
+    for len in 0..plain.len() {
+        assert!(
+            compact::decode_index::<Full>(&plain[..len]).is_err(),
+            "cut at {len}"
+        );
+        check(&plain[..len]);
+    }
+    for at in 0..plain.len() {
+        for value in [0u8, 1, 2, 3, 0x7f, 0x80, 0xff] {
+            let mut damaged = plain.clone();
+            damaged[at] = value;
+            check(&damaged);
+        }
+    }
 }
