@@ -1,5 +1,6 @@
-//! The version-2 index (`docs/vault.md` §3.3): one JSON array, one entry
-//! per token in record order. An entry is itself an array, so that no key
+//! The version-2 index (`docs/vault.md` §3.2; read only, version 3 writes
+//! [`super::compact`]): one JSON array, one entry per token in record
+//! order. An entry is itself an array, so that no key
 //! names are repeated a thousand times:
 //!
 //! ```text
@@ -33,7 +34,7 @@ pub(crate) struct Locator {
     pub(crate) len: u64,
 }
 
-/// An entry as written, from the token itself.
+/// An entry as written (in either encoding), from the token itself.
 pub(crate) struct EntryOut<'a> {
     pub(crate) at: Locator,
     pub(crate) token: &'a Token,

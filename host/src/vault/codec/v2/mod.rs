@@ -557,8 +557,8 @@ fn inconsistent(path: &Path) -> VaultError {
     VaultError::corrupt(path, "the token index does not match the token records")
 }
 
-/// The data part of a version-2 or version-3 file: every member of [`VaultData`] but
-/// the tokens.
+/// The data part of a file: every member of [`VaultData`] but the
+/// tokens.
 fn open_data(
     path: &Path,
     parsed: &Parsed,
@@ -582,7 +582,7 @@ fn open_data(
     })
 }
 
-/// The whole contents of a version-2 or version-3 file whose index was decrypted in
+/// The whole contents of a file whose index was decrypted in
 /// place, and what a write needs to keep its unchanged records.
 pub(crate) fn decode(
     path: &Path,
@@ -616,7 +616,7 @@ pub(crate) fn decode(
     Ok((data, previous))
 }
 
-/// A version-2 or version-3 file (index decrypted in place) opened for a write that
+/// A file (index decrypted in place) opened for a write that
 /// changes only its data part (`docs/vault.md` §7): the data part, with
 /// `tokens` holding only token `id` (if the vault has it). Only that
 /// token's record is parsed. Every other record must still authenticate —
@@ -690,7 +690,7 @@ pub(crate) fn encode_data_only(
     })
 }
 
-/// The one token that `pick` chooses from the index of a version-2 or version-3 file of
+/// The one token that `pick` chooses from the index of a file of
 /// `file_len` bytes, and the clock offsets of the data part; only its
 /// record is read (with `record`, from its place in the file) and
 /// decrypted.
