@@ -9,11 +9,13 @@
 #   code        factorcat code bench@example.com
 #   roundtrip   the host started as Chromium starts it: hello, match on an
 #               AWS sign-in page, end of input, exit
-#   fill        the host started likewise: code for_fill (writes the vault's
-#               fill record), each run for another token of the vault (a
-#               step once filled is not handed out again, and an older copy
-#               of the vault put back would be refused by the rollback
-#               guard), so TOKENS must exceed RUNS + 10 warm-up runs
+#   fill        the host started likewise: code for_fill (records the time
+#               step handed out in the ledger beside the vault; a build
+#               before the ledger writes the vault file), each run for
+#               another token of the vault (a step once filled is not handed
+#               out again, and an older copy of the files put back would be
+#               refused by the rollback guard), so TOKENS must exceed
+#               RUNS + 10 warm-up runs
 # With FACTORCAT_BENCH_BASELINE="FACTORCAT FILL_VAULT" (another build's
 # factorcat and fill_vault example, e.g. of the previous format version),
 # the same rows are measured for it too, in the same session, each set right
@@ -84,18 +86,31 @@ PY
     $pairs code "$RUNS" "$oath" "$bin code bench@example.com"
     $pairs roundtrip "$RUNS" "$oath" "$bin $ORIGIN" "$dir/roundtrip"
     local before
-    before=$(generation)
+    before=$(writes)
     $pairs fill "$RUNS" "$oath" "$bin $ORIGIN" "$dir/fill"
-    # Every fill run, warm-up included, wrote the vault once: none was
-    # refused (a vault without a generation, of a build before it, is not
-    # checked).
-    [ "$before" -lt 0 ] || [ "$(generation)" -eq $((before + RUNS + 10)) ] \
-      || { echo "$label fill: $(($(generation) - before)) of $((RUNS + 10)) runs wrote the vault" >&2; exit 1; }
+    # Every fill run, warm-up included, recorded its step with one write (of
+    # the ledger, or of the vault file): none was refused (a vault without a
+    # generation, of a build before it, is not checked).
+    [ "$before" -lt 0 ] || [ "$(writes)" -eq $((before + RUNS + 10)) ] \
+      || { echo "$label fill: $(($(writes) - before)) of $((RUNS + 10)) runs recorded a step" >&2; exit 1; }
   }
-  # The header (second line) counts the writes of the vault; -1 if it does not.
-  generation() {
-    sed -n 2p "$FACTORCAT_HOME/factorcat.vault" \
-      | python3 -c "import json, sys; print(json.load(sys.stdin).get(\"generation\", -1))"
+  # How many writes made the vault file and its ledger: the vault header'"'"'s
+  # generation plus the ledger header'"'"'s sequence number (each header is its
+  # file'"'"'s second line; no ledger counts 0); -1 without a generation.
+  writes() {
+    python3 - "$FACTORCAT_HOME" <<"PY"
+import json, os, sys
+def header(name):
+    try:
+        with open(os.path.join(sys.argv[1], name), "rb") as f:
+            f.readline()
+            return json.loads(f.readline())
+    except FileNotFoundError:
+        return {}
+generation = header("factorcat.vault").get("generation")
+sequence = header("factorcat.ledger").get("sequence", 0)
+print(-1 if generation is None else generation + sequence)
+PY
   }
   measure this "$RELEASE/factorcat" "$RELEASE/examples/fill_vault" "$1"
   if [ -n "$BASELINE" ]; then

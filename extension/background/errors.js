@@ -71,6 +71,11 @@ const PEOPLE = {
     message: 'FactorCat will not use its vault file: it is older than one this computer has already used (a restored backup, a sync tool, or someone with access to the folder put it back), so removed tokens and used codes could come back. Put the newer file back; if you restored a backup on purpose, accept it in a terminal:',
     fix: 'factorcat accept-older',
   },
+  ledger_unusable: {
+    title: 'The record of used codes is unreadable',
+    message: 'FactorCat keeps a small file beside its vault (factorcat.ledger) recording the codes it handed out, and it cannot read it. Your tokens are safe. Move that file out of the vault folder and try again; only the record of recent codes is lost. The exact path:',
+    fix: 'factorcat doctor',
+  },
   duplicate_token: {
     title: 'Already in FactorCat',
     message: 'FactorCat already has a token with this secret, so nothing was added. Edit that token if its name or sites should change.',

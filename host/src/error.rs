@@ -147,6 +147,8 @@ error_codes! {
     VaultRollback = "vault_rollback",
     /// A file given to merge is a copy of another vault.
     OtherVault = "other_vault",
+    /// The ledger file beside the vault is damaged or of another vault.
+    LedgerUnusable = "ledger_unusable",
 }
 
 impl ErrorCode {

@@ -207,7 +207,9 @@ pub mod exit {
             | C::KeyringMismatch
             | C::PasswordRequired
             | C::WrongPassword => LOCKED,
-            C::VaultCorrupt | C::VaultVersion | C::VaultRollback => VAULT_DAMAGED,
+            C::VaultCorrupt | C::VaultVersion | C::VaultRollback | C::LedgerUnusable => {
+                VAULT_DAMAGED
+            }
             C::UnknownToken => NOT_FOUND,
             C::AmbiguousQuery => AMBIGUOUS,
             C::InvalidToken
@@ -278,7 +280,7 @@ pub mod exit {
         (NO_VAULT, "there is no vault yet"),
         (
             VAULT_DAMAGED,
-            "the vault file is damaged, of an unsupported version, or older than one this machine has seen (it is never overwritten; `factorcat accept-older` accepts an older one on purpose)",
+            "the vault file is damaged, of an unsupported version, or older than one this machine has seen (it is never overwritten; `factorcat accept-older` accepts an older one on purpose), or the ledger beside it cannot be used (move it away)",
         ),
         (
             INVALID_TOKEN,
@@ -625,6 +627,7 @@ mod tests {
             (ErrorCode::VaultMissing, exit::NO_VAULT),
             (ErrorCode::VaultCorrupt, exit::VAULT_DAMAGED),
             (ErrorCode::VaultVersion, exit::VAULT_DAMAGED),
+            (ErrorCode::LedgerUnusable, exit::VAULT_DAMAGED),
             (ErrorCode::InvalidToken, exit::INVALID_TOKEN),
             (ErrorCode::InvalidUri, exit::INVALID_TOKEN),
             (ErrorCode::ImportBadEntries, exit::INVALID_TOKEN),

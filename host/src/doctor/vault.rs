@@ -206,6 +206,13 @@ fn does_not_open(e: &VaultError, has_keyring_slot: bool, has_passphrase_slot: bo
              most recent change) or a backup, or upgrade factorcat if a newer version wrote it"
                 .to_string(),
         ),
+        ErrorCode::LedgerUnusable => (
+            Level::Problem,
+            "move factorcat.ledger out of the vault directory (it is never overwritten); the \
+             vault and its tokens are not affected, only the record of recent fills and clock \
+             offsets is lost"
+                .to_string(),
+        ),
         _ => (
             Level::Problem,
             "follow the advice in the message".to_string(),

@@ -67,7 +67,8 @@ pub trait Store {
     /// [`Store::update`] for a change to what the vault holds besides its
     /// tokens (the fill record, clock offsets) and at most token `id`: `f`
     /// may see only that token in `tokens`, and a store may save such a
-    /// change faster than any other (see `Vault::update_data`).
+    /// change faster than any other (the vault writes it to its ledger, see
+    /// `Vault::update_data`).
     fn update_data<T>(
         &self,
         id: Option<Uuid>,
@@ -191,9 +192,10 @@ pub const READ_CACHE_MAX_AGE: Duration = Duration::from_secs(10);
 /// protocol).
 ///
 /// One store serves one connection. Reads keep the decrypted contents and
-/// reuse them while the vault file is the same file as when they were read
-/// (device, inode, size, modification and change times; every write
-/// replaces the file by rename, so any write by any process changes this),
+/// reuse them while the vault file and its ledger are the same files as when
+/// they were read (device, inode, size, modification and change times; every
+/// write replaces a file by rename, so any write by any process changes
+/// this),
 /// for at most [`READ_CACHE_MAX_AGE`], and, when they were opened with the
 /// kernel key cache, only while the cache holds the key. Writes always go through
 /// [`Vault::update`], which re-reads under the exclusive lock.
@@ -205,7 +207,7 @@ pub struct VaultStore {
 
 /// Decrypted contents and the file they came from.
 struct Cached {
-    stamp: FileStamp,
+    stamp: Stamp,
     read_at: Instant,
     data: Rc<VaultData>,
     /// The vault's id, when its key was in the kernel key cache as the
@@ -222,6 +224,30 @@ struct FileStamp {
     len: u64,
     mtime: (i64, i64),
     ctime: (i64, i64),
+}
+
+/// What identifies what a read of the vault sees: the vault file's
+/// generation, and the ledger beside it (`None`: there is none), which a
+/// fill or a clock measurement replaces while the vault file stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    vault: FileStamp,
+    ledger: Option<FileStamp>,
+}
+
+impl Stamp {
+    /// The stamp of `vault`'s files now, or `None` where it cannot be told.
+    fn of(vault: &Vault) -> Option<Stamp> {
+        let ledger = vault.ledger_file();
+        let ledger = match std::fs::symlink_metadata(&ledger) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(FileStamp::of(&ledger)?),
+        };
+        Some(Stamp {
+            vault: FileStamp::of(&vault.file())?,
+            ledger,
+        })
+    }
 }
 
 impl FileStamp {
@@ -283,7 +309,7 @@ impl VaultStore {
 
     /// The kept contents, if they are still those of the file with `stamp`
     /// and young enough; otherwise drops them.
-    fn cached(&self, stamp: Option<&FileStamp>) -> Option<Rc<VaultData>> {
+    fn cached(&self, stamp: Option<&Stamp>) -> Option<Rc<VaultData>> {
         let mut cache = self.cache.borrow_mut();
         match (&*cache, stamp) {
             (Some(cached), Some(stamp))
@@ -331,7 +357,7 @@ impl Store for VaultStore {
         // The stamp is taken before reading: should a write land in between,
         // the newer contents are kept under the older stamp, and the next
         // read reads again (never the other way round).
-        let stamp = FileStamp::of(&vault.file());
+        let stamp = Stamp::of(vault);
         if let Some(data) = self.cached(stamp.as_ref()) {
             return Ok(data);
         }
@@ -357,7 +383,7 @@ impl Store for VaultStore {
         pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
     ) -> Result<Vec<TokenMeta>, ProtoError> {
         let vault = self.vault()?;
-        let stamp = FileStamp::of(&vault.file());
+        let stamp = Stamp::of(vault);
         match self.cached(stamp.as_ref()) {
             Some(data) => pick_from(&data, pick),
             None => {
@@ -368,7 +394,7 @@ impl Store for VaultStore {
 
     fn token(&self, id: Uuid) -> Result<(Token, Clocks), ProtoError> {
         let vault = self.vault()?;
-        let stamp = FileStamp::of(&vault.file());
+        let stamp = Stamp::of(vault);
         if let Some(data) = self.cached(stamp.as_ref()) {
             return one_token(&data, id);
         }

@@ -82,6 +82,10 @@ mod tests {
             "notes.sync-conflict-20250102-030405-ABCDEFG.txt",
             "factorcat-.vault",
             "factorcat .vault",
+            // The ledger and sync tools' copies of it are no vault files.
+            "factorcat.ledger",
+            "factorcat.sync-conflict-20250102-030405-ABCDEFG.ledger",
+            "factorcat (conflicted copy 2025-01-02 030405).ledger",
         ] {
             assert!(!is_conflict_copy(name), "{name}");
         }

@@ -174,6 +174,17 @@ pub enum VaultError {
         /// The other file's vault id.
         theirs: uuid::Uuid,
     },
+    /// The ledger file beside the vault cannot be used: damaged, cut
+    /// short, of another vault or of a newer format.
+    #[error(
+        "the ledger {} (where FactorCat records the codes it handed out and AWS's clock offsets, beside the vault) cannot be used: {reason}. It was left untouched. Move it out of the vault directory and try again: the vault and its tokens are not affected; only what it recorded since the vault file was last written is lost (a code handed out since may be handed out once more, which sites refuse as already used, and AWS's clock is measured again)", path.display()
+    )]
+    LedgerUnusable {
+        /// The ledger file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No home directory to put the vault in.
     #[error(
         "cannot find a data directory for the vault (no home directory); set FACTORCAT_HOME to a directory"
@@ -206,6 +217,7 @@ impl VaultError {
             VaultError::NoHome | VaultError::HomeNotADirectory { .. } => ErrorCode::NoHome,
             VaultError::RolledBack { .. } => ErrorCode::VaultRollback,
             VaultError::OtherVault { .. } => ErrorCode::OtherVault,
+            VaultError::LedgerUnusable { .. } => ErrorCode::LedgerUnusable,
         }
     }
 
@@ -214,6 +226,14 @@ impl VaultError {
         VaultError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// The ledger file `path` cannot be used, for `reason`.
+    pub(crate) fn ledger(path: &Path, reason: impl Into<String>) -> VaultError {
+        VaultError::LedgerUnusable {
+            path: path.to_path_buf(),
+            reason: reason.into(),
         }
     }
 

@@ -11,9 +11,8 @@ use std::time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{
-    self, Body, HEAD_BYTES, Header, IndexCodec, Layout, MAX_FILE_BYTES, Parsed, Previous,
-};
+use super::codec::{self, Body, HEAD_BYTES, Header, Layout, MAX_FILE_BYTES, Parsed, Previous};
+use super::ledger_file::{self, LEDGER_FILE_NAME, LedgerFile, MAX_LEDGER_BYTES, Recorded};
 use super::marks::{self, Places};
 use super::slot::{self, KdfParams, MAX_KEYRING_SLOTS, Slot, passphrase_slot, wrap_failed};
 use super::unlock::{self, CreateOptions, Unlock, Via};
@@ -185,6 +184,13 @@ impl Vault {
         self.dir.join(LOCK_FILE_NAME)
     }
 
+    /// The ledger file beside the vault (`docs/vault.md` §11), where fills,
+    /// fresh codes' steps and clock offsets are recorded between writes of
+    /// the vault file.
+    pub fn ledger_file(&self) -> PathBuf {
+        self.dir.join(LEDGER_FILE_NAME)
+    }
+
     /// Whether anything is at the vault file's path. A symbolic link (even
     /// a dangling one) or a directory there counts: it is refused when read,
     /// and nothing is ever created over it.
@@ -303,9 +309,14 @@ impl Vault {
     /// held only while reading the file (writers replace it by rename, so
     /// the bytes read are one consistent generation): a passphrase prompt or
     /// a keyring unlock dialog never blocks other FactorCat processes.
+    ///
+    /// The contents include what the ledger beside the vault records
+    /// (`docs/vault.md` §11), read under the same lock.
     pub fn read(&self, unlock: &Unlock) -> Result<VaultData, VaultError> {
-        let mut bytes = self.read_snapshot()?;
-        Ok(self.open(&mut bytes, unlock, None, false)?.data)
+        let (mut bytes, ledger) = self.read_snapshot()?;
+        Ok(self
+            .open(&mut bytes, ledger.as_deref(), unlock, None, false)?
+            .data)
     }
 
     /// Reads the vault and returns the one token that `pick` chooses from
@@ -322,30 +333,48 @@ impl Vault {
     }
 
     /// [`Vault::read_one`], and the clock offsets recorded in the vault
-    /// (`crate::clock`), which the time of its codes may depend on.
+    /// and its ledger (`crate::clock`), which the time of its codes may
+    /// depend on.
     pub fn read_one_with_clock<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<(Token, Clocks), E> {
-        let (mut bytes, file, len) = self.read_index_part()?;
-        let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
+        let mut part = self.read_index_part()?;
+        let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
+        let recorded = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
+        let (token, mut rest) = self.decode_one(&part, &parsed, &master, pick)?;
+        rest.take_recorded(recorded.recorded);
+        Ok((token, rest.clock))
+    }
+
+    /// The one token that `pick` chooses from the vault file read as
+    /// `part` (`parsed`, its index decrypted with `master`), and the rest
+    /// of the file's contents (its data part); only the chosen record is
+    /// read and decrypted.
+    fn decode_one<E: From<VaultError>>(
+        &self,
+        part: &IndexPart,
+        parsed: &Parsed,
+        master: &Key,
+        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    ) -> Result<(Token, VaultData), E> {
         let path = self.file();
         let record = |range: std::ops::Range<usize>| {
             let mut sealed = vec![0; range.len()];
-            (&file)
+            (&part.file)
                 .seek(SeekFrom::Start(range.start as u64))
-                .and_then(|_| (&file).read_exact(&mut sealed))
+                .and_then(|_| (&part.file).read_exact(&mut sealed))
                 .map_err(|e| VaultError::io(&path, e))?;
             Ok(sealed)
         };
-        codec::decode_one(&path, &parsed, &bytes, len, &master, pick, record)
+        codec::decode_one(&path, parsed, &part.bytes, part.len, master, pick, record)
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
     /// matching fields ([`TokenSites`]) and the rest of the contents (a
-    /// [`VaultData`] without tokens: the fill record, clock offsets…), and
-    /// returns the positions of the tokens it
+    /// [`VaultData`] without tokens: the fill record, clock offsets…, with
+    /// what the ledger records), and returns the positions of the tokens it
     /// wants; their metadata ([`TokenMeta`], everything but the secret) is
     /// returned, in `pick`'s order. A version-2 vault answers from its index
     /// and data part and decrypts no secret.
@@ -354,9 +383,18 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
-        let (mut bytes, _, _) = self.read_index_part()?;
-        let (master, parsed, _) = self.decrypt(&mut bytes, unlock, None)?;
-        codec::decode_matching(&self.file(), &parsed, &bytes, &master, pick)
+        let mut part = self.read_index_part()?;
+        let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
+        let ledger = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
+        let path = self.file();
+        if ledger.recorded.is_empty() {
+            return codec::decode_matching(&path, &parsed, &part.bytes, &master, pick);
+        }
+        codec::decode_matching(&path, &parsed, &part.bytes, &master, |sites, rest| {
+            let mut rest = rest.clone();
+            rest.take_recorded(ledger.recorded);
+            pick(sites, &rest)
+        })
     }
 
     /// The exclusive lock that every writer of this vault holds.
@@ -364,13 +402,62 @@ impl Vault {
         Ok(fsutil::lock(&self.lock_file(), true, self.lock_wait)?)
     }
 
-    /// The vault file's bytes, read under the shared lock.
-    fn read_snapshot(&self) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    /// The vault file's bytes and the ledger's (if there is one), read
+    /// under one shared lock, so that they are of one moment: a write of
+    /// the whole vault folds the ledger in and then removes it.
+    #[allow(clippy::type_complexity)]
+    fn read_snapshot(&self) -> Result<(Zeroizing<Vec<u8>>, Option<Vec<u8>>), VaultError> {
         if !self.exists() {
             return Err(VaultError::NotFound { path: self.file() });
         }
         let _lock = self.lock_shared_if_possible()?;
-        self.read_bytes()
+        Ok((self.read_bytes()?, self.read_ledger()?))
+    }
+
+    /// The ledger file's bytes, `None` when there is none (the normal case
+    /// after a write of the whole vault). Like the vault file, only a
+    /// regular file within a size limit is read, and a link is not
+    /// followed.
+    fn read_ledger(&self) -> Result<Option<Vec<u8>>, VaultError> {
+        let path = self.ledger_file();
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(VaultError::io(&path, e)),
+        };
+        if !meta.is_file() {
+            return Err(VaultError::ledger(&path, "it is not a regular file"));
+        }
+        let mut bytes = Vec::with_capacity(meta.len().min(MAX_LEDGER_BYTES) as usize + 1);
+        match File::open(&path) {
+            Ok(file) => file
+                .take(MAX_LEDGER_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| VaultError::io(&path, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(VaultError::io(&path, e)),
+        };
+        if bytes.len() as u64 > MAX_LEDGER_BYTES {
+            return Err(VaultError::ledger(
+                &path,
+                format!("it is larger than the {MAX_LEDGER_BYTES}-byte limit"),
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// The ledger `bytes` of vault `id` (none: an empty ledger), opened
+    /// with its key.
+    fn open_ledger(
+        &self,
+        bytes: Option<&[u8]>,
+        id: Uuid,
+        master: &Key,
+    ) -> Result<LedgerFile, VaultError> {
+        match bytes {
+            None => Ok(LedgerFile::default()),
+            Some(bytes) => ledger_file::decode(&self.ledger_file(), bytes, id, master),
+        }
     }
 
     /// The shared lock of readers. A read-only vault directory (a mounted
@@ -391,16 +478,22 @@ impl Vault {
         }
     }
 
-    /// As much of the vault file as a reader of the index needs (under the
-    /// shared lock): a file of records up to its first record, a version-1
-    /// file whole. Returns it with the open file (records can be read from
-    /// it later: a writer replaces the file by rename, so this handle keeps
-    /// reading this generation) and the file's length.
-    fn read_index_part(&self) -> Result<(Zeroizing<Vec<u8>>, File, usize), VaultError> {
+    /// As much of the vault file as a reader of the index needs, and the
+    /// ledger, under the shared lock (see [`Vault::read_index_part_now`]).
+    fn read_index_part(&self) -> Result<IndexPart, VaultError> {
         if !self.exists() {
             return Err(VaultError::NotFound { path: self.file() });
         }
         let _lock = self.lock_shared_if_possible()?;
+        self.read_index_part_now()
+    }
+
+    /// As much of the vault file as a reader of the index needs: a file of
+    /// records up to its first record, a version-1 file whole; with
+    /// the open file (records can be read from it later: a writer replaces
+    /// the file by rename, so this handle keeps reading this generation),
+    /// the file's length and the ledger's bytes. The caller holds a lock.
+    fn read_index_part_now(&self) -> Result<IndexPart, VaultError> {
         let (path, file, len) = self.open_file()?;
         let len = len as usize;
         let read = |bytes: &mut Vec<u8>, up_to: usize| {
@@ -431,20 +524,28 @@ impl Vault {
         let mut bytes = Zeroizing::new(Vec::with_capacity(wanted.max(start.len())));
         bytes.extend_from_slice(&start);
         read(&mut bytes, wanted)?;
-        Ok((bytes, file, len))
+        let ledger = self.read_ledger()?;
+        Ok(IndexPart {
+            bytes,
+            file,
+            len,
+            ledger,
+        })
     }
 
     /// Unlocks the current generation without holding the exclusive lock
     /// (this may prompt), returning the master key, the vault id and how
     /// the key was found.
     fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid, Via), VaultError> {
-        let (mut bytes, _, _) = self.read_index_part()?;
-        let (master, parsed, via) = self.decrypt(&mut bytes, unlock, None)?;
+        let mut part = self.read_index_part()?;
+        let (master, parsed, via) = self.decrypt(&mut part.bytes, unlock, None)?;
         Ok((master, parsed.header.id, via))
     }
 
     /// Exclusive lock; re-read; run `f`; if `f` returns `Ok`, write
     /// atomically (previous generation kept); if `Err`, write nothing.
+    /// `f` sees what the ledger records too; the write folds the ledger
+    /// into the vault file and then removes it (`docs/vault.md` §11).
     pub fn update<T, E: From<VaultError>>(
         &self,
         unlock: &Unlock,
@@ -478,7 +579,14 @@ impl Vault {
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some((master, via)), false)?;
+        let ledger = self.read_ledger()?;
+        let mut opened = self.open(
+            &mut bytes,
+            ledger.as_deref(),
+            unlock,
+            Some((master, via)),
+            false,
+        )?;
         let out = f(&mut opened.data)?;
         self.write_adding_slot(&mut opened, via, &bytes)?;
         Ok(out)
@@ -486,15 +594,18 @@ impl Vault {
 
     /// [`Vault::update`] for a change to what the vault holds besides its
     /// tokens — the fill record, the steps of fresh codes, clock offsets —
-    /// and at most token `id`. `f` sees the data with only token `id` in
-    /// `tokens` (none with `None`, or when the vault has no such token).
-    /// While `f` leaves that token as it was, a version-2 file is written
-    /// again with its index and records as they are — every record
-    /// authenticated, none but `id`'s parsed, none sealed again — and the
-    /// rollback mark is raised in the kernel cache alone while the cache is
-    /// on (`docs/vault.md` §7.1). Otherwise (a file of an older version, or `f`
-    /// changed the token: an HOTP counter) the whole vault is written, as
-    /// by [`Vault::update`].
+    /// and at most token `id`. `f` sees the data part with only token `id`
+    /// in `tokens` (none with `None`, or when the vault has no such token),
+    /// combined with what the ledger records; of the vault file only the
+    /// index, the data part and that token's record are read. A change of
+    /// the fill record and clock offsets alone is written to the ledger
+    /// beside the vault (`docs/vault.md` §11), and the vault file is left as
+    /// it is; a change that leaves everything as it was writes nothing.
+    /// Anything else (a version-1 file, or `f` changed the token: an HOTP
+    /// counter) writes the whole vault, as [`Vault::update`] does. A
+    /// version-2 file is not converted to version 3 by such a change: the
+    /// vault file is not written; the next write of the whole vault
+    /// converts it.
     pub fn update_data<T, E: From<VaultError>>(
         &self,
         unlock: &Unlock,
@@ -503,28 +614,29 @@ impl Vault {
     ) -> Result<T, E> {
         let (master, via) = self.unlock_for_write(unlock)?;
         let _lock = self.lock_exclusive()?;
-        let mut bytes = self.read_bytes()?;
+        let mut part = self.read_index_part_now()?;
         let path = self.file();
-        let parsed = codec::parse(&path, &bytes)?;
-        // A file of an older version is converted by a whole write.
-        if !matches!(
-            parsed.layout,
-            Layout::Split {
-                index: IndexCodec::WRITTEN,
-                ..
-            }
-        ) {
+        let parsed = codec::parse(&path, &part.bytes)?;
+        if matches!(parsed.layout, Layout::V1) {
             return self.update_whole(unlock, (&master, via), f);
         }
         let cache = self.cache_enabled();
         let (master, parsed, _) =
-            open_sealed(&path, parsed, &mut bytes, unlock, Some(&master), cache)?;
-        let Guard { mark, places } = self.guard(&parsed.header, via, false)?;
-        let kept = self.prev_has_the_records_of(&parsed, &bytes);
-        let mut data = codec::decode_data_only(&path, &parsed, &bytes, &master, (id, kept))?;
-        let before = data.tokens.clone();
+            open_sealed(&path, parsed, &mut part.bytes, unlock, Some(&master), cache)?;
+        self.guard(&parsed.header, via, false)?;
+        let vault_id = parsed.header.id;
+        let ledger = self.open_ledger(part.ledger.as_deref(), vault_id, &master)?;
+        let stored = self.data_part_with(&part, &parsed, &master, id)?;
+        let mut data = stored.clone();
+        data.take_recorded(ledger.recorded.clone());
+        let before = data.clone();
         let out = f(&mut data)?;
-        if data.tokens != before {
+        let recorded = if same_but_the_ledger(&before, &data) {
+            Recorded::beyond(&stored, &data)
+        } else {
+            None
+        };
+        let Some(recorded) = recorded else {
             // Write the whole vault, with the token as `f` left it.
             return self
                 .update_whole(unlock, (&master, via), |all| {
@@ -546,36 +658,80 @@ impl Vault {
                 })
                 .map(|()| out)
                 .map_err(E::from);
-        }
-        let generation = parsed.header.generation.max(mark.generation) + 1;
-        data.record_write(mark.machine, now_unix());
-        let slots = &parsed.header.slots;
-        let new =
-            codec::encode_data_only(&path, &parsed, &bytes, &master, (generation, slots), &data)?;
-        fsutil::remove_stale_temps(&path);
-        self.replace(&new)?;
-        let places = Places {
-            keyring: places.keyring && !places.cache,
-            ..places
         };
-        marks::store(parsed.header.id, Mark { generation, ..mark }, places);
+        if recorded != ledger.recorded {
+            self.write_ledger(
+                vault_id,
+                ledger.sequence.saturating_add(1),
+                &master,
+                &recorded,
+            )?;
+        }
         Ok(out)
     }
 
-    /// Whether `factorcat.vault.prev` is a version-2 file whose records are
-    /// byte for byte those of the version-2 file `bytes` (as `parsed`).
-    fn prev_has_the_records_of(&self, parsed: &Parsed, bytes: &[u8]) -> bool {
-        let Layout::Split { records, .. } = parsed.layout else {
-            return false;
-        };
-        let path = self.prev_file();
-        let Ok(prev) = read_limited(&path) else {
-            return false;
-        };
-        match codec::parse(&path, &prev).map(|p| p.layout) {
-            Ok(Layout::Split { records: at, .. }) => prev.get(at..) == bytes.get(records..),
-            _ => false,
+    /// The data part of the vault file read as `part` (`parsed`, its index
+    /// decrypted with `master`), with token `id` in `tokens` when the vault
+    /// holds it: only its record is read and decrypted.
+    fn data_part_with(
+        &self,
+        part: &IndexPart,
+        parsed: &Parsed,
+        master: &Key,
+        id: Option<Uuid>,
+    ) -> Result<VaultData, VaultError> {
+        /// Why no token was picked.
+        enum Unpicked {
+            Absent,
+            Failed(VaultError),
         }
+        impl From<VaultError> for Unpicked {
+            fn from(e: VaultError) -> Self {
+                Unpicked::Failed(e)
+            }
+        }
+        if let Some(id) = id {
+            let picked = self.decode_one(part, parsed, master, |heads| {
+                heads
+                    .iter()
+                    .position(|h| h.id == id)
+                    .ok_or(Unpicked::Absent)
+            });
+            match picked {
+                Ok((token, mut rest)) => {
+                    rest.tokens = vec![token];
+                    return Ok(rest);
+                }
+                Err(Unpicked::Failed(e)) => return Err(e),
+                Err(Unpicked::Absent) => {}
+            }
+        }
+        let mut rest = None;
+        codec::decode_matching(&self.file(), parsed, &part.bytes, master, |_, data| {
+            rest = Some(data.clone());
+            Ok::<_, VaultError>(Vec::new())
+        })?;
+        Ok(rest.unwrap_or_default())
+    }
+
+    /// Writes the ledger of vault `id` recording `recorded`, as write
+    /// `sequence`, atomically and durably (under the exclusive lock).
+    fn write_ledger(
+        &self,
+        id: Uuid,
+        sequence: u64,
+        master: &Key,
+        recorded: &Recorded,
+    ) -> Result<(), VaultError> {
+        let path = self.ledger_file();
+        let bytes = ledger_file::encode(id, sequence, master, recorded)
+            .map_err(|e| VaultError::ledger(&path, format!("it cannot be written: {e}")))?;
+        fsutil::remove_stale_temps(&path);
+        Ok(fsutil::write_atomic(
+            &path,
+            &bytes,
+            &WriteOptions::replacing(Mode::Private),
+        )?)
     }
 
     /// Merges other copies of this vault (`files`: the same vault id, opened
@@ -591,7 +747,14 @@ impl Vault {
         }
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
+        let ledger = self.read_ledger()?;
+        let mut opened = self.open(
+            &mut bytes,
+            ledger.as_deref(),
+            unlock,
+            Some((&master, via)),
+            false,
+        )?;
         let mut merged = Merged {
             reports: Vec::with_capacity(others.len()),
             slots_taken: 0,
@@ -614,7 +777,7 @@ impl Vault {
     /// newer than both. Returns the file's generation and the one this
     /// machine had seen; a file that is not older is written all the same.
     pub fn accept_older(&self, unlock: &Unlock) -> Result<(u64, u64), VaultError> {
-        let mut bytes = self.read_snapshot()?;
+        let (mut bytes, _) = self.read_snapshot()?;
         let (master, parsed, via) =
             self.decrypt_unguarded(&mut bytes, unlock, None, self.cache_enabled())?;
         let header = parsed.header;
@@ -622,7 +785,14 @@ impl Vault {
         let seen = marks::load(header.id, places).map_or(header.generation, |m| m.generation);
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), true)?;
+        let ledger = self.read_ledger()?;
+        let mut opened = self.open(
+            &mut bytes,
+            ledger.as_deref(),
+            unlock,
+            Some((&master, via)),
+            true,
+        )?;
         let found = opened.generation;
         self.write(&mut opened, &bytes)?;
         Ok((found, seen))
@@ -725,7 +895,14 @@ impl Vault {
         };
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, unlock, Some((&master, via)), false)?;
+        let ledger = self.read_ledger()?;
+        let mut opened = self.open(
+            &mut bytes,
+            ledger.as_deref(),
+            unlock,
+            Some((&master, via)),
+            false,
+        )?;
         opened
             .slots
             .retain(|s| !matches!(s, Slot::Passphrase { .. }));
@@ -914,6 +1091,14 @@ impl Vault {
         )?;
         fsutil::remove_stale_temps(&file);
         self.replace(&bytes)?;
+        // The vault file now holds what the ledger recorded (`open` folded
+        // it in). Should this removal not happen (a crash), the next read
+        // combines the same steps and offsets again, which changes nothing.
+        // A failure to remove it is as harmless: the ledger stays, and
+        // the next write of the whole vault removes it.
+        let ledger = self.ledger_file();
+        let _ = fs::remove_file(&ledger);
+        fsutil::remove_stale_temps(&ledger);
         opened.generation = generation;
         marks::store(opened.id, Mark { generation, ..mark }, places);
         Ok(generation)
@@ -924,7 +1109,14 @@ impl Vault {
     fn add_slot_with(&self, master: &Key, via: Via) -> Result<(), VaultError> {
         let _lock = self.lock_exclusive()?;
         let mut bytes = self.read_bytes()?;
-        let mut opened = self.open(&mut bytes, &Unlock::default(), Some((master, via)), false)?;
+        let ledger = self.read_ledger()?;
+        let mut opened = self.open(
+            &mut bytes,
+            ledger.as_deref(),
+            &Unlock::default(),
+            Some((master, via)),
+            false,
+        )?;
         self.write_adding_slot(&mut opened, via, &bytes).map(|_| ())
     }
 
@@ -1005,19 +1197,21 @@ impl Vault {
         Ok(fsutil::write_atomic(&self.file(), bytes, &options)?)
     }
 
-    /// Parses and decrypts `bytes` and parses the contents, and applies
-    /// the rollback guard (unless `accept_older`). `known` is a key
-    /// unlocked earlier and how it was found.
+    /// Parses and decrypts `bytes` and parses the contents, combined with
+    /// what the ledger `ledger` records, and applies the rollback guard
+    /// (unless `accept_older`). `known` is a key unlocked earlier and how it
+    /// was found.
     fn open(
         &self,
         bytes: &mut [u8],
+        ledger: Option<&[u8]>,
         unlock: &Unlock,
         known: Option<(&Key, Via)>,
         accept_older: bool,
     ) -> Result<Opened, VaultError> {
         let (master, parsed, via) =
             self.decrypt_unguarded(bytes, unlock, known.map(|k| k.0), self.cache_enabled())?;
-        let (data, previous) = codec::decode(&self.file(), &parsed, bytes, &master)?;
+        let (mut data, previous) = codec::decode(&self.file(), &parsed, bytes, &master)?;
         let header = parsed.header;
         // A key unlocked earlier was found the way it was found then.
         let via = match (via, known) {
@@ -1025,6 +1219,13 @@ impl Vault {
             _ => via,
         };
         let guard = self.guard(&header, via, accept_older)?;
+        let mut recorded = self.open_ledger(ledger, header.id, &master)?.recorded;
+        if !recorded.fills.is_empty() {
+            // Steps of tokens removed since are dropped, as merging drops them.
+            let live: std::collections::HashSet<Uuid> = data.tokens.iter().map(|t| t.id).collect();
+            recorded.fills.retain(|id, _| live.contains(id));
+        }
+        data.take_recorded(recorded);
         Ok(Opened {
             master,
             id: header.id,
@@ -1098,6 +1299,36 @@ fn open_sealed(
     };
     let (master, via) = unlock::open_body(path, &parsed.header, &mut body, unlock, known, cache)?;
     Ok((master, parsed, via))
+}
+
+/// What a reader of the index reads (see [`Vault::read_index_part_now`]).
+struct IndexPart {
+    /// The vault file up to its first record (a version-1 file whole).
+    bytes: Zeroizing<Vec<u8>>,
+    /// The open vault file, to read records from.
+    file: File,
+    /// The vault file's length.
+    len: usize,
+    /// The ledger file's bytes, if there is one.
+    ledger: Option<Vec<u8>>,
+}
+
+/// Whether `after` differs from `before` in nothing but what a ledger
+/// records (the fill record and clock offsets). Every member is named, so
+/// that a new one cannot be forgotten here.
+fn same_but_the_ledger(before: &VaultData, after: &VaultData) -> bool {
+    let VaultData {
+        tokens,
+        tombstones,
+        fills: _,
+        machines,
+        pruned_until,
+        clock: _,
+    } = after;
+    *tokens == before.tokens
+        && *tombstones == before.tombstones
+        && *machines == before.machines
+        && *pruned_until == before.pruned_until
 }
 
 /// A decrypted vault file: the key, the parsed file (whose first sealed

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::data::{Tombstone, VaultData};
-use crate::clock::ClockOffset;
+use crate::clock::{ClockOffset, Clocks};
 use crate::token::{Kind, Token};
 
 /// How long a removal is remembered at least, in seconds (180 days). After
@@ -183,29 +183,12 @@ impl VaultData {
         dead.sort_by_key(|t| t.id);
 
         let mut fills = std::mem::take(&mut self.fills);
-        for (id, step) in &fills {
-            if their_fills.get(id).is_none_or(|theirs| theirs < step) {
-                report.ours.fills += 1;
-            }
-        }
-        for (id, step) in their_fills {
-            if fills.get(&id).is_none_or(|ours| *ours < step) {
-                fills.insert(id, step);
-                report.theirs.fills += 1;
-            }
-        }
+        let (ours_later, theirs_later) = merge_fills(&mut fills, their_fills);
+        report.ours.fills += ours_later;
+        report.theirs.fills += theirs_later;
         let live_ids: BTreeSet<Uuid> = tokens.iter().map(|t| t.id).collect();
         fills.retain(|id, _| live_ids.contains(id));
-
-        // AWS's clock: per partition, the later measurement (ties broken
-        // by the values, so that merging either way gives the same).
-        for (partition, offset) in their_clock {
-            let key = |o: &ClockOffset| (o.measured, o.offset_ms, o.error_ms);
-            let ours = self.clock.entry(partition).or_insert(offset);
-            if key(&offset) > key(ours) {
-                *ours = offset;
-            }
-        }
+        merge_clocks(&mut self.clock, their_clock);
 
         for (machine, at) in their_machines {
             let ours = self.machines.entry(machine).or_insert(0);
@@ -216,6 +199,14 @@ impl VaultData {
         self.fills = fills;
         self.pruned_until = self.pruned_until.max(their_pruned_until);
         report
+    }
+
+    /// Combines what a ledger file records (`super::ledger_file`) into
+    /// this content, by the rules of [`VaultData::merge`]: per token the
+    /// later time step, per partition the later clock measurement.
+    pub(crate) fn take_recorded(&mut self, recorded: super::ledger_file::Recorded) {
+        merge_fills(&mut self.fills, recorded.fills);
+        merge_clocks(&mut self.clock, recorded.clock);
     }
 
     /// Records that `machine` writes this content at time `now` (Unix
@@ -253,6 +244,45 @@ impl VaultData {
         self.pruned_until = pruned_until;
         before - self.tombstones.len()
     }
+}
+
+/// Merges the fill record `theirs` into `ours`: per token the later time
+/// step. Returns how many tokens' steps `ours` had later and how many
+/// `theirs` brought.
+fn merge_fills(ours: &mut BTreeMap<Uuid, u64>, theirs: BTreeMap<Uuid, u64>) -> (usize, usize) {
+    let ours_later = ours
+        .iter()
+        .filter(|(id, step)| theirs.get(id).is_none_or(|t| t < step))
+        .count();
+    let mut theirs_later = 0;
+    for (id, step) in theirs {
+        if ours.get(&id).is_none_or(|o| *o < step) {
+            ours.insert(id, step);
+            theirs_later += 1;
+        }
+    }
+    (ours_later, theirs_later)
+}
+
+/// Merges the clock offsets `theirs` into `ours`: per partition the one
+/// measured later ([`is_later`]).
+pub(super) fn merge_clocks(
+    ours: &mut Clocks,
+    theirs: impl IntoIterator<Item = (String, ClockOffset)>,
+) {
+    for (partition, offset) in theirs {
+        let kept = ours.entry(partition).or_insert(offset);
+        if is_later(&offset, kept) {
+            *kept = offset;
+        }
+    }
+}
+
+/// Whether merging keeps clock offset `a` over `b`: it was measured later
+/// (ties broken by the values, so that merging either way gives the same).
+pub(super) fn is_later(a: &ClockOffset, b: &ClockOffset) -> bool {
+    let key = |o: &ClockOffset| (o.measured, o.offset_ms, o.error_ms);
+    key(a) > key(b)
 }
 
 /// Each id's state on one side.

@@ -19,6 +19,9 @@
 //! - `handle`: [`Vault`], where a vault lives and reading, creating and
 //!   changing it under the lock;
 //! - `data`: [`VaultData`], the decrypted contents;
+//! - `ledger_file`: the ledger beside the vault file, where fills, fresh
+//!   codes' steps and clock offsets are recorded between writes of the
+//!   vault file;
 //! - `merge`: merging two copies of one vault ([`VaultData::merge`]) and
 //!   forgetting old removals safely;
 //! - `unlock`: [`Unlock`] and the order in which the master key is sought;
@@ -34,6 +37,7 @@ mod conflicts;
 mod data;
 mod error;
 mod handle;
+mod ledger_file;
 mod marks;
 mod merge;
 mod slot;
@@ -47,6 +51,7 @@ pub use handle::{
     DEFAULT_LOCK_WAIT, ENV_HOME, ENV_NO_KEY_CACHE, FILE_NAME, KeyCaching, LOCK_FILE_NAME, Merged,
     PREV_FILE_NAME, Vault, VaultStatus, default_home,
 };
+pub use ledger_file::{LEDGER_FILE_NAME, sequence_of as ledger_sequence};
 pub use merge::{MergeReport, TOMBSTONE_KEEP_SECS, Taken};
 pub use slot::KdfParams;
 pub(crate) use slot::{Slot, check_slots};

@@ -16,9 +16,12 @@
 //!   `add` or `init`), `.prev` untouched, and the recovery of
 //!   `docs/vault.md` §7 works.
 //! * **Full disk.** The vault on a small tmpfs, filled up: writes fail with
-//!   `io_error` (exit 1) naming the cause, no code is handed out without its
-//!   counter or fill record, every file is byte-for-byte as before, no
-//!   temporary file is left, and after space is freed the next write works.
+//!   `io_error` (exit 1) naming the cause and the file (the vault, or the
+//!   ledger for fills), no code is handed out without its counter or fill
+//!   record, every file is byte-for-byte as before, no temporary file is
+//!   left; with room for the small ledger but not the vault, a fill works
+//!   and leaves the vault file as it was; after space is freed the next
+//!   write works and folds the ledger in.
 //! * **Read-only directory.** Reads (`list`, TOTP `code`, `match`, and the
 //!   host's `list`, `match` and `code`) work; writes, HOTP codes and fills are
 //!   refused with `io_error` naming the read-only file system; nothing changes.
@@ -1105,30 +1108,59 @@ fn cli_writes_refused(home: &Path, words: &[&str]) {
 }
 
 /// The host's writes, and the codes it must record before handing them out
-/// (a fill's time step, enrolment codes, an HOTP counter), get `io_error`
-/// whose message holds `word`, and no code.
-fn host_writes_refused(host: &mut Host, github: &Token, bank: &Token, word: &str) {
+/// (an HOTP counter in the vault file; with `ledger`, a fill's time step
+/// and enrolment codes, which go to the ledger), get `io_error` whose
+/// message holds `word` (and, with `name_files`, the file that could not
+/// be written), and no code.
+fn host_writes_refused(
+    host: &mut Host,
+    (github, bank): (&Token, &Token),
+    word: &str,
+    (ledger, name_files): (bool, bool),
+) {
     let secret = numbered_secret(7);
-    for (id, request) in [
-        json!({"type": "code", "token": github.id, "for_fill": true}),
-        json!({"type": "code", "token": bank.id}),
-        json!({"type": "enroll_codes", "token": github.id}),
-        json!({"type": "add", "issuer": "New", "account": "new", "secret": secret}),
-        json!({"type": "remove", "token": github.id}),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    let mut requests = vec![
+        (json!({"type": "code", "token": bank.id}), "factorcat.vault"),
+        (
+            json!({"type": "add", "issuer": "New", "account": "new", "secret": secret}),
+            "factorcat.vault",
+        ),
+        (
+            json!({"type": "remove", "token": github.id}),
+            "factorcat.vault",
+        ),
+    ];
+    if ledger {
+        requests.push((
+            json!({"type": "code", "token": github.id, "for_fill": true}),
+            "factorcat.ledger",
+        ));
+        requests.push((
+            json!({"type": "enroll_codes", "token": github.id}),
+            "factorcat.ledger",
+        ));
+    }
+    for (id, (request, file)) in requests.into_iter().enumerate() {
         let mut request = request;
         request["id"] = json!(100 + id);
         let message = host.refused(&request, "io_error");
         assert!(message.contains(word), "{request} -> {message}");
+        if name_files {
+            let file = format!("{file}: ");
+            assert!(message.contains(&file), "{request} -> {message}");
+        }
     }
 }
 
-/// Every write is refused as the disk is full; every read works; nothing
-/// is changed or left behind.
-fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, bank: &Token) {
+/// Every write is refused as the disk is full (with `ledger_fits`, all but
+/// those of the small ledger, which are not tried); every read works;
+/// nothing is changed or left behind.
+fn assert_full(
+    home: &Path,
+    before: &BTreeMap<String, Entry>,
+    (github, bank): (&Token, &Token),
+    ledger_fits: bool,
+) {
     cli_writes_refused(home, &NO_SPACE);
     let r = cli_ok(home, &["code", "octocat", "--time", "1700000000"]);
     assert_eq!(r.out, format!("{}\n", github.code_at(1_700_000_000)));
@@ -1142,7 +1174,12 @@ fn assert_full(home: &Path, before: &BTreeMap<String, Entry>, github: &Token, ba
 
     let mut host = Host::start(home, &[]);
     assert_eq!(host.answers(&json!({"id": 1, "type": "list"}))["total"], 62);
-    host_writes_refused(&mut host, github, bank, NO_SPACE[2]);
+    host_writes_refused(
+        &mut host,
+        (github, bank),
+        "No space left on device",
+        (!ledger_fits, true),
+    );
     let r = host.answers(&json!({"id": 6, "type": "code", "token": github.id}));
     let from = r["valid_from"].as_u64().unwrap();
     assert_eq!(r["code"], github.code_at(from));
@@ -1178,10 +1215,19 @@ fn full_disk_checks(dir: &Path) {
     let before = snapshot(&home);
 
     // Not a byte free.
-    assert_full(&home, &before, &github, &bank);
-    // 8 KiB free: the new file is cut short by ENOSPC mid-write.
+    assert_full(&home, &before, (&github, &bank), false);
+    // 8 KiB free: the new vault file is cut short by ENOSPC mid-write; the
+    // ledger, a few hundred bytes, fits, and a fill leaves the vault file
+    // as it was.
     std::fs::remove_file(dir.join("spacer")).unwrap();
-    assert_full(&home, &before, &github, &bank);
+    assert_full(&home, &before, (&github, &bank), true);
+    let mut host = Host::start(&home, &[]);
+    let r = host.answers(&json!({"id": 1, "type": "code", "token": github.id, "for_fill": true}));
+    let filled = r["valid_from"].as_u64().unwrap() / 30;
+    host.finish();
+    let after = snapshot(&home);
+    assert_eq!(after.get("factorcat.vault"), before.get("factorcat.vault"));
+    assert!(after.contains_key("factorcat.ledger"), "{:?}", after.keys());
 
     // Space again: the next write works and keeps the old file as `.prev`.
     std::fs::remove_file(dir.join("filler")).unwrap();
@@ -1196,6 +1242,12 @@ fn full_disk_checks(dir: &Path) {
     let data = vault.read(&unlock()).unwrap();
     assert_eq!(data.tokens.len(), 63);
     assert_eq!(hotp_counter(&data, bank.id), 1);
+    assert_eq!(
+        data.fills.get(&github.id),
+        Some(&filled),
+        "the fill folded in"
+    );
+    assert!(!home.join("factorcat.ledger").exists());
     assert!(temp_files(&home).is_empty());
 }
 
@@ -1249,7 +1301,7 @@ fn read_only_checks(home: &Path) {
     assert_eq!(r["autofill_token"], json!(github.id), "{r}");
     let r = host.answers(&json!({"id": 4, "type": "code", "token": github.id}));
     assert_eq!(r["code"], github.code_at(r["valid_from"].as_u64().unwrap()));
-    host_writes_refused(&mut host, &github, &bank, READ_ONLY[0]);
+    host_writes_refused(&mut host, (&github, &bank), READ_ONLY[0], (true, false));
     assert_eq!(host.answers(&json!({"id": 9, "type": "list"}))["total"], 2);
     host.finish();
     assert_eq!(snapshot(home), before);

@@ -756,6 +756,95 @@ mod with_vault {
         }
     }
 
+    /// Unix seconds now.
+    fn unix_now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    /// A fill and a measurement of AWS's clock are recorded in the ledger
+    /// beside the vault, and the vault file stays byte for byte as it was;
+    /// the host's `match` and the command line's `code` read the offset
+    /// back from it, and the next write of the whole vault folds it in.
+    #[test]
+    fn fills_and_clock_offsets_go_to_the_ledger_and_are_read_back() {
+        let (home, tokens) = seeded();
+        let aws = &tokens[0];
+        let vault_file = home.path().join("factorcat.vault");
+        let before = std::fs::read(&vault_file).unwrap();
+        let page = "https://123456789012.signin.aws.amazon.com/oauth";
+        let mut host = open(Browser::Chromium, home.path());
+        let r = host.request(&json!({"id": 1, "type": "match", "url": page}));
+        assert_eq!(r["clock"], json!({"measure": true, "wait": true}), "{r}");
+        // AWS's clock two minutes ahead, as an HTTP Date header says it.
+        let now = unix_now();
+        let out = Command::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("@{}", now + 120),
+                "+%a, %d %b %Y %H:%M:%S GMT",
+            ])
+            .output()
+            .unwrap();
+        let date = String::from_utf8(out.stdout).unwrap();
+        let r = host.request(&json!({"id": 2, "type": "clock", "url": page,
+            "date": date.trim(), "sent": now * 1000, "received": now * 1000 + 100}));
+        assert_eq!(
+            (&r["recorded"], &r["offset"]),
+            (&json!(true), &json!(120)),
+            "{r}"
+        );
+        assert!(home.path().join("factorcat.ledger").exists());
+        let r = host.request(&json!({"id": 3, "type": "match", "url": page}));
+        assert_eq!(r["clock"], json!({"measure": false, "wait": false}), "{r}");
+        let r = host.request(&json!({"id": 4, "type": "code", "token": aws.id, "for_fill": true}));
+        assert_eq!(r["ok"], true, "{r}");
+        assert_eq!(r["clock_offset"], 120, "{r}");
+        // The step is AWS's; `valid_from` is this computer's time.
+        let step = (r["valid_from"].as_u64().unwrap() + 120) / 30;
+        let (status, _, _) = host.finish();
+        assert!(status.success());
+        assert_eq!(
+            std::fs::read(&vault_file).unwrap(),
+            before,
+            "the vault file was written"
+        );
+
+        // The command line's code follows AWS's clock, read from the ledger.
+        let from = unix_now();
+        let out = Command::new(env!("CARGO_BIN_EXE_factorcat"))
+            .args(["code", "alice-phone"])
+            .env("FACTORCAT_HOME", home.path())
+            .env("FACTORCAT_PASSPHRASE", PASSPHRASE)
+            .env("FACTORCAT_NO_KEY_CACHE", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let until = unix_now();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            (from..=until).any(|t| printed.trim() == aws.code_at(t + 120)),
+            "{printed} is not AWS's code"
+        );
+
+        let data = stored(home.path());
+        assert_eq!(data.fills.get(&aws.id), Some(&step));
+        assert_eq!(data.clock["aws"].seconds(), 120);
+        // A write of the whole vault folds the ledger in and removes it.
+        cli(home.path(), &["edit", "GitHub", "--pin"]);
+        assert!(!home.path().join("factorcat.ledger").exists());
+        let folded = stored(home.path());
+        assert_eq!((folded.fills, folded.clock), (data.fills, data.clock));
+    }
+
     #[test]
     fn fills_and_counters_persist_across_host_processes() {
         let (home, tokens) = seeded();

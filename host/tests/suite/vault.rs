@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::keyring::{KeyringCleanup, keyring_tests_enabled};
+use factorcat::clock::ClockOffset;
 use factorcat::error::ErrorCode;
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
@@ -187,14 +188,38 @@ fn records_at(bytes: &[u8]) -> usize {
     body + header["index"].as_u64().unwrap() as usize + header["data"].as_u64().unwrap() as usize
 }
 
+/// The ledger's sequence number, `None` when there is no ledger.
+fn ledger_sequence(vault: &Vault) -> Option<u64> {
+    let bytes = std::fs::read(vault.ledger_file()).ok()?;
+    Some(factorcat::vault::ledger_sequence(&bytes).expect("a ledger header"))
+}
+
+/// Records `step` as token `id`'s fill through `update_data`.
+fn fill(vault: &Vault, id: Uuid, step: u64) -> Result<(), VaultError> {
+    vault.update_data(&unlock(), Some(id), |data| {
+        data.fills.insert(id, step);
+        Ok::<_, VaultError>(())
+    })
+}
+
+fn offset(offset_ms: i64, measured: u64) -> ClockOffset {
+    ClockOffset {
+        offset_ms,
+        error_ms: 600,
+        measured,
+    }
+}
+
 #[test]
-fn a_change_of_the_data_part_keeps_every_record_as_it_was() {
+fn a_fill_writes_the_ledger_and_leaves_the_vault_file_as_it_was() {
     let (_root, vault) = pass_vault();
     let tokens: Vec<Token> = (0..5).map(token).collect();
     for t in &tokens {
         add(&vault, &unlock(), t.clone()).unwrap();
     }
     let before = std::fs::read(vault.file()).unwrap();
+    let prev = std::fs::read(vault.prev_file()).unwrap();
+    assert_eq!(ledger_sequence(&vault), None);
     let id = tokens[2].id;
     vault
         .update_data(&unlock(), Some(id), |data| {
@@ -207,69 +232,217 @@ fn a_change_of_the_data_part_keeps_every_record_as_it_was() {
             Ok::<_, VaultError>(())
         })
         .unwrap();
-    let after = std::fs::read(vault.file()).unwrap();
     assert_eq!(
-        after[records_at(&after)..],
-        before[records_at(&before)..],
-        "records copied byte for byte"
+        std::fs::read(vault.file()).unwrap(),
+        before,
+        "vault file rewritten"
     );
-    assert_eq!(
-        header_of(&after).0["generation"],
-        header_of(&before).0["generation"].as_u64().unwrap() + 1
-    );
-    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), before);
+    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), prev);
+    assert_eq!(ledger_sequence(&vault), Some(1));
     let data = vault.read(&unlock()).unwrap();
     assert_eq!(data.tokens, tokens);
     assert_eq!(data.fills.get(&id), Some(&42));
+    // The next change sees the step, and every write raises the sequence.
+    vault
+        .update_data(&unlock(), Some(tokens[0].id), |data| {
+            assert_eq!(data.fills.get(&id), Some(&42), "the ledger read back");
+            data.fills.insert(tokens[0].id, 43);
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    assert_eq!(ledger_sequence(&vault), Some(2));
+    let fills = vault.read(&unlock()).unwrap().fills;
+    assert_eq!((fills[&id], fills[&tokens[0].id]), (42, 43));
+    // A change that changes nothing writes nothing.
+    let ledger = std::fs::read(vault.ledger_file()).unwrap();
+    fill(&vault, id, 42).unwrap();
+    assert_eq!(std::fs::read(vault.ledger_file()).unwrap(), ledger);
     // Without a token, `f` sees none; a token not in the vault is not there.
     for asked in [None, Some(Uuid::new_v4())] {
         vault
             .update_data(&unlock(), asked, |data| {
                 assert!(data.tokens.is_empty());
+                assert_eq!(data.fills.get(&id), Some(&42));
                 Ok::<_, VaultError>(())
             })
             .unwrap();
     }
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
     assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
+    // The code path and matching see the ledger's steps too.
+    let rest = vault
+        .read_matching(&unlock(), |_, rest| {
+            assert_eq!(rest.fills.get(&id), Some(&42));
+            Ok::<_, VaultError>(Vec::new())
+        })
+        .unwrap();
+    assert!(rest.is_empty());
 }
 
 #[test]
-fn a_change_of_the_data_part_checks_records_unless_prev_holds_the_same_bytes() {
+fn a_clock_measurement_goes_to_the_ledger_and_code_and_match_read_it() {
+    let (_root, vault) = pass_vault();
+    let t = token(1);
+    add(&vault, &unlock(), t.clone()).unwrap();
+    vault
+        .update(&unlock(), |data| {
+            data.clock.insert("aws".into(), offset(4_000, 1_000));
+            data.clock.insert("aws-cn".into(), offset(9_000, 1_000));
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    let before = std::fs::read(vault.file()).unwrap();
+    let measured = offset(-7_000, 2_000);
+    vault
+        .update_data(&unlock(), None, |data| {
+            assert_eq!(data.clock["aws"], offset(4_000, 1_000));
+            data.clock.insert("aws".into(), measured);
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    assert_eq!(std::fs::read(vault.file()).unwrap(), before);
+    assert_eq!(ledger_sequence(&vault), Some(1));
+    let (one, clocks) = vault
+        .read_one_with_clock(&unlock(), |_| Ok::<_, VaultError>(0))
+        .unwrap();
+    assert_eq!(one, t);
+    assert_eq!(clocks["aws"], measured, "code reads the ledger's offset");
+    assert_eq!(clocks["aws-cn"], offset(9_000, 1_000), "and the vault's");
+    vault
+        .read_matching(&unlock(), |_, rest| {
+            assert_eq!(rest.clock, clocks, "match reads the same");
+            Ok::<_, VaultError>(Vec::new())
+        })
+        .unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().clock, clocks);
+    // An offset measured earlier than the vault's cannot be a ledger's: the
+    // whole vault is written, as `f` left it.
+    vault
+        .update_data(&unlock(), None, |data| {
+            data.clock.insert("aws-cn".into(), offset(1_000, 500));
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
+    assert_ne!(std::fs::read(vault.file()).unwrap(), before);
+    assert_eq!(ledger_sequence(&vault), None, "folded in and removed");
+    let clocks = vault.read(&unlock()).unwrap().clock;
+    assert_eq!(
+        (clocks["aws"], clocks["aws-cn"]),
+        (measured, offset(1_000, 500))
+    );
+}
+
+#[test]
+fn a_whole_write_folds_the_ledger_in_and_removes_it() {
     let (_root, vault) = pass_vault();
     let tokens: Vec<Token> = (0..3).map(token).collect();
     for t in &tokens {
         add(&vault, &unlock(), t.clone()).unwrap();
     }
-    // The first record is damaged below; the change uses the last token.
-    let fill = |n: u64| {
-        vault.update_data(&unlock(), Some(tokens[2].id), |data| {
-            data.fills.insert(tokens[2].id, n);
+    fill(&vault, tokens[0].id, 100).unwrap();
+    fill(&vault, tokens[1].id, 200).unwrap();
+    let ledger = std::fs::read(vault.ledger_file()).unwrap();
+    let generation = vault.generation().unwrap();
+    // A removal is a whole write: the ledger is folded in (the removed
+    // token's step dropped with it) and removed.
+    vault
+        .update(&unlock(), |data| {
+            assert_eq!(data.fills[&tokens[0].id], 100, "the update sees the ledger");
+            data.remove(tokens[1].id);
             Ok::<_, VaultError>(())
         })
-    };
-    // After one change of the data part, `.prev` holds the same records.
-    fill(1).unwrap();
-    let good = std::fs::read(vault.file()).unwrap();
-    let at = records_at(&good) + 40;
-    let mut damaged = good.clone();
-    damaged[at] ^= 0x10;
-    // Damaged here but not in `.prev`: refused, nothing written.
-    std::fs::write(vault.file(), &damaged).unwrap();
-    let err = fill(2).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{err}");
-    assert_eq!(std::fs::read(vault.file()).unwrap(), damaged);
-    // Damaged alike in both: moving the file to `.prev` loses nothing, so the
-    // records are copied unchecked; a whole read still finds the damage.
-    let mut prev = std::fs::read(vault.prev_file()).unwrap();
-    let prev_at = records_at(&prev) + 40;
-    prev[prev_at] ^= 0x10;
-    std::fs::write(vault.prev_file(), &prev).unwrap();
-    fill(3).unwrap();
-    let after = std::fs::read(vault.file()).unwrap();
-    assert_eq!(after[records_at(&after)..], damaged[records_at(&damaged)..]);
-    assert_eq!(std::fs::read(vault.prev_file()).unwrap(), damaged);
-    let err = vault.read(&unlock()).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{err}");
+        .unwrap();
+    assert_eq!(vault.generation().unwrap(), generation + 1);
+    assert!(!vault.ledger_file().exists(), "the ledger is removed");
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(data.fills.get(&tokens[0].id), Some(&100));
+    assert_eq!(data.fills.get(&tokens[1].id), None);
+    // A crash before the removal leaves the ledger beside the vault that
+    // holds it: combining it again changes nothing.
+    std::fs::write(vault.ledger_file(), &ledger).unwrap();
+    let again = vault.read(&unlock()).unwrap();
+    assert_eq!(again.fills, data.fills);
+    // The next fill builds on both, and the next whole write removes it.
+    fill(&vault, tokens[2].id, 300).unwrap();
+    assert_eq!(ledger_sequence(&vault), Some(3));
+    vault
+        .set_passphrase_with_kdf(&unlock(), Some(Zeroizing::new(PASS.into())), FAST)
+        .unwrap();
+    assert!(!vault.ledger_file().exists());
+    let fills = vault.read(&unlock()).unwrap().fills;
+    assert_eq!(fills.len(), 2);
+    assert_eq!((fills[&tokens[0].id], fills[&tokens[2].id]), (100, 300));
+    // The vault file alone (its previous generation lacks it) holds it now.
+    let spare = tempfile::tempdir().unwrap();
+    std::fs::copy(vault.file(), spare.path().join("factorcat.vault")).unwrap();
+    let copy = Vault::at(spare.path()).with_key_cache(false);
+    assert_eq!(copy.read(&unlock()).unwrap().fills, fills);
+}
+
+#[test]
+fn a_damaged_or_foreign_ledger_is_refused_and_kept() {
+    let (_root, vault) = pass_vault();
+    let t = token(1);
+    add(&vault, &unlock(), t.clone()).unwrap();
+    fill(&vault, t.id, 7).unwrap();
+    let good = std::fs::read(vault.ledger_file()).unwrap();
+    let (_other_root, other) = pass_vault();
+    add(&other, &unlock(), token(2)).unwrap();
+    fill(&other, token(2).id, 1).unwrap();
+    let foreign = std::fs::read(other.ledger_file()).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    let vault_bytes = std::fs::read(vault.file()).unwrap();
+    for (what, bytes, words) in [
+        ("damaged", &flipped[..], "fails authentication"),
+        (
+            "cut short",
+            &good[..good.len() - 20],
+            "fails authentication",
+        ),
+        ("empty", &[][..], "signature"),
+        ("of another vault", &foreign[..], "another vault"),
+    ] {
+        std::fs::write(vault.ledger_file(), bytes).unwrap();
+        let pick_first = |_: &[factorcat::token::TokenHead]| Ok::<_, VaultError>(0);
+        let errors = [
+            vault.read(&unlock()).map(drop),
+            vault.read_one_with_clock(&unlock(), pick_first).map(drop),
+            vault
+                .read_matching(&unlock(), |_, _| Ok::<_, VaultError>(Vec::new()))
+                .map(drop),
+            fill(&vault, t.id, 8),
+            add(&vault, &unlock(), token(3)),
+        ];
+        for (n, e) in errors.into_iter().enumerate() {
+            let e = e.unwrap_err();
+            assert_eq!(e.code(), ErrorCode::LedgerUnusable, "{what} ({n}): {e}");
+            let message = e.to_string();
+            for needle in [
+                words,
+                "factorcat.ledger",
+                "Move it out of the vault directory",
+            ] {
+                assert!(message.contains(needle), "{what} ({n}): {message}");
+            }
+        }
+        assert_eq!(
+            std::fs::read(vault.ledger_file()).unwrap(),
+            bytes,
+            "{what}: rewritten"
+        );
+        assert_eq!(std::fs::read(vault.file()).unwrap(), vault_bytes, "{what}");
+    }
+    // Moved away as the message says: the vault works, without its record.
+    std::fs::rename(vault.ledger_file(), vault.dir().join("moved")).unwrap();
+    let data = vault.read(&unlock()).unwrap();
+    assert_eq!(
+        (data.tokens, data.fills.get(&t.id)),
+        (vec![t.clone()], None)
+    );
+    fill(&vault, t.id, 8).unwrap();
+    assert_eq!(vault.read(&unlock()).unwrap().fills[&t.id], 8);
 }
 
 #[test]
@@ -291,6 +464,7 @@ fn a_change_of_the_data_part_that_changes_its_token_writes_the_whole_vault() {
     let data = vault.read(&unlock()).unwrap();
     assert_eq!(data.tokens, tokens, "the change kept, in its place");
     assert_eq!(data.fills.get(&id), Some(&7));
+    assert!(!vault.ledger_file().exists(), "written to the vault file");
     // A failing change writes nothing.
     let before = std::fs::read(vault.file()).unwrap();
     let err = vault
@@ -496,7 +670,8 @@ fn newer_version_reported_as_such() {
 /// Every damaged variant must be refused as `vault_corrupt`, by `read` and
 /// by `update`, and `update` must leave the damaged bytes (and `.prev`) as
 /// they were.
-fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
+/// `good` is the undamaged file, and `first` the id of its first token.
+fn assert_refused(vault: &Vault, (good, first): (&[u8], Uuid), damaged: &[u8], what: &str) {
     std::fs::write(vault.file(), damaged).unwrap();
     let prev = std::fs::read(vault.prev_file()).unwrap();
     let err = vault.read(&unlock()).unwrap_err();
@@ -504,17 +679,28 @@ fn assert_refused(vault: &Vault, damaged: &[u8], what: &str) {
     assert!(err.to_string().contains(".prev"), "{what}: {err}");
     let err = add(vault, &unlock(), token(99)).unwrap_err();
     assert_eq!(err.code(), ErrorCode::VaultCorrupt, "{what}: {err}");
-    let err = vault
-        .update_data(&unlock(), None, |data| {
-            data.fills.insert(Uuid::nil(), 1);
-            Ok::<(), VaultError>(())
-        })
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        ErrorCode::VaultCorrupt,
-        "{what}, a change of the data part: {err}"
-    );
+    // A change for the ledger reads the index, the data part and its
+    // token's record: damage there is refused, and damage it does not read
+    // is left as it is (the vault file is not written).
+    let filled = vault.update_data(&unlock(), Some(first), |data| {
+        data.fills.insert(first, 1);
+        Ok::<(), VaultError>(())
+    });
+    match filled {
+        Err(err) => assert_eq!(
+            err.code(),
+            ErrorCode::VaultCorrupt,
+            "{what}, a change for the ledger: {err}"
+        ),
+        Ok(()) => {
+            let records = records_at(good);
+            assert!(
+                damaged.len() > records && damaged[..records] == good[..records],
+                "{what}: a change for the ledger took damage in what it reads"
+            );
+        }
+    }
+    let _ = std::fs::remove_file(vault.ledger_file());
     assert_eq!(
         std::fs::read(vault.file()).unwrap(),
         damaged,
@@ -565,10 +751,16 @@ fn truncated_files_refused_and_untouched() {
         add(&vault, &unlock(), token(n)).unwrap();
     }
     let good = std::fs::read(vault.file()).unwrap();
+    let first = vault.read(&unlock()).unwrap().tokens[0].id;
     let mut lengths: BTreeSet<usize> = (0..good.len()).step_by(37).collect();
     lengths.extend([1, 2, good.len() / 2, good.len() - 3, good.len() - 2]);
     for len in lengths {
-        assert_refused(&vault, &good[..len], &format!("truncated to {len}"));
+        assert_refused(
+            &vault,
+            (&good, first),
+            &good[..len],
+            &format!("truncated to {len}"),
+        );
     }
     std::fs::write(vault.file(), &good).unwrap();
     assert_eq!(vault.read(&unlock()).unwrap().tokens.len(), 5);
@@ -581,6 +773,7 @@ fn bit_flips_refused_and_untouched() {
         add(&vault, &unlock(), token(n)).unwrap();
     }
     let good = std::fs::read(vault.file()).unwrap();
+    let first = vault.read(&unlock()).unwrap().tokens[0].id;
     let (_, body) = header_of(&good);
     // Every byte of the signature, header and check line and of the start of
     // the ciphertext, every 23rd byte after that, and the whole tag.
@@ -592,6 +785,7 @@ fn bit_flips_refused_and_untouched() {
         damaged[at] ^= 1 << (at % 8);
         assert_refused(
             &vault,
+            (&good, first),
             &damaged,
             &format!("bit {} of byte {at} flipped", at % 8),
         );

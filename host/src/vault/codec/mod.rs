@@ -25,7 +25,7 @@ pub(crate) mod v1;
 pub(crate) mod v2;
 
 pub(crate) use v1::{Body, BodyHead, SlotRepr, body_lines, write_body};
-pub(crate) use v2::{IndexCodec, Previous, decode_data_only, encode, encode_data_only};
+pub(crate) use v2::{IndexCodec, Previous, encode};
 
 use crate::keystore::Key;
 use crate::token::{TokenHead, TokenMeta, TokenSites};
@@ -172,7 +172,8 @@ pub(crate) fn decode(
 }
 
 /// The one token that `pick` chooses from the tokens' identities, and the
-/// vault's clock offsets; only the token's record is decoded (and, from
+/// rest of the contents (a [`VaultData`] without tokens: the fill record,
+/// clock offsets…); only the token's record is decoded (and, from
 /// version 2 on, read with `record`, given its place in the file of
 /// `file_len` bytes, and decrypted). `bytes` holds at least what a reader
 /// of the index needs (see [`Parsed`]).
@@ -184,7 +185,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
-) -> Result<(crate::token::Token, crate::clock::Clocks), E> {
+) -> Result<(crate::token::Token, VaultData), E> {
     match &parsed.layout {
         Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
         Layout::Split { .. } => v2::decode_one(path, parsed, bytes, file_len, master, pick, record),

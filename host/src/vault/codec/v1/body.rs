@@ -103,13 +103,13 @@ pub(crate) fn decode(path: &Path, plain: &[u8]) -> Result<VaultData, VaultError>
 }
 
 /// The one token that `pick` chooses from the index of the decrypted body
-/// `plain`, and the clock offsets of the head; only the token's record is
-/// decoded.
+/// `plain`, and the rest of the head (a [`VaultData`] without tokens); only
+/// the token's record is decoded.
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
-) -> Result<(Token, Clocks), E> {
+) -> Result<(Token, VaultData), E> {
     let (head, mut records) = body_lines(utf8(path, plain)?);
     let head: BodyHead<Vec<TokenHead>> =
         serde_json::from_str(head).map_err(|e| unparsable(path, &e))?;
@@ -119,7 +119,15 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     if head.index.get(index).map(|h| h.id) != Some(token.id) {
         return Err(inconsistent(path).into());
     }
-    Ok((token, head.clock))
+    let rest = VaultData {
+        tokens: Vec::new(),
+        tombstones: head.tombstones,
+        fills: head.fills,
+        machines: head.machines,
+        pruned_until: head.pruned_until,
+        clock: head.clock,
+    };
+    Ok((token, rest))
 }
 
 /// The tokens at the positions `pick` returns after seeing every record's

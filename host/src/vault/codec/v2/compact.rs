@@ -14,15 +14,15 @@
 //! only), ids 16 raw bytes, strings a varint byte length and UTF-8, lists a
 //! varint count and their elements, options and flags one byte 0 or 1, and
 //! enumerations one byte from a fixed table; anything else is refused.
-//! Each entry carries its length, so [`Head`] and [`Locate`] read the first
-//! fields of an entry and skip the rest unread.
+//! Each entry carries its length, so [`Head`] reads the first fields of an
+//! entry and skips the rest unread.
 
 use std::io::{self, Write};
 
 use uuid::Uuid;
 
 use super::Measure;
-use super::index::{EntryOut, Full, Head, Locate, Locator};
+use super::index::{EntryOut, Full, Head, Locator};
 use crate::token::{Algorithm, AwsContext, Kind, Partition, TokenHead, TokenMeta};
 
 /// Fewest bytes an entry takes with its length: a one-byte length, then
@@ -229,16 +229,6 @@ impl Decode for Head {
         let at = r.locator()?;
         let head = TokenHead::with_aws(r.id()?, r.string()?, r.string()?, r.aws()?);
         Ok(Head { at, head })
-    }
-}
-
-impl Decode for Locate {
-    /// The first three fields; the rest is not looked at.
-    fn decode(r: &mut Reader<'_>) -> Read<Locate> {
-        Ok(Locate {
-            at: r.locator()?,
-            id: r.id()?,
-        })
     }
 }
 

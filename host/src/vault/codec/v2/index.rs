@@ -91,14 +91,6 @@ pub(crate) struct Head {
     pub(crate) head: TokenHead,
 }
 
-/// Where an entry's record is, and whose: what a write that keeps every
-/// record needs. Elements after the third are skipped unread.
-#[derive(Debug)]
-pub(crate) struct Locate {
-    pub(crate) at: Locator,
-    pub(crate) id: Uuid,
-}
-
 /// A complete entry.
 #[derive(Debug)]
 pub(crate) struct Full {
@@ -194,24 +186,6 @@ impl<'de> Visitor<'de> for EntryVisitor<Head> {
     }
 }
 
-impl<'de> Visitor<'de> for EntryVisitor<Locate> {
-    type Value = Locate;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an index entry")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Locate, A::Error> {
-        let at = Locator {
-            version: next(&mut seq, 0)?,
-            len: next(&mut seq, 1)?,
-        };
-        let id = next(&mut seq, 2)?;
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Locate { at, id })
-    }
-}
-
 impl<'de> Visitor<'de> for EntryVisitor<Full> {
     type Value = Full;
 
@@ -262,12 +236,6 @@ impl<'de> Visitor<'de> for EntryVisitor<Full> {
 impl<'de> Deserialize<'de> for Head {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_seq(EntryVisitor::<Head>(PhantomData))
-    }
-}
-
-impl<'de> Deserialize<'de> for Locate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(EntryVisitor::<Locate>(PhantomData))
     }
 }
 

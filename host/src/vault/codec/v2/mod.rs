@@ -33,7 +33,6 @@ use zeroize::Zeroizing;
 
 use super::v1::{SlotRepr, decode_fixed, parse_slots};
 use super::{CHECK_HEX_LEN, FORMAT, Header, Layout, MAGIC, Parsed, header_check};
-use crate::clock::Clocks;
 use crate::keystore::Key;
 use crate::token::{Token, TokenHead, TokenMeta, TokenSites};
 use crate::vault::slot::{NONCE_LEN, Slot, TAG_LEN};
@@ -42,7 +41,7 @@ use crate::vault::{VaultData, VaultError};
 pub(crate) mod compact;
 pub(crate) mod index;
 
-use index::{EntryOut, Full, Head, Locate, Locator, Rest};
+use index::{EntryOut, Full, Head, Locator, Rest};
 
 /// The version this build writes, the `version` of its header.
 pub(crate) const VERSION: u64 = IndexCodec::WRITTEN.version();
@@ -527,21 +526,6 @@ fn open_record(
     Ok(token)
 }
 
-/// Checks that the record of index entry `id` at `range` authenticates,
-/// without parsing it.
-fn check_record(
-    path: &Path,
-    parsed: &Parsed,
-    bytes: &[u8],
-    master: &Key,
-    (id, at, range): (Uuid, Locator, Range<usize>),
-) -> Result<(), VaultError> {
-    let aad = record_aad(parsed.header.id, id, at.version);
-    open(master, &bytes[range], aad.as_bytes())
-        .map(drop)
-        .ok_or_else(|| unauthentic_record(path, id))
-}
-
 /// The error for a record that fails authentication.
 fn unauthentic_record(path: &Path, id: Uuid) -> VaultError {
     VaultError::corrupt(
@@ -616,82 +600,8 @@ pub(crate) fn decode(
     Ok((data, previous))
 }
 
-/// A file (index decrypted in place) opened for a write that
-/// changes only its data part (`docs/vault.md` §7): the data part, with
-/// `tokens` holding only token `id` (if the vault has it). Only that
-/// token's record is parsed. Every other record must still authenticate —
-/// a write never builds on a file it cannot read — unless `kept` says that
-/// the previous generation holds the very same record bytes (then moving
-/// this file to `.prev` loses no record, damaged or not).
-pub(crate) fn decode_data_only(
-    path: &Path,
-    parsed: &Parsed,
-    bytes: &[u8],
-    master: &Key,
-    (id, kept): (Option<Uuid>, bool),
-) -> Result<VaultData, VaultError> {
-    let entries: Vec<Locate> = parse_index(path, parsed, bytes)?;
-    let ranges = record_ranges(path, parsed, bytes.len(), entries.iter().map(|e| e.at))?;
-    let mut data = open_data(path, parsed, bytes, master)?;
-    let mut seen = HashSet::with_capacity(entries.len());
-    for (entry, range) in entries.into_iter().zip(ranges) {
-        if !seen.insert(entry.id) {
-            return Err(VaultError::corrupt(
-                path,
-                format!("token {} is stored twice", entry.id),
-            ));
-        }
-        let located = (entry.id, entry.at, range);
-        if Some(entry.id) == id {
-            data.tokens = vec![open_record(path, parsed, bytes, master, located)?];
-        } else if !kept {
-            check_record(path, parsed, bytes, master, located)?;
-        }
-    }
-    Ok(data)
-}
-
-/// The file `bytes` (as `parsed`, its index decrypted in place) written
-/// again as generation `generation` with the data part of `data` (its
-/// tokens are not looked at): the same index, sealed again for the new
-/// header (of the same version, as the index is copied), and the same
-/// records, copied byte for byte.
-pub(crate) fn encode_data_only(
-    path: &Path,
-    parsed: &Parsed,
-    bytes: &[u8],
-    master: &Key,
-    (generation, slots): (u64, &[Slot]),
-    data: &VaultData,
-) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let Layout::Split {
-        records,
-        index: codec,
-        ..
-    } = parsed.layout
-    else {
-        return Err(VaultError::corrupt(path, "not a file with a sealed index"));
-    };
-    let index = &bytes[parsed.plaintext()];
-    let records = bytes.get(records..).unwrap_or_default();
-    let parts = Parts {
-        codec,
-        index_len: index.len(),
-        index: &|out: &mut Vec<u8>| {
-            out.extend_from_slice(index);
-            Ok(())
-        },
-        records: records.len(),
-    };
-    let id = parsed.header.id;
-    write_file(path, (id, generation), slots, master, data, parts, |out| {
-        out.extend_from_slice(records);
-        Ok(())
-    })
-}
-
 /// The one token that `pick` chooses from the index of a file of
-/// `file_len` bytes, and the clock offsets of the data part; only its
+/// `file_len` bytes, and the data part; only its
 /// record is read (with `record`, from its place in the file) and
 /// decrypted.
 pub(crate) fn decode_one<E: From<VaultError>>(
@@ -702,7 +612,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     master: &Key,
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
-) -> Result<(Token, Clocks), E> {
+) -> Result<(Token, VaultData), E> {
     let entries: Vec<Head> = parse_index(path, parsed, bytes)?;
     let ranges = record_ranges(path, parsed, file_len, entries.iter().map(|e| e.at))?;
     let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
@@ -722,7 +632,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
         (head.id, *at, 0..sealed.len()),
     )?;
     let data = open_data(path, parsed, bytes, master)?;
-    Ok((token, data.clock))
+    Ok((token, data))
 }
 
 /// The metadata of the tokens `pick` chooses from every token's matching
