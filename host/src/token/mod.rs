@@ -602,8 +602,9 @@ pub trait Identity {
 
 /// The identifying fields of a stored token, decoded without the secret or
 /// anything else (see `Vault::read_one`). Its AWS identity
-/// ([`Identity::aws`]) may be kept as its JSON text and decoded when first
-/// asked for: finding a token by name, among a thousand, never needs it.
+/// ([`Identity::aws`]) may be kept as the vault stores it and decoded when
+/// first asked for: finding a token by name, among a thousand, never needs
+/// it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(from = "HeadFields", into = "HeadFields")]
 pub struct TokenHead {
@@ -650,32 +651,40 @@ impl From<HeadFields> for TokenHead {
     }
 }
 
-/// An AWS identity, decoded or still its JSON text.
+/// An AWS identity, decoded or still as a vault stores it.
 #[derive(Debug, Clone, Default)]
 struct LaterAws {
-    text: Option<Box<serde_json::value::RawValue>>,
+    stored: Option<StoredAws>,
     decoded: std::cell::OnceCell<Option<AwsContext>>,
+}
+
+/// An AWS identity as a vault stores it, and the function that decodes it.
+#[derive(Debug, Clone)]
+struct StoredAws {
+    bytes: Box<[u8]>,
+    decode: fn(&[u8]) -> Option<AwsContext>,
 }
 
 impl LaterAws {
     fn decoded(aws: Option<AwsContext>) -> LaterAws {
         LaterAws {
-            text: None,
+            stored: None,
             decoded: std::cell::OnceCell::from(aws),
         }
     }
 
-    /// The identity; text that does not decode as one (which no FactorCat
-    /// writes) counts as none.
+    /// The identity; stored bytes that do not decode as one (which no
+    /// FactorCat writes) count as none.
     fn get(&self) -> Option<&AwsContext> {
         self.decoded
-            .get_or_init(|| {
-                self.text
-                    .as_deref()
-                    .and_then(|t| serde_json::from_str(t.get()).ok())
-            })
+            .get_or_init(|| self.stored.as_ref().and_then(|s| (s.decode)(&s.bytes)))
             .as_ref()
     }
+}
+
+/// An AWS identity from its JSON text.
+fn aws_of_json(text: &[u8]) -> Option<AwsContext> {
+    serde_json::from_slice(text).ok()
 }
 
 impl PartialEq for TokenHead {
@@ -865,12 +874,25 @@ impl TokenHead {
         account: String,
         aws: Option<Box<serde_json::value::RawValue>>,
     ) -> TokenHead {
+        let text = aws.map(|t| Box::<str>::from(t).into_boxed_bytes());
+        TokenHead::with_stored_aws(id, issuer, account, text, aws_of_json)
+    }
+
+    /// A head whose AWS identity is `aws` as a vault stores it (or none),
+    /// which `decode` turns into an [`AwsContext`] when first asked for.
+    pub(crate) fn with_stored_aws(
+        id: Uuid,
+        issuer: String,
+        account: String,
+        aws: Option<Box<[u8]>>,
+        decode: fn(&[u8]) -> Option<AwsContext>,
+    ) -> TokenHead {
         TokenHead {
             id,
             issuer,
             account,
             aws: LaterAws {
-                text: aws,
+                stored: aws.map(|bytes| StoredAws { bytes, decode }),
                 decoded: std::cell::OnceCell::new(),
             },
         }

@@ -176,17 +176,44 @@ impl<'a> Reader<'a> {
     }
 
     fn aws(&mut self) -> Read<Option<AwsContext>> {
-        self.option(|r| {
-            Ok(AwsContext {
-                account_id: r.option(Self::string)?,
-                account_alias: r.option(Self::string)?,
-                user: r.option(Self::string)?,
-                partition: r.choice(&PARTITIONS, "an unknown AWS partition")?,
-                sso_start_url: r.option(Self::string)?,
-                sso_directory: r.option(Self::string)?,
-                mfa_serial: r.option(Self::string)?,
-            })
+        self.option(Self::aws_fields)
+    }
+
+    /// The fields of an AWS context, after its option byte.
+    fn aws_fields(&mut self) -> Read<AwsContext> {
+        Ok(AwsContext {
+            account_id: self.option(Self::string)?,
+            account_alias: self.option(Self::string)?,
+            user: self.option(Self::string)?,
+            partition: self.choice(&PARTITIONS, "an unknown AWS partition")?,
+            sso_start_url: self.option(Self::string)?,
+            sso_directory: self.option(Self::string)?,
+            mfa_serial: self.option(Self::string)?,
         })
+    }
+
+    /// The bytes of an AWS context's fields (none without a context),
+    /// passed over: their lengths are followed, their text not checked.
+    fn aws_bytes(&mut self) -> Read<Option<&'a [u8]>> {
+        if !self.flag()? {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let text = |r: &mut Self| -> Read<()> {
+            if r.flag()? {
+                let len = r.count(1)?;
+                r.take(len)?;
+            }
+            Ok(())
+        };
+        for _ in 0..3 {
+            text(self)?;
+        }
+        self.byte()?;
+        for _ in 0..3 {
+            text(self)?;
+        }
+        Ok(Some(&self.bytes[start..self.pos]))
     }
 
     fn end(&self) -> Read<()> {
@@ -223,11 +250,23 @@ pub(crate) trait Decode: Sized {
     fn decode(r: &mut Reader<'_>) -> Read<Self>;
 }
 
+/// An AWS context from the bytes of its fields (see [`Reader::aws_bytes`]);
+/// bytes that are not one count as none, as a head's JSON text does.
+fn aws_of(bytes: &[u8]) -> Option<AwsContext> {
+    let mut r = Reader::new(bytes, 0);
+    let aws = r.aws_fields().ok()?;
+    r.end().ok().map(|()| aws)
+}
+
 impl Decode for Head {
-    /// The first six fields; the rest is not looked at.
+    /// The first six fields; the rest is not looked at. The AWS context is
+    /// kept as its bytes, decoded when first asked for: finding a token by
+    /// name never needs it.
     fn decode(r: &mut Reader<'_>) -> Read<Head> {
         let at = r.locator()?;
-        let head = TokenHead::with_aws(r.id()?, r.string()?, r.string()?, r.aws()?);
+        let (id, issuer, account) = (r.id()?, r.string()?, r.string()?);
+        let aws = r.aws_bytes()?.map(Box::from);
+        let head = TokenHead::with_stored_aws(id, issuer, account, aws, aws_of);
         Ok(Head { at, head })
     }
 }
@@ -269,11 +308,36 @@ impl Decode for Full {
     }
 }
 
+/// Where decoded entries go: a `Vec`, or anything that keeps their parts
+/// apart (so that they are not copied again).
+pub(crate) trait Entries<T>: Default {
+    /// Makes room for `n` entries.
+    fn reserve(&mut self, n: usize);
+    /// Adds the next entry.
+    fn push(&mut self, entry: T);
+}
+
+impl<T> Entries<T> for Vec<T> {
+    fn reserve(&mut self, n: usize) {
+        self.reserve_exact(n);
+    }
+
+    fn push(&mut self, entry: T) {
+        Vec::push(self, entry);
+    }
+}
+
 /// Decodes every entry of the index plaintext `plain` as `T`.
 pub(crate) fn decode_index<T: Decode>(plain: &[u8]) -> Read<Vec<T>> {
+    decode_into(plain)
+}
+
+/// Decodes every entry of the index plaintext `plain` as `T`, into `C`.
+pub(crate) fn decode_into<T: Decode, C: Entries<T>>(plain: &[u8]) -> Read<C> {
     let mut r = Reader::new(plain, 0);
     let count = r.count(MIN_ENTRY)?;
-    let mut entries = Vec::with_capacity(count);
+    let mut entries = C::default();
+    entries.reserve(count);
     for _ in 0..count {
         let len = r.count(1)?;
         let base = r.pos;

@@ -41,6 +41,7 @@ use crate::vault::{VaultData, VaultError};
 pub(crate) mod compact;
 pub(crate) mod index;
 
+use compact::Entries;
 use index::{EntryOut, Full, Head, Locator, Rest};
 
 /// The version this build writes, the `version` of its header.
@@ -406,12 +407,21 @@ fn parse_index<T>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<Vec<T>, 
 where
     T: compact::Decode + for<'a> Deserialize<'a>,
 {
+    parse_index_into(path, parsed, bytes)
+}
+
+/// [`parse_index`] into `C`, which may keep the parts of each entry apart.
+fn parse_index_into<T, C>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<C, VaultError>
+where
+    T: compact::Decode + for<'a> Deserialize<'a>,
+    C: Entries<T>,
+{
     let plain = &bytes[parsed.plaintext()];
     match parsed.layout {
         Layout::Split {
             index: IndexCodec::Compact,
             ..
-        } => compact::decode_index(plain).map_err(|e| {
+        } => compact::decode_into(plain).map_err(|e| {
             VaultError::corrupt(
                 path,
                 format!(
@@ -420,7 +430,54 @@ where
                 ),
             )
         }),
-        _ => parse_json_index(path, plain),
+        _ => {
+            let list: Vec<T> = parse_json_index(path, plain)?;
+            let mut entries = C::default();
+            entries.reserve(list.len());
+            list.into_iter().for_each(|e| entries.push(e));
+            Ok(entries)
+        }
+    }
+}
+
+/// The heads of an index and, apart, their records' places: `pick` of
+/// [`decode_one`] sees the heads as they were decoded, not copied.
+#[derive(Default)]
+struct Heads {
+    locators: Vec<Locator>,
+    heads: Vec<TokenHead>,
+}
+
+impl Entries<Head> for Heads {
+    fn reserve(&mut self, n: usize) {
+        self.locators.reserve_exact(n);
+        self.heads.reserve_exact(n);
+    }
+
+    fn push(&mut self, entry: Head) {
+        self.locators.push(entry.at);
+        self.heads.push(entry.head);
+    }
+}
+
+/// The matching fields of an index's entries and, apart, the rest of them
+/// (see [`Full::into_sites`]).
+#[derive(Default)]
+struct Sites {
+    sites: Vec<TokenSites>,
+    rest: Vec<Rest>,
+}
+
+impl Entries<Full> for Sites {
+    fn reserve(&mut self, n: usize) {
+        self.sites.reserve_exact(n);
+        self.rest.reserve_exact(n);
+    }
+
+    fn push(&mut self, entry: Full) {
+        let (sites, rest) = entry.into_sites();
+        self.sites.push(sites);
+        self.rest.push(rest);
     }
 }
 
@@ -613,10 +670,8 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(Token, VaultData), E> {
-    let entries: Vec<Head> = parse_index(path, parsed, bytes)?;
-    let ranges = record_ranges(path, parsed, file_len, entries.iter().map(|e| e.at))?;
-    let (locators, heads): (Vec<Locator>, Vec<TokenHead>) =
-        entries.into_iter().map(|e| (e.at, e.head)).unzip();
+    let Heads { locators, heads } = parse_index_into(path, parsed, bytes)?;
+    let ranges = record_ranges(path, parsed, file_len, locators.iter().copied())?;
     let chosen = pick(&heads)?;
     let (Some(head), Some(at), Some(range)) =
         (heads.get(chosen), locators.get(chosen), ranges.get(chosen))
@@ -644,10 +699,8 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     master: &Key,
     pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
-    let entries: Vec<Full> = parse_index(path, parsed, bytes)?;
+    let Sites { sites, rest } = parse_index_into(path, parsed, bytes)?;
     let data = open_data(path, parsed, bytes, master)?;
-    let (sites, rest): (Vec<TokenSites>, Vec<Rest>) =
-        entries.into_iter().map(Full::into_sites).unzip();
     let picked = pick(&sites, &data)?;
     picked
         .into_iter()
