@@ -651,11 +651,12 @@ impl From<HeadFields> for TokenHead {
     }
 }
 
-/// An AWS identity, decoded or still as a vault stores it.
+/// An AWS identity, decoded or still as a vault stores it. The decoded
+/// identity is boxed: a thousand heads of a look-up stay small.
 #[derive(Debug, Clone, Default)]
 struct LaterAws {
     stored: Option<StoredAws>,
-    decoded: std::cell::OnceCell<Option<AwsContext>>,
+    decoded: std::cell::OnceCell<Option<Box<AwsContext>>>,
 }
 
 /// An AWS identity as a vault stores it, and the function that decodes it.
@@ -669,7 +670,7 @@ impl LaterAws {
     fn decoded(aws: Option<AwsContext>) -> LaterAws {
         LaterAws {
             stored: None,
-            decoded: std::cell::OnceCell::from(aws),
+            decoded: std::cell::OnceCell::from(aws.map(Box::new)),
         }
     }
 
@@ -677,8 +678,13 @@ impl LaterAws {
     /// FactorCat writes) count as none.
     fn get(&self) -> Option<&AwsContext> {
         self.decoded
-            .get_or_init(|| self.stored.as_ref().and_then(|s| (s.decode)(&s.bytes)))
-            .as_ref()
+            .get_or_init(|| {
+                self.stored
+                    .as_ref()
+                    .and_then(|s| (s.decode)(&s.bytes))
+                    .map(Box::new)
+            })
+            .as_deref()
     }
 }
 
