@@ -359,6 +359,24 @@ def main():
     extra = compact_entry(1, 90, TOKEN_ID, "GitHub", "octocat")
     write("vault_compact_index", "entry_too_long", compact_index([varint(len(extra)) + extra[1:] + b"\x00"]))
 
+    # Ledger plaintexts (vault.md §11.1): empty, as encode writes them, and
+    # the malformed kinds the decoder refuses.
+    def ledger(fills, clocks, fill_count=None, clock_count=None):
+        out = struct.pack("<I", len(fills) if fill_count is None else fill_count)
+        for token_id, step in fills:
+            out += bytes.fromhex(token_id.replace("-", "")) + struct.pack("<Q", step)
+        out += struct.pack("<I", len(clocks) if clock_count is None else clock_count)
+        for name, offset_ms, error_ms, measured in clocks:
+            out += struct.pack("<H", len(name)) + name + struct.pack("<qQQ", offset_ms, error_ms, measured)
+        return out
+    second = "00000000-0000-4000-8000-000000000002"
+    write("vault_ledger", "empty", ledger([], []))
+    write("vault_ledger", "fills_and_clocks", ledger([(TOKEN_ID, 58812345), (second, 2**64 - 1)],
+                                                    [(b"aws", -120500, 700, 1765000000), (b"aws-cn", 4000, 500, 1765000100)]))
+    write("vault_ledger", "ids_out_of_order", ledger([(second, 1), (TOKEN_ID, 2)], []))
+    write("vault_ledger", "count_past_the_end", ledger([(TOKEN_ID, 1)], [], fill_count=2**32 - 1))
+    write("vault_ledger", "name_not_utf8", ledger([], [(b"\xff\xfe", 0, 0, 0)]))
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,7 @@ use crate::vault::{self, codec};
 pub type Entry = fn(&[u8]);
 
 /// Every target, by the name of its corpus directory, with its entry point.
-pub const TARGETS: [(&str, Entry); 19] = [
+pub const TARGETS: [(&str, Entry); 20] = [
     ("frame", frame),
     ("request", request),
     ("otpauth", otpauth),
@@ -50,6 +50,7 @@ pub const TARGETS: [(&str, Entry); 19] = [
     ("vault_index", vault_index),
     ("vault_compact_index", vault_compact_index),
     ("vault_record", vault_record),
+    ("vault_ledger", vault_ledger),
     ("qr", qr),
 ];
 
@@ -870,6 +871,51 @@ pub fn vault_record(data: &[u8]) {
         decode_v2(&file(1, 1, other)).is_none(),
         "a swapped record was accepted"
     );
+}
+
+/// The ledger decoder (`vault::ledger_file`): the input is a ledger's
+/// plaintext, sealed with the fixed key into a ledger of the fixed vault.
+/// It decodes or is refused as `ledger_unusable`, never a panic; an accepted
+/// plaintext written again is the very same bytes (the encoding has one
+/// form); the same sealed part under another vault's header never decodes;
+/// and the input taken as a whole ledger file is refused (it cannot
+/// authenticate).
+pub fn vault_ledger(data: &[u8]) {
+    use crate::vault::ledger_file;
+    let path = std::path::Path::new("factorcat.ledger");
+    let refused = |e: vault::VaultError| assert_eq!(e.code(), ErrorCode::LedgerUnusable, "{e}");
+    let file = ledger_file::seal_plaintext(FUZZ_VAULT, 1, &fuzz_key(), data);
+    match ledger_file::decode(path, &file, FUZZ_VAULT, &fuzz_key()) {
+        Ok(read) => {
+            assert_eq!(read.sequence, 1);
+            let again = ledger_file::encode(FUZZ_VAULT, 1, &fuzz_key(), &read.recorded)
+                .expect("an accepted ledger encodes");
+            let reread = ledger_file::decode(path, &again, FUZZ_VAULT, &fuzz_key())
+                .expect("a ledger written again decodes");
+            assert_eq!(
+                reread.recorded, read.recorded,
+                "written again, it reads otherwise"
+            );
+            let plain_len = again.len() - (file.len() - data.len());
+            assert_eq!(
+                plain_len,
+                data.len(),
+                "written again, it has another length"
+            );
+            let other = uuid::Uuid::from_u128(FUZZ_VAULT.as_u128() ^ 1);
+            let moved = ledger_file::seal_plaintext(other, 1, &fuzz_key(), data);
+            if let Err(e) = ledger_file::decode(path, &moved, FUZZ_VAULT, &fuzz_key()) {
+                refused(e);
+            } else {
+                panic!("a ledger of another vault was accepted");
+            }
+        }
+        Err(e) => refused(e),
+    }
+    match ledger_file::decode(path, data, FUZZ_VAULT, &fuzz_key()) {
+        Ok(_) => panic!("a ledger file made without the key was accepted"),
+        Err(e) => refused(e),
+    }
 }
 
 // ---------------------------------------------------------------------------

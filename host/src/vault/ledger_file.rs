@@ -186,6 +186,34 @@ pub(crate) fn encode(
     Ok(out)
 }
 
+/// A ledger of vault `vault`, write `sequence`, whose sealed part holds
+/// `plain` as it is, whatever it says: for the fuzz target, which needs
+/// plaintexts that [`encode`] would never write.
+pub(crate) fn seal_plaintext(vault: Uuid, sequence: u64, master: &Key, plain: &[u8]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    let header = serde_json::to_vec(&HeaderRepr {
+        format: FORMAT.into(),
+        version: VERSION,
+        vault,
+        sequence,
+    })
+    .unwrap_or_default();
+    out.extend_from_slice(&header);
+    out.push(b'\n');
+    let aad_len = out.len();
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plain);
+    let (aad, rest) = out.split_at_mut(aad_len + NONCE_LEN);
+    let tag = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
+        .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad[..aad_len], rest);
+    if let Ok(tag) = tag {
+        out.extend_from_slice(&tag);
+    }
+    out
+}
+
 /// The header of the ledger `bytes` of vault `vault`, read from the file
 /// `path`, and where its sealed part starts; nothing is decrypted.
 fn parse_header(path: &Path, bytes: &[u8], vault: Uuid) -> Result<(u64, usize), VaultError> {

@@ -37,7 +37,7 @@ mod conflicts;
 mod data;
 mod error;
 mod handle;
-mod ledger_file;
+pub(crate) mod ledger_file;
 mod marks;
 mod merge;
 mod slot;
