@@ -398,12 +398,9 @@ impl Store for VaultStore {
         if let Some(data) = self.cached(stamp.as_ref()) {
             return one_token(&data, id);
         }
-        vault.read_one_with_clock(&self.unlock, |heads| {
-            heads
-                .iter()
-                .position(|h| h.id == id)
-                .ok_or_else(|| ProtoError::unknown_token(id))
-        })
+        vault
+            .read_id_with_clock(&self.unlock, id)?
+            .ok_or_else(|| ProtoError::unknown_token(id))
     }
 
     fn update<T>(

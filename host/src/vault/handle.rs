@@ -340,10 +340,40 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<(Token, Clocks), E> {
+        self.read_with_clock(unlock, |part, parsed, master| {
+            self.decode_one(part, parsed, master, pick)
+        })
+    }
+
+    /// [`Vault::read_one_with_clock`] for the token with id `id` (`None` when
+    /// the vault holds none): of each index entry, only its record's place
+    /// and its id are read.
+    pub fn read_id_with_clock(
+        &self,
+        unlock: &Unlock,
+        id: Uuid,
+    ) -> Result<Option<(Token, Clocks)>, VaultError> {
+        let (token, clocks) = self.read_with_clock(unlock, |part, parsed, master| {
+            Ok::<_, VaultError>(match self.decode_id(part, parsed, master, id)? {
+                Some((token, rest)) => (Some(token), rest),
+                None => (None, VaultData::default()),
+            })
+        })?;
+        Ok(token.map(|t| (t, clocks)))
+    }
+
+    /// Reads the vault's index part and its ledger; `decode` takes a token
+    /// (or what it found) and the data part from them, which is returned
+    /// with the clock offsets of the data part and the ledger combined.
+    fn read_with_clock<T, E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        decode: impl FnOnce(&IndexPart, &Parsed, &Key) -> Result<(T, VaultData), E>,
+    ) -> Result<(T, Clocks), E> {
         let mut part = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
         let recorded = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
-        let (token, mut rest) = self.decode_one(&part, &parsed, &master, pick)?;
+        let (token, mut rest) = decode(&part, &parsed, &master)?;
         rest.take_recorded(recorded.recorded);
         Ok((token, rest.clock))
     }
@@ -359,16 +389,55 @@ impl Vault {
         master: &Key,
         pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
     ) -> Result<(Token, VaultData), E> {
+        let record = self.record_reader(part);
+        codec::decode_one(
+            &self.file(),
+            parsed,
+            &part.bytes,
+            part.len,
+            master,
+            pick,
+            record,
+        )
+    }
+
+    /// [`Vault::decode_one`] for the token with id `id`, or `None` when the
+    /// vault holds none (`codec::decode_id`: only the places and ids of the
+    /// index entries are read).
+    fn decode_id(
+        &self,
+        part: &IndexPart,
+        parsed: &Parsed,
+        master: &Key,
+        id: Uuid,
+    ) -> Result<Option<(Token, VaultData)>, VaultError> {
+        let record = self.record_reader(part);
+        codec::decode_id(
+            &self.file(),
+            parsed,
+            &part.bytes,
+            part.len,
+            master,
+            id,
+            record,
+        )
+    }
+
+    /// Reads a sealed record, given its place, from the file read as `part`.
+    fn record_reader(
+        &self,
+        part: &IndexPart,
+    ) -> impl FnOnce(std::ops::Range<usize>) -> Result<Vec<u8>, VaultError> {
         let path = self.file();
-        let record = |range: std::ops::Range<usize>| {
+        let file = &part.file;
+        move |range| {
+            let mut file = file;
             let mut sealed = vec![0; range.len()];
-            (&part.file)
-                .seek(SeekFrom::Start(range.start as u64))
-                .and_then(|_| (&part.file).read_exact(&mut sealed))
+            file.seek(SeekFrom::Start(range.start as u64))
+                .and_then(|_| file.read_exact(&mut sealed))
                 .map_err(|e| VaultError::io(&path, e))?;
             Ok(sealed)
-        };
-        codec::decode_one(&path, parsed, &part.bytes, part.len, master, pick, record)
+        }
     }
 
     /// Reads the vault for site matching: `pick` sees every token's
@@ -680,38 +749,13 @@ impl Vault {
         master: &Key,
         id: Option<Uuid>,
     ) -> Result<VaultData, VaultError> {
-        /// Why no token was picked.
-        enum Unpicked {
-            Absent,
-            Failed(VaultError),
+        if let Some(id) = id
+            && let Some((token, mut rest)) = self.decode_id(part, parsed, master, id)?
+        {
+            rest.tokens = vec![token];
+            return Ok(rest);
         }
-        impl From<VaultError> for Unpicked {
-            fn from(e: VaultError) -> Self {
-                Unpicked::Failed(e)
-            }
-        }
-        if let Some(id) = id {
-            let picked = self.decode_one(part, parsed, master, |heads| {
-                heads
-                    .iter()
-                    .position(|h| h.id == id)
-                    .ok_or(Unpicked::Absent)
-            });
-            match picked {
-                Ok((token, mut rest)) => {
-                    rest.tokens = vec![token];
-                    return Ok(rest);
-                }
-                Err(Unpicked::Failed(e)) => return Err(e),
-                Err(Unpicked::Absent) => {}
-            }
-        }
-        let mut rest = None;
-        codec::decode_matching(&self.file(), parsed, &part.bytes, master, |_, data| {
-            rest = Some(data.clone());
-            Ok::<_, VaultError>(Vec::new())
-        })?;
-        Ok(rest.unwrap_or_default())
+        codec::decode_data(&self.file(), parsed, &part.bytes, master)
     }
 
     /// Writes the ledger of vault `id` recording `recorded`, as write
@@ -1238,7 +1282,7 @@ impl Vault {
     }
 
     /// Parses `bytes` and decrypts its first sealed part (the body of
-    /// version 1, the index of version 2) in place with the first key that
+    /// version 1, the index of versions 2 and 3) in place with the first key that
     /// works: `known` (a key unlocked earlier), the kernel cache, the
     /// keyring slot, the passphrase slot; then applies the rollback guard.
     /// Returns the key, the parsed file (whose `plaintext()` is now

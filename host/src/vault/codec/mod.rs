@@ -192,6 +192,64 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     }
 }
 
+/// What the vault holds besides its tokens (a [`VaultData`] without
+/// tokens): from version 2 on its data part alone, without the index.
+pub(crate) fn decode_data(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+) -> Result<VaultData, VaultError> {
+    match &parsed.layout {
+        Layout::V1 => {
+            let mut data = v1::decode(path, &bytes[parsed.plaintext()])?;
+            data.tokens.clear();
+            Ok(data)
+        }
+        Layout::Split { .. } => v2::open_data(path, parsed, bytes, master),
+    }
+}
+
+/// [`decode_one`] for the token with id `id`, or `None` when the vault
+/// holds no such token. From version 3 on, only each index entry's record
+/// place and id are read.
+pub(crate) fn decode_id(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    file_len: usize,
+    master: &Key,
+    id: Uuid,
+    record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
+) -> Result<Option<(crate::token::Token, VaultData)>, VaultError> {
+    /// Why [`v1::decode_one`] picked nothing.
+    enum Unpicked {
+        Absent,
+        Failed(VaultError),
+    }
+    impl From<VaultError> for Unpicked {
+        fn from(e: VaultError) -> Self {
+            Unpicked::Failed(e)
+        }
+    }
+    match &parsed.layout {
+        Layout::V1 => {
+            let by_id = |heads: &[TokenHead]| {
+                heads
+                    .iter()
+                    .position(|h| h.id == id)
+                    .ok_or(Unpicked::Absent)
+            };
+            match v1::decode_one(path, &bytes[parsed.plaintext()], by_id) {
+                Ok(found) => Ok(Some(found)),
+                Err(Unpicked::Absent) => Ok(None),
+                Err(Unpicked::Failed(e)) => Err(e),
+            }
+        }
+        Layout::Split { .. } => v2::decode_id(path, parsed, bytes, file_len, master, id, record),
+    }
+}
+
 /// The metadata of the tokens at the positions `pick` returns after seeing
 /// every token's matching fields and the rest of the contents, in `pick`'s
 /// order.

@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use uuid::Uuid;
 
 use super::Measure;
-use super::index::{EntryOut, Full, Head, Locator};
+use super::index::{EntryOut, Full, Head, Located, Locator};
 use crate::token::{Algorithm, AwsContext, Kind, Partition, TokenHead, TokenMeta};
 
 /// Fewest bytes an entry takes with its length: a one-byte length, then
@@ -268,6 +268,15 @@ impl Decode for Head {
         let aws = r.aws_bytes()?.map(Box::from);
         let head = TokenHead::with_stored_aws(id, issuer, account, aws, aws_of);
         Ok(Head { at, head })
+    }
+}
+
+impl Decode for Located {
+    /// The record's place and the id; the rest is not looked at.
+    fn decode(r: &mut Reader<'_>) -> Read<Located> {
+        let at = r.locator()?;
+        let id = r.id()?;
+        Ok(Located { at, id })
     }
 }
 

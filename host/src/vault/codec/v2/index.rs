@@ -91,6 +91,25 @@ pub(crate) struct Head {
     pub(crate) head: TokenHead,
 }
 
+/// Where an entry's record is and whose it is: all that a look-up by id
+/// reads of each entry (a version-3 entry's other fields are skipped
+/// unread; a version-2 entry is read as a [`Head`]).
+#[derive(Debug, Deserialize)]
+#[serde(from = "Head")]
+pub(crate) struct Located {
+    pub(crate) at: Locator,
+    pub(crate) id: Uuid,
+}
+
+impl From<Head> for Located {
+    fn from(h: Head) -> Located {
+        Located {
+            at: h.at,
+            id: h.head.id,
+        }
+    }
+}
+
 /// A complete entry.
 #[derive(Debug)]
 pub(crate) struct Full {

@@ -42,7 +42,7 @@ pub(crate) mod compact;
 pub(crate) mod index;
 
 use compact::Entries;
-use index::{EntryOut, Full, Head, Locator, Rest};
+use index::{EntryOut, Full, Head, Located, Locator, Rest};
 
 /// The version this build writes, the `version` of its header.
 pub(crate) const VERSION: u64 = IndexCodec::WRITTEN.version();
@@ -600,7 +600,7 @@ fn inconsistent(path: &Path) -> VaultError {
 
 /// The data part of a file: every member of [`VaultData`] but the
 /// tokens.
-fn open_data(
+pub(crate) fn open_data(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
@@ -678,14 +678,50 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     else {
         return Err(inconsistent(path).into());
     };
-    let sealed = record(range.clone())?;
-    let token = open_record(
+    Ok(read_chosen(
         path,
         parsed,
-        &sealed,
+        bytes,
         master,
-        (head.id, *at, 0..sealed.len()),
-    )?;
+        (head.id, *at, range),
+        record,
+    )?)
+}
+
+/// [`decode_one`] for the token with id `id` (`None` when there is none):
+/// of a version-3 index only each entry's record place and id are read.
+pub(crate) fn decode_id(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    file_len: usize,
+    master: &Key,
+    id: Uuid,
+    record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
+) -> Result<Option<(Token, VaultData)>, VaultError> {
+    let entries: Vec<Located> = parse_index(path, parsed, bytes)?;
+    let ranges = record_ranges(path, parsed, file_len, entries.iter().map(|e| e.at))?;
+    let Some(chosen) = entries.iter().position(|e| e.id == id) else {
+        return Ok(None);
+    };
+    let (Some(entry), Some(range)) = (entries.get(chosen), ranges.get(chosen)) else {
+        return Err(inconsistent(path));
+    };
+    read_chosen(path, parsed, bytes, master, (id, entry.at, range), record).map(Some)
+}
+
+/// The token of index entry `id` at `at`, its record read with `record`
+/// from `range` of the file, and the rest of the contents (the data part).
+fn read_chosen(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &[u8],
+    master: &Key,
+    (id, at, range): (Uuid, Locator, &Range<usize>),
+    record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
+) -> Result<(Token, VaultData), VaultError> {
+    let sealed = record(range.clone())?;
+    let token = open_record(path, parsed, &sealed, master, (id, at, 0..sealed.len()))?;
     let data = open_data(path, parsed, bytes, master)?;
     Ok((token, data))
 }

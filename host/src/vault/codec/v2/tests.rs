@@ -364,6 +364,39 @@ fn every_fail_vector_is_refused_as_corrupt() {
             "{name} was changed"
         );
         assert!(!vault.prev_file().exists(), "{name}: a write happened");
+        // A look-up by id, which reads only the places and ids of the
+        // index, still refuses the file for one of the tokens at least.
+        let refused = sample().tokens.iter().any(|t| {
+            vault
+                .read_id_with_clock(&unlock, t.id)
+                .is_err_and(|e| e.code().as_str() == "vault_corrupt")
+        });
+        assert!(refused, "{name}: every look-up by id went through");
+    }
+}
+
+#[test]
+fn a_look_up_by_id_finds_each_token_of_every_version_and_nothing_else() {
+    let unlock = Unlock::with_passphrase(PASSPHRASE);
+    for name in [
+        "v3-two-tokens.vault",
+        "v2-two-tokens.vault",
+        "v1-two-tokens.vault",
+    ] {
+        let bytes = std::fs::read(vectors().join(name)).unwrap();
+        let (_dir, vault, read) = open_file(&bytes);
+        let all = read.unwrap();
+        assert_eq!(all.tokens.len(), 2, "{name}");
+        for token in &all.tokens {
+            let (found, clocks) = vault
+                .read_id_with_clock(&unlock, token.id)
+                .unwrap()
+                .unwrap();
+            assert_eq!(&found, token, "{name}");
+            assert_eq!(clocks, all.clock, "{name}");
+        }
+        let unknown = vault.read_id_with_clock(&unlock, Uuid::new_v4()).unwrap();
+        assert!(unknown.is_none(), "{name}");
     }
 }
 
