@@ -38,6 +38,43 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// [`HEAD_BYTES`]).
 const FIRST_READ: usize = 4096;
 
+/// Reads the start of the open vault file `file` (`len` bytes long, at
+/// `path`) into `start` and parses its header: the first [`FIRST_READ`]
+/// bytes, and up to [`HEAD_BYTES`] only when the header does not parse
+/// from those (a longer header line, as with many slots): as much as
+/// [`codec::parse`] looks at, so that it answers as on the whole file.
+fn read_header(
+    path: &Path,
+    file: &File,
+    len: usize,
+    start: &mut Vec<u8>,
+) -> Result<Parsed, VaultError> {
+    read_up_to(path, file, start, len.min(FIRST_READ))?;
+    match codec::parse(path, start) {
+        Err(_) if start.len() < len.min(HEAD_BYTES) => {
+            read_up_to(path, file, start, len.min(HEAD_BYTES))?;
+            codec::parse(path, start)
+        }
+        parsed => parsed,
+    }
+}
+
+/// Reads on from `file` (at `path`) until `bytes` holds `up_to` bytes (or
+/// the file ends), growing `bytes` exactly.
+fn read_up_to(
+    path: &Path,
+    file: &File,
+    bytes: &mut Vec<u8>,
+    up_to: usize,
+) -> Result<(), VaultError> {
+    let more = up_to.saturating_sub(bytes.len());
+    bytes.reserve_exact(more);
+    file.take(more as u64)
+        .read_to_end(bytes)
+        .map(drop)
+        .map_err(|e| VaultError::io(path, e))
+}
+
 /// Environment variable naming the vault directory.
 pub const ENV_HOME: &str = "FACTORCAT_HOME";
 /// Environment variable that, set to anything but `0` or empty, disables
@@ -450,7 +487,7 @@ impl Vault {
     pub fn read_matching<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
-        pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
+        pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
         let mut part = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
@@ -565,34 +602,19 @@ impl Vault {
     fn read_index_part_now(&self) -> Result<IndexPart, VaultError> {
         let (path, file, len) = self.open_file()?;
         let len = len as usize;
-        let read = |bytes: &mut Vec<u8>, up_to: usize| {
-            let more = up_to.saturating_sub(bytes.len());
-            bytes.reserve_exact(more);
-            (&file)
-                .take(more as u64)
-                .read_to_end(bytes)
-                .map_err(|e| VaultError::io(&path, e))
-        };
         // Ciphertext only: nothing is decrypted before the buffer is
-        // complete. The file's first page holds the header of almost any
-        // vault, and says how much of the file is wanted; the buffer is
-        // then allocated once, at that size (no reallocation copies it).
+        // complete. The header says how much of the file is wanted; the
+        // buffer is then allocated once, at that size (no reallocation
+        // copies it).
         let mut start = Vec::new();
-        read(&mut start, len.min(FIRST_READ))?;
-        let parsed = match codec::parse(&path, &start) {
-            Err(_) if start.len() < len.min(HEAD_BYTES) => {
-                read(&mut start, len.min(HEAD_BYTES))?;
-                codec::parse(&path, &start)
-            }
-            parsed => parsed,
-        }?;
+        let parsed = read_header(&path, &file, len, &mut start)?;
         let wanted = match parsed.layout {
             Layout::Split { records, .. } => records.min(len),
             Layout::V1 => len,
         };
         let mut bytes = Zeroizing::new(Vec::with_capacity(wanted.max(start.len())));
         bytes.extend_from_slice(&start);
-        read(&mut bytes, wanted)?;
+        read_up_to(&path, &file, &mut bytes, wanted)?;
         let ledger = self.read_ledger()?;
         Ok(IndexPart {
             bytes,
@@ -976,13 +998,11 @@ impl Vault {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return VaultStatus::Missing,
             _ => {}
         }
-        let parsed = self.read_head().and_then(|bytes| {
-            codec::parse(&file, &bytes).map(|p| {
-                (
-                    p.header.keyring_slots().next().is_some(),
-                    p.header.passphrase_slot().is_some(),
-                )
-            })
+        let parsed = self.read_head().map(|p| {
+            (
+                p.header.keyring_slots().next().is_some(),
+                p.header.passphrase_slot().is_some(),
+            )
         });
         match parsed {
             Ok((has_keyring_slot, has_passphrase_slot)) => VaultStatus::Present {
@@ -997,8 +1017,7 @@ impl Vault {
 
     /// The vault's id (the keyring user name), read from the header.
     pub fn id(&self) -> Result<Uuid, VaultError> {
-        let bytes = self.read_head()?;
-        Ok(codec::parse(&self.file(), &bytes)?.header.id)
+        Ok(self.read_head()?.header.id)
     }
 
     /// The vault file's generation, read from the header without
@@ -1006,8 +1025,7 @@ impl Vault {
     /// writes made it; a version-1 file written before generations were
     /// counted is generation 0.
     pub fn generation(&self) -> Result<u64, VaultError> {
-        let bytes = self.read_head()?;
-        Ok(codec::parse(&self.file(), &bytes)?.header.generation)
+        Ok(self.read_head()?.header.generation)
     }
 
     /// Drops this vault's master key from the kernel key cache, so the next
@@ -1101,20 +1119,16 @@ impl Vault {
         Ok((path, file, len))
     }
 
-    /// The start of the vault file: as much as [`codec::parse`] looks at,
-    /// so that it gives the same answer as on the whole file. The body is
-    /// ciphertext; nothing read here is secret.
-    fn read_head(&self) -> Result<Vec<u8>, VaultError> {
+    /// The vault file's header, parsed from the start of the file (see
+    /// [`read_header`]). Nothing read here is secret.
+    fn read_head(&self) -> Result<Parsed, VaultError> {
         let (path, file, len) = self.open_file()?;
-        let mut bytes = Vec::with_capacity((len as usize).min(HEAD_BYTES) + 1);
-        file.take(HEAD_BYTES as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| VaultError::io(&path, e))?;
-        Ok(bytes)
+        read_header(&path, &file, len as usize, &mut Vec::new())
     }
 
     /// Writes `opened`, read from the file `old`, as the new generation
-    /// (under the exclusive lock), in format version 2: one more than both
+    /// (under the exclusive lock), in the format version this build writes
+    /// (`codec::VERSION`): one more than both
     /// the file's and the highest this machine has seen, recorded as this
     /// machine's write ([`VaultData::record_write`]), and raises this
     /// machine's mark to it. Records that did not change are copied from
@@ -1223,10 +1237,7 @@ impl Vault {
     /// The generation of the vault file now in place (its header only),
     /// `None` if it cannot be read.
     fn current_generation(&self) -> Option<u64> {
-        let bytes = self.read_head().ok()?;
-        codec::parse(&self.file(), &bytes)
-            .ok()
-            .map(|p| p.header.generation)
+        self.read_head().ok().map(|p| p.header.generation)
     }
 
     /// Replaces the vault file with `bytes`, atomically and durably,
