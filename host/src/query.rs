@@ -16,7 +16,7 @@
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
-use crate::token::{AwsContext, Identity, MfaSerial};
+use crate::token::{Identity, MfaSerial};
 
 /// Shortest id prefix accepted, so that `factorcat code a` is a substring
 /// search rather than an id look-up.
@@ -223,7 +223,7 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
         })
     };
     let bound = (0..tokens.len()).filter(|&i| {
-        let own = tokens[i].aws().and_then(AwsContext::serial);
+        let own = tokens[i].aws().and_then(|a| a.serial());
         own.is_some_and(|own| own.same_device(&serial))
     });
     if let Some(i) = pick(bound.collect())? {
@@ -233,7 +233,7 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
         .filter(|&i| {
             tokens[i].aws().is_some_and(|aws| {
                 aws.partition == serial.partition
-                    && aws.account_id.as_deref() == Some(serial.account_id.as_str())
+                    && aws.account_id == Some(serial.account_id.as_str())
                     && !aws.identity_center()
             })
         })
@@ -241,7 +241,7 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
     let unbound = |i: &usize| tokens[*i].aws().is_some_and(|a| a.mfa_serial.is_none());
     let named = in_account.iter().copied().filter(unbound).filter(|&i| {
         let t = &tokens[i];
-        let user = t.aws().and_then(|a| a.user.as_deref());
+        let user = t.aws().and_then(|a| a.user);
         // A bare account name is a device name only when no user is known.
         let bare = user.is_none().then(|| t.account());
         [user, label_device(t), bare]
@@ -261,12 +261,12 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
         [only] => {
             let t = &tokens[*only];
             let aws = t.aws();
-            if let Some(user) = aws.and_then(|a| a.user.as_deref()) {
+            if let Some(user) = aws.and_then(|a| a.user) {
                 format!(
                     "the account's only token, {}, is {user}'s (its AWS user)",
                     t.label()
                 )
-            } else if let Some(own) = aws.and_then(|a| a.mfa_serial.as_deref()) {
+            } else if let Some(own) = aws.and_then(|a| a.mfa_serial) {
                 format!(
                     "the account's only token, {}, is the device {own}",
                     t.label()
@@ -293,7 +293,7 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
 fn label_device<T: Identity>(token: &T) -> Option<&str> {
     let aws = token.aws()?;
     let (device, account) = token.account().rsplit_once('@')?;
-    let ours = [aws.account_id.as_deref(), aws.account_alias.as_deref()]
+    let ours = [aws.account_id, aws.account_alias]
         .into_iter()
         .flatten()
         .any(|a| a.eq_ignore_ascii_case(account));
@@ -304,6 +304,7 @@ fn label_device<T: Identity>(token: &T) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use crate::token::AwsContext;
     use crate::token::Token;
 
     fn token(issuer: &str, account: &str) -> Token {

@@ -35,7 +35,7 @@ use url::{Host, Url};
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
-use crate::token::{AwsContext, Identity, Partition, Token, TokenSites};
+use crate::token::{AwsContext, Identity, Partition, Texts, Token, TokenSites};
 
 pub mod aws;
 
@@ -118,11 +118,11 @@ impl SiteError {
 }
 
 /// What matching reads of a token beyond its [`Identity`]: implemented by
-/// full [`Token`]s and by [`TokenSites`], the lighter records decoded without
-/// secrets.
+/// full [`Token`]s and by [`TokenSites`], the matching fields borrowed from
+/// where a vault reader found them (no secret, nothing copied).
 pub trait Matchable: Identity {
     /// The sites the token belongs to.
-    fn sites(&self) -> &[String];
+    fn sites(&self) -> Texts<'_>;
     /// Whether the token is pinned.
     fn pinned(&self) -> bool;
     /// The length of its time step in seconds (`None` for HOTP), which
@@ -136,8 +136,8 @@ pub trait Matchable: Identity {
 macro_rules! matchable_from_fields {
     ($($record:ty),*) => {$(
         impl Matchable for $record {
-            fn sites(&self) -> &[String] {
-                &self.sites
+            fn sites(&self) -> Texts<'_> {
+                Texts::of(&self.sites)
             }
             fn pinned(&self) -> bool {
                 self.pinned
@@ -152,7 +152,22 @@ macro_rules! matchable_from_fields {
     )*};
 }
 
-matchable_from_fields!(Token, TokenSites, crate::token::TokenMeta);
+matchable_from_fields!(Token, crate::token::TokenMeta);
+
+impl Matchable for TokenSites<'_> {
+    fn sites(&self) -> Texts<'_> {
+        self.sites
+    }
+    fn pinned(&self) -> bool {
+        self.pinned
+    }
+    fn period(&self) -> Option<u64> {
+        self.period
+    }
+    fn created(&self) -> u64 {
+        self.created
+    }
+}
 
 /// The vault's fill record: per token, the last time step handed out for
 /// filling (`VaultData::fills`). Matching reads it to know which of several
@@ -616,7 +631,7 @@ fn token_accounts(token: &impl Matchable) -> (Option<&str>, Option<&str>) {
     if let Some(ctx) = token.aws()
         && (ctx.account_id.is_some() || ctx.account_alias.is_some())
     {
-        return (ctx.account_id.as_deref(), ctx.account_alias.as_deref());
+        return (ctx.account_id, ctx.account_alias);
     }
     match token
         .account()
@@ -650,7 +665,7 @@ fn user_agrees(token: &impl Matchable, hints: &[&str]) -> bool {
     }
     let account = token.account().trim();
     let names = [
-        token.aws().and_then(|a| a.user.as_deref()),
+        token.aws().and_then(|a| a.user),
         Some(account),
         account.rsplit_once('@').map(|(before, _)| before),
     ];
@@ -679,13 +694,13 @@ enum Instance {
 fn token_portals(token: &impl Matchable) -> Vec<String> {
     let start = token
         .aws()
-        .and_then(|a| a.sso_start_url.as_deref())
+        .and_then(|a| a.sso_start_url)
         .and_then(aws::read_start_url);
     let sites = token
         .sites()
         .iter()
         .filter(|s| aws::PORTAL_DOMAINS.iter().any(|d| s.ends_with(d)))
-        .filter_map(|s| aws::read_start_url(s));
+        .filter_map(aws::read_start_url);
     start.into_iter().chain(sites).collect()
 }
 
@@ -695,7 +710,7 @@ fn token_portals(token: &impl Matchable) -> Vec<String> {
 /// matches only with that positive evidence.
 fn instance_agrees(token: &impl Matchable, page: &AwsFacts) -> Instance {
     let portals = token_portals(token);
-    let learned = token.aws().and_then(|a| a.sso_directory.as_deref());
+    let learned = token.aws().and_then(|a| a.sso_directory);
     if portals.is_empty() && learned.is_none() {
         return Instance::Unbound;
     }
@@ -748,7 +763,6 @@ fn owner(token: &impl Matchable) -> Option<Owner> {
     let ctx = token.aws()?;
     let user = ctx
         .user
-        .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())?
         .to_ascii_lowercase();
@@ -757,7 +771,6 @@ fn owner(token: &impl Matchable) -> Option<Owner> {
         let portal = portals.first().and_then(|p| aws::start_url_host(p));
         let directory = ctx
             .sso_directory
-            .as_deref()
             .or_else(|| portals.iter().find_map(|p| aws::start_url_directory(p)));
         if portal.is_none() && directory.is_none() {
             return None;
@@ -816,7 +829,7 @@ fn judge(token: &impl Matchable, page: &Page<'_>) -> Option<Strength> {
     {
         return None;
     }
-    let identity_center = token.aws().is_some_and(AwsContext::identity_center);
+    let identity_center = token.aws().is_some_and(|c| c.identity_center());
     let allowed = match aws.service {
         // An Identity Center user's device is not an IAM user's.
         AwsService::Signin if identity_center => explicit(),

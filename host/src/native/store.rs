@@ -94,7 +94,7 @@ pub enum Tokens<'a> {
     /// Whole tokens.
     Full(&'a [Token], &'a VaultData),
     /// The matching fields of each token.
-    Sites(&'a [TokenSites], &'a VaultData),
+    Sites(&'a [TokenSites<'a>], &'a VaultData),
 }
 
 /// [`Store::read_matching`] over contents at hand.

@@ -228,7 +228,20 @@ impl AwsContext {
     /// True when the token belongs to an IAM Identity Center instance (a
     /// start URL or a directory is known), not to an IAM user or root.
     pub fn identity_center(&self) -> bool {
-        self.sso_start_url.is_some() || self.sso_directory.is_some()
+        self.view().identity_center()
+    }
+
+    /// The context, borrowed.
+    pub fn view(&self) -> AwsView<'_> {
+        AwsView {
+            account_id: self.account_id.as_deref(),
+            account_alias: self.account_alias.as_deref(),
+            user: self.user.as_deref(),
+            partition: self.partition,
+            sso_start_url: self.sso_start_url.as_deref(),
+            sso_directory: self.sso_directory.as_deref(),
+            mfa_serial: self.mfa_serial.as_deref(),
+        }
     }
 
     /// Records that the access portal `start_url` (as
@@ -250,7 +263,7 @@ impl AwsContext {
 
     /// The serial of the MFA device the token is bound to, when it has one.
     pub fn serial(&self) -> Option<MfaSerial> {
-        self.mfa_serial.as_deref().and_then(MfaSerial::parse)
+        self.view().serial()
     }
 
     /// Splits an account reference into id or alias: 12 digits is an id,
@@ -263,6 +276,54 @@ impl AwsContext {
             self.account_alias = Some(account.to_ascii_lowercase());
         }
         self
+    }
+}
+
+/// An [`AwsContext`] borrowed from where it is kept (see
+/// [`AwsContext::view`]; the vault's index hands out its text as it is):
+/// what [`Identity::aws`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AwsView<'a> {
+    /// The 12-digit account id, when known.
+    pub account_id: Option<&'a str>,
+    /// The account alias, when known.
+    pub account_alias: Option<&'a str>,
+    /// The IAM user name, root e-mail or MFA device name.
+    pub user: Option<&'a str>,
+    /// The partition the account lives in.
+    pub partition: Partition,
+    /// The IAM Identity Center access portal (see [`AwsContext`]).
+    pub sso_start_url: Option<&'a str>,
+    /// The Identity Center directory.
+    pub sso_directory: Option<&'a str>,
+    /// The serial of the IAM virtual MFA device the token is.
+    pub mfa_serial: Option<&'a str>,
+}
+
+impl AwsView<'_> {
+    /// True when the token belongs to an IAM Identity Center instance (a
+    /// start URL or a directory is known), not to an IAM user or root.
+    pub fn identity_center(&self) -> bool {
+        self.sso_start_url.is_some() || self.sso_directory.is_some()
+    }
+
+    /// The serial of the MFA device the token is bound to, when it has one.
+    pub fn serial(&self) -> Option<MfaSerial> {
+        self.mfa_serial.and_then(MfaSerial::parse)
+    }
+
+    /// The context, copied.
+    pub fn to_owned(&self) -> AwsContext {
+        let own = |t: Option<&str>| t.map(str::to_string);
+        AwsContext {
+            account_id: own(self.account_id),
+            account_alias: own(self.account_alias),
+            user: own(self.user),
+            partition: self.partition,
+            sso_start_url: own(self.sso_start_url),
+            sso_directory: own(self.sso_directory),
+            mfa_serial: own(self.mfa_serial),
+        }
     }
 }
 
@@ -588,7 +649,7 @@ pub trait Identity {
     /// The account name (may be empty).
     fn account(&self) -> &str;
     /// The AWS identity, if any.
-    fn aws(&self) -> Option<&AwsContext>;
+    fn aws(&self) -> Option<AwsView<'_>>;
     /// "Issuer (account)", or whichever of the two is present.
     fn label(&self) -> String {
         match (self.issuer().is_empty(), self.account().is_empty()) {
@@ -702,69 +763,186 @@ impl PartialEq for TokenHead {
 
 impl Eq for TokenHead {}
 
-/// How a record keeps its AWS identity: decoded, or (a [`TokenHead`]'s)
-/// decoded when first asked for.
+/// How a record keeps its AWS identity: decoded, borrowed (a
+/// [`TokenSites`]'), or (a [`TokenHead`]'s) decoded when first asked for.
 trait AwsField {
-    fn identity(&self) -> Option<&AwsContext>;
+    fn identity(&self) -> Option<AwsView<'_>>;
 }
 
 impl AwsField for Option<AwsContext> {
-    fn identity(&self) -> Option<&AwsContext> {
-        self.as_ref()
+    fn identity(&self) -> Option<AwsView<'_>> {
+        self.as_ref().map(AwsContext::view)
     }
 }
 
 impl AwsField for LaterAws {
-    fn identity(&self) -> Option<&AwsContext> {
-        self.get()
+    fn identity(&self) -> Option<AwsView<'_>> {
+        self.get().map(AwsContext::view)
+    }
+}
+
+impl AwsField for Option<AwsView<'_>> {
+    fn identity(&self) -> Option<AwsView<'_>> {
+        *self
     }
 }
 
 /// The fields of a stored token that site matching reads (see
-/// `crate::site::match_url`), decoded without the secret or anything else
-/// (see `Vault::read_matching`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct TokenSites {
+/// `crate::site::match_url`), borrowed from where they are kept: a
+/// [`Token`], a [`TokenMeta`], or the vault's index as it was decrypted
+/// (see `Vault::read_matching`), so that matching a thousand tokens copies
+/// none of them.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSites<'a> {
     /// The stable id.
     pub id: Uuid,
     /// The issuer.
-    #[serde(default)]
-    pub issuer: String,
+    pub issuer: &'a str,
     /// The account name.
-    #[serde(default)]
-    pub account: String,
+    pub account: &'a str,
     /// The sites.
-    #[serde(default)]
-    pub sites: Vec<String>,
+    pub sites: Texts<'a>,
     /// The AWS identity.
-    #[serde(default)]
-    pub aws: Option<AwsContext>,
+    pub aws: Option<AwsView<'a>>,
     /// Whether the token is pinned.
-    #[serde(default)]
     pub pinned: bool,
-    /// TOTP, HOTP or Steam, with the period or counter (the period dates
-    /// the vault's fill record).
-    pub kind: Kind,
+    /// The length of a time step in seconds (`None` for HOTP), which dates
+    /// the vault's fill record.
+    pub period: Option<u64>,
     /// Creation time, Unix seconds.
-    #[serde(default)]
     pub created: u64,
 }
 
-impl TokenSites {
+impl<'a> TokenSites<'a> {
     /// The matching fields of `token`.
-    pub fn of(token: &Token) -> TokenSites {
+    pub fn of(token: &'a Token) -> TokenSites<'a> {
         TokenSites {
             id: token.id,
-            issuer: token.issuer.clone(),
-            account: token.account.clone(),
-            sites: token.sites.clone(),
-            aws: token.aws.clone(),
+            issuer: &token.issuer,
+            account: &token.account,
+            sites: Texts::of(&token.sites),
+            aws: token.aws.as_ref().map(AwsContext::view),
             pinned: token.pinned,
-            kind: token.kind.clone(),
+            period: token.kind.period(),
             created: token.created,
         }
     }
+
+    /// The matching fields of `meta`.
+    pub fn of_meta(meta: &'a TokenMeta) -> TokenSites<'a> {
+        TokenSites {
+            id: meta.id,
+            issuer: &meta.issuer,
+            account: &meta.account,
+            sites: Texts::of(&meta.sites),
+            aws: meta.aws.as_ref().map(AwsContext::view),
+            pinned: meta.pinned,
+            period: meta.kind.period(),
+            created: meta.created,
+        }
+    }
 }
+
+impl PartialEq for TokenSites<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.id,
+            self.issuer,
+            self.account,
+            self.aws,
+            self.pinned,
+            self.period,
+            self.created,
+        ) == (
+            other.id,
+            other.issuer,
+            other.account,
+            other.aws,
+            other.pinned,
+            other.period,
+            other.created,
+        ) && self.sites.iter().eq(other.sites.iter())
+    }
+}
+
+impl Eq for TokenSites<'_> {}
+
+/// A borrowed list of texts (a token's sites or tags): strings kept
+/// apart, or a list as a vault's index encodes it, read as it is walked.
+#[derive(Clone, Copy)]
+pub struct Texts<'a>(TextsRepr<'a>);
+
+#[derive(Clone, Copy)]
+enum TextsRepr<'a> {
+    Strings(&'a [String]),
+    Encoded {
+        count: usize,
+        bytes: &'a [u8],
+        next: for<'b> fn(&mut &'b [u8]) -> &'b str,
+    },
+}
+
+impl<'a> Texts<'a> {
+    /// The texts of `list`.
+    pub fn of(list: &'a [String]) -> Texts<'a> {
+        Texts(TextsRepr::Strings(list))
+    }
+
+    /// `count` texts encoded in `bytes`, which `next` reads one at a time
+    /// (taking the text from the front of the bytes it is given). The
+    /// bytes must have been checked to hold exactly that many.
+    pub(crate) fn encoded(
+        count: usize,
+        bytes: &'a [u8],
+        next: for<'b> fn(&mut &'b [u8]) -> &'b str,
+    ) -> Texts<'a> {
+        Texts(TextsRepr::Encoded { count, bytes, next })
+    }
+
+    /// How many texts there are.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            TextsRepr::Strings(list) => list.len(),
+            TextsRepr::Encoded { count, .. } => count,
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The texts, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let (strings, encoded) = match self.0 {
+            TextsRepr::Strings(list) => (list, None),
+            TextsRepr::Encoded { count, bytes, next } => (&[][..], Some((count, bytes, next))),
+        };
+        let encoded = encoded
+            .into_iter()
+            .flat_map(|(count, mut bytes, next)| (0..count).map(move |_| next(&mut bytes)));
+        strings.iter().map(String::as_str).chain(encoded)
+    }
+
+    /// The texts, copied.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl fmt::Debug for Texts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Texts<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Texts<'_> {}
 
 /// Everything about a stored token but its secret. It is what
 /// [`Token::metadata`] reports, and what the vault's index keeps of each
@@ -918,14 +1096,14 @@ macro_rules! identity_from_fields {
             fn account(&self) -> &str {
                 &self.account
             }
-            fn aws(&self) -> Option<&AwsContext> {
+            fn aws(&self) -> Option<AwsView<'_>> {
                 AwsField::identity(&self.aws)
             }
         }
     )*};
 }
 
-identity_from_fields!(Token, TokenHead, TokenSites, TokenMeta);
+identity_from_fields!(Token, TokenHead, TokenSites<'_>, TokenMeta);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {

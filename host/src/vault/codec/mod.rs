@@ -24,7 +24,7 @@ use super::slot::{NONCE_LEN, Slot, TAG_LEN};
 pub(crate) mod v1;
 pub(crate) mod v2;
 
-pub(crate) use v1::{Body, BodyHead, SlotRepr, body_lines, write_body};
+pub(crate) use v1::{Body, BodyHead, LightRecord, SlotRepr, body_lines, write_body};
 pub(crate) use v2::{IndexCodec, Previous, encode};
 
 use crate::keystore::Key;
@@ -260,7 +260,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
-    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
     match &parsed.layout {
         Layout::V1 => Ok(v1::decode_matching(path, &bytes[parsed.plaintext()], pick)?

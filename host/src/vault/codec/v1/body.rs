@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Clocks;
-use crate::token::{Token, TokenHead, TokenSites};
+use crate::token::{AwsContext, Kind, Texts, Token, TokenHead, TokenSites};
 use crate::vault::{Tombstone, VaultData, VaultError};
 
 /// The first line of the body: everything but the token records, plus an
@@ -130,6 +130,42 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     Ok((token, rest))
 }
 
+/// The fields of a record that site matching reads, parsed without the
+/// secret or anything else.
+#[derive(Deserialize)]
+pub(crate) struct LightRecord {
+    id: Uuid,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    sites: Vec<String>,
+    #[serde(default)]
+    aws: Option<AwsContext>,
+    #[serde(default)]
+    pinned: bool,
+    kind: Kind,
+    #[serde(default)]
+    created: u64,
+}
+
+impl LightRecord {
+    /// The fields, borrowed as matching reads them.
+    pub(crate) fn sites(&self) -> TokenSites<'_> {
+        TokenSites {
+            id: self.id,
+            issuer: &self.issuer,
+            account: &self.account,
+            sites: Texts::of(&self.sites),
+            aws: self.aws.as_ref().map(AwsContext::view),
+            pinned: self.pinned,
+            period: self.kind.period(),
+            created: self.created,
+        }
+    }
+}
+
 /// The tokens at the positions `pick` returns after seeing every record's
 /// matching fields ([`TokenSites`], decoded without secrets) and the rest
 /// of the contents (a [`VaultData`] without tokens), fully decoded, in
@@ -137,7 +173,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
-    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<Token>, E> {
     let (head, records) = body_lines(utf8(path, plain)?);
     let head: BodyHead<SkippedIndex> =
@@ -147,7 +183,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     // about twice the memory.
     let mut light = Vec::with_capacity(records.len());
     for record in &records {
-        light.push(serde_json::from_str::<TokenSites>(record).map_err(|e| unparsable(path, &e))?);
+        light.push(serde_json::from_str::<LightRecord>(record).map_err(|e| unparsable(path, &e))?);
     }
     let rest = VaultData {
         tokens: Vec::new(),
@@ -157,7 +193,8 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
         pruned_until: head.pruned_until,
         clock: head.clock,
     };
-    let picked = pick(&light, &rest)?;
+    let sites: Vec<TokenSites> = light.iter().map(LightRecord::sites).collect();
+    let picked = pick(&sites, &rest)?;
     let mut tokens = Vec::with_capacity(picked.len());
     for index in picked {
         let record = records.get(index).ok_or_else(|| inconsistent(path))?;

@@ -13,7 +13,9 @@ use crate::vault::slot::{NONCE_LEN, TAG_LEN};
 mod body;
 mod header;
 
-pub(crate) use body::{BodyHead, body_lines, decode, decode_matching, decode_one, write_body};
+pub(crate) use body::{
+    BodyHead, LightRecord, body_lines, decode, decode_matching, decode_one, write_body,
+};
 pub(crate) use header::{SlotRepr, decode_fixed, parse_header, parse_slots};
 
 /// This version's number, the `version` of its header.

@@ -22,8 +22,8 @@ use std::io::{self, Write};
 use uuid::Uuid;
 
 use super::Measure;
-use super::index::{EntryOut, Full, Head, Located, Locator};
-use crate::token::{Algorithm, AwsContext, Kind, Partition, TokenHead, TokenMeta};
+use super::index::{EntryOut, Full, Head, Located, Locator, Rest};
+use crate::token::{Algorithm, AwsContext, AwsView, Kind, Partition, Texts, TokenHead, TokenSites};
 
 /// Fewest bytes an entry takes with its length: a one-byte length, then
 /// one byte per field but the id's sixteen.
@@ -131,9 +131,14 @@ impl<'a> Reader<'a> {
         self.str().map(str::to_owned)
     }
 
-    fn strings(&mut self) -> Read<Vec<String>> {
+    /// A list of texts, checked and kept where it is.
+    fn texts(&mut self) -> Read<Texts<'a>> {
         let n = self.count(1)?;
-        (0..n).map(|_| self.string()).collect()
+        let start = self.pos;
+        for _ in 0..n {
+            self.str()?;
+        }
+        Ok(Texts::encoded(n, &self.bytes[start..self.pos], next_text))
     }
 
     fn flag(&mut self) -> Read<bool> {
@@ -175,20 +180,16 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn aws(&mut self) -> Read<Option<AwsContext>> {
-        self.option(Self::aws_fields)
-    }
-
     /// The fields of an AWS context, after its option byte.
-    fn aws_fields(&mut self) -> Read<AwsContext> {
-        Ok(AwsContext {
-            account_id: self.option(Self::string)?,
-            account_alias: self.option(Self::string)?,
-            user: self.option(Self::string)?,
+    fn aws_fields(&mut self) -> Read<AwsView<'a>> {
+        Ok(AwsView {
+            account_id: self.option(Self::str)?,
+            account_alias: self.option(Self::str)?,
+            user: self.option(Self::str)?,
             partition: self.choice(&PARTITIONS, "an unknown AWS partition")?,
-            sso_start_url: self.option(Self::string)?,
-            sso_directory: self.option(Self::string)?,
-            mfa_serial: self.option(Self::string)?,
+            sso_start_url: self.option(Self::str)?,
+            sso_directory: self.option(Self::str)?,
+            mfa_serial: self.option(Self::str)?,
         })
     }
 
@@ -244,10 +245,20 @@ fn number<T: PartialEq>(table: &[T], value: &T) -> u8 {
     table.iter().position(|t| t == value).unwrap_or_default() as u8
 }
 
-/// An index entry as some reader needs it, decoded from the entry's bytes.
-pub(crate) trait Decode: Sized {
+/// An index entry as some reader needs it, decoded from the entry's bytes
+/// (which it may borrow).
+pub(crate) trait Decode<'a>: Sized {
     /// Reads the entry from `r`, which holds exactly its body.
-    fn decode(r: &mut Reader<'_>) -> Read<Self>;
+    fn decode(r: &mut Reader<'a>) -> Read<Self>;
+}
+
+/// The next text of a list that [`Reader::texts`] checked: its length,
+/// then its bytes (a list that was not checked reads as empty texts).
+fn next_text<'b>(bytes: &mut &'b [u8]) -> &'b str {
+    let mut r = Reader::new(bytes, 0);
+    let text = r.str().unwrap_or_default();
+    *bytes = &bytes[r.pos..];
+    text
 }
 
 /// An AWS context from the bytes of its fields (see [`Reader::aws_bytes`]);
@@ -255,10 +266,10 @@ pub(crate) trait Decode: Sized {
 fn aws_of(bytes: &[u8]) -> Option<AwsContext> {
     let mut r = Reader::new(bytes, 0);
     let aws = r.aws_fields().ok()?;
-    r.end().ok().map(|()| aws)
+    r.end().ok().map(|()| aws.to_owned())
 }
 
-impl Decode for Head {
+impl Decode<'_> for Head {
     /// The first six fields; the rest is not looked at. The AWS context is
     /// kept as its bytes, decoded when first asked for: finding a token by
     /// name never needs it.
@@ -271,7 +282,7 @@ impl Decode for Head {
     }
 }
 
-impl Decode for Located {
+impl Decode<'_> for Located {
     /// The record's place and the id; the rest is not looked at.
     fn decode(r: &mut Reader<'_>) -> Read<Located> {
         let at = r.locator()?;
@@ -280,14 +291,22 @@ impl Decode for Located {
     }
 }
 
-impl Decode for Full {
-    fn decode(r: &mut Reader<'_>) -> Read<Full> {
+/// A whole entry, borrowed from the index plaintext: the fields site
+/// matching reads, and the rest.
+pub(crate) struct View<'a> {
+    pub(crate) at: Locator,
+    pub(crate) sites: TokenSites<'a>,
+    pub(crate) rest: Rest<'a>,
+}
+
+impl<'a> Decode<'a> for View<'a> {
+    fn decode(r: &mut Reader<'a>) -> Read<View<'a>> {
         let at = r.locator()?;
         let id = r.id()?;
-        let issuer = r.string()?;
-        let account = r.string()?;
-        let aws = r.aws()?;
-        let sites = r.strings()?;
+        let issuer = r.str()?;
+        let account = r.str()?;
+        let aws = r.option(Reader::aws_fields)?;
+        let sites = r.texts()?;
         let pinned = r.flag()?;
         let algorithm = r.choice(&ALGORITHMS, "an unknown algorithm")?;
         let digits = r.byte()?;
@@ -298,22 +317,38 @@ impl Decode for Full {
             (STEAM, 0) => Kind::Steam,
             _ => return r.fail(kind_at, "an unknown token kind"),
         };
-        let meta = TokenMeta {
+        let tags = r.texts()?;
+        let created = r.varint()?;
+        let updated = r.varint()?;
+        r.end()?;
+        let sites = TokenSites {
             id,
             issuer,
             account,
+            sites,
+            aws,
+            pinned,
+            period: kind.period(),
+            created,
+        };
+        let rest = Rest {
             algorithm,
             digits,
             kind,
-            sites,
-            aws,
-            tags: r.strings()?,
-            pinned,
-            created: r.varint()?,
-            updated: r.varint()?,
+            tags,
+            updated,
         };
-        r.end()?;
-        Ok(Full { at, meta })
+        Ok(View { at, sites, rest })
+    }
+}
+
+impl Decode<'_> for Full {
+    fn decode(r: &mut Reader<'_>) -> Read<Full> {
+        let View { at, sites, rest } = View::decode(r)?;
+        Ok(Full {
+            at,
+            meta: rest.meta(&sites),
+        })
     }
 }
 
@@ -337,12 +372,12 @@ impl<T> Entries<T> for Vec<T> {
 }
 
 /// Decodes every entry of the index plaintext `plain` as `T`.
-pub(crate) fn decode_index<T: Decode>(plain: &[u8]) -> Read<Vec<T>> {
+pub(crate) fn decode_index<'a, T: Decode<'a>>(plain: &'a [u8]) -> Read<Vec<T>> {
     decode_into(plain)
 }
 
 /// Decodes every entry of the index plaintext `plain` as `T`, into `C`.
-pub(crate) fn decode_into<T: Decode, C: Entries<T>>(plain: &[u8]) -> Read<C> {
+pub(crate) fn decode_into<'a, T: Decode<'a>, C: Entries<T>>(plain: &'a [u8]) -> Read<C> {
     let mut r = Reader::new(plain, 0);
     let count = r.count(MIN_ENTRY)?;
     let mut entries = C::default();

@@ -20,7 +20,7 @@ use serde::ser::{SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::token::{Algorithm, AwsContext, Kind, Token, TokenHead, TokenMeta, TokenSites};
+use crate::token::{Algorithm, AwsContext, Kind, Texts, Token, TokenHead, TokenMeta, TokenSites};
 
 /// Elements in a complete entry.
 pub(crate) const ENTRY_LEN: usize = 15;
@@ -118,52 +118,44 @@ pub(crate) struct Full {
 }
 
 impl Full {
-    /// The fields site matching reads, and the rest of the entry, which
-    /// [`Rest::meta`] joins with them again.
-    pub(crate) fn into_sites(self) -> (TokenSites, Rest) {
-        let m = self.meta;
+    /// The fields site matching reads, and the rest of the entry, borrowed.
+    pub(crate) fn parts(&self) -> (TokenSites<'_>, Rest<'_>) {
+        let m = &self.meta;
         let rest = Rest {
             algorithm: m.algorithm,
             digits: m.digits,
-            tags: m.tags,
+            kind: m.kind.clone(),
+            tags: Texts::of(&m.tags),
             updated: m.updated,
         };
-        let sites = TokenSites {
-            id: m.id,
-            issuer: m.issuer,
-            account: m.account,
-            sites: m.sites,
-            aws: m.aws,
-            pinned: m.pinned,
-            kind: m.kind,
-            created: m.created,
-        };
-        (sites, rest)
+        (TokenSites::of_meta(m), rest)
     }
 }
 
-/// What an entry holds besides the fields site matching reads.
+/// What an entry holds besides the fields site matching reads, borrowed
+/// from where it is kept.
 #[derive(Debug, Clone)]
-pub(crate) struct Rest {
-    algorithm: Algorithm,
-    digits: u8,
-    tags: Vec<String>,
-    updated: u64,
+pub(crate) struct Rest<'a> {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) digits: u8,
+    pub(crate) kind: Kind,
+    pub(crate) tags: Texts<'a>,
+    pub(crate) updated: u64,
 }
 
-impl Rest {
-    /// The entry's metadata, with its matching fields `s`.
-    pub(crate) fn meta(self, s: &TokenSites) -> TokenMeta {
+impl Rest<'_> {
+    /// The entry's metadata, with its matching fields `s`, copied.
+    pub(crate) fn meta(&self, s: &TokenSites) -> TokenMeta {
         TokenMeta {
             id: s.id,
-            issuer: s.issuer.clone(),
-            account: s.account.clone(),
+            issuer: s.issuer.to_string(),
+            account: s.account.to_string(),
             algorithm: self.algorithm,
             digits: self.digits,
-            kind: s.kind.clone(),
-            sites: s.sites.clone(),
-            aws: s.aws.clone(),
-            tags: self.tags,
+            kind: self.kind.clone(),
+            sites: s.sites.to_vec(),
+            aws: s.aws.map(|a| a.to_owned()),
+            tags: self.tags.to_vec(),
             pinned: s.pinned,
             created: s.created,
             updated: self.updated,

@@ -405,7 +405,7 @@ fn write_file(
 /// decrypted in place, in the encoding its version says.
 fn parse_index<T>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<Vec<T>, VaultError>
 where
-    T: compact::Decode + for<'a> Deserialize<'a>,
+    T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>,
 {
     parse_index_into(path, parsed, bytes)
 }
@@ -413,7 +413,7 @@ where
 /// [`parse_index`] into `C`, which may keep the parts of each entry apart.
 fn parse_index_into<T, C>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<C, VaultError>
 where
-    T: compact::Decode + for<'a> Deserialize<'a>,
+    T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>,
     C: Entries<T>,
 {
     let plain = &bytes[parsed.plaintext()];
@@ -421,15 +421,7 @@ where
         Layout::Split {
             index: IndexCodec::Compact,
             ..
-        } => compact::decode_into(plain).map_err(|e| {
-            VaultError::corrupt(
-                path,
-                format!(
-                    "the token index is not valid (byte {}: {}); the file is damaged",
-                    e.at, e.what
-                ),
-            )
-        }),
+        } => compact::decode_into(plain).map_err(|e| unreadable_index(path, e)),
         _ => {
             let list: Vec<T> = parse_json_index(path, plain)?;
             let mut entries = C::default();
@@ -438,6 +430,17 @@ where
             Ok(entries)
         }
     }
+}
+
+/// The error for a version-3 index that does not decode.
+fn unreadable_index(path: &Path, e: compact::Malformed) -> VaultError {
+    VaultError::corrupt(
+        path,
+        format!(
+            "the token index is not valid (byte {}: {}); the file is damaged",
+            e.at, e.what
+        ),
+    )
 }
 
 /// The heads of an index and, apart, their records' places: `pick` of
@@ -460,24 +463,24 @@ impl Entries<Head> for Heads {
     }
 }
 
-/// The matching fields of an index's entries and, apart, the rest of them
-/// (see [`Full::into_sites`]).
+/// The matching fields of an index's entries and, apart, the rest of them,
+/// borrowed from the index plaintext (version 3) or from entries decoded
+/// whole (version 2).
 #[derive(Default)]
-struct Sites {
-    sites: Vec<TokenSites>,
-    rest: Vec<Rest>,
+struct Sites<'a> {
+    sites: Vec<TokenSites<'a>>,
+    rest: Vec<Rest<'a>>,
 }
 
-impl Entries<Full> for Sites {
+impl<'a> Entries<compact::View<'a>> for Sites<'a> {
     fn reserve(&mut self, n: usize) {
         self.sites.reserve_exact(n);
         self.rest.reserve_exact(n);
     }
 
-    fn push(&mut self, entry: Full) {
-        let (sites, rest) = entry.into_sites();
-        self.sites.push(sites);
-        self.rest.push(rest);
+    fn push(&mut self, entry: compact::View<'a>) {
+        self.sites.push(entry.sites);
+        self.rest.push(entry.rest);
     }
 }
 
@@ -733,15 +736,27 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
-    pick: impl FnOnce(&[TokenSites], &VaultData) -> Result<Vec<usize>, E>,
+    pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
-    let Sites { sites, rest } = parse_index_into(path, parsed, bytes)?;
+    let plain = &bytes[parsed.plaintext()];
+    let whole: Vec<Full>;
+    let Sites { sites, rest } = match parsed.layout {
+        Layout::Split {
+            index: IndexCodec::Compact,
+            ..
+        } => compact::decode_into(plain).map_err(|e| unreadable_index(path, e))?,
+        _ => {
+            whole = parse_json_index(path, plain)?;
+            let (sites, rest) = whole.iter().map(Full::parts).unzip();
+            Sites { sites, rest }
+        }
+    };
     let data = open_data(path, parsed, bytes, master)?;
     let picked = pick(&sites, &data)?;
     picked
         .into_iter()
         .map(|i| match (sites.get(i), rest.get(i)) {
-            (Some(s), Some(r)) => Ok(r.clone().meta(s)),
+            (Some(s), Some(r)) => Ok(r.meta(s)),
             _ => Err(inconsistent(path).into()),
         })
         .collect()

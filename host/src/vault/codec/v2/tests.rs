@@ -633,7 +633,7 @@ fn the_index_holds_every_field_of_a_token_but_its_secret() {
 }
 
 /// The index `plain`, in the encoding `codec`, decoded as `T`s.
-fn decoded<T: compact::Decode + for<'a> Deserialize<'a>>(
+fn decoded<T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>>(
     codec: IndexCodec,
     plain: &[u8],
 ) -> Vec<T> {
