@@ -16,6 +16,7 @@ pub use rules::{
     TokenError, TokenPatch, admit, new_positions, same_generator, settle,
 };
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -665,17 +666,17 @@ pub trait Identity {
 /// anything else (see `Vault::read_one`). Its AWS identity
 /// ([`Identity::aws`]) may be kept as the vault stores it and decoded when
 /// first asked for: finding a token by name, among a thousand, never needs
-/// it.
+/// it. Its texts may be borrowed from what the vault decrypted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(from = "HeadFields", into = "HeadFields")]
-pub struct TokenHead {
+pub struct TokenHead<'a> {
     /// The stable id.
     pub id: Uuid,
     /// The issuer.
-    pub issuer: String,
+    pub issuer: Cow<'a, str>,
     /// The account name.
-    pub account: String,
-    aws: LaterAws,
+    pub account: Cow<'a, str>,
+    aws: LaterAws<'a>,
 }
 
 /// A [`TokenHead`] as its fields are stored.
@@ -690,23 +691,23 @@ struct HeadFields {
     aws: Option<AwsContext>,
 }
 
-impl From<TokenHead> for HeadFields {
-    fn from(h: TokenHead) -> HeadFields {
+impl From<TokenHead<'_>> for HeadFields {
+    fn from(h: TokenHead<'_>) -> HeadFields {
         HeadFields {
             aws: h.aws.get().cloned(),
             id: h.id,
-            issuer: h.issuer,
-            account: h.account,
+            issuer: h.issuer.into_owned(),
+            account: h.account.into_owned(),
         }
     }
 }
 
-impl From<HeadFields> for TokenHead {
-    fn from(f: HeadFields) -> TokenHead {
+impl From<HeadFields> for TokenHead<'_> {
+    fn from(f: HeadFields) -> Self {
         TokenHead {
             id: f.id,
-            issuer: f.issuer,
-            account: f.account,
+            issuer: Cow::Owned(f.issuer),
+            account: Cow::Owned(f.account),
             aws: LaterAws::decoded(f.aws),
         }
     }
@@ -715,20 +716,20 @@ impl From<HeadFields> for TokenHead {
 /// An AWS identity, decoded or still as a vault stores it. The decoded
 /// identity is boxed: a thousand heads of a look-up stay small.
 #[derive(Debug, Clone, Default)]
-struct LaterAws {
-    stored: Option<StoredAws>,
+struct LaterAws<'a> {
+    stored: Option<StoredAws<'a>>,
     decoded: std::cell::OnceCell<Option<Box<AwsContext>>>,
 }
 
 /// An AWS identity as a vault stores it, and the function that decodes it.
 #[derive(Debug, Clone)]
-struct StoredAws {
-    bytes: Box<[u8]>,
+struct StoredAws<'a> {
+    bytes: Cow<'a, [u8]>,
     decode: fn(&[u8]) -> Option<AwsContext>,
 }
 
-impl LaterAws {
-    fn decoded(aws: Option<AwsContext>) -> LaterAws {
+impl LaterAws<'_> {
+    fn decoded(aws: Option<AwsContext>) -> Self {
         LaterAws {
             stored: None,
             decoded: std::cell::OnceCell::from(aws.map(Box::new)),
@@ -754,14 +755,14 @@ fn aws_of_json(text: &[u8]) -> Option<AwsContext> {
     serde_json::from_slice(text).ok()
 }
 
-impl PartialEq for TokenHead {
-    fn eq(&self, other: &TokenHead) -> bool {
+impl PartialEq for TokenHead<'_> {
+    fn eq(&self, other: &TokenHead<'_>) -> bool {
         (self.id, &self.issuer, &self.account, self.aws.get())
             == (other.id, &other.issuer, &other.account, other.aws.get())
     }
 }
 
-impl Eq for TokenHead {}
+impl Eq for TokenHead<'_> {}
 
 /// How a record keeps its AWS identity: decoded, borrowed (a
 /// [`TokenSites`]'), or (a [`TokenHead`]'s) decoded when first asked for.
@@ -775,7 +776,7 @@ impl AwsField for Option<AwsContext> {
     }
 }
 
-impl AwsField for LaterAws {
+impl AwsField for LaterAws<'_> {
     fn identity(&self) -> Option<AwsView<'_>> {
         self.get().map(AwsContext::view)
     }
@@ -1024,29 +1025,14 @@ impl TokenMeta {
     }
 }
 
-impl TokenHead {
-    /// The identity of `token`.
-    pub fn of(token: &Token) -> TokenHead {
-        TokenHead::with_aws(
-            token.id,
-            token.issuer.clone(),
-            token.account.clone(),
-            token.aws.clone(),
-        )
-    }
-
-    /// A head of these fields, its AWS identity decoded already.
-    pub(crate) fn with_aws(
-        id: Uuid,
-        issuer: String,
-        account: String,
-        aws: Option<AwsContext>,
-    ) -> TokenHead {
+impl<'a> TokenHead<'a> {
+    /// The identity of `token`, its texts borrowed from it.
+    pub fn of(token: &'a Token) -> TokenHead<'a> {
         TokenHead {
-            id,
-            issuer,
-            account,
-            aws: LaterAws::decoded(aws),
+            id: token.id,
+            issuer: Cow::Borrowed(&token.issuer),
+            account: Cow::Borrowed(&token.account),
+            aws: LaterAws::decoded(token.aws.clone()),
         }
     }
 
@@ -1057,20 +1043,20 @@ impl TokenHead {
         issuer: String,
         account: String,
         aws: Option<Box<serde_json::value::RawValue>>,
-    ) -> TokenHead {
-        let text = aws.map(|t| Box::<str>::from(t).into_boxed_bytes());
-        TokenHead::with_stored_aws(id, issuer, account, text, aws_of_json)
+    ) -> TokenHead<'a> {
+        let text = aws.map(|t| Cow::Owned(Box::<str>::from(t).into_boxed_bytes().into_vec()));
+        TokenHead::with_stored_aws(id, issuer.into(), account.into(), text, aws_of_json)
     }
 
     /// A head whose AWS identity is `aws` as a vault stores it (or none),
     /// which `decode` turns into an [`AwsContext`] when first asked for.
     pub(crate) fn with_stored_aws(
         id: Uuid,
-        issuer: String,
-        account: String,
-        aws: Option<Box<[u8]>>,
+        issuer: Cow<'a, str>,
+        account: Cow<'a, str>,
+        aws: Option<Cow<'a, [u8]>>,
         decode: fn(&[u8]) -> Option<AwsContext>,
-    ) -> TokenHead {
+    ) -> TokenHead<'a> {
         TokenHead {
             id,
             issuer,
@@ -1103,7 +1089,7 @@ macro_rules! identity_from_fields {
     )*};
 }
 
-identity_from_fields!(Token, TokenHead, TokenSites<'_>, TokenMeta);
+identity_from_fields!(Token, TokenHead<'_>, TokenSites<'_>, TokenMeta);
 
 fn check_digits(digits: u8) -> Result<(), ParamError> {
     if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {

@@ -364,7 +364,7 @@ impl Vault {
     pub fn read_one<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
-        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+        pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<Token, E> {
         Ok(self.read_one_with_clock(unlock, pick)?.0)
     }
@@ -375,7 +375,7 @@ impl Vault {
     pub fn read_one_with_clock<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
-        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+        pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<(Token, Clocks), E> {
         self.read_with_clock(unlock, |part, parsed, master| {
             self.decode_one(part, parsed, master, pick)
@@ -424,7 +424,7 @@ impl Vault {
         part: &IndexPart,
         parsed: &Parsed,
         master: &Key,
-        pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+        pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<(Token, VaultData), E> {
         let record = self.record_reader(part);
         codec::decode_one(

@@ -183,7 +183,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     bytes: &[u8],
     file_len: usize,
     master: &Key,
-    pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(crate::token::Token, VaultData), E> {
     match &parsed.layout {
@@ -234,7 +234,7 @@ pub(crate) fn decode_id(
     }
     match &parsed.layout {
         Layout::V1 => {
-            let by_id = |heads: &[TokenHead]| {
+            let by_id = |heads: &[TokenHead<'_>]| {
                 heads
                     .iter()
                     .position(|h| h.id == id)

@@ -108,7 +108,7 @@ pub(crate) fn decode(path: &Path, plain: &[u8]) -> Result<VaultData, VaultError>
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     plain: &[u8],
-    pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
 ) -> Result<(Token, VaultData), E> {
     let (head, mut records) = body_lines(utf8(path, plain)?);
     let head: BodyHead<Vec<TokenHead>> =

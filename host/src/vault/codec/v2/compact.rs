@@ -17,6 +17,7 @@
 //! Each entry carries its length, so [`Head`] reads the first fields of an
 //! entry and skips the rest unread.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use uuid::Uuid;
@@ -125,10 +126,6 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let bytes = self.take(len)?;
         std::str::from_utf8(bytes).or_else(|_| self.fail(start, "a text is not UTF-8"))
-    }
-
-    fn string(&mut self) -> Read<String> {
-        self.str().map(str::to_owned)
     }
 
     /// A list of texts, checked and kept where it is.
@@ -269,15 +266,15 @@ fn aws_of(bytes: &[u8]) -> Option<AwsContext> {
     r.end().ok().map(|()| aws.to_owned())
 }
 
-impl Decode<'_> for Head {
-    /// The first six fields; the rest is not looked at. The AWS context is
-    /// kept as its bytes, decoded when first asked for: finding a token by
-    /// name never needs it.
-    fn decode(r: &mut Reader<'_>) -> Read<Head> {
+impl<'a> Decode<'a> for Head<'a> {
+    /// The first six fields, their texts borrowed; the rest is not looked
+    /// at. The AWS context is kept as its bytes, decoded when first asked
+    /// for: finding a token by name never needs it.
+    fn decode(r: &mut Reader<'a>) -> Read<Head<'a>> {
         let at = r.locator()?;
-        let (id, issuer, account) = (r.id()?, r.string()?, r.string()?);
-        let aws = r.aws_bytes()?.map(Box::from);
-        let head = TokenHead::with_stored_aws(id, issuer, account, aws, aws_of);
+        let (id, issuer, account) = (r.id()?, r.str()?, r.str()?);
+        let aws = r.aws_bytes()?.map(Cow::Borrowed);
+        let head = TokenHead::with_stored_aws(id, issuer.into(), account.into(), aws, aws_of);
         Ok(Head { at, head })
     }
 }

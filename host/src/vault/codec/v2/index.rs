@@ -86,23 +86,23 @@ fn kind_of(name: &str, value: u64) -> Result<Kind, String> {
 /// The identity part of an entry: what `factorcat code` resolves a query
 /// against. Elements after the sixth are skipped unread.
 #[derive(Debug)]
-pub(crate) struct Head {
+pub(crate) struct Head<'a> {
     pub(crate) at: Locator,
-    pub(crate) head: TokenHead,
+    pub(crate) head: TokenHead<'a>,
 }
 
 /// Where an entry's record is and whose it is: all that a look-up by id
 /// reads of each entry (a version-3 entry's other fields are skipped
 /// unread; a version-2 entry is read as a [`Head`]).
 #[derive(Debug, Deserialize)]
-#[serde(from = "Head")]
+#[serde(from = "Head<'static>")]
 pub(crate) struct Located {
     pub(crate) at: Locator,
     pub(crate) id: Uuid,
 }
 
-impl From<Head> for Located {
-    fn from(h: Head) -> Located {
+impl From<Head<'_>> for Located {
+    fn from(h: Head<'_>) -> Located {
         Located {
             at: h.at,
             id: h.head.id,
@@ -174,14 +174,14 @@ fn next<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
 
 struct EntryVisitor<T>(PhantomData<T>);
 
-impl<'de> Visitor<'de> for EntryVisitor<Head> {
-    type Value = Head;
+impl<'de, 'a> Visitor<'de> for EntryVisitor<Head<'a>> {
+    type Value = Head<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an index entry")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Head, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Head<'a>, A::Error> {
         let at = Locator {
             version: next(&mut seq, 0)?,
             len: next(&mut seq, 1)?,
@@ -244,9 +244,9 @@ impl<'de> Visitor<'de> for EntryVisitor<Full> {
     }
 }
 
-impl<'de> Deserialize<'de> for Head {
+impl<'de, 'a> Deserialize<'de> for Head<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(EntryVisitor::<Head>(PhantomData))
+        deserializer.deserialize_seq(EntryVisitor::<Head<'a>>(PhantomData))
     }
 }
 

@@ -403,17 +403,21 @@ fn write_file(
 
 /// The index of a file (`parsed`, its bytes `bytes`) whose index part was
 /// decrypted in place, in the encoding its version says.
-fn parse_index<T>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<Vec<T>, VaultError>
+fn parse_index<'p, T>(path: &Path, parsed: &Parsed, bytes: &'p [u8]) -> Result<Vec<T>, VaultError>
 where
-    T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>,
+    T: compact::Decode<'p> + for<'de> Deserialize<'de>,
 {
     parse_index_into(path, parsed, bytes)
 }
 
 /// [`parse_index`] into `C`, which may keep the parts of each entry apart.
-fn parse_index_into<T, C>(path: &Path, parsed: &Parsed, bytes: &[u8]) -> Result<C, VaultError>
+fn parse_index_into<'p, T, C>(
+    path: &Path,
+    parsed: &Parsed,
+    bytes: &'p [u8],
+) -> Result<C, VaultError>
 where
-    T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>,
+    T: compact::Decode<'p> + for<'de> Deserialize<'de>,
     C: Entries<T>,
 {
     let plain = &bytes[parsed.plaintext()];
@@ -446,18 +450,18 @@ fn unreadable_index(path: &Path, e: compact::Malformed) -> VaultError {
 /// The heads of an index and, apart, their records' places: `pick` of
 /// [`decode_one`] sees the heads as they were decoded, not copied.
 #[derive(Default)]
-struct Heads {
+struct Heads<'a> {
     locators: Vec<Locator>,
-    heads: Vec<TokenHead>,
+    heads: Vec<TokenHead<'a>>,
 }
 
-impl Entries<Head> for Heads {
+impl<'a> Entries<Head<'a>> for Heads<'a> {
     fn reserve(&mut self, n: usize) {
         self.locators.reserve_exact(n);
         self.heads.reserve_exact(n);
     }
 
-    fn push(&mut self, entry: Head) {
+    fn push(&mut self, entry: Head<'a>) {
         self.locators.push(entry.at);
         self.heads.push(entry.head);
     }
@@ -670,7 +674,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     bytes: &[u8],
     file_len: usize,
     master: &Key,
-    pick: impl FnOnce(&[TokenHead]) -> Result<usize, E>,
+    pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(Token, VaultData), E> {
     let Heads { locators, heads } = parse_index_into(path, parsed, bytes)?;

@@ -633,9 +633,9 @@ fn the_index_holds_every_field_of_a_token_but_its_secret() {
 }
 
 /// The index `plain`, in the encoding `codec`, decoded as `T`s.
-fn decoded<T: for<'a> compact::Decode<'a> + for<'a> Deserialize<'a>>(
+fn decoded<'p, T: compact::Decode<'p> + for<'de> Deserialize<'de>>(
     codec: IndexCodec,
-    plain: &[u8],
+    plain: &'p [u8],
 ) -> Vec<T> {
     match codec {
         IndexCodec::Json => serde_json::from_slice(plain).unwrap(),
