@@ -755,13 +755,19 @@ pub fn vault_index(data: &[u8]) {
             assert_eq!((a.at, &a.meta), (b.at, &b.meta), "the index changed");
         }
     }
+    index_without_records(codec::IndexCodec::Json, data);
+}
+
+/// `index` as the index of a file of the encoding `codec` with no
+/// records, through the file decoders: it never yields a token.
+fn index_without_records(codec: codec::IndexCodec, index: &[u8]) {
     let file = codec::v2::assemble(
-        codec::IndexCodec::Json,
+        codec,
         &fuzz_key(),
         FUZZ_VAULT,
         1,
         &fuzz_slots(),
-        data,
+        index,
         b"{}",
         &[],
     );
@@ -802,19 +808,7 @@ pub fn vault_compact_index(data: &[u8]) {
         write_index(&mut written, &out).expect("an index writes to memory");
         assert_eq!(written, data, "the index written again differs");
     }
-    let file = codec::v2::assemble(
-        codec::IndexCodec::Compact,
-        &fuzz_key(),
-        FUZZ_VAULT,
-        1,
-        &fuzz_slots(),
-        data,
-        b"{}",
-        &[],
-    );
-    if let Some(vault) = decode_v2(&file) {
-        assert!(vault.tokens.is_empty(), "tokens without records");
-    }
+    index_without_records(codec::IndexCodec::Compact, data);
 }
 
 /// The version-2 record decoder: the input is a record's plaintext, sealed

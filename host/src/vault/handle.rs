@@ -669,15 +669,7 @@ impl Vault {
         (master, via): (&Key, Via),
         f: impl FnOnce(&mut VaultData) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut bytes = self.read_bytes()?;
-        let ledger = self.read_ledger()?;
-        let mut opened = self.open(
-            &mut bytes,
-            ledger.as_deref(),
-            unlock,
-            Some((master, via)),
-            false,
-        )?;
+        let (bytes, mut opened) = self.open_current(unlock, Some((master, via)), false)?;
         let out = f(&mut opened.data)?;
         self.write_adding_slot(&mut opened, via, &bytes)?;
         Ok(out)
@@ -812,15 +804,7 @@ impl Vault {
             others.push((path.clone(), self.open_copy(path, id, &master, unlock)?));
         }
         let _lock = self.lock_exclusive()?;
-        let mut bytes = self.read_bytes()?;
-        let ledger = self.read_ledger()?;
-        let mut opened = self.open(
-            &mut bytes,
-            ledger.as_deref(),
-            unlock,
-            Some((&master, via)),
-            false,
-        )?;
+        let (bytes, mut opened) = self.open_current(unlock, Some((&master, via)), false)?;
         let mut merged = Merged {
             reports: Vec::with_capacity(others.len()),
             slots_taken: 0,
@@ -850,15 +834,7 @@ impl Vault {
         let places = self.places(&header, via);
         let seen = marks::load(header.id, places).map_or(header.generation, |m| m.generation);
         let _lock = self.lock_exclusive()?;
-        let mut bytes = self.read_bytes()?;
-        let ledger = self.read_ledger()?;
-        let mut opened = self.open(
-            &mut bytes,
-            ledger.as_deref(),
-            unlock,
-            Some((&master, via)),
-            true,
-        )?;
+        let (bytes, mut opened) = self.open_current(unlock, Some((&master, via)), true)?;
         let found = opened.generation;
         self.write(&mut opened, &bytes)?;
         Ok((found, seen))
@@ -960,15 +936,7 @@ impl Vault {
             None => None,
         };
         let _lock = self.lock_exclusive()?;
-        let mut bytes = self.read_bytes()?;
-        let ledger = self.read_ledger()?;
-        let mut opened = self.open(
-            &mut bytes,
-            ledger.as_deref(),
-            unlock,
-            Some((&master, via)),
-            false,
-        )?;
+        let (bytes, mut opened) = self.open_current(unlock, Some((&master, via)), false)?;
         opened
             .slots
             .retain(|s| !matches!(s, Slot::Passphrase { .. }));
@@ -1166,15 +1134,8 @@ impl Vault {
     /// a passphrase prompt).
     fn add_slot_with(&self, master: &Key, via: Via) -> Result<(), VaultError> {
         let _lock = self.lock_exclusive()?;
-        let mut bytes = self.read_bytes()?;
-        let ledger = self.read_ledger()?;
-        let mut opened = self.open(
-            &mut bytes,
-            ledger.as_deref(),
-            &Unlock::default(),
-            Some((master, via)),
-            false,
-        )?;
+        let (bytes, mut opened) =
+            self.open_current(&Unlock::default(), Some((master, via)), false)?;
         self.write_adding_slot(&mut opened, via, &bytes).map(|_| ())
     }
 
@@ -1250,6 +1211,22 @@ impl Vault {
             ..WriteOptions::replacing(Mode::Private)
         };
         Ok(fsutil::write_atomic(&self.file(), bytes, &options)?)
+    }
+
+    /// The vault file and its ledger as they are now (read under the
+    /// exclusive lock the caller holds), opened as [`Vault::open`] opens
+    /// them; with the file's bytes, which a write copies unchanged records
+    /// from.
+    fn open_current(
+        &self,
+        unlock: &Unlock,
+        known: Option<(&Key, Via)>,
+        accept_older: bool,
+    ) -> Result<(Zeroizing<Vec<u8>>, Opened), VaultError> {
+        let mut bytes = self.read_bytes()?;
+        let ledger = self.read_ledger()?;
+        let opened = self.open(&mut bytes, ledger.as_deref(), unlock, known, accept_older)?;
+        Ok((bytes, opened))
     }
 
     /// Parses and decrypts `bytes` and parses the contents, combined with

@@ -36,6 +36,20 @@ pub(crate) struct BodyHead<I> {
     pub(crate) index: I,
 }
 
+impl<I> BodyHead<I> {
+    /// The contents the head holds: everything but the tokens.
+    fn into_rest(self) -> VaultData {
+        VaultData {
+            tokens: Vec::new(),
+            tombstones: self.tombstones,
+            fills: self.fills,
+            machines: self.machines,
+            pruned_until: self.pruned_until,
+            clock: self.clock,
+        }
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -94,11 +108,7 @@ pub(crate) fn decode(path: &Path, plain: &[u8]) -> Result<VaultData, VaultError>
         .map_err(|e| unparsable(path, &e))?;
     Ok(VaultData {
         tokens,
-        tombstones: head.tombstones,
-        fills: head.fills,
-        machines: head.machines,
-        pruned_until: head.pruned_until,
-        clock: head.clock,
+        ..head.into_rest()
     })
 }
 
@@ -119,15 +129,7 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     if head.index.get(index).map(|h| h.id) != Some(token.id) {
         return Err(inconsistent(path).into());
     }
-    let rest = VaultData {
-        tokens: Vec::new(),
-        tombstones: head.tombstones,
-        fills: head.fills,
-        machines: head.machines,
-        pruned_until: head.pruned_until,
-        clock: head.clock,
-    };
-    Ok((token, rest))
+    Ok((token, head.into_rest()))
 }
 
 /// The fields of a record that site matching reads, parsed without the
@@ -185,14 +187,7 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     for record in &records {
         light.push(serde_json::from_str::<LightRecord>(record).map_err(|e| unparsable(path, &e))?);
     }
-    let rest = VaultData {
-        tokens: Vec::new(),
-        tombstones: head.tombstones,
-        fills: head.fills,
-        machines: head.machines,
-        pruned_until: head.pruned_until,
-        clock: head.clock,
-    };
+    let rest = head.into_rest();
     let sites: Vec<TokenSites> = light.iter().map(LightRecord::sites).collect();
     let picked = pick(&sites, &rest)?;
     let mut tokens = Vec::with_capacity(picked.len());
