@@ -95,6 +95,16 @@ private_keyring_session() {
       # A non-empty password makes the daemon create and unlock a login
       # keyring without a prompt.
       printf "factorcat-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      # The daemon may claim its bus name after it returns (on a loaded
+      # machine): wait for it (up to 10 s), so that the first client finds
+      # it instead of having D-Bus start another one, which the bus reports
+      # on standard error.
+      for _ in $(seq 1000); do
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+          org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+          | grep -q "boolean true" && break
+        sleep 0.01
+      done
       exec "$@"
     ' bash "$@"
 }

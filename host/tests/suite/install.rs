@@ -380,7 +380,22 @@ fn run_program(home: &Home, program: &Path, args: &[&str]) -> Output {
         .env_remove("XDG_CONFIG_HOME")
         .env("PATH", home.path().join("empty-path"))
         .env("FACTORCAT_HOME", home.path().join("vault"));
-    cmd.output().unwrap()
+    // The copy was just written: a process that another test forked at
+    // that moment holds the written file open until it calls exec, and
+    // the kernel refuses to run a file open for writing (ETXTBSY). Wait
+    // until no such process is left.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match cmd.output() {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            result => return result.unwrap(),
+        }
+    }
 }
 
 #[test]
