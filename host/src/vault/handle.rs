@@ -407,8 +407,8 @@ impl Vault {
         unlock: &Unlock,
         decode: impl FnOnce(&IndexPart, &Parsed, &Key) -> Result<(T, VaultData), E>,
     ) -> Result<(T, Clocks), E> {
-        let mut part = self.read_index_part()?;
-        let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
+        let (mut part, parsed) = self.read_index_part()?;
+        let (master, parsed, _) = self.decrypt_parsed(parsed, &mut part.bytes, unlock, None)?;
         let recorded = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
         let (token, mut rest) = decode(&part, &parsed, &master)?;
         rest.take_recorded(recorded.recorded);
@@ -489,8 +489,8 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
-        let mut part = self.read_index_part()?;
-        let (master, parsed, _) = self.decrypt(&mut part.bytes, unlock, None)?;
+        let (mut part, parsed) = self.read_index_part()?;
+        let (master, parsed, _) = self.decrypt_parsed(parsed, &mut part.bytes, unlock, None)?;
         let ledger = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
         let path = self.file();
         if ledger.recorded.is_empty() {
@@ -586,7 +586,7 @@ impl Vault {
 
     /// As much of the vault file as a reader of the index needs, and the
     /// ledger, under the shared lock (see [`Vault::read_index_part_now`]).
-    fn read_index_part(&self) -> Result<IndexPart, VaultError> {
+    fn read_index_part(&self) -> Result<(IndexPart, Parsed), VaultError> {
         if !self.exists() {
             return Err(VaultError::NotFound { path: self.file() });
         }
@@ -598,8 +598,9 @@ impl Vault {
     /// records up to its first record, a version-1 file whole; with
     /// the open file (records can be read from it later: a writer replaces
     /// the file by rename, so this handle keeps reading this generation),
-    /// the file's length and the ledger's bytes. The caller holds a lock.
-    fn read_index_part_now(&self) -> Result<IndexPart, VaultError> {
+    /// the file's length and the ledger's bytes, and the file parsed (its
+    /// header read once). The caller holds a lock.
+    fn read_index_part_now(&self) -> Result<(IndexPart, Parsed), VaultError> {
         let (path, file, len) = self.open_file()?;
         let len = len as usize;
         // Ciphertext only: nothing is decrypted before the buffer is
@@ -615,21 +616,28 @@ impl Vault {
         let mut bytes = Zeroizing::new(Vec::with_capacity(wanted.max(start.len())));
         bytes.extend_from_slice(&start);
         read_up_to(&path, &file, &mut bytes, wanted)?;
+        // A file of records parses alike from its start; a version-1 body
+        // runs to the end of the file, which only the whole file shows.
+        let parsed = match parsed.layout {
+            Layout::Split { .. } => parsed,
+            Layout::V1 => codec::parse(&path, &bytes)?,
+        };
         let ledger = self.read_ledger()?;
-        Ok(IndexPart {
+        let part = IndexPart {
             bytes,
             file,
             len,
             ledger,
-        })
+        };
+        Ok((part, parsed))
     }
 
     /// Unlocks the current generation without holding the exclusive lock
     /// (this may prompt), returning the master key, the vault id and how
     /// the key was found.
     fn unlock_snapshot(&self, unlock: &Unlock) -> Result<(Key, Uuid, Via), VaultError> {
-        let mut part = self.read_index_part()?;
-        let (master, parsed, via) = self.decrypt(&mut part.bytes, unlock, None)?;
+        let (mut part, parsed) = self.read_index_part()?;
+        let (master, parsed, via) = self.decrypt_parsed(parsed, &mut part.bytes, unlock, None)?;
         Ok((master, parsed.header.id, via))
     }
 
@@ -697,9 +705,8 @@ impl Vault {
     ) -> Result<T, E> {
         let (master, via) = self.unlock_for_write(unlock)?;
         let _lock = self.lock_exclusive()?;
-        let mut part = self.read_index_part_now()?;
+        let (mut part, parsed) = self.read_index_part_now()?;
         let path = self.file();
-        let parsed = codec::parse(&path, &part.bytes)?;
         if matches!(parsed.layout, Layout::V1) {
             return self.update_whole(unlock, (&master, via), f);
         }
@@ -1270,21 +1277,11 @@ impl Vault {
     }
 
     /// Parses `bytes` and decrypts its first sealed part (the body of
-    /// version 1, the index of versions 2 and 3) in place with the first key that
-    /// works: `known` (a key unlocked earlier), the kernel cache, the
-    /// keyring slot, the passphrase slot; then applies the rollback guard.
-    /// Returns the key, the parsed file (whose `plaintext()` is now
-    /// readable in `bytes`) and how the key was found.
-    fn decrypt(
-        &self,
-        bytes: &mut [u8],
-        unlock: &Unlock,
-        known: Option<&Key>,
-    ) -> Result<Decrypted, VaultError> {
-        self.decrypt_with(bytes, unlock, known, self.cache_enabled())
-    }
-
-    /// [`Vault::decrypt`], using the kernel key cache or not.
+    /// version 1, the index of versions 2 and 3) in place with the first
+    /// key that works: `known` (a key unlocked earlier), the kernel cache
+    /// (if `cache`), the keyring slot, the passphrase slot; then applies the
+    /// rollback guard. Returns the key, the parsed file (whose `plaintext()`
+    /// is now readable in `bytes`) and how the key was found.
     fn decrypt_with(
         &self,
         bytes: &mut [u8],
@@ -1293,6 +1290,21 @@ impl Vault {
         cache: bool,
     ) -> Result<Decrypted, VaultError> {
         let decrypted = self.decrypt_unguarded(bytes, unlock, known, cache)?;
+        self.guard(&decrypted.1.header, decrypted.2, false)?;
+        Ok(decrypted)
+    }
+
+    /// [`Vault::decrypt_with`] of `bytes`, already parsed as `parsed` (the
+    /// header read once), using the kernel key cache while it is on.
+    fn decrypt_parsed(
+        &self,
+        parsed: Parsed,
+        bytes: &mut [u8],
+        unlock: &Unlock,
+        known: Option<&Key>,
+    ) -> Result<Decrypted, VaultError> {
+        let path = self.file();
+        let decrypted = open_sealed(&path, parsed, bytes, unlock, known, self.cache_enabled())?;
         self.guard(&decrypted.1.header, decrypted.2, false)?;
         Ok(decrypted)
     }

@@ -23,16 +23,13 @@
 //! away.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::path::Path;
 
-use chacha20poly1305::aead::generic_array::GenericArray;
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
+use super::codec::v2::{open, seal};
 use super::slot::{NONCE_LEN, TAG_LEN};
 use super::{VaultData, VaultError, merge};
 use crate::clock::{ClockOffset, Clocks};
@@ -140,13 +137,6 @@ pub(crate) fn encode(
     master: &Key,
     recorded: &Recorded,
 ) -> Result<Vec<u8>, String> {
-    let header = serde_json::to_vec(&HeaderRepr {
-        format: FORMAT.into(),
-        version: VERSION,
-        vault,
-        sequence,
-    })
-    .map_err(|e| e.to_string())?;
     let plain_len = 8
         + recorded.fills.len() * FILL_BYTES
         + recorded
@@ -154,63 +144,60 @@ pub(crate) fn encode(
             .keys()
             .map(|name| CLOCK_BYTES + name.len())
             .sum::<usize>();
-    let aad_len = MAGIC.len() + header.len() + 1;
-    let mut out = Vec::with_capacity(aad_len + NONCE_LEN + plain_len + TAG_LEN);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&header);
-    out.push(b'\n');
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    out.extend_from_slice(&nonce);
-    let start = out.len();
-    out.extend_from_slice(&(recorded.fills.len() as u32).to_le_bytes());
-    for (id, step) in &recorded.fills {
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&step.to_le_bytes());
-    }
-    out.extend_from_slice(&(recorded.clock.len() as u32).to_le_bytes());
-    for (name, offset) in &recorded.clock {
-        let len = u16::try_from(name.len())
-            .map_err(|_| format!("the clock partition name {name:?} is too long"))?;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&offset.offset_ms.to_le_bytes());
-        out.extend_from_slice(&offset.error_ms.to_le_bytes());
-        out.extend_from_slice(&offset.measured.to_le_bytes());
-    }
-    let (aad, rest) = out.split_at_mut(start);
-    let tag = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
-        .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad[..aad_len], &mut rest[..])
-        .map_err(|_| "encryption failed".to_string())?;
-    out.extend_from_slice(&tag);
+    let aad = header_lines(vault, sequence)?;
+    let mut out = Vec::with_capacity(aad.len() + NONCE_LEN + plain_len + TAG_LEN);
+    out.extend_from_slice(&aad);
+    seal(&mut out, master, &aad, |out| {
+        out.extend_from_slice(&(recorded.fills.len() as u32).to_le_bytes());
+        for (id, step) in &recorded.fills {
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&step.to_le_bytes());
+        }
+        out.extend_from_slice(&(recorded.clock.len() as u32).to_le_bytes());
+        for (name, offset) in &recorded.clock {
+            let len = u16::try_from(name.len()).map_err(|_| {
+                io::Error::other(format!("the clock partition name {name:?} is too long"))
+            })?;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&offset.offset_ms.to_le_bytes());
+            out.extend_from_slice(&offset.error_ms.to_le_bytes());
+            out.extend_from_slice(&offset.measured.to_le_bytes());
+        }
+        Ok(())
+    })?;
     Ok(out)
 }
 
-/// A ledger of vault `vault`, write `sequence`, whose sealed part holds
-/// `plain` as it is, whatever it says: for the fuzz target, which needs
-/// plaintexts that [`encode`] would never write.
-pub(crate) fn seal_plaintext(vault: Uuid, sequence: u64, master: &Key, plain: &[u8]) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
+/// The signature and header lines of write `sequence` of the ledger of
+/// vault `vault`: what the sealed part's associated data is.
+fn header_lines(vault: Uuid, sequence: u64) -> Result<Vec<u8>, String> {
     let header = serde_json::to_vec(&HeaderRepr {
         format: FORMAT.into(),
         version: VERSION,
         vault,
         sequence,
     })
-    .unwrap_or_default();
-    out.extend_from_slice(&header);
-    out.push(b'\n');
-    let aad_len = out.len();
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(plain);
-    let (aad, rest) = out.split_at_mut(aad_len + NONCE_LEN);
-    let tag = XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
-        .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad[..aad_len], rest);
-    if let Ok(tag) = tag {
-        out.extend_from_slice(&tag);
-    }
+    .map_err(|e| e.to_string())?;
+    let mut lines = Vec::with_capacity(MAGIC.len() + header.len() + 1);
+    lines.extend_from_slice(MAGIC);
+    lines.extend_from_slice(&header);
+    lines.push(b'\n');
+    Ok(lines)
+}
+
+/// A ledger of vault `vault`, write `sequence`, whose sealed part holds
+/// `plain` as it is, whatever it says: for the fuzz target, which needs
+/// plaintexts that [`encode`] would never write.
+pub(crate) fn seal_plaintext(vault: Uuid, sequence: u64, master: &Key, plain: &[u8]) -> Vec<u8> {
+    let aad = header_lines(vault, sequence).unwrap_or_default();
+    let mut out = Vec::with_capacity(aad.len() + NONCE_LEN + plain.len() + TAG_LEN);
+    out.extend_from_slice(&aad);
+    let sealed = seal(&mut out, master, &aad, |out| {
+        out.extend_from_slice(plain);
+        Ok(())
+    });
+    debug_assert!(sealed.is_ok(), "sealing in memory does not fail");
     out
 }
 
@@ -264,21 +251,12 @@ pub(crate) fn decode(
     let unusable = |reason: &str| VaultError::ledger(path, reason);
     let (sequence, sealed_at) = parse_header(path, bytes, vault)?;
     let (aad, sealed) = bytes.split_at(sealed_at);
-    let body_len = sealed
-        .len()
-        .checked_sub(NONCE_LEN + TAG_LEN)
-        .ok_or_else(|| unusable("it is cut short"))?;
-    let (nonce, rest) = sealed.split_at(NONCE_LEN);
-    let (ciphertext, tag) = rest.split_at(body_len);
-    let mut plain = Zeroizing::new(ciphertext.to_vec());
-    XChaCha20Poly1305::new(GenericArray::from_slice(master.expose()))
-        .decrypt_in_place_detached(
-            XNonce::from_slice(nonce),
-            aad,
-            &mut plain,
-            GenericArray::from_slice(tag),
-        )
-        .map_err(|_| unusable("it fails authentication (it was altered, damaged or cut short)"))?;
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return Err(unusable("it is cut short"));
+    }
+    let plain = open(master, sealed, aad).ok_or_else(|| {
+        unusable("it fails authentication (it was altered, damaged or cut short)")
+    })?;
     let recorded = parse_plain(&plain).map_err(unusable)?;
     Ok(LedgerFile { sequence, recorded })
 }

@@ -166,7 +166,7 @@ fn record_aad(vault: Uuid, token: Uuid, version: u64) -> String {
 
 /// Decrypts one sealed part (`nonce || ciphertext || tag`) into a buffer
 /// that is wiped on drop.
-fn open(key: &Key, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn open(key: &Key, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     let body_len = sealed.len().checked_sub(SEALED_MIN)?;
     let (nonce, rest) = sealed.split_at(NONCE_LEN);
     let (ciphertext, tag) = rest.split_at(body_len);
@@ -185,7 +185,7 @@ fn open(key: &Key, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
 /// Appends a sealed part to `out`: a fresh nonce, the plaintext that
 /// `write` produces (encrypted in place, so it never exists outside `out`)
 /// and the tag. `out` must have room, so that it never reallocates.
-fn seal(
+pub(crate) fn seal(
     out: &mut Vec<u8>,
     key: &Key,
     aad: &[u8],
