@@ -658,8 +658,24 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
     let record = |range: std::ops::Range<usize>| Ok(bytes[range].to_vec());
     let full = codec::decode(path, &parsed, &bytes, &key);
     let mut count = 0;
-    let matching = codec::decode_matching(path, &parsed, &bytes, &key, |sites, _| {
-        count = sites.len();
+    let matching = codec::decode_matching(
+        path,
+        &parsed,
+        &bytes,
+        &key,
+        |_: &TokenSites| true,
+        |sites, _| {
+            count = sites.len();
+            Ok::<_, vault::VaultError>((0..sites.len()).collect())
+        },
+    );
+    // Every other token kept: `pick` sees those alone, in order.
+    let mut seen = 0;
+    let every_other = |_: &TokenSites| {
+        seen += 1;
+        seen % 2 == 1
+    };
+    let halves = codec::decode_matching(path, &parsed, &bytes, &key, every_other, |sites, _| {
         Ok::<_, vault::VaultError>((0..sites.len()).collect())
     });
     match &full {
@@ -667,14 +683,46 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
             let metas = matching.expect("the index of a vault that decodes matches");
             let expected: Vec<TokenMeta> = data.tokens.iter().map(TokenMeta::of).collect();
             assert_eq!(metas, expected, "matching sees other tokens");
+            let odd: Vec<TokenMeta> = expected.iter().step_by(2).cloned().collect();
+            assert_eq!(
+                halves.expect("a kept half matches"),
+                odd,
+                "a kept half differs"
+            );
             for (i, token) in data.tokens.iter().enumerate() {
                 let pick = |heads: &[TokenHead]| {
                     assert_eq!(heads[i], TokenHead::of(token), "the index heads differ");
                     Ok::<_, vault::VaultError>(i)
                 };
-                let (one, rest) =
-                    codec::decode_one(path, &parsed, &bytes, bytes.len(), &key, pick, record)
-                        .expect("one token of a vault that decodes");
+                let (one, _) = codec::decode_one(
+                    path,
+                    &parsed,
+                    &bytes,
+                    bytes.len(),
+                    &key,
+                    |_: &TokenHead| true,
+                    pick,
+                    record,
+                )
+                .expect("one token of a vault that decodes");
+                assert_eq!(&one, token, "decode_one gives another token");
+                // The token kept alone is the only one `pick` sees.
+                let alone = |head: &TokenHead| head.id == token.id;
+                let pick = |heads: &[TokenHead]| {
+                    assert_eq!(heads, [TokenHead::of(token)], "the kept heads differ");
+                    Ok::<_, vault::VaultError>(0)
+                };
+                let (one, rest) = codec::decode_one(
+                    path,
+                    &parsed,
+                    &bytes,
+                    bytes.len(),
+                    &key,
+                    alone,
+                    pick,
+                    record,
+                )
+                .expect("one token of a vault that decodes");
                 assert_eq!(&one, token, "decode_one gives another token");
                 assert_eq!(
                     rest.clock, data.clock,
@@ -688,14 +736,24 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
         }
         Err(e) => {
             corrupt(e);
-            if let Err(e) = &matching {
+            for e in [&matching, &halves]
+                .into_iter()
+                .filter_map(|m| m.as_ref().err())
+            {
                 corrupt(e);
             }
             for i in 0..count {
                 let pick = |_: &[TokenHead]| Ok::<_, vault::VaultError>(i);
-                if let Err(e) =
-                    codec::decode_one(path, &parsed, &bytes, bytes.len(), &key, pick, record)
-                {
+                if let Err(e) = codec::decode_one(
+                    path,
+                    &parsed,
+                    &bytes,
+                    bytes.len(),
+                    &key,
+                    |_: &TokenHead| true,
+                    pick,
+                    record,
+                ) {
                     corrupt(&e);
                 }
             }

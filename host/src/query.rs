@@ -80,43 +80,86 @@ pub fn short_id(id: &Uuid) -> String {
 
 /// Resolves `query` to the index of exactly one token in `tokens`.
 pub fn resolve<T: Identity>(tokens: &[T], query: &str) -> Result<usize, QueryError> {
-    let q = query.trim();
-    if q.is_empty() {
-        return Err(QueryError::NotFound(query.to_string()));
-    }
-    let lower = q.to_lowercase();
-    let hex: String = lower.chars().filter(|c| *c != '-').collect();
-    let is_hex = hex.len() >= MIN_ID_PREFIX && hex.chars().all(|c| c.is_ascii_hexdigit());
+    Query::new(query).resolve(tokens)
+}
 
-    let exact_id = Uuid::parse_str(q).ok();
-    let steps: [&dyn Fn(&T) -> bool; 4] = [
-        &|t| exact_id == Some(t.id()),
-        &|t| {
-            // A stack buffer: this runs once per token.
-            let mut buf = [0u8; 32];
-            is_hex
-                && t.id()
+/// A query as typed, read once for comparing with many tokens.
+#[derive(Debug, Clone)]
+pub struct Query<'q> {
+    /// What was typed.
+    typed: &'q str,
+    /// Trimmed and lower-cased.
+    lower: String,
+    /// Its hex digits when it could be an id prefix.
+    hex: Option<String>,
+    /// The id it is, when it is one.
+    exact_id: Option<Uuid>,
+}
+
+/// How many steps a query takes (see the module's documentation).
+const STEPS: usize = 4;
+
+impl<'q> Query<'q> {
+    /// The query `typed`.
+    pub fn new(typed: &'q str) -> Query<'q> {
+        let q = typed.trim();
+        let lower = q.to_lowercase();
+        let hex: String = lower.chars().filter(|c| *c != '-').collect();
+        let is_hex = hex.len() >= MIN_ID_PREFIX && hex.chars().all(|c| c.is_ascii_hexdigit());
+        Query {
+            typed,
+            lower,
+            hex: is_hex.then_some(hex),
+            exact_id: Uuid::parse_str(q).ok(),
+        }
+    }
+
+    /// Whether step `step` of the resolution finds `token`.
+    fn finds<T: Identity>(&self, step: usize, token: &T) -> bool {
+        let lower = self.lower.as_str();
+        match step {
+            0 => self.exact_id == Some(token.id()),
+            1 => self.hex.as_ref().is_some_and(|hex| {
+                // A stack buffer: this runs once per token.
+                let mut buf = [0u8; 32];
+                token
+                    .id()
                     .simple()
                     .encode_lower(&mut buf)
                     .starts_with(hex.as_str())
-        },
-        &|t| same_text(t.account(), &lower) || same_text(t.issuer(), &lower),
-        &|t| {
-            if lower.contains(' ') {
+            }),
+            2 => same_text(token.account(), lower) || same_text(token.issuer(), lower),
+            _ if lower.contains(' ') => {
                 // The query may span the issuer and the account.
-                contains_text(&format!("{} {}", t.issuer(), t.account()), &lower)
-            } else {
-                contains_text(t.issuer(), &lower) || contains_text(t.account(), &lower)
+                contains_text(&format!("{} {}", token.issuer(), token.account()), lower)
             }
-        },
-    ];
-    for step in steps {
-        let found: Vec<usize> = (0..tokens.len()).filter(|&i| step(&tokens[i])).collect();
-        if let Some(index) = one_of(tokens, &found, q)? {
-            return Ok(index);
+            _ => contains_text(token.issuer(), lower) || contains_text(token.account(), lower),
         }
     }
-    Err(QueryError::NotFound(q.to_string()))
+
+    /// Whether some step finds `token`: [`Query::resolve`] chooses or lists
+    /// only such tokens, and the others never change its answer, so a
+    /// reader of many tokens may keep these alone.
+    pub fn admits<T: Identity>(&self, token: &T) -> bool {
+        !self.lower.is_empty() && (0..STEPS).any(|step| self.finds(step, token))
+    }
+
+    /// The index of exactly one token in `tokens` that the query names.
+    pub fn resolve<T: Identity>(&self, tokens: &[T]) -> Result<usize, QueryError> {
+        if self.lower.is_empty() {
+            return Err(QueryError::NotFound(self.typed.to_string()));
+        }
+        let q = self.typed.trim();
+        for step in 0..STEPS {
+            let found: Vec<usize> = (0..tokens.len())
+                .filter(|&i| self.finds(step, &tokens[i]))
+                .collect();
+            if let Some(index) = one_of(tokens, &found, q)? {
+                return Ok(index);
+            }
+        }
+        Err(QueryError::NotFound(q.to_string()))
+    }
 }
 
 /// The single index in `found`, `None` when it is empty, or the ambiguity
@@ -332,6 +375,26 @@ mod tests {
         assert_eq!(resolve(&t, "github"), Ok(0));
         assert_eq!(resolve(&t, "prod"), Ok(1));
         assert_eq!(resolve(&t, "example.com"), Ok(3));
+    }
+
+    #[test]
+    fn resolving_among_the_admitted_tokens_gives_the_same_answer() {
+        // A reader of the vault keeps only the tokens a query admits.
+        let mut t = tokens();
+        t.push(token("Übersee Bank", "Jürgen"));
+        let short = short_id(&t[3].id);
+        let whole = t[2].id.to_string();
+        for q in [
+            "github", "OctoCat", "admin", "prod", "hub octo", "ÜBERSEE", "nothing", "", "  ",
+            &short, &whole,
+        ] {
+            let query = Query::new(q);
+            let kept: Vec<usize> = (0..t.len()).filter(|&i| query.admits(&t[i])).collect();
+            let among: Vec<Token> = kept.iter().map(|&i| t[i].clone()).collect();
+            let answer = query.resolve(&among).map(|i| kept[i]);
+            assert_eq!(answer, resolve(&t, q), "{q:?}");
+        }
+        assert!(!Query::new("github").admits(&t[1]));
     }
 
     #[test]

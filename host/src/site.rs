@@ -599,6 +599,63 @@ struct Page<'a> {
     hint_users: Vec<&'a str>,
 }
 
+impl<'a> Page<'a> {
+    /// What every token is compared with on `page`, for `who`.
+    fn of(page: &'a PageFacts, who: &'a Who) -> Page<'a> {
+        let aws = page.aws_signin();
+        // A site may be the registrable domain, never above it (so never a
+        // public suffix such as `awsapps.com`, where each portal is its own
+        // site); on AWS sign-in hosts it must also stay inside the sign-in
+        // domain: a token for amazon.com (retail) is not an AWS MFA device.
+        let registrable = page.site.as_ref().map_or(page.host.len(), String::len);
+        let floor = match aws {
+            Some(_) => registrable.max(aws_site_floor(&page.host).len()),
+            None => registrable,
+        };
+        let accounts = aws
+            .and_then(|a| a.account.as_ref())
+            .into_iter()
+            .chain(who.account.as_ref())
+            .collect();
+        let mut scene = Page {
+            host: &page.host,
+            floor,
+            aws,
+            default_issuers: Vec::new(),
+            accounts,
+            hint_users: [&who.user, &who.email]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect(),
+        };
+        scene.default_issuers = issuers()
+            .iter()
+            .filter(|e| e.sites.iter().any(|s| covers(s, &scene)))
+            .collect();
+        scene
+    }
+}
+
+/// Which tokens could belong to a page: exactly those [`match_page`] lists
+/// for it, by the same judgement, one token at a time. The others never
+/// change what `match_page` says, so a reader of many tokens keeps only
+/// these (`Vault::read_matching_filtered`).
+pub struct PageFilter<'a>(Page<'a>);
+
+impl<'a> PageFilter<'a> {
+    /// The filter for `page` (see [`PageFacts::read`]) and `who` (see
+    /// [`PageFacts::who`]).
+    pub fn new(page: &'a PageFacts, who: &'a Who) -> PageFilter<'a> {
+        PageFilter(Page::of(page, who))
+    }
+
+    /// Whether `token` could belong to the page.
+    pub fn admits(&self, token: &impl Matchable) -> bool {
+        judge(token, &self.0).is_some()
+    }
+}
+
 /// Does the stored site cover the page's host?
 fn covers(site: &str, page: &Page<'_>) -> bool {
     let cover = |s: &str| {
@@ -893,38 +950,7 @@ pub fn match_page<T: Matchable>(
     who: Who,
     fills: &Fills,
 ) -> MatchResult {
-    let aws = page.aws_signin();
-    // A site may be the registrable domain, never above it (so never a
-    // public suffix such as `awsapps.com`, where each portal is its own
-    // site); on AWS sign-in hosts it must also stay inside the sign-in
-    // domain: a token for amazon.com (retail) is not an AWS MFA device.
-    let registrable = page.site.as_ref().map_or(page.host.len(), String::len);
-    let floor = match aws {
-        Some(_) => registrable.max(aws_site_floor(&page.host).len()),
-        None => registrable,
-    };
-    let accounts = aws
-        .and_then(|a| a.account.as_ref())
-        .into_iter()
-        .chain(who.account.as_ref())
-        .collect();
-    let mut scene = Page {
-        host: &page.host,
-        floor,
-        aws,
-        default_issuers: Vec::new(),
-        accounts,
-        hint_users: [&who.user, &who.email]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect(),
-    };
-    scene.default_issuers = issuers()
-        .iter()
-        .filter(|e| e.sites.iter().any(|s| covers(s, &scene)))
-        .collect();
-
+    let scene = Page::of(&page, &who);
     let mut candidates: Vec<Candidate> = tokens
         .iter()
         .enumerate()

@@ -13,8 +13,8 @@ use clap_complete::engine::ArgValueCompleter;
 
 use factorcat::clock::{self, Clocks, CodeTime};
 use factorcat::ledger::{self, Reach};
-use factorcat::query;
-use factorcat::token::{Identity, Kind, MfaSerial, Token, now_unix};
+use factorcat::query::{self, Query};
+use factorcat::token::{Identity, Kind, MfaSerial, Token, TokenHead, now_unix};
 use factorcat::vault::{Unlock, Vault, VaultData};
 
 use super::console::{say, unlock};
@@ -66,7 +66,7 @@ pub struct CodeArgs {
 /// Resolves a query or an AWS MFA serial among `tokens`.
 fn resolve<T: Identity>(
     tokens: &[T],
-    args_query: Option<&str>,
+    args_query: Option<&Query>,
     serial: Option<&str>,
 ) -> CliResult<usize> {
     Ok(match (args_query, serial) {
@@ -78,7 +78,7 @@ fn resolve<T: Identity>(
             }
             query::resolve_mfa_serial(tokens, arn)?
         }
-        (Some(q), None) => query::resolve(tokens, q)?,
+        (Some(q), None) => q.resolve(tokens)?,
         (None, None) => return Err(CliError::Usage("name a token".into())),
     })
 }
@@ -95,10 +95,17 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
     }
     let vault = Vault::locate()?;
     let unlock = unlock();
-    // Only the chosen token is decoded: `code` is what scripts call in a
-    // loop, and a large vault must not slow it down.
-    let (token, clocks) = vault.read_one_with_clock(&unlock, |heads| {
-        resolve(heads, args.query.as_deref(), args.aws_mfa_serial.as_deref())
+    // Only the chosen token is decoded, and only the tokens the query
+    // could name are kept while the index is read: `code` is what scripts
+    // call in a loop, and a large vault must not slow it down.
+    let query = args.query.as_deref().map(Query::new);
+    let serial = args.aws_mfa_serial.as_deref();
+    let keep = |head: &TokenHead| match (&query, serial) {
+        (Some(q), None) => q.admits(head),
+        _ => true,
+    };
+    let (token, clocks) = vault.read_one_with_clock(&unlock, keep, |heads| {
+        resolve(heads, query.as_ref(), serial)
     })?;
     let code = match token.kind {
         Kind::Hotp { .. } => {

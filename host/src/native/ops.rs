@@ -23,7 +23,7 @@ use crate::protocol::{
     ProtoError, Request, UpdateRequest, decode_request, failure, success,
 };
 use crate::site::{self, Earlier, Hint, PageFacts};
-use crate::token::{Token, admit, new_positions, now_unix};
+use crate::token::{Token, TokenSites, admit, new_positions, now_unix};
 use crate::vault::VaultStatus;
 
 /// Runs requests against a store, with a clock that tests can set.
@@ -185,7 +185,12 @@ impl<S: Store> Handler<S> {
         let mut outcome = None;
         let mut page_clock = Value::Null;
         let now = (self.clock)();
-        let picked = self.store.read_matching(|tokens| {
+        // Only the tokens that could belong to the page are kept as the
+        // vault's index is read.
+        let filter = site::PageFilter::new(&page, &who);
+        let keep = |token: &TokenSites| filter.admits(token);
+        let picked = self.store.read_matching(keep, |tokens| {
+            let (page, who) = (page.clone(), who.clone());
             let (result, rest) = match tokens {
                 Tokens::Full(tokens, rest) => {
                     (site::match_page(tokens, page, who, &rest.fills), rest)

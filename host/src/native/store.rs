@@ -28,10 +28,16 @@ pub trait Store {
     /// it picks, in its order. A store may give `pick` only the tokens'
     /// matching fields ([`Tokens::Sites`]), which decode faster than whole
     /// tokens; the vault's answers from its index, decrypting no secret.
+    ///
+    /// A store may show `pick` only the tokens that `keep` keeps (the
+    /// vault does, as it reads its index): `keep` must keep every token
+    /// that `pick` could choose or that could change its choice.
     fn read_matching(
         &self,
+        keep: impl FnMut(&TokenSites<'_>) -> bool,
         pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
     ) -> Result<Vec<TokenMeta>, ProtoError> {
+        let _ = keep;
         let data = self.read()?;
         pick_from(&data, pick)
     }
@@ -50,11 +56,14 @@ pub trait Store {
     /// token.
     fn clocks(&self) -> Result<Clocks, ProtoError> {
         let mut clocks = Clocks::new();
-        self.read_matching(|tokens| {
-            let (Tokens::Full(_, rest) | Tokens::Sites(_, rest)) = tokens;
-            clocks = rest.clock.clone();
-            Ok(Vec::new())
-        })?;
+        self.read_matching(
+            |_| false,
+            |tokens| {
+                let (Tokens::Full(_, rest) | Tokens::Sites(_, rest)) = tokens;
+                clocks = rest.clock.clone();
+                Ok(Vec::new())
+            },
+        )?;
         Ok(clocks)
     }
 
@@ -380,15 +389,16 @@ impl Store for VaultStore {
 
     fn read_matching(
         &self,
+        keep: impl FnMut(&TokenSites<'_>) -> bool,
         pick: impl FnOnce(Tokens<'_>) -> Result<Vec<usize>, ProtoError>,
     ) -> Result<Vec<TokenMeta>, ProtoError> {
         let vault = self.vault()?;
         let stamp = Stamp::of(vault);
         match self.cached(stamp.as_ref()) {
             Some(data) => pick_from(&data, pick),
-            None => {
-                vault.read_matching(&self.unlock, |sites, rest| pick(Tokens::Sites(sites, rest)))
-            }
+            None => vault.read_matching_filtered(&self.unlock, keep, |sites, rest| {
+                pick(Tokens::Sites(sites, rest))
+            }),
         }
     }
 

@@ -657,6 +657,53 @@ fn light_records_match_exactly_like_full_tokens() {
 }
 
 #[test]
+fn the_page_filter_keeps_exactly_what_matching_lists() {
+    // A reader of the vault keeps only the tokens the filter admits;
+    // matching among those must say what matching among all says.
+    let mut full = vault();
+    full.extend(identity_center_vault());
+    let urls = [
+        "https://github.com/login",
+        "https://signin.aws.amazon.com/",
+        "https://123456789012.signin.aws.amazon.com/oauth",
+        "https://prod-alias.signin.aws.amazon.com/oauth",
+        "https://us-east-1.signin.aws.amazon.com/",
+        "https://signin.amazonaws-us-gov.com/",
+        "https://d-1234567890.awsapps.com/start",
+        "https://console.aws.amazon.com/",
+        "https://www.amazon.com/",
+    ];
+    let hints = [
+        Hint::default(),
+        hint(Some("123456789012"), Some("alice")),
+        hint(None, Some("bob")),
+    ];
+    let mut kept_fewer = false;
+    for url in urls {
+        for h in &hints {
+            let page = PageFacts::read(url).unwrap();
+            let who = h.read();
+            let filter = PageFilter::new(&page, &who);
+            let kept: Vec<Token> = full.iter().filter(|t| filter.admits(*t)).cloned().collect();
+            let ids = |tokens: &[Token]| {
+                let r = match_url(tokens, url, h).unwrap();
+                let list: Vec<_> = r.candidates.iter().map(|c| (c.id, c.strength)).collect();
+                (list, r.autofill(), r.interchangeable)
+            };
+            let all = ids(&full);
+            assert_eq!(ids(&kept), all, "{url} {h:?}");
+            assert_eq!(
+                kept.len(),
+                all.0.len(),
+                "{url}: the filter keeps only candidates"
+            );
+            kept_fewer |= kept.len() < full.len();
+        }
+    }
+    assert!(kept_fewer, "the filter drops tokens somewhere");
+}
+
+#[test]
 fn bad_urls_are_errors_not_panics() {
     let v = vault();
     let h = Hint::default();

@@ -360,25 +360,32 @@ impl Vault {
     /// the tokens' identities ([`TokenHead`]s). Only the chosen record is
     /// fully decoded, so a look-up in a large vault costs a scan of the
     /// decrypted text rather than building every token — this is the path
-    /// `factorcat code` takes.
+    /// `factorcat code` takes (with a filter: [`Vault::read_one_with_clock`]).
     pub fn read_one<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<Token, E> {
-        Ok(self.read_one_with_clock(unlock, pick)?.0)
+        Ok(self.read_one_with_clock(unlock, |_| true, pick)?.0)
     }
 
-    /// [`Vault::read_one`], and the clock offsets recorded in the vault
-    /// and its ledger (`crate::clock`), which the time of its codes may
-    /// depend on.
+    /// [`Vault::read_one`] among the tokens that `keep` keeps, and the clock
+    /// offsets recorded in the vault and its ledger (`crate::clock`), which
+    /// the time of its codes may depend on.
+    ///
+    /// `keep` is asked about each token as the index is read, and `pick`
+    /// sees only the tokens it kept, in vault order: the others are never
+    /// held (of a thousand, a name matches a few). So `keep` must keep every
+    /// token that `pick` could choose or that could change its choice
+    /// (`|_| true` keeps them all).
     pub fn read_one_with_clock<E: From<VaultError>>(
         &self,
         unlock: &Unlock,
+        keep: impl FnMut(&TokenHead<'_>) -> bool,
         pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<(Token, Clocks), E> {
         self.read_with_clock(unlock, |part, parsed, master| {
-            self.decode_one(part, parsed, master, pick)
+            self.decode_one(part, parsed, master, keep, pick)
         })
     }
 
@@ -424,6 +431,7 @@ impl Vault {
         part: &IndexPart,
         parsed: &Parsed,
         master: &Key,
+        keep: impl FnMut(&TokenHead<'_>) -> bool,
         pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     ) -> Result<(Token, VaultData), E> {
         let record = self.record_reader(part);
@@ -433,6 +441,7 @@ impl Vault {
             &part.bytes,
             part.len,
             master,
+            keep,
             pick,
             record,
         )
@@ -489,14 +498,29 @@ impl Vault {
         unlock: &Unlock,
         pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
     ) -> Result<Vec<TokenMeta>, E> {
+        self.read_matching_filtered(unlock, |_| true, pick)
+    }
+
+    /// [`Vault::read_matching`] among the tokens that `keep` keeps: it is
+    /// asked about each token as the index is read, and `pick` sees only
+    /// the tokens it kept, in vault order; the others are never held (of a
+    /// thousand, a page has a few). So `keep` must keep every token that
+    /// `pick` could choose or that could change its choice.
+    pub fn read_matching_filtered<E: From<VaultError>>(
+        &self,
+        unlock: &Unlock,
+        keep: impl FnMut(&TokenSites<'_>) -> bool,
+        pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
+    ) -> Result<Vec<TokenMeta>, E> {
         let (mut part, parsed) = self.read_index_part()?;
         let (master, parsed, _) = self.decrypt_parsed(parsed, &mut part.bytes, unlock, None)?;
         let ledger = self.open_ledger(part.ledger.as_deref(), parsed.header.id, &master)?;
         let path = self.file();
+        let (bytes, master) = (&part.bytes, &master);
         if ledger.recorded.is_empty() {
-            return codec::decode_matching(&path, &parsed, &part.bytes, &master, pick);
+            return codec::decode_matching(&path, &parsed, bytes, master, keep, pick);
         }
-        codec::decode_matching(&path, &parsed, &part.bytes, &master, |sites, rest| {
+        codec::decode_matching(&path, &parsed, bytes, master, keep, |sites, rest| {
             let mut rest = rest.clone();
             rest.take_recorded(ledger.recorded);
             pick(sites, &rest)

@@ -22,7 +22,7 @@ use factorcat::clock::ClockOffset;
 use factorcat::error::ErrorCode;
 use factorcat::keystore::{self, Key};
 use factorcat::secret::Secret;
-use factorcat::token::{Token, TokenMeta, TokenSites};
+use factorcat::token::{Token, TokenHead, TokenMeta, TokenSites};
 use factorcat::vault::{
     CreateOptions, KdfParams, Unlock, Vault, VaultData, VaultError, VaultStatus,
 };
@@ -136,6 +136,27 @@ fn read_one_decodes_just_the_chosen_record() {
     assert_eq!(vault.read(&unlock()).unwrap().tokens, tokens);
     let chosen_past_the_end = vault.read_one(&unlock(), |_| Ok::<_, VaultError>(9));
     assert_eq!(code(chosen_past_the_end), "vault_corrupt");
+
+    // Kept while the index is read: `pick` sees the kept heads alone, in
+    // vault order, and its choice is theirs.
+    let odd = |head: &TokenHead| [1, 3].map(|i| tokens[i].id).contains(&head.id);
+    let (got, _) = vault
+        .read_one_with_clock(&unlock(), odd, |heads| {
+            let ids: Vec<_> = heads.iter().map(|h| h.id).collect();
+            assert_eq!(ids, [tokens[1].id, tokens[3].id]);
+            Ok::<_, VaultError>(1)
+        })
+        .unwrap();
+    assert_eq!(got, tokens[3]);
+    let none = vault.read_one_with_clock(
+        &unlock(),
+        |_: &TokenHead| false,
+        |heads| {
+            assert!(heads.is_empty());
+            Ok::<_, VaultError>(0)
+        },
+    );
+    assert_eq!(code(none.map(drop)), "vault_corrupt");
 }
 
 #[test]
@@ -173,6 +194,21 @@ fn read_matching_sees_every_token_and_decodes_the_picked_ones() {
     assert_eq!(
         picked,
         vec![TokenMeta::of(&tokens[4]), TokenMeta::of(&tokens[1])]
+    );
+    // Kept while the index is read: `pick` sees the kept tokens alone, in
+    // vault order, and its positions are theirs.
+    let kept = |t: &TokenSites| t.pinned || t.account.contains('"');
+    let picked = vault
+        .read_matching_filtered(&unlock(), kept, |some, rest| {
+            let ids: Vec<_> = some.iter().map(|t| t.id).collect();
+            assert_eq!(ids, [tokens[2].id, tokens[4].id]);
+            assert_eq!(rest.fills.len(), 1, "the rest is whole");
+            Ok::<_, VaultError>(vec![1, 0])
+        })
+        .unwrap();
+    assert_eq!(
+        picked,
+        vec![TokenMeta::of(&tokens[4]), TokenMeta::of(&tokens[2])]
     );
     let past_the_end = vault.read_matching(&unlock(), |_, _| Ok::<_, VaultError>(vec![6]));
     assert_eq!(code(past_the_end), "vault_corrupt");
@@ -303,7 +339,7 @@ fn a_clock_measurement_goes_to_the_ledger_and_code_and_match_read_it() {
     assert_eq!(std::fs::read(vault.file()).unwrap(), before);
     assert_eq!(ledger_sequence(&vault), Some(1));
     let (one, clocks) = vault
-        .read_one_with_clock(&unlock(), |_| Ok::<_, VaultError>(0))
+        .read_one_with_clock(&unlock(), |_: &TokenHead| true, |_| Ok::<_, VaultError>(0))
         .unwrap();
     assert_eq!(one, t);
     assert_eq!(clocks["aws"], measured, "code reads the ledger's offset");
@@ -408,7 +444,9 @@ fn a_damaged_or_foreign_ledger_is_refused_and_kept() {
         let pick_first = |_: &[factorcat::token::TokenHead]| Ok::<_, VaultError>(0);
         let errors = [
             vault.read(&unlock()).map(drop),
-            vault.read_one_with_clock(&unlock(), pick_first).map(drop),
+            vault
+                .read_one_with_clock(&unlock(), |_: &TokenHead| true, pick_first)
+                .map(drop),
             vault
                 .read_matching(&unlock(), |_, _| Ok::<_, VaultError>(Vec::new()))
                 .map(drop),

@@ -171,25 +171,54 @@ pub(crate) fn decode(
     }
 }
 
-/// The one token that `pick` chooses from the tokens' identities, and the
-/// rest of the contents (a [`VaultData`] without tokens: the fill record,
-/// clock offsets…); only the token's record is decoded (and, from
-/// version 2 on, read with `record`, given its place in the file of
-/// `file_len` bytes, and decrypted). `bytes` holds at least what a reader
-/// of the index needs (see [`Parsed`]).
+/// The one token that `pick` chooses from the identities of the tokens
+/// that `keep` keeps (in vault order), and the rest of the contents (a
+/// [`VaultData`] without tokens: the fill record, clock offsets…); only
+/// the token's record is decoded (and, from version 2 on, read with
+/// `record`, given its place in the file of `file_len` bytes, and
+/// decrypted). `bytes` holds at least what a reader of the index needs
+/// (see [`Parsed`]). From version 3 on, the tokens `keep` drops are never
+/// held (`crate::vault::Vault::read_one_with_clock`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     file_len: usize,
     master: &Key,
+    mut keep: impl FnMut(&TokenHead<'_>) -> bool,
     pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(crate::token::Token, VaultData), E> {
     match &parsed.layout {
-        Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], pick),
-        Layout::Split { .. } => v2::decode_one(path, parsed, bytes, file_len, master, pick, record),
+        Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], |heads| {
+            pick_kept(heads, &mut keep, |kept| Ok(vec![pick(kept)?])).map(|mut at| at.remove(0))
+        }),
+        Layout::Split { .. } => {
+            v2::decode_one(path, parsed, bytes, file_len, master, keep, pick, record)
+        }
     }
+}
+
+/// `pick` among the items of `all` that `keep` keeps, its choices given
+/// back as positions in `all` (one past the end for a choice that is not
+/// there, which the caller finds missing).
+fn pick_kept<T: Clone, E>(
+    all: &[T],
+    keep: impl FnMut(&T) -> bool,
+    pick: impl FnOnce(&[T]) -> Result<Vec<usize>, E>,
+) -> Result<Vec<usize>, E> {
+    let mut keep = keep;
+    let (at, kept): (Vec<usize>, Vec<T>) = all
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| keep(item))
+        .map(|(i, item)| (i, item.clone()))
+        .unzip();
+    Ok(pick(&kept)?
+        .into_iter()
+        .map(|i| at.get(i).copied().unwrap_or(all.len()))
+        .collect())
 }
 
 /// What the vault holds besides its tokens (a [`VaultData`] without
@@ -251,23 +280,29 @@ pub(crate) fn decode_id(
 }
 
 /// The metadata of the tokens at the positions `pick` returns after seeing
-/// every token's matching fields and the rest of the contents, in `pick`'s
-/// order.
+/// the matching fields of the tokens that `keep` keeps (in vault order)
+/// and the rest of the contents, in `pick`'s order.
 /// Versions 2 and 3 read them from the index and the data part, and
-/// decrypt no record (no secret).
+/// decrypt no record (no secret); from version 3 on, the tokens `keep`
+/// drops are never held.
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
+    mut keep: impl FnMut(&TokenSites<'_>) -> bool,
     pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
     match &parsed.layout {
-        Layout::V1 => Ok(v1::decode_matching(path, &bytes[parsed.plaintext()], pick)?
+        Layout::V1 => Ok(
+            v1::decode_matching(path, &bytes[parsed.plaintext()], |sites, rest| {
+                pick_kept(sites, &mut keep, |kept| pick(kept, rest))
+            })?
             .iter()
             .map(TokenMeta::of)
-            .collect()),
-        Layout::Split { .. } => v2::decode_matching(path, parsed, bytes, master, pick),
+            .collect(),
+        ),
+        Layout::Split { .. } => v2::decode_matching(path, parsed, bytes, master, keep, pick),
     }
 }
 

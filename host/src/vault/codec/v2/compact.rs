@@ -349,44 +349,76 @@ impl Decode<'_> for Full {
     }
 }
 
-/// Where decoded entries go: a `Vec`, or anything that keeps their parts
-/// apart (so that they are not copied again).
-pub(crate) trait Entries<T>: Default {
-    /// Makes room for `n` entries.
-    fn reserve(&mut self, n: usize);
-    /// Adds the next entry.
-    fn push(&mut self, entry: T);
-}
-
-impl<T> Entries<T> for Vec<T> {
-    fn reserve(&mut self, n: usize) {
-        self.reserve_exact(n);
-    }
-
-    fn push(&mut self, entry: T) {
-        Vec::push(self, entry);
-    }
-}
-
 /// Decodes every entry of the index plaintext `plain` as `T`.
 pub(crate) fn decode_index<'a, T: Decode<'a>>(plain: &'a [u8]) -> Read<Vec<T>> {
-    decode_into(plain)
+    let entries = Entries::new(plain)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        out.push(entry?);
+    }
+    Ok(out)
 }
 
-/// Decodes every entry of the index plaintext `plain` as `T`, into `C`.
-pub(crate) fn decode_into<'a, T: Decode<'a>, C: Entries<T>>(plain: &'a [u8]) -> Read<C> {
-    let mut r = Reader::new(plain, 0);
-    let count = r.count(MIN_ENTRY)?;
-    let mut entries = C::default();
-    entries.reserve(count);
-    for _ in 0..count {
+/// The entries of an index plaintext, decoded one at a time as `T`, in
+/// index order: a reader that keeps only some of them never holds the
+/// others. After the last entry, bytes that follow it are an error; after
+/// an error, nothing more is decoded.
+pub(crate) struct Entries<'a, T> {
+    r: Reader<'a>,
+    left: usize,
+    failed: bool,
+    decoded: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: Decode<'a>> Entries<'a, T> {
+    /// The entries of `plain`, whose count is read (and checked against
+    /// its length) here.
+    pub(crate) fn new(plain: &'a [u8]) -> Read<Entries<'a, T>> {
+        let mut r = Reader::new(plain, 0);
+        let left = r.count(MIN_ENTRY)?;
+        Ok(Entries {
+            r,
+            left,
+            failed: false,
+            decoded: std::marker::PhantomData,
+        })
+    }
+
+    /// How many entries are left.
+    pub(crate) fn len(&self) -> usize {
+        self.left
+    }
+
+    fn next_entry(&mut self) -> Read<T> {
+        let r = &mut self.r;
         let len = r.count(1)?;
         let base = r.pos;
         let body = r.take(len)?;
-        entries.push(T::decode(&mut Reader::new(body, base))?);
+        let entry = T::decode(&mut Reader::new(body, base))?;
+        if self.left == 1 {
+            r.end()?;
+        }
+        Ok(entry)
     }
-    r.end()?;
-    Ok(entries)
+}
+
+impl<'a, T: Decode<'a>> Iterator for Entries<'a, T> {
+    type Item = Read<T>;
+
+    fn next(&mut self) -> Option<Read<T>> {
+        if self.failed {
+            return None;
+        }
+        if self.left == 0 {
+            // An index of no entries: nothing may follow its count.
+            self.failed = true;
+            return self.r.end().err().map(Err);
+        }
+        let entry = self.next_entry();
+        self.left -= 1;
+        self.failed = entry.is_err() || self.left == 0;
+        Some(entry)
+    }
 }
 
 fn put_varint(out: &mut impl Write, mut value: u64) -> io::Result<()> {

@@ -41,7 +41,6 @@ use crate::vault::{VaultData, VaultError};
 pub(crate) mod compact;
 pub(crate) mod index;
 
-use compact::Entries;
 use index::{EntryOut, Full, Head, Located, Locator, Rest};
 
 /// The version this build writes, the `version` of its header.
@@ -407,32 +406,43 @@ fn parse_index<'p, T>(path: &Path, parsed: &Parsed, bytes: &'p [u8]) -> Result<V
 where
     T: compact::Decode<'p> + for<'de> Deserialize<'de>,
 {
-    parse_index_into(path, parsed, bytes)
+    let plain = &bytes[parsed.plaintext()];
+    match parsed.layout {
+        Layout::Split {
+            index: IndexCodec::Compact,
+            ..
+        } => compact::decode_index(plain).map_err(|e| unreadable_index(path, e)),
+        _ => parse_json_index(path, plain),
+    }
 }
 
-/// [`parse_index`] into `C`, which may keep the parts of each entry apart.
-fn parse_index_into<'p, T, C>(
+/// Hands each entry of the index of `parsed` (see [`parse_index`]) to
+/// `each`, in index order: a version-3 index is decoded one entry at a
+/// time, so that a reader that keeps a few never holds them all.
+fn for_each_entry<'p, T>(
     path: &Path,
     parsed: &Parsed,
     bytes: &'p [u8],
-) -> Result<C, VaultError>
+    mut each: impl FnMut(T) -> Result<(), VaultError>,
+) -> Result<(), VaultError>
 where
     T: compact::Decode<'p> + for<'de> Deserialize<'de>,
-    C: Entries<T>,
 {
     let plain = &bytes[parsed.plaintext()];
     match parsed.layout {
         Layout::Split {
             index: IndexCodec::Compact,
             ..
-        } => compact::decode_into(plain).map_err(|e| unreadable_index(path, e)),
-        _ => {
-            let list: Vec<T> = parse_json_index(path, plain)?;
-            let mut entries = C::default();
-            entries.reserve(list.len());
-            list.into_iter().for_each(|e| entries.push(e));
-            Ok(entries)
+        } => {
+            let unreadable = |e| unreadable_index(path, e);
+            for entry in compact::Entries::new(plain).map_err(unreadable)? {
+                each(entry.map_err(unreadable)?)?;
+            }
+            Ok(())
         }
+        _ => parse_json_index(path, plain)?
+            .into_iter()
+            .try_for_each(each),
     }
 }
 
@@ -447,44 +457,37 @@ fn unreadable_index(path: &Path, e: compact::Malformed) -> VaultError {
     )
 }
 
-/// The heads of an index and, apart, their records' places: `pick` of
-/// [`decode_one`] sees the heads as they were decoded, not copied.
+/// The heads that a reader keeps, with their records' places.
 #[derive(Default)]
 struct Heads<'a> {
-    locators: Vec<Locator>,
     heads: Vec<TokenHead<'a>>,
+    places: Vec<(Locator, Range<usize>)>,
 }
 
-impl<'a> Entries<Head<'a>> for Heads<'a> {
-    fn reserve(&mut self, n: usize) {
-        self.locators.reserve_exact(n);
-        self.heads.reserve_exact(n);
-    }
-
-    fn push(&mut self, entry: Head<'a>) {
-        self.locators.push(entry.at);
-        self.heads.push(entry.head);
-    }
-}
-
-/// The matching fields of an index's entries and, apart, the rest of them,
-/// borrowed from the index plaintext (version 3) or from entries decoded
-/// whole (version 2).
+/// The matching fields of the entries that a reader keeps and, apart, the
+/// rest of them, borrowed from the index plaintext (version 3) or from
+/// entries decoded whole (version 2).
 #[derive(Default)]
 struct Sites<'a> {
     sites: Vec<TokenSites<'a>>,
     rest: Vec<Rest<'a>>,
 }
 
-impl<'a> Entries<compact::View<'a>> for Sites<'a> {
-    fn reserve(&mut self, n: usize) {
-        self.sites.reserve_exact(n);
-        self.rest.reserve_exact(n);
-    }
-
-    fn push(&mut self, entry: compact::View<'a>) {
-        self.sites.push(entry.sites);
-        self.rest.push(entry.rest);
+impl<'a> Sites<'a> {
+    /// The entries `views` gives that `keep` keeps.
+    fn kept(
+        views: impl Iterator<Item = Result<compact::View<'a>, VaultError>>,
+        mut keep: impl FnMut(&TokenSites<'_>) -> bool,
+    ) -> Result<Sites<'a>, VaultError> {
+        let mut kept = Sites::default();
+        for view in views {
+            let view = view?;
+            if keep(&view.sites) {
+                kept.sites.push(view.sites);
+                kept.rest.push(view.rest);
+            }
+        }
+        Ok(kept)
     }
 }
 
@@ -522,29 +525,63 @@ fn record_ranges(
     len: usize,
     locators: impl Iterator<Item = Locator>,
 ) -> Result<Vec<Range<usize>>, VaultError> {
-    let Layout::Split { records, .. } = parsed.layout else {
-        return Err(VaultError::corrupt(path, "not a file with a sealed index"));
-    };
-    let mut at = records;
-    let mut ranges = Vec::new();
-    for locator in locators {
-        check_locator(path, parsed, locator)?;
-        let end = at
-            .checked_add(locator.len as usize)
-            .filter(|&end| end <= len)
-            .ok_or_else(|| {
-                VaultError::corrupt(path, "a token record runs past the end of the file")
-            })?;
-        ranges.push(at..end);
-        at = end;
-    }
-    if at != len {
-        return Err(VaultError::corrupt(
-            path,
-            "the file holds bytes after its last token record",
-        ));
-    }
+    let mut places = Places::new(path, parsed, len)?;
+    let ranges = locators
+        .map(|at| places.next(at))
+        .collect::<Result<Vec<_>, _>>()?;
+    places.end()?;
     Ok(ranges)
+}
+
+/// The places of the records of a file, one entry at a time, in index
+/// order (the records follow one another in that order).
+struct Places<'p> {
+    path: &'p Path,
+    parsed: &'p Parsed,
+    /// Where the next record starts.
+    at: usize,
+    /// The file's length.
+    len: usize,
+}
+
+impl<'p> Places<'p> {
+    /// The places in the file `parsed` of `len` bytes.
+    fn new(path: &'p Path, parsed: &'p Parsed, len: usize) -> Result<Places<'p>, VaultError> {
+        let Layout::Split { records, .. } = parsed.layout else {
+            return Err(VaultError::corrupt(path, "not a file with a sealed index"));
+        };
+        Ok(Places {
+            path,
+            parsed,
+            at: records,
+            len,
+        })
+    }
+
+    /// The place of the record of the next entry, which says it is `at`.
+    fn next(&mut self, at: Locator) -> Result<Range<usize>, VaultError> {
+        check_locator(self.path, self.parsed, at)?;
+        let start = self.at;
+        let end = start
+            .checked_add(at.len as usize)
+            .filter(|&end| end <= self.len)
+            .ok_or_else(|| {
+                VaultError::corrupt(self.path, "a token record runs past the end of the file")
+            })?;
+        self.at = end;
+        Ok(start..end)
+    }
+
+    /// Checks that the records seen so far end the file.
+    fn end(&self) -> Result<(), VaultError> {
+        if self.at != self.len {
+            return Err(VaultError::corrupt(
+                self.path,
+                "the file holds bytes after its last token record",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn check_locator(path: &Path, parsed: &Parsed, at: Locator) -> Result<(), VaultError> {
@@ -664,25 +701,34 @@ pub(crate) fn decode(
     Ok((data, previous))
 }
 
-/// The one token that `pick` chooses from the index of a file of
-/// `file_len` bytes, and the data part; only its
+/// The one token that `pick` chooses from the heads of the index of a
+/// file of `file_len` bytes that `keep` keeps, and the data part; only its
 /// record is read (with `record`, from its place in the file) and
 /// decrypted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode_one<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     file_len: usize,
     master: &Key,
+    mut keep: impl FnMut(&TokenHead<'_>) -> bool,
     pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, E>,
     record: impl FnOnce(Range<usize>) -> Result<Vec<u8>, VaultError>,
 ) -> Result<(Token, VaultData), E> {
-    let Heads { locators, heads } = parse_index_into(path, parsed, bytes)?;
-    let ranges = record_ranges(path, parsed, file_len, locators.iter().copied())?;
-    let chosen = pick(&heads)?;
-    let (Some(head), Some(at), Some(range)) =
-        (heads.get(chosen), locators.get(chosen), ranges.get(chosen))
-    else {
+    let mut places = Places::new(path, parsed, file_len)?;
+    let mut kept = Heads::default();
+    for_each_entry(path, parsed, bytes, |entry: Head| {
+        let range = places.next(entry.at)?;
+        if keep(&entry.head) {
+            kept.heads.push(entry.head);
+            kept.places.push((entry.at, range));
+        }
+        Ok(())
+    })?;
+    places.end()?;
+    let chosen = pick(&kept.heads)?;
+    let (Some(head), Some((at, range))) = (kept.heads.get(chosen), kept.places.get(chosen)) else {
         return Err(inconsistent(path).into());
     };
     Ok(read_chosen(
@@ -733,13 +779,15 @@ fn read_chosen(
     Ok((token, data))
 }
 
-/// The metadata of the tokens `pick` chooses from every token's matching
-/// fields and the fill record, from the index and the data part alone.
+/// The metadata of the tokens `pick` chooses from the matching fields of
+/// the tokens that `keep` keeps and the fill record, from the index and the
+/// data part alone.
 pub(crate) fn decode_matching<E: From<VaultError>>(
     path: &Path,
     parsed: &Parsed,
     bytes: &[u8],
     master: &Key,
+    keep: impl FnMut(&TokenSites<'_>) -> bool,
     pick: impl FnOnce(&[TokenSites<'_>], &VaultData) -> Result<Vec<usize>, E>,
 ) -> Result<Vec<TokenMeta>, E> {
     let plain = &bytes[parsed.plaintext()];
@@ -748,11 +796,22 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
         Layout::Split {
             index: IndexCodec::Compact,
             ..
-        } => compact::decode_into(plain).map_err(|e| unreadable_index(path, e))?,
+        } => {
+            let unreadable = |e| unreadable_index(path, e);
+            let views = compact::Entries::new(plain).map_err(unreadable)?;
+            Sites::kept(views.map(|v| v.map_err(unreadable)), keep)?
+        }
         _ => {
             whole = parse_json_index(path, plain)?;
-            let (sites, rest) = whole.iter().map(Full::parts).unzip();
-            Sites { sites, rest }
+            let views = whole.iter().map(|e| {
+                let (sites, rest) = e.parts();
+                Ok(compact::View {
+                    at: e.at,
+                    sites,
+                    rest,
+                })
+            });
+            Sites::kept(views, keep)?
         }
     };
     let data = open_data(path, parsed, bytes, master)?;
