@@ -101,20 +101,28 @@ PY
       || { echo "$label fill: $(($(writes) - before)) of $((RUNS + 10)) runs recorded a step" >&2; exit 1; }
   }
   # How many writes made the vault file and its ledger: the vault header'"'"'s
-  # generation plus the ledger header'"'"'s sequence number (each header is its
-  # file'"'"'s second line; no ledger counts 0); -1 without a generation.
+  # generation plus the ledger'"'"'s sequence number (each header is its file'"'"'s
+  # second line; a version-2 ledger keeps the number in its slots; no ledger
+  # counts 0); -1 without a generation.
   writes() {
     python3 - "$FACTORCAT_HOME" <<"PY"
 import json, os, sys
-def header(name):
+def read(name):
     try:
         with open(os.path.join(sys.argv[1], name), "rb") as f:
-            f.readline()
-            return json.loads(f.readline())
+            return f.read()
     except FileNotFoundError:
-        return {}
-generation = header("factorcat.vault").get("generation")
-sequence = header("factorcat.ledger").get("sequence", 0)
+        return b""
+def header(data):
+    lines = data.split(b"\n", 2)
+    return json.loads(lines[1]) if len(lines) > 2 else {}
+generation = header(read("factorcat.vault")).get("generation")
+ledger = read("factorcat.ledger")
+sequence = header(ledger).get("sequence", 0)
+if "slot" in header(ledger):
+    # Ledger version 2: each slot starts with its write'"'"'s sequence number.
+    size = header(ledger)["slot"]
+    sequence = max(int.from_bytes(ledger[at:at + 8], "little") for at in (4096, 4096 + size))
 print(-1 if generation is None else generation + sequence)
 PY
   }

@@ -11,7 +11,7 @@
 #![warn(missing_docs)]
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -195,6 +195,26 @@ fn temp_prefix(file: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     format!(".{name}.tmp.")
+}
+
+/// Overwrites `bytes` of the existing regular file `file` at `offset` and
+/// syncs its data to disk. Not atomic: a crash can leave the range part
+/// old, part new, so callers write only where a reader tells a cut-off
+/// write from a whole one and has another copy (the ledger's slots). A
+/// link is not followed, and a missing file is an error, never created.
+pub(crate) fn write_in_place(file: &Path, offset: u64, bytes: &[u8]) -> Result<(), FsError> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut out = options.open(file).map_err(FsError::on("opening", file))?;
+    out.seek(SeekFrom::Start(offset))
+        .and_then(|_| out.write_all(bytes))
+        .and_then(|()| out.sync_data())
+        .map_err(FsError::on("writing", file))
 }
 
 /// Removes temporary files left next to `file` by writers that were killed.

@@ -949,9 +949,8 @@ pub fn vault_ledger(data: &[u8]) {
                 reread.recorded, read.recorded,
                 "written again, it reads otherwise"
             );
-            let plain_len = again.len() - (file.len() - data.len());
             assert_eq!(
-                plain_len,
+                ledger_file::plain_len(&read.recorded),
                 data.len(),
                 "written again, it has another length"
             );

@@ -774,12 +774,7 @@ impl Vault {
                 .map_err(E::from);
         };
         if recorded != ledger.recorded {
-            self.write_ledger(
-                vault_id,
-                ledger.sequence.saturating_add(1),
-                &master,
-                &recorded,
-            )?;
+            self.write_ledger(&ledger, vault_id, &master, &recorded)?;
         }
         Ok(out)
     }
@@ -803,18 +798,30 @@ impl Vault {
         codec::decode_data(&self.file(), parsed, &part.bytes, master)
     }
 
-    /// Writes the ledger of vault `id` recording `recorded`, as write
-    /// `sequence`, atomically and durably (under the exclusive lock).
+    /// Writes the ledger of vault `id` recording `recorded`, as the write
+    /// after `last` (the ledger as read, under the same exclusive lock),
+    /// durably: in place, in the slot that does not hold the newest, when
+    /// `last` is a version-2 ledger with room (one sync of the file's data);
+    /// otherwise as a new file, atomically (`docs/vault.md` §11.4).
     fn write_ledger(
         &self,
+        last: &LedgerFile,
         id: Uuid,
-        sequence: u64,
         master: &Key,
         recorded: &Recorded,
     ) -> Result<(), VaultError> {
         let path = self.ledger_file();
-        let bytes = ledger_file::encode(id, sequence, master, recorded)
-            .map_err(|e| VaultError::ledger(&path, format!("it cannot be written: {e}")))?;
+        let sequence = last.sequence.saturating_add(1);
+        let unwritable =
+            |e: String| VaultError::ledger(&path, format!("it cannot be written: {e}"));
+        if let Some(slots) = last.slots
+            && let Some(slot) =
+                ledger_file::encode_in_slot(id, slots.size, sequence, master, recorded)
+                    .map_err(unwritable)?
+        {
+            return Ok(fsutil::write_in_place(&path, slots.next_offset(), &slot)?);
+        }
+        let bytes = ledger_file::encode(id, sequence, master, recorded).map_err(unwritable)?;
         fsutil::remove_stale_temps(&path);
         Ok(fsutil::write_atomic(
             &path,

@@ -1207,18 +1207,18 @@ fn full_disk_checks(dir: &Path) {
     put(&vault, padding);
     let size = std::fs::metadata(vault.file()).unwrap().len();
     assert!(
-        size > 12 * 1024,
+        size > 24 * 1024,
         "the vault should span several pages: {size}"
     );
-    std::fs::write(dir.join("spacer"), [0u8; 8192]).unwrap();
+    std::fs::write(dir.join("spacer"), [0u8; 16384]).unwrap();
     fill_up(&dir.join("filler"), 1 << 20);
     let before = snapshot(&home);
 
     // Not a byte free.
     assert_full(&home, &before, (&github, &bank), false);
-    // 8 KiB free: the new vault file is cut short by ENOSPC mid-write; the
-    // ledger, a few hundred bytes, fits, and a fill leaves the vault file
-    // as it was.
+    // 16 KiB free: the new vault file is cut short by ENOSPC mid-write; the
+    // ledger, 12 KiB (a header page and two slots), fits, and a fill leaves
+    // the vault file as it was.
     std::fs::remove_file(dir.join("spacer")).unwrap();
     assert_full(&home, &before, (&github, &bank), true);
     let mut host = Host::start(&home, &[]);

@@ -289,6 +289,26 @@ fn a_fill_writes_the_ledger_and_leaves_the_vault_file_as_it_was() {
     assert_eq!(ledger_sequence(&vault), Some(2));
     let fills = vault.read(&unlock()).unwrap().fills;
     assert_eq!((fills[&id], fills[&tokens[0].id]), (42, 43));
+    // The first write made the file; the next ones write a slot of it in
+    // place, taking turns, and leave no temporary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = || std::fs::metadata(vault.ledger_file()).unwrap().ino();
+        let made = inode();
+        let first = std::fs::read(vault.ledger_file()).unwrap();
+        fill(&vault, tokens[1].id, 44).unwrap();
+        let second = std::fs::read(vault.ledger_file()).unwrap();
+        assert_eq!((inode(), ledger_sequence(&vault)), (made, Some(3)));
+        assert_eq!(second.len(), first.len(), "the same slots");
+        assert_ne!(second, first);
+        let names: Vec<_> = std::fs::read_dir(vault.file().parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(".tmp"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+    }
     // A change that changes nothing writes nothing.
     let ledger = std::fs::read(vault.ledger_file()).unwrap();
     fill(&vault, id, 42).unwrap();
@@ -426,17 +446,13 @@ fn a_damaged_or_foreign_ledger_is_refused_and_kept() {
     add(&other, &unlock(), token(2)).unwrap();
     fill(&other, token(2).id, 1).unwrap();
     let foreign = std::fs::read(other.ledger_file()).unwrap();
+    // A bit of the one write's sealed part (its slot starts at 4 KiB).
     let mut flipped = good.clone();
-    let last = flipped.len() - 1;
-    flipped[last] ^= 1;
+    flipped[4096 + 40] ^= 1;
     let vault_bytes = std::fs::read(vault.file()).unwrap();
     for (what, bytes, words) in [
         ("damaged", &flipped[..], "fails authentication"),
-        (
-            "cut short",
-            &good[..good.len() - 20],
-            "fails authentication",
-        ),
+        ("cut short", &good[..good.len() - 20], "length"),
         ("empty", &[][..], "signature"),
         ("of another vault", &foreign[..], "another vault"),
     ] {
