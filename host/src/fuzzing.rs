@@ -654,8 +654,6 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
     let mut bytes = file.to_vec();
     let parsed = open_first(path, &mut bytes, &key).expect("an assembled file opens");
     let corrupt = |e: &vault::VaultError| assert_eq!(e.code(), ErrorCode::VaultCorrupt);
-    // Records are read from the file as `Vault::read_one` reads them.
-    let record = |range: std::ops::Range<usize>| Ok(bytes[range].to_vec());
     let full = codec::decode(path, &parsed, &bytes, &key);
     let mut count = 0;
     let matching = codec::decode_matching(
@@ -694,17 +692,8 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
                     assert_eq!(heads[i], TokenHead::of(token), "the index heads differ");
                     Ok::<_, vault::VaultError>(i)
                 };
-                let (one, _) = codec::decode_one(
-                    path,
-                    &parsed,
-                    &bytes,
-                    bytes.len(),
-                    &key,
-                    |_: &TokenHead| true,
-                    pick,
-                    record,
-                )
-                .expect("one token of a vault that decodes");
+                let (one, _) = decode_one_of(path, &parsed, &bytes, |_: &TokenHead| true, pick)
+                    .expect("one token of a vault that decodes");
                 assert_eq!(&one, token, "decode_one gives another token");
                 // The token kept alone is the only one `pick` sees.
                 let alone = |head: &TokenHead| head.id == token.id;
@@ -712,17 +701,8 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
                     assert_eq!(heads, [TokenHead::of(token)], "the kept heads differ");
                     Ok::<_, vault::VaultError>(0)
                 };
-                let (one, rest) = codec::decode_one(
-                    path,
-                    &parsed,
-                    &bytes,
-                    bytes.len(),
-                    &key,
-                    alone,
-                    pick,
-                    record,
-                )
-                .expect("one token of a vault that decodes");
+                let (one, rest) = decode_one_of(path, &parsed, &bytes, alone, pick)
+                    .expect("one token of a vault that decodes");
                 assert_eq!(&one, token, "decode_one gives another token");
                 assert_eq!(
                     rest.clock, data.clock,
@@ -744,22 +724,35 @@ fn decode_v2(file: &[u8]) -> Option<VaultData> {
             }
             for i in 0..count {
                 let pick = |_: &[TokenHead]| Ok::<_, vault::VaultError>(i);
-                if let Err(e) = codec::decode_one(
-                    path,
-                    &parsed,
-                    &bytes,
-                    bytes.len(),
-                    &key,
-                    |_: &TokenHead| true,
-                    pick,
-                    record,
-                ) {
+                if let Err(e) = decode_one_of(path, &parsed, &bytes, |_: &TokenHead| true, pick) {
                     corrupt(&e);
                 }
             }
         }
     }
     full.ok().map(|(data, _)| data)
+}
+
+/// `codec::decode_one` of the file `bytes`, opened with the fuzz key as
+/// `parsed`, its records read from them as `Vault::read_one` reads them.
+fn decode_one_of(
+    path: &std::path::Path,
+    parsed: &codec::Parsed,
+    bytes: &[u8],
+    keep: impl FnMut(&TokenHead<'_>) -> bool,
+    pick: impl FnOnce(&[TokenHead<'_>]) -> Result<usize, vault::VaultError>,
+) -> Result<(Token, VaultData), vault::VaultError> {
+    let record = |range: std::ops::Range<usize>| Ok(bytes[range].to_vec());
+    codec::decode_one(
+        path,
+        parsed,
+        bytes,
+        bytes.len(),
+        &fuzz_key(),
+        keep,
+        pick,
+        record,
+    )
 }
 
 /// A token with `meta` and a fixed secret.

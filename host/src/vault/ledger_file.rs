@@ -617,6 +617,11 @@ mod tests {
         e.code()
     }
 
+    /// The signature line and the header line `header`.
+    fn lines(header: &str) -> Vec<u8> {
+        [MAGIC, header.as_bytes(), b"\n"].concat()
+    }
+
     /// The slot size of a version-2 file, and its slot `k`.
     fn slot(bytes: &[u8], k: usize) -> &[u8] {
         let size = (bytes.len() - PAGE) / 2;
@@ -749,11 +754,9 @@ mod tests {
     #[test]
     fn a_version_1_ledger_is_still_read() {
         let (key, id) = (Key::random(), Uuid::new_v4());
-        let header =
-            format!(r#"{{"format":"factorcat-ledger","version":1,"vault":"{id}","sequence":4}}"#);
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(header.as_bytes());
-        bytes.push(b'\n');
+        let mut bytes = lines(&format!(
+            r#"{{"format":"factorcat-ledger","version":1,"vault":"{id}","sequence":4}}"#
+        ));
         let aad = bytes.clone();
         seal(&mut bytes, &key, &aad, |out| write_plain(out, &sample())).unwrap();
         let read = decode(Path::new("l"), &bytes, id, &key).unwrap();
@@ -836,11 +839,9 @@ mod tests {
     #[test]
     fn a_newer_version_says_to_upgrade() {
         let (key, id) = (Key::random(), Uuid::new_v4());
-        let header =
-            format!(r#"{{"format":"factorcat-ledger","version":3,"vault":"{id}","slot":4096}}"#);
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(header.as_bytes());
-        bytes.extend_from_slice(b"\n");
+        let mut bytes = lines(&format!(
+            r#"{{"format":"factorcat-ledger","version":3,"vault":"{id}","slot":4096}}"#
+        ));
         bytes.extend_from_slice(&[0; 64]);
         let e = decode(Path::new("l"), &bytes, id, &key)
             .unwrap_err()
