@@ -60,6 +60,9 @@ const PAGE: usize = 4096;
 /// Bytes of a slot before its sealed part: the sequence number and the
 /// sealed part's length.
 const SLOT_HEAD: usize = 8 + 4;
+/// Largest slot: a file of two within [`MAX_LEDGER_BYTES`] (the steps of
+/// 170,000 tokens; a vault holds far fewer).
+const MAX_SLOT: usize = (MAX_LEDGER_BYTES as usize - PAGE) / 2 / PAGE * PAGE;
 /// Longest header line accepted, in bytes.
 const MAX_HEADER_BYTES: usize = 1024;
 /// Largest ledger file accepted, in bytes (a step for each of 300,000
@@ -186,7 +189,8 @@ pub(crate) fn encode(
     recorded: &Recorded,
 ) -> Result<Vec<u8>, String> {
     let need = SLOT_HEAD + NONCE_LEN + plain_len(recorded) + TAG_LEN;
-    let size = (2 * need).div_ceil(PAGE) * PAGE;
+    let pages = |n: usize| n.div_ceil(PAGE) * PAGE;
+    let size = pages(2 * need).min(MAX_SLOT).max(pages(need));
     let lines = header_lines(vault, size)?;
     let mut out = Vec::with_capacity(PAGE + 2 * size);
     out.extend_from_slice(&lines);
@@ -401,8 +405,10 @@ pub(crate) fn decode(
     };
     let size = usize::try_from(size)
         .ok()
-        .filter(|&s| s >= PAGE && s % PAGE == 0 && s as u64 <= MAX_LEDGER_BYTES / 2)
-        .ok_or_else(|| unusable("its slot size is not a whole number of 4 KiB pages"))?;
+        .filter(|&s| s >= PAGE && s % PAGE == 0 && s <= MAX_SLOT)
+        .ok_or_else(|| {
+            unusable("its slot size is not a whole number of 4 KiB pages within the size limit")
+        })?;
     if bytes.len() != PAGE + 2 * size {
         return Err(unusable(
             "its length is not that of its header and two slots",
@@ -708,6 +714,20 @@ mod tests {
             read.slots.unwrap().size >= 2 * (200 * FILL_BYTES),
             "room to grow"
         );
+    }
+
+    #[test]
+    fn a_large_ledger_stays_within_the_file_limit() {
+        let (key, id) = (Key::random(), Uuid::new_v4());
+        let mut big = Recorded::default();
+        for n in 0..120_000u128 {
+            big.fills.insert(Uuid::from_u128(n), 1);
+        }
+        let bytes = encode(id, 1, &key, &big).unwrap();
+        assert!(bytes.len() as u64 <= MAX_LEDGER_BYTES, "{}", bytes.len());
+        let read = decode(Path::new("l"), &bytes, id, &key).unwrap();
+        assert_eq!(read.slots.unwrap().size, MAX_SLOT, "less room to grow");
+        assert_eq!(read.recorded.fills.len(), 120_000);
     }
 
     #[test]
