@@ -265,21 +265,12 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
             candidates: candidate_lines(tokens, candidates),
         })
     };
-    let bound = (0..tokens.len()).filter(|&i| {
-        let own = tokens[i].aws().and_then(|a| a.serial());
-        own.is_some_and(|own| own.same_device(&serial))
-    });
+    let bound = (0..tokens.len()).filter(|&i| bound_to(&tokens[i], &serial));
     if let Some(i) = pick(bound.collect())? {
         return Ok(i);
     }
     let in_account: Vec<usize> = (0..tokens.len())
-        .filter(|&i| {
-            tokens[i].aws().is_some_and(|aws| {
-                aws.partition == serial.partition
-                    && aws.account_id == Some(serial.account_id.as_str())
-                    && !aws.identity_center()
-            })
-        })
+        .filter(|&i| of_account(&tokens[i], &serial))
         .collect();
     let unbound = |i: &usize| tokens[*i].aws().is_some_and(|a| a.mfa_serial.is_none());
     let named = in_account.iter().copied().filter(unbound).filter(|&i| {
@@ -329,6 +320,32 @@ pub fn resolve_mfa_serial<T: Identity>(tokens: &[T], arn: &str) -> Result<usize,
         ),
     };
     Err(QueryError::NoMfaDevice { serial: arn, why })
+}
+
+/// Whether `token` could be the AWS MFA device `serial` by the rules of
+/// [`resolve_mfa_serial`]: it is bound to that serial, or it is an IAM
+/// token of the serial's partition and account. `resolve_mfa_serial`
+/// chooses and names only such tokens, and the others never change its
+/// answer, so a reader of many tokens may keep these alone.
+pub fn could_be_device<T: Identity>(token: &T, serial: &MfaSerial) -> bool {
+    bound_to(token, serial) || of_account(token, serial)
+}
+
+/// Whether `token` is bound to the device `serial` (its own serial names
+/// the same device).
+fn bound_to<T: Identity>(token: &T, serial: &MfaSerial) -> bool {
+    let own = token.aws().and_then(|a| a.serial());
+    own.is_some_and(|own| own.same_device(serial))
+}
+
+/// Whether `token` is an IAM token of the partition and account of
+/// `serial` (never an Identity Center one).
+fn of_account<T: Identity>(token: &T, serial: &MfaSerial) -> bool {
+    token.aws().is_some_and(|aws| {
+        aws.partition == serial.partition
+            && aws.account_id == Some(serial.account_id.as_str())
+            && !aws.identity_center()
+    })
 }
 
 /// The device name in an AWS token's account name, AWS's own QR label
@@ -553,6 +570,37 @@ mod tests {
         t[2].aws.as_mut().unwrap().sso_directory = Some("d-1234567890".into());
         t[1].aws = None;
         assert!(resolve_mfa_serial(&t, bob).is_err());
+    }
+
+    #[test]
+    fn resolving_a_serial_among_the_tokens_that_could_be_it_gives_the_same_answer() {
+        let mut t = tokens();
+        t[1].aws = aws("123456789012", Some("bob"));
+        t[2].aws = aws("123456789012", None);
+        t[3].aws = aws("210987654321", Some("bob"));
+        t[0].aws = aws("123456789012", Some("alice"));
+        t[0].aws.as_mut().unwrap().mfa_serial = Some("arn:aws:iam::210987654321:mfa/key".into());
+        let arns = [
+            "arn:aws:iam::123456789012:mfa/bob",
+            "arn:aws:iam::123456789012:mfa/alice",
+            "arn:aws:iam::123456789012:mfa/carol",
+            "arn:aws:iam::210987654321:mfa/key",
+            "arn:aws:iam::210987654321:mfa/bob",
+            "arn:aws-us-gov:iam::123456789012:mfa/bob",
+            "arn:aws:iam::999999999999:mfa/bob",
+        ];
+        for arn in arns {
+            let serial = MfaSerial::parse(arn).unwrap();
+            let kept: Vec<usize> = (0..t.len())
+                .filter(|&i| could_be_device(&t[i], &serial))
+                .collect();
+            let among: Vec<Token> = kept.iter().map(|&i| t[i].clone()).collect();
+            let answer = resolve_mfa_serial(&among, arn).map(|i| kept[i]);
+            assert_eq!(answer, resolve_mfa_serial(&t, arn), "{arn}");
+        }
+        let key = MfaSerial::parse("arn:aws:iam::210987654321:mfa/key").unwrap();
+        assert!(could_be_device(&t[0], &key), "bound, of another account");
+        assert!(!could_be_device(&t[1], &key));
     }
 
     #[test]

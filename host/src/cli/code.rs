@@ -100,9 +100,11 @@ pub(super) fn run(args: CodeArgs) -> CliResult {
     // call in a loop, and a large vault must not slow it down.
     let query = args.query.as_deref().map(Query::new);
     let serial = args.aws_mfa_serial.as_deref();
-    let keep = |head: &TokenHead| match (&query, serial) {
-        (Some(q), None) => q.admits(head),
-        _ => true,
+    let device = serial.and_then(MfaSerial::parse);
+    let keep = |head: &TokenHead| match (&query, &device) {
+        (_, Some(device)) => query::could_be_device(head, device),
+        (Some(q), None) => serial.is_none() && q.admits(head),
+        (None, None) => false,
     };
     let (token, clocks) = vault.read_one_with_clock(&unlock, keep, |heads| {
         resolve(heads, query.as_ref(), serial)
