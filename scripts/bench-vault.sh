@@ -118,11 +118,11 @@ def header(data):
     return json.loads(lines[1]) if len(lines) > 2 else {}
 generation = header(read("factorcat.vault")).get("generation")
 ledger = read("factorcat.ledger")
-sequence = header(ledger).get("sequence", 0)
-if "slot" in header(ledger):
+head = header(ledger)
+sequence = head.get("sequence", 0)
+if "slot" in head:
     # Ledger version 2: each slot starts with its write'"'"'s sequence number.
-    size = header(ledger)["slot"]
-    sequence = max(int.from_bytes(ledger[at:at + 8], "little") for at in (4096, 4096 + size))
+    sequence = max(int.from_bytes(ledger[at:at + 8], "little") for at in (4096, 4096 + head["slot"]))
 print(-1 if generation is None else generation + sequence)
 PY
   }

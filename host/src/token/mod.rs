@@ -817,32 +817,39 @@ pub struct TokenSites<'a> {
 impl<'a> TokenSites<'a> {
     /// The matching fields of `token`.
     pub fn of(token: &'a Token) -> TokenSites<'a> {
-        TokenSites {
-            id: token.id,
-            issuer: &token.issuer,
-            account: &token.account,
-            sites: Texts::of(&token.sites),
-            aws: token.aws.as_ref().map(AwsContext::view),
-            pinned: token.pinned,
-            period: token.kind.period(),
-            created: token.created,
-        }
+        TokenSites::from(token)
     }
 
     /// The matching fields of `meta`.
     pub fn of_meta(meta: &'a TokenMeta) -> TokenSites<'a> {
-        TokenSites {
-            id: meta.id,
-            issuer: &meta.issuer,
-            account: &meta.account,
-            sites: Texts::of(&meta.sites),
-            aws: meta.aws.as_ref().map(AwsContext::view),
-            pinned: meta.pinned,
-            period: meta.kind.period(),
-            created: meta.created,
-        }
+        TokenSites::from(meta)
     }
 }
+
+/// `From<&record> for TokenSites` for records that keep the matching
+/// fields under their names (`id`, `issuer`, `account`, `sites`, `aws`,
+/// `pinned`, `kind`, `created`), borrowed.
+macro_rules! sites_from_fields {
+    ($($record:ty),*) => {$(
+        impl<'a> From<&'a $record> for $crate::token::TokenSites<'a> {
+            fn from(r: &'a $record) -> Self {
+                $crate::token::TokenSites {
+                    id: r.id,
+                    issuer: &r.issuer,
+                    account: &r.account,
+                    sites: $crate::token::Texts::of(&r.sites),
+                    aws: r.aws.as_ref().map($crate::token::AwsContext::view),
+                    pinned: r.pinned,
+                    period: r.kind.period(),
+                    created: r.created,
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use sites_from_fields;
+
+sites_from_fields!(Token, TokenMeta);
 
 impl PartialEq for TokenSites<'_> {
     fn eq(&self, other: &Self) -> bool {

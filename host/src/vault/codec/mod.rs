@@ -192,7 +192,8 @@ pub(crate) fn decode_one<E: From<VaultError>>(
 ) -> Result<(crate::token::Token, VaultData), E> {
     match &parsed.layout {
         Layout::V1 => v1::decode_one(path, &bytes[parsed.plaintext()], |heads| {
-            pick_kept(heads, &mut keep, |kept| Ok(vec![pick(kept)?])).map(|mut at| at.remove(0))
+            let kept = Kept::of(heads, &mut keep);
+            pick(&kept.items).map(|i| kept.place(i))
         }),
         Layout::Split { .. } => {
             v2::decode_one(path, parsed, bytes, file_len, master, keep, pick, record)
@@ -200,25 +201,36 @@ pub(crate) fn decode_one<E: From<VaultError>>(
     }
 }
 
-/// `pick` among the items of `all` that `keep` keeps, its choices given
-/// back as positions in `all` (one past the end for a choice that is not
-/// there, which the caller finds missing).
-fn pick_kept<T: Clone, E>(
-    all: &[T],
-    keep: impl FnMut(&T) -> bool,
-    pick: impl FnOnce(&[T]) -> Result<Vec<usize>, E>,
-) -> Result<Vec<usize>, E> {
-    let mut keep = keep;
-    let (at, kept): (Vec<usize>, Vec<T>) = all
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| keep(item))
-        .map(|(i, item)| (i, item.clone()))
-        .unzip();
-    Ok(pick(&kept)?
-        .into_iter()
-        .map(|i| at.get(i).copied().unwrap_or(all.len()))
-        .collect())
+/// The items of a list that a filter keeps, copied out, and where each was.
+struct Kept<T> {
+    items: Vec<T>,
+    /// The position in the list of each item.
+    at: Vec<usize>,
+    /// The list's length.
+    of: usize,
+}
+
+impl<T: Clone> Kept<T> {
+    /// The items of `all` that `keep` keeps.
+    fn of(all: &[T], mut keep: impl FnMut(&T) -> bool) -> Kept<T> {
+        let (at, items) = all
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| keep(item))
+            .map(|(i, item)| (i, item.clone()))
+            .unzip();
+        Kept {
+            items,
+            at,
+            of: all.len(),
+        }
+    }
+
+    /// The position in the list of kept item `i`; one past its end for an
+    /// `i` that is not kept, which the caller then finds missing.
+    fn place(&self, i: usize) -> usize {
+        self.at.get(i).copied().unwrap_or(self.of)
+    }
 }
 
 /// What the vault holds besides its tokens (a [`VaultData`] without
@@ -296,7 +308,9 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
     match &parsed.layout {
         Layout::V1 => Ok(
             v1::decode_matching(path, &bytes[parsed.plaintext()], |sites, rest| {
-                pick_kept(sites, &mut keep, |kept| pick(kept, rest))
+                let kept = Kept::of(sites, &mut keep);
+                pick(&kept.items, rest)
+                    .map(|picked| picked.into_iter().map(|i| kept.place(i)).collect())
             })?
             .iter()
             .map(TokenMeta::of)

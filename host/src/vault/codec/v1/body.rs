@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Clocks;
-use crate::token::{AwsContext, Kind, Texts, Token, TokenHead, TokenSites};
+use crate::token::{AwsContext, Kind, Token, TokenHead, TokenSites};
 use crate::vault::{Tombstone, VaultData, VaultError};
 
 /// The first line of the body: everything but the token records, plus an
@@ -152,19 +152,12 @@ pub(crate) struct LightRecord {
     created: u64,
 }
 
+crate::token::sites_from_fields!(LightRecord);
+
 impl LightRecord {
     /// The fields, borrowed as matching reads them.
     pub(crate) fn sites(&self) -> TokenSites<'_> {
-        TokenSites {
-            id: self.id,
-            issuer: &self.issuer,
-            account: &self.account,
-            sites: Texts::of(&self.sites),
-            aws: self.aws.as_ref().map(AwsContext::view),
-            pinned: self.pinned,
-            period: self.kind.period(),
-            created: self.created,
-        }
+        TokenSites::from(self)
     }
 }
 

@@ -407,12 +407,10 @@ where
     T: compact::Decode<'p> + for<'de> Deserialize<'de>,
 {
     let plain = &bytes[parsed.plaintext()];
-    match parsed.layout {
-        Layout::Split {
-            index: IndexCodec::Compact,
-            ..
-        } => compact::decode_index(plain).map_err(|e| unreadable_index(path, e)),
-        _ => parse_json_index(path, plain),
+    if is_compact(parsed) {
+        compact::decode_index(plain).map_err(|e| unreadable_index(path, e))
+    } else {
+        parse_json_index(path, plain)
     }
 }
 
@@ -420,7 +418,7 @@ where
 /// `each`, in index order: a version-3 index is decoded one entry at a
 /// time, so that a reader that keeps a few never holds them all.
 fn for_each_entry<'p, T>(
-    path: &Path,
+    path: &'p Path,
     parsed: &Parsed,
     bytes: &'p [u8],
     mut each: impl FnMut(T) -> Result<(), VaultError>,
@@ -429,21 +427,36 @@ where
     T: compact::Decode<'p> + for<'de> Deserialize<'de>,
 {
     let plain = &bytes[parsed.plaintext()];
-    match parsed.layout {
+    if is_compact(parsed) {
+        compact_entries(path, plain)?.try_for_each(|entry| entry.and_then(&mut each))
+    } else {
+        parse_json_index(path, plain)?
+            .into_iter()
+            .try_for_each(each)
+    }
+}
+
+/// Whether the index of `parsed` is version 3's compact one (else
+/// version 2's JSON).
+fn is_compact(parsed: &Parsed) -> bool {
+    matches!(
+        parsed.layout,
         Layout::Split {
             index: IndexCodec::Compact,
             ..
-        } => {
-            let unreadable = |e| unreadable_index(path, e);
-            for entry in compact::Entries::new(plain).map_err(unreadable)? {
-                each(entry.map_err(unreadable)?)?;
-            }
-            Ok(())
         }
-        _ => parse_json_index(path, plain)?
-            .into_iter()
-            .try_for_each(each),
-    }
+    )
+}
+
+/// The entries of the version-3 index plaintext `plain` of the file
+/// `path`, decoded one at a time as `T`.
+fn compact_entries<'p, T: compact::Decode<'p>>(
+    path: &'p Path,
+    plain: &'p [u8],
+) -> Result<impl Iterator<Item = Result<T, VaultError>>, VaultError> {
+    let unreadable = move |e| unreadable_index(path, e);
+    let entries = compact::Entries::new(plain).map_err(unreadable)?;
+    Ok(entries.map(move |entry| entry.map_err(unreadable)))
 }
 
 /// The error for a version-3 index that does not decode.
@@ -792,27 +805,19 @@ pub(crate) fn decode_matching<E: From<VaultError>>(
 ) -> Result<Vec<TokenMeta>, E> {
     let plain = &bytes[parsed.plaintext()];
     let whole: Vec<Full>;
-    let Sites { sites, rest } = match parsed.layout {
-        Layout::Split {
-            index: IndexCodec::Compact,
-            ..
-        } => {
-            let unreadable = |e| unreadable_index(path, e);
-            let views = compact::Entries::new(plain).map_err(unreadable)?;
-            Sites::kept(views.map(|v| v.map_err(unreadable)), keep)?
-        }
-        _ => {
-            whole = parse_json_index(path, plain)?;
-            let views = whole.iter().map(|e| {
-                let (sites, rest) = e.parts();
-                Ok(compact::View {
-                    at: e.at,
-                    sites,
-                    rest,
-                })
-            });
-            Sites::kept(views, keep)?
-        }
+    let Sites { sites, rest } = if is_compact(parsed) {
+        Sites::kept(compact_entries(path, plain)?, keep)?
+    } else {
+        whole = parse_json_index(path, plain)?;
+        let views = whole.iter().map(|e| {
+            let (sites, rest) = e.parts();
+            Ok(compact::View {
+                at: e.at,
+                sites,
+                rest,
+            })
+        });
+        Sites::kept(views, keep)?
     };
     let data = open_data(path, parsed, bytes, master)?;
     let picked = pick(&sites, &data)?;
